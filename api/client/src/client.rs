@@ -1,0 +1,146 @@
+use std::sync::Arc;
+
+use http::{header, Method, Request, StatusCode};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{
+    transport::{Transport, TransportError},
+    types::{Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary},
+};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with a problem document (4xx/5xx).
+    #[error("{} ({}): {}", .0.title, .0.code, .0.detail)]
+    Api(Problem),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The HTTP status the API answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api(problem) => Some(problem.status),
+            _ => None,
+        }
+    }
+}
+
+/// A typed client for the Store API.
+#[derive(Clone)]
+pub struct Client {
+    transport: Arc<dyn Transport>,
+}
+
+impl Client {
+    pub fn new(transport: impl Transport) -> Self {
+        Client { transport: Arc::new(transport) }
+    }
+
+    /// `GET /store/products`
+    pub async fn list_products(
+        &self,
+        query: &ProductQuery,
+    ) -> Result<Page<ProductSummary>, ClientError> {
+        self.get("/store/products", Some(query)).await
+    }
+
+    /// `GET /store/products/{id_or_handle}`
+    pub async fn get_product(&self, id_or_handle: &str) -> Result<Product, ClientError> {
+        self.get::<_, ()>(&format!("/store/products/{}", encode_segment(id_or_handle)), None)
+            .await
+    }
+
+    /// `GET /store/categories`: the whole tree, roots first.
+    pub async fn list_categories(&self) -> Result<Page<Category>, ClientError> {
+        self.get::<_, ()>("/store/categories", None).await
+    }
+
+    /// `GET /store/collections`
+    pub async fn list_collections(&self) -> Result<Page<Collection>, ClientError> {
+        self.get::<_, ()>("/store/collections", None).await
+    }
+
+    /// `GET /store/collections/{handle}`
+    pub async fn get_collection(&self, handle: &str) -> Result<Collection, ClientError> {
+        self.get::<_, ()>(&format!("/store/collections/{}", encode_segment(handle)), None)
+            .await
+    }
+
+    async fn get<T: DeserializeOwned, Q: Serialize>(
+        &self,
+        path: &str,
+        query: Option<&Q>,
+    ) -> Result<T, ClientError> {
+        let mut uri = path.to_owned();
+        if let Some(query) = query {
+            let qs = serde_urlencoded::to_string(query)
+                .map_err(|e| ClientError::Decode(format!("cannot encode query: {e}")))?;
+            if !qs.is_empty() {
+                uri.push('?');
+                uri.push_str(&qs);
+            }
+        }
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(uri)
+            .header(header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        let response = self.transport.send(request).await?;
+        let status = response.status();
+        let body = response.into_body();
+        if status.is_success() {
+            serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
+        } else {
+            Err(ClientError::Api(problem_from(status, &body)))
+        }
+    }
+}
+
+fn problem_from(status: StatusCode, body: &[u8]) -> Problem {
+    serde_json::from_slice(body).unwrap_or_else(|_| Problem {
+        kind: "about:blank".to_owned(),
+        title: status.canonical_reason().unwrap_or("error").to_owned(),
+        status: status.as_u16(),
+        detail: String::from_utf8_lossy(body).into_owned(),
+        code: "unexpected_response".to_owned(),
+        param: None,
+        request_id: None,
+    })
+}
+
+/// Percent-encodes one path segment (handles are ASCII slugs, but callers may pass
+/// anything a user typed).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(encode_segment("blue-shirt_2"), "blue-shirt_2");
+        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn a_non_problem_error_body_still_yields_a_problem() {
+        let p = problem_from(StatusCode::BAD_GATEWAY, b"upstream down");
+        assert_eq!(p.status, 502);
+        assert_eq!(p.detail, "upstream down");
+    }
+}

@@ -1,0 +1,129 @@
+//! Emporium's HTTP layer. It composes the domain services behind REST routes and holds
+//! no business rules: a handler parses, authorises, calls one service method and maps
+//! the result (errors through [`problem::ApiError`], the one mapping to HTTP).
+//!
+//! Layout:
+//! - [`store`]: public Store API (catalog reads, cached, ETag/304).
+//! - [`admin`]: Admin API for catalog writes (bootstrap admin token).
+//! - [`openapi`]: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`).
+//! - [`problem`], [`extract`]: RFC 9457 errors and request parsing that names bad input.
+//! - [`cache`]: HTTP validators and the local read cache.
+//! - [`transport`]: the in-process transport for the typed client.
+//! - [`middleware`]: request ids, tracing spans, compression.
+
+pub mod admin;
+pub mod cache;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod store;
+pub mod transport;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use emporium_catalog::Catalog;
+use problem::ApiError;
+
+pub use transport::InProcessTransport;
+
+/// Settings the HTTP layer needs. `Debug` hides the token.
+#[derive(Clone, Default)]
+pub struct ApiConfig {
+    /// Bearer token for the Admin API; `None` disables it.
+    pub admin_token: Option<String>,
+    /// Adds `/bench/static`, the ceiling route for `cargo xtask bench`.
+    pub bench_routes: bool,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("bench_routes", &self.bench_routes)
+            .finish()
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Catalog,
+    pub config: Arc<ApiConfig>,
+    pub cache: Arc<cache::ReadCache>,
+}
+
+impl AppState {
+    pub fn new(catalog: Catalog, config: ApiConfig) -> Self {
+        AppState {
+            catalog,
+            config: Arc::new(config),
+            cache: Arc::new(cache::ReadCache::default()),
+        }
+    }
+}
+
+/// The whole API: Store, Admin, health, media, OpenAPI. No fallback, so it can be
+/// merged with the storefront's router, which owns the HTML 404 page.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .merge(store::routes())
+        .merge(admin::routes(state.clone()))
+        .route("/store/{*rest}", get(unknown_api_route).post(unknown_api_route))
+        .route("/admin/{*rest}", get(unknown_api_route).post(unknown_api_route))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/media/demo/{name}", get(demo_media));
+    if state.config.bench_routes {
+        router = router.route("/bench/static", get(|| async { "ok" }));
+    }
+    router.with_state(state).merge(openapi::routes())
+}
+
+async fn unknown_api_route() -> ApiError {
+    ApiError::NotFound {
+        detail: "no such API route; see /openapi.json for the routes that exist".to_owned(),
+    }
+}
+
+async fn live() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers.
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.catalog.database().ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            ApiError::Unavailable { detail: "the database does not answer".to_owned() }
+                .into_response()
+        }
+    }
+}
+
+/// Demo catalog images, drawn on request: the demo needs no files and no network.
+async fn demo_media(Path(name): Path<String>) -> Response {
+    match emporium_catalog::seed::demo_image_svg(&name) {
+        Some(svg) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400, immutable"),
+                ),
+            ],
+            svg,
+        )
+            .into_response(),
+        None => ApiError::NotFound { detail: format!("no demo image `{name}`") }.into_response(),
+    }
+}

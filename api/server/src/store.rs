@@ -1,0 +1,200 @@
+//! Store API: public catalog reads. Each handler parses, calls one catalog method and
+//! maps the result; bodies are cached (see `cache`).
+
+use axum::{
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, Uri},
+    response::Response,
+    routing::get,
+    Router,
+};
+use emporium_catalog::{ProductFilter, ProductSort};
+use emporium_client::types::{
+    Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary,
+};
+use emporium_kernel::money::Currency;
+use serde::Serialize;
+
+use crate::{
+    cache::CachedBody,
+    extract::QueryParams,
+    problem::{ApiError, ApiResult},
+    wire, AppState,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/store/products", get(list_products))
+        .route("/store/products/{id_or_handle}", get(get_product))
+        .route("/store/categories", get(list_categories))
+        .route("/store/collections", get(list_collections))
+        .route("/store/collections/{handle}", get(get_collection))
+}
+
+/// Serves `uri` from the local cache, or renders it with `load` and caches it.
+async fn cached<T, F>(state: &AppState, uri: &Uri, headers: &HeaderMap, load: F) -> ApiResult<Response>
+where
+    T: Serialize,
+    F: std::future::Future<Output = ApiResult<T>>,
+{
+    let key = uri.to_string();
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(hit.respond(headers));
+    }
+    let value = load.await?;
+    let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let entry = CachedBody::new(Bytes::from(body));
+    let response = entry.respond(headers);
+    state.cache.put(key, entry);
+    Ok(response)
+}
+
+/// Parses the product-list query string, naming the parameter at fault.
+pub fn product_filter(raw: Option<&str>, include_drafts: bool) -> ApiResult<ProductFilter> {
+    let q = QueryParams::parse(raw);
+    let currency = match q.text("currency") {
+        Some(code) => Currency::parse(code).map_err(|e| ApiError::invalid("currency", e.to_string()))?,
+        None => Currency::EUR,
+    };
+    let sort = match q.text("sort") {
+        None | Some("newest") => ProductSort::Newest,
+        Some("price_asc") => ProductSort::PriceAsc,
+        Some("price_desc") => ProductSort::PriceDesc,
+        Some("title") => ProductSort::Title,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("`sort` must be one of newest, price_asc, price_desc, title; got `{other}`"),
+            ))
+        }
+    };
+    let limit = q.integer("limit", 1, 100)?.unwrap_or(20) as u32;
+    let price_min = q.integer("price_min", 0, i64::MAX)?;
+    let price_max = q.integer("price_max", 0, i64::MAX)?;
+    if let (Some(min), Some(max)) = (price_min, price_max) {
+        if min > max {
+            return Err(ApiError::invalid(
+                "price_min",
+                format!("`price_min` ({min}) must not exceed `price_max` ({max})"),
+            ));
+        }
+    }
+    Ok(ProductFilter {
+        category: q.text("category").map(str::to_owned),
+        collection: q.text("collection").map(str::to_owned),
+        currency,
+        price_min,
+        price_max,
+        sort,
+        limit,
+        cursor: q.text("cursor").map(str::to_owned),
+        include_drafts,
+    })
+}
+
+/// List published products.
+#[utoipa::path(
+    get, path = "/store/products", tag = "store",
+    params(ProductQuery),
+    responses(
+        (status = 200, description = "A page of products", body = Page<ProductSummary>),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown category or collection", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_products(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let filter = product_filter(raw.as_deref(), false)?;
+    cached(&state, &uri, &headers, async {
+        let page = state.catalog.list_products(&filter).await?;
+        Ok(Page {
+            items: page.items.into_iter().map(wire::product_summary).collect(),
+            next_cursor: page.next_cursor,
+        })
+    })
+    .await
+}
+
+/// One published product by id or handle.
+#[utoipa::path(
+    get, path = "/store/products/{id_or_handle}", tag = "store",
+    params(("id_or_handle" = String, Path, description = "`prod_…` id or URL handle")),
+    responses(
+        (status = 200, description = "The product", body = Product),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such published product", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_product(
+    State(state): State<AppState>,
+    Path(id_or_handle): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    cached(&state, &uri, &headers, async {
+        let product = state.catalog.get_product(&id_or_handle, false).await?;
+        Ok(wire::product(product))
+    })
+    .await
+}
+
+/// The category tree.
+#[utoipa::path(
+    get, path = "/store/categories", tag = "store",
+    responses((status = 200, description = "Root categories with nested children", body = Page<Category>))
+)]
+pub async fn list_categories(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    cached(&state, &uri, &headers, async {
+        let tree = state.catalog.category_tree().await?;
+        Ok(Page { items: tree.into_iter().map(wire::category).collect::<Vec<_>>(), next_cursor: None })
+    })
+    .await
+}
+
+/// All collections.
+#[utoipa::path(
+    get, path = "/store/collections", tag = "store",
+    responses((status = 200, description = "Collections by title", body = Page<Collection>))
+)]
+pub async fn list_collections(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    cached(&state, &uri, &headers, async {
+        let all = state.catalog.list_collections(false).await?;
+        Ok(Page { items: all.into_iter().map(wire::collection).collect::<Vec<_>>(), next_cursor: None })
+    })
+    .await
+}
+
+/// One collection by handle (its products: `GET /store/products?collection=…`).
+#[utoipa::path(
+    get, path = "/store/collections/{handle}", tag = "store",
+    params(("handle" = String, Path, description = "Collection handle or `pcol_…` id")),
+    responses(
+        (status = 200, description = "The collection", body = Collection),
+        (status = 404, description = "No such collection", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_collection(
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    cached(&state, &uri, &headers, async {
+        Ok(wire::collection(state.catalog.get_collection(&handle, false).await?))
+    })
+    .await
+}

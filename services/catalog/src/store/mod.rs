@@ -1,0 +1,225 @@
+//! All SQL of the catalog. One portable text per query, run through sqlx's `Any` driver
+//! on SQLite and PostgreSQL alike: `$n` placeholders, TEXT ids, BIGINT money and Unix-ms
+//! timestamps, and only the value types the `Any` driver carries (i64, String, NULL).
+//! Functions take a `&mut AnyConnection` so that a service call can run several of them
+//! in one transaction.
+
+pub(crate) mod category;
+pub(crate) mod collection;
+pub(crate) mod listing;
+pub(crate) mod product;
+
+use std::fmt::Write as _;
+
+use emporium_kernel::{db::Database, money::Currency};
+use sqlx::{any::AnyArguments, migrate::Migrator, query::Query, Any, AnyConnection};
+
+use crate::{error::CatalogError, ProductStatus, Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+pub(crate) async fn migrate(db: &Database) -> Result<()> {
+    db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    Ok(())
+}
+
+/// A value to bind. Owned, so that SQL can be assembled piece by piece.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+    NullInt,
+    NullText,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+
+/// SQL text with its arguments, numbered `$1, $2, …` as they are bound.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql { text: text.to_owned(), args: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+        self.args.push(arg.into());
+        let _ = write!(self.text, "${}", self.args.len());
+        self
+    }
+
+    /// Appends `$a, $b, …` for each item (the caller writes the parentheses).
+    pub fn bind_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(item);
+        }
+        self
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.text);
+        for arg in &self.args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_str()),
+                Arg::NullInt => query.bind(None::<i64>),
+                Arg::NullText => query.bind(None::<String>),
+            };
+        }
+        query
+    }
+}
+
+/// Most parameters in one statement: well below SQLite's (32,766) and PostgreSQL's
+/// (65,535) limits.
+const MAX_PARAMS: usize = 8_000;
+
+/// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements.
+pub(crate) async fn insert_rows(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Arg>>,
+) -> Result<()> {
+    let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind_list(row);
+            sql.push(")");
+        }
+        // Statements with a varying number of rows are not worth a prepared-statement slot.
+        sql.query().persistent(false).execute(&mut *conn).await.map_err(unique_as_conflict)?;
+    }
+    Ok(())
+}
+
+/// Maps a unique violation that slipped past the service's own checks (two requests
+/// racing for one handle or SKU) to `Conflict`, naming the field when the constraint
+/// says which it was.
+pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
+    if !emporium_kernel::db::is_unique_violation(&err) {
+        return err.into();
+    }
+    let detail = err
+        .as_database_error()
+        .map(|e| format!("{} {}", e.constraint().unwrap_or_default(), e.message()))
+        .unwrap_or_default();
+    let field = if detail.contains("sku") {
+        "sku"
+    } else if detail.contains("handle") {
+        "handle"
+    } else {
+        "id"
+    };
+    CatalogError::Conflict { field: field.to_owned(), message: "is already taken: choose another value".to_owned() }
+}
+
+/// A stored value that does not fit the domain: a corrupted row, not a caller's mistake.
+pub(crate) fn corrupt(column: &str, value: &str) -> CatalogError {
+    CatalogError::from(sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("unexpected stored value `{value}`").into(),
+    })
+}
+
+pub(crate) fn parse_status(value: &str) -> Result<ProductStatus> {
+    ProductStatus::parse(value).ok_or_else(|| corrupt("status", value))
+}
+
+pub(crate) fn parse_currency(value: &str) -> Result<Currency> {
+    Currency::parse(value).map_err(|_| corrupt("currency", value))
+}
+
+/// Which table a handle lives in. A closed set: table names are never taken from input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HandleTable {
+    Products,
+    Categories,
+    Collections,
+}
+
+impl HandleTable {
+    fn name(self) -> &'static str {
+        match self {
+            HandleTable::Products => "products",
+            HandleTable::Categories => "categories",
+            HandleTable::Collections => "collections",
+        }
+    }
+}
+
+/// Whether `handle` is used by a row other than `except_id`.
+pub(crate) async fn handle_taken(
+    conn: &mut AnyConnection,
+    table: HandleTable,
+    handle: &str,
+    except_id: Option<&str>,
+) -> Result<bool> {
+    let mut sql = Sql::new(&format!("SELECT COUNT(*) AS n FROM {} WHERE handle = ", table.name()));
+    sql.bind(handle);
+    if let Some(id) = except_id {
+        sql.push(" AND id <> ").bind(id);
+    }
+    let row = sql.query().fetch_one(&mut *conn).await?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? > 0)
+}
+
+/// Handles equal to `base` or of the form `base-…`, to pick a free suffix from.
+pub(crate) async fn handles_like(conn: &mut AnyConnection, table: HandleTable, base: &str) -> Result<Vec<String>> {
+    // Handles hold only [a-z0-9-], so `base` contains no LIKE wildcards.
+    let mut sql = Sql::new(&format!("SELECT handle FROM {} WHERE handle = ", table.name()));
+    sql.bind(base).push(" OR handle LIKE ").bind(format!("{base}-%"));
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "handle")?)).collect()
+}

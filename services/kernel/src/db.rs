@@ -1,0 +1,247 @@
+//! One pool type for both databases.
+//!
+//! Services write one portable SQL text per query (`$1` placeholders, integer money and
+//! timestamps, TEXT ids) and run it through sqlx's `Any` driver, so the same code and the
+//! same behaviour tests serve SQLite (the embedded default) and PostgreSQL (scale-out).
+//! Migrations are kept per backend because DDL differs (types, collations).
+//!
+//! Each service numbers its migrations in its own range (catalog 1000–1999, inventory
+//! 2000–2999, …) because all services share sqlx's one `_sqlx_migrations` table; each
+//! migrator ignores the versions that belong to the other services.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, Executor,
+};
+
+pub use sqlx::{Any, AnyPool as Pool, Row};
+
+/// Which engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl DbError {
+    /// Whether this error is a unique-constraint violation (a duplicate handle, SKU, …).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(e) if is_unique_violation(e))
+    }
+}
+
+/// Whether a sqlx error is a unique-constraint violation.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::UniqueViolation))
+}
+
+/// Whether a sqlx error is a foreign-key violation (a reference to a missing row).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::ForeignKeyViolation))
+}
+
+/// A pool of connections to SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects to `url`: `sqlite://path/to/file.db` (created if missing, WAL, foreign
+    /// keys on) or `postgres://user@host/db`.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(redact(url)));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                pool_options
+                    // Readers run in parallel under WAL; writers queue on busy_timeout.
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => pool_options.max_connections(16).connect_with(options).await?,
+        };
+        tracing::debug!(backend = ?backend, "database connected");
+        Ok(Database { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A trivial round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Runs one service's migrations: `sqlite` or `postgres` depending on the backend.
+    pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        };
+        let migrator = Migrator {
+            migrations: migrator.migrations.clone(),
+            ignore_missing: true,
+            locking: migrator.locking,
+            no_tx: migrator.no_tx,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Fresh databases for behaviour tests: one SQLite file always, and one new PostgreSQL
+/// database when `TEST_POSTGRES_URL` is set (or `CI=true`, where PostgreSQL must run:
+/// a CI run never silently skips it).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::*;
+
+    /// A database made for one test, with a label for assertion messages.
+    pub struct TestDatabase {
+        pub label: &'static str,
+        pub db: Database,
+        /// Keeps the SQLite file's directory alive for the test's duration.
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    /// The PostgreSQL server URL to create test databases on, if tests should use one.
+    pub fn postgres_url() -> Option<String> {
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// Every database the behaviour suite must pass on, each new and empty.
+    pub async fn databases() -> Vec<TestDatabase> {
+        let mut all = vec![sqlite().await];
+        if let Some(url) = postgres_url() {
+            all.push(postgres(&url).await);
+        }
+        all
+    }
+
+    /// A new SQLite file in a temporary directory.
+    pub async fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Database::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open test SQLite database: {e}"));
+        TestDatabase { label: "sqlite", db, _dir: Some(dir) }
+    }
+
+    /// A new database on the PostgreSQL server at `server_url`. Databases that earlier
+    /// runs left behind (named by a time-sortable id) are dropped once two hours old.
+    pub async fn postgres(server_url: &str) -> TestDatabase {
+        let admin = Database::connect(server_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL for tests is not reachable at {}: {e}", redact(server_url))
+        });
+        drop_stale_test_databases(&admin).await;
+        let name = crate::id::new_id("emporium_test");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(admin.pool())
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        admin.close().await;
+        let mut url = url::Url::parse(server_url)
+            .unwrap_or_else(|e| panic!("TEST_POSTGRES_URL is not a URL: {e}"));
+        url.set_path(&name);
+        let db = Database::connect(url.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to test database {name}: {e}"));
+        TestDatabase { label: "postgres", db, _dir: None }
+    }
+
+    async fn drop_stale_test_databases(admin: &Database) {
+        let Ok(rows) = sqlx::query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'emporium_test_%'",
+        )
+        .fetch_all(admin.pool())
+        .await
+        else {
+            return;
+        };
+        let cutoff = crate::clock::now_ms() - 2 * 60 * 60 * 1000;
+        for row in rows {
+            let Ok(name) = row.try_get::<String, _>(0) else { continue };
+            let created = name
+                .strip_prefix("emporium_test_")
+                .and_then(|ulid| ulid::Ulid::from_string(&ulid.to_ascii_uppercase()).ok())
+                .map(|ulid| ulid.timestamp_ms() as i64);
+            if created.is_some_and(|ms| ms < cutoff) {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(admin.pool())
+                    .await;
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Shared kernel of Emporium's domain services.
+//!
+//! Layout:
+//! - [`id`]: prefixed, time-sortable, opaque identifiers (`prod_01j…`).
+//! - [`money`]: ISO 4217 currency codes and integer minor-unit amounts.
+//! - [`clock`]: UTC timestamps stored as Unix milliseconds, RFC 3339 on the wire.
+//! - [`db`]: one connection pool type for SQLite (embedded default) and PostgreSQL.
+//!
+//! Nothing here knows about HTTP or about any particular service's tables.
+
+pub mod clock;
+pub mod db;
+pub mod id;
+pub mod money;

@@ -1,0 +1,223 @@
+//! `emporium`: one binary for the whole platform.
+//!
+//! - `serve`: the API, the storefront and (later) the workers in one process, on the
+//!   embedded defaults unless configured otherwise; `--role` is reserved for scale-out.
+//! - `migrate`: create or upgrade every service's tables.
+//! - `seed --demo`: write the deterministic demo catalog.
+
+mod config;
+
+use std::{path::Path, sync::Arc};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use emporium_api::{middleware::with_http_layers, ApiConfig, AppState, InProcessTransport};
+use emporium_catalog::{seed, Catalog};
+use emporium_client::{Client, HttpTransport};
+use emporium_kernel::db::{redact, Database};
+use indicatif::{ProgressBar, ProgressStyle};
+use leptos::config::LeptosOptions;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "emporium", version, about = "Emporium headless commerce")]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the storefront.
+    Serve,
+    /// Create or upgrade the database tables.
+    Migrate,
+    /// Write sample data.
+    Seed {
+        /// The demo catalog (1,000+ products in 20+ categories).
+        #[arg(long)]
+        demo: bool,
+        /// How many demo products.
+        #[arg(long, default_value_t = 1_200)]
+        products: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(&cli.config.log_format);
+    let config = cli.config;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let catalog = open_catalog(&config).await?;
+            catalog.database().close().await;
+            Ok(())
+        }
+        Command::Seed { demo, products } => {
+            if !demo {
+                bail!("say what to seed: `emporium seed --demo`");
+            }
+            let catalog = open_catalog(&config).await?;
+            seed_demo(&catalog, products).await?;
+            catalog.database().close().await;
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(format: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Connects, and migrates every service's tables.
+async fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    let db = Database::connect(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(&url)))?;
+    let catalog = Catalog::new(db);
+    catalog.migrate().await.context("catalog migrations failed")?;
+    tracing::info!(database = %redact(&url), "database ready");
+    Ok(catalog)
+}
+
+async fn seed_demo(catalog: &Catalog, products: usize) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(products as u64);
+    bar.set_style(
+        ProgressStyle::with_template("seeding demo catalog {bar:40} {pos}/{len} products ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let progress = move |done: u64, total: u64| {
+        progress_bar.set_length(total);
+        progress_bar.set_position(done);
+    };
+    let report = seed::seed_demo(catalog, seed::DemoOptions { products }, &progress)
+        .await
+        .context("seeding the demo catalog failed")?;
+    bar.finish();
+    tracing::info!(
+        products = report.products,
+        variants = report.variants,
+        categories = report.categories,
+        collections = report.collections,
+        "demo catalog seeded"
+    );
+    Ok(())
+}
+
+/// The admin token from configuration, or one generated once into the data dir so a
+/// fresh install has a working Admin API without printing a secret to the log.
+fn admin_token(config: &Config) -> anyhow::Result<String> {
+    if let Some(token) = &config.admin_token {
+        return Ok(token.clone());
+    }
+    let path = config.data_dir.join("admin-token");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    let token = format!(
+        "{}{}",
+        emporium_kernel::id::new_id("adm"),
+        emporium_kernel::id::new_id("")
+    );
+    write_private(&path, &token)?;
+    tracing::info!(path = %path.display(), "generated an Admin API token");
+    Ok(token)
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(config = ?config, "starting");
+    let catalog = open_catalog(&config).await?;
+    if config.seed_demo && catalog.is_empty().await? {
+        seed_demo(&catalog, seed::DemoOptions::default().products).await?;
+    }
+    let api_config = ApiConfig {
+        admin_token: Some(admin_token(&config)?),
+        bench_routes: config.bench_routes,
+    };
+    let api = emporium_api::router(AppState::new(catalog.clone(), api_config));
+
+    // The storefront speaks only the public API, through the typed client.
+    let client = match &config.api_url {
+        Some(url) => Client::new(HttpTransport::new(url.clone())),
+        None => Client::new(InProcessTransport::new(api.clone())),
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name(Arc::<str>::from("emporium"))
+        .site_root(Arc::<str>::from(config.site_root.as_str()))
+        .site_pkg_dir(Arc::<str>::from("pkg"))
+        .site_addr(config.addr)
+        .build();
+    let site = emporium_storefront::router(client, leptos_options);
+    let app = with_http_layers(api.merge(site));
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    catalog.database().close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    // axum finishes in-flight requests after this returns.
+    tracing::info!("shutting down");
+}
