@@ -55,18 +55,10 @@ impl Price {
 
 /// Formats minor units for people: symbol for common currencies, code otherwise.
 pub fn format_money(amount: i64, currency: &str) -> String {
-    let digits: u32 = match currency {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "HUF" | "XAF" | "XOF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
-        _ => 2,
-    };
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    let scale = 10u64.pow(digits);
-    let number = if digits == 0 {
-        abs.to_string()
-    } else {
-        format!("{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
+    let number = format_decimal(amount, currency);
+    let (sign, number) = match number.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", number.as_str()),
     };
     match currency {
         "EUR" => format!("{sign}€{number}"),
@@ -74,6 +66,29 @@ pub fn format_money(amount: i64, currency: &str) -> String {
         "GBP" => format!("{sign}£{number}"),
         "JPY" => format!("{sign}¥{number}"),
         _ => format!("{sign}{number} {currency}"),
+    }
+}
+
+/// Digits of a currency's minor unit (ISO 4217): 2 for EUR, 0 for JPY, 3 for KWD.
+pub fn minor_unit_digits(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "HUF" | "XAF" | "XOF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// Minor units as a plain decimal number without symbol, e.g. `19.99` or `-2.50`
+/// (what machines read: schema.org `price`, payment providers' major-unit fields).
+pub fn format_decimal(amount: i64, currency: &str) -> String {
+    let digits = minor_unit_digits(currency);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    let scale = 10u64.pow(digits);
+    if digits == 0 {
+        format!("{sign}{abs}")
+    } else {
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
     }
 }
 
@@ -406,6 +421,14 @@ mod tests {
         assert_eq!(format_money(-250, "GBP"), "-£2.50");
         assert_eq!(format_money(1200, "JPY"), "¥1200");
         assert_eq!(format_money(1234, "CHF"), "12.34 CHF");
+    }
+
+    #[test]
+    fn decimal_amounts_have_the_currency_minor_digits_and_no_symbol() {
+        assert_eq!(format_decimal(1999, "EUR"), "19.99");
+        assert_eq!(format_decimal(-250, "GBP"), "-2.50");
+        assert_eq!(format_decimal(1200, "JPY"), "1200");
+        assert_eq!(format_decimal(1234, "KWD"), "1.234");
     }
 
     #[test]

@@ -67,28 +67,39 @@ pub(crate) fn decode(text: &str, sort: ProductSort, currency: Currency) -> Resul
     let bad = |why: &str| {
         CatalogError::invalid(
             "cursor",
-            format!("{why}: pass the `next_cursor` of the previous page unchanged, with the same sort"),
+            format!(
+                "{why}: pass the `next_cursor` of the previous page unchanged, with the same sort"
+            ),
         )
     };
     if text.len() > 1024 {
         return Err(bad("the cursor is too long"));
     }
-    let bytes = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|_| bad("the cursor is not valid"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| bad("the cursor is not valid"))?;
     let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| bad("the cursor is not valid"))?;
     if wire.s != sort_name(sort) {
-        return Err(bad(&format!("the cursor belongs to sort `{}`, not `{}`", wire.s, sort_name(sort))));
+        return Err(bad(&format!(
+            "the cursor belongs to sort `{}`, not `{}`",
+            wire.s,
+            sort_name(sort)
+        )));
     }
     if is_price_sort(sort) && wire.c.as_deref() != Some(currency.as_str()) {
-        return Err(bad(&format!("the cursor belongs to another currency than {currency}")));
+        return Err(bad(&format!(
+            "the cursor belongs to another currency than {currency}"
+        )));
     }
     if !id::has_prefix(&wire.i, "prod") {
         return Err(bad("the cursor is not valid"));
     }
     let key = match (sort, wire.k) {
         (ProductSort::Title, serde_json::Value::String(t)) => SortKey::Text(t),
-        (ProductSort::Newest | ProductSort::PriceAsc | ProductSort::PriceDesc, serde_json::Value::Number(n)) => {
-            SortKey::Int(n.as_i64().ok_or_else(|| bad("the cursor is not valid"))?)
-        }
+        (
+            ProductSort::Newest | ProductSort::PriceAsc | ProductSort::PriceDesc,
+            serde_json::Value::Number(n),
+        ) => SortKey::Int(n.as_i64().ok_or_else(|| bad("the cursor is not valid"))?),
         _ => return Err(bad("the cursor is not valid")),
     };
     Ok(Cursor { key, id: wire.i })
@@ -108,19 +119,29 @@ mod tests {
             (ProductSort::Newest, SortKey::Int(1_700_000_000_000)),
             (ProductSort::PriceAsc, SortKey::Int(1999)),
             (ProductSort::PriceDesc, SortKey::Int(0)),
-            (ProductSort::Title, SortKey::Text("Ünïcode \"quoted\" title".into())),
+            (
+                ProductSort::Title,
+                SortKey::Text("Ünïcode \"quoted\" title".into()),
+            ),
         ];
         for (sort, key) in cases {
             let cursor = Cursor { key, id: some_id() };
             let text = encode(sort, Currency::USD, &cursor);
-            assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{text}");
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{text}"
+            );
             assert_eq!(decode(&text, sort, Currency::USD).expect("decodes"), cursor);
         }
     }
 
     #[test]
     fn a_cursor_for_another_sort_or_currency_is_refused() {
-        let cursor = Cursor { key: SortKey::Int(5), id: some_id() };
+        let cursor = Cursor {
+            key: SortKey::Int(5),
+            id: some_id(),
+        };
         let text = encode(ProductSort::PriceAsc, Currency::EUR, &cursor);
         assert!(decode(&text, ProductSort::PriceDesc, Currency::EUR).is_err());
         assert!(decode(&text, ProductSort::Newest, Currency::EUR).is_err());
@@ -132,10 +153,22 @@ mod tests {
 
     #[test]
     fn garbage_cursors_are_refused_as_invalid_cursor() {
-        let wrong_key = URL_SAFE_NO_PAD.encode(br#"{"s":"title","k":5,"i":"prod_01hzzzzzzzzzzzzzzzzzzzzzzz"}"#);
+        let wrong_key =
+            URL_SAFE_NO_PAD.encode(br#"{"s":"title","k":5,"i":"prod_01hzzzzzzzzzzzzzzzzzzzzzzz"}"#);
         let wrong_id = URL_SAFE_NO_PAD.encode(br#"{"s":"newest","k":5,"i":"nope"}"#);
-        for garbage in ["", "!!!", "bm90IGpzb24", &wrong_key, &wrong_id, &"a".repeat(2000)] {
-            let sort = if garbage == wrong_key { ProductSort::Title } else { ProductSort::Newest };
+        for garbage in [
+            "",
+            "!!!",
+            "bm90IGpzb24",
+            &wrong_key,
+            &wrong_id,
+            &"a".repeat(2000),
+        ] {
+            let sort = if garbage == wrong_key {
+                ProductSort::Title
+            } else {
+                ProductSort::Newest
+            };
             match decode(garbage, sort, Currency::EUR) {
                 Err(CatalogError::Invalid { field, .. }) => assert_eq!(field, "cursor"),
                 other => panic!("{garbage:?} gave {other:?}"),

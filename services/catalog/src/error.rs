@@ -26,11 +26,17 @@ impl From<sqlx::Error> for CatalogError {
 
 impl CatalogError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        CatalogError::Invalid { field: field.into(), message: message.into() }
+        CatalogError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(entity: &'static str, id: impl Into<String>) -> Self {
-        CatalogError::NotFound { entity, id: id.into() }
+        CatalogError::NotFound {
+            entity,
+            id: id.into(),
+        }
     }
 }
 

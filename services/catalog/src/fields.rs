@@ -23,10 +23,16 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<Stri
         return Err(CatalogError::invalid(field, "must not be empty"));
     }
     if trimmed.chars().count() > max {
-        return Err(CatalogError::invalid(field, format!("must be at most {max} characters")));
+        return Err(CatalogError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(CatalogError::invalid(field, "must be a single line without control characters"));
+        return Err(CatalogError::invalid(
+            field,
+            "must be a single line without control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -35,13 +41,20 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<Stri
 pub(crate) fn free_text(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.chars().count() > max {
-        return Err(CatalogError::invalid(field, format!("must be at most {max} characters")));
+        return Err(CatalogError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }
 
 /// An optional text: blank means absent.
-pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => free_text(field, text, max).map(Some),
@@ -55,7 +68,10 @@ pub(crate) fn handle(field: &str, value: &str) -> Result<String> {
     let well_formed = !value.is_empty()
         && value.len() <= MAX_HANDLE
         && value.split('-').all(|word| {
-            !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
     if well_formed {
         Ok(value.to_owned())
@@ -144,7 +160,7 @@ pub(crate) fn first_free_handle(base: &str, taken: &[String]) -> String {
     let mut n = 2u64;
     loop {
         let candidate = format!("{base}-{n}");
-        if !taken.iter().any(|t| *t == candidate) {
+        if !taken.contains(&candidate) {
             return candidate;
         }
         n += 1;
@@ -192,9 +208,12 @@ pub(crate) fn prices(field: &str, input: &[NewPrice]) -> Result<Vec<Price>> {
                 format!("{currency} is listed twice: give one price per currency"),
             ));
         }
-        out.push(Price { currency, amount: price.amount });
+        out.push(Price {
+            currency,
+            amount: price.amount,
+        });
     }
-    out.sort_by(|a, b| a.currency.cmp(&b.currency));
+    out.sort_by_key(|a| a.currency);
     Ok(out)
 }
 
@@ -204,7 +223,10 @@ pub(crate) fn distinct_ids(field: &str, ids: &[String]) -> Result<Vec<String>> {
     for (i, id) in ids.iter().enumerate() {
         let id = id.trim();
         if out.iter().any(|seen| seen == id) {
-            return Err(CatalogError::invalid(format!("{field}[{i}]"), format!("`{id}` is listed twice")));
+            return Err(CatalogError::invalid(
+                format!("{field}[{i}]"),
+                format!("`{id}` is listed twice"),
+            ));
         }
         out.push(id.to_owned());
     }
@@ -217,9 +239,15 @@ mod tests {
 
     #[test]
     fn slugify_lowercases_and_joins_words_with_single_hyphens() {
-        assert_eq!(slugify("Classic Linen Shirt", "product"), "classic-linen-shirt");
+        assert_eq!(
+            slugify("Classic Linen Shirt", "product"),
+            "classic-linen-shirt"
+        );
         assert_eq!(slugify("  --Hello,   World!!  ", "product"), "hello-world");
-        assert_eq!(slugify("Café Crème & Spoon", "product"), "cafe-creme-and-spoon");
+        assert_eq!(
+            slugify("Café Crème & Spoon", "product"),
+            "cafe-creme-and-spoon"
+        );
         assert_eq!(slugify("Men's Shirts", "x"), "mens-shirts");
         assert_eq!(slugify("Größe 42", "x"), "grosse-42");
     }
@@ -242,7 +270,16 @@ mod tests {
     #[test]
     fn handles_are_lowercase_words_joined_by_single_hyphens() {
         assert!(handle("handle", "linen-shirt-2").is_ok());
-        for bad in ["", "Linen", "linen--shirt", "-linen", "linen-", "linen shirt", "lin_en", "é"] {
+        for bad in [
+            "",
+            "Linen",
+            "linen--shirt",
+            "-linen",
+            "linen-",
+            "linen shirt",
+            "lin_en",
+            "é",
+        ] {
             assert!(handle("handle", bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(handle("handle", &"a".repeat(101)).is_err());
@@ -250,7 +287,11 @@ mod tests {
 
     #[test]
     fn derived_handles_take_the_first_free_suffix() {
-        let taken = vec!["shirt".to_owned(), "shirt-2".to_owned(), "shirt-4".to_owned()];
+        let taken = vec![
+            "shirt".to_owned(),
+            "shirt-2".to_owned(),
+            "shirt-4".to_owned(),
+        ];
         assert_eq!(first_free_handle("shirt", &taken), "shirt-3");
         assert_eq!(first_free_handle("hat", &taken), "hat");
     }
@@ -258,18 +299,33 @@ mod tests {
     #[test]
     fn prices_are_checked_and_sorted_by_currency() {
         let input = vec![
-            NewPrice { currency: "usd".into(), amount: 1099 },
-            NewPrice { currency: "EUR".into(), amount: 999 },
+            NewPrice {
+                currency: "usd".into(),
+                amount: 1099,
+            },
+            NewPrice {
+                currency: "EUR".into(),
+                amount: 999,
+            },
         ];
         let out = prices("prices", &input).expect("valid prices");
         assert_eq!(out[0].currency, Currency::EUR);
         assert_eq!(out[1].currency, Currency::USD);
         let dup = vec![
-            NewPrice { currency: "EUR".into(), amount: 1 },
-            NewPrice { currency: "eur".into(), amount: 2 },
+            NewPrice {
+                currency: "EUR".into(),
+                amount: 1,
+            },
+            NewPrice {
+                currency: "eur".into(),
+                amount: 2,
+            },
         ];
         assert!(prices("prices", &dup).is_err());
-        let negative = vec![NewPrice { currency: "EUR".into(), amount: -1 }];
+        let negative = vec![NewPrice {
+            currency: "EUR".into(),
+            amount: -1,
+        }];
         assert!(prices("prices", &negative).is_err());
     }
 
@@ -277,7 +333,13 @@ mod tests {
     fn image_urls_are_http_or_local_paths() {
         assert!(image_url("url", "https://cdn.example.com/a.jpg").is_ok());
         assert!(image_url("url", "/media/demo/a-1.svg").is_ok());
-        for bad in ["ftp://x/a.jpg", "javascript:alert(1)", "//evil.example/a.png", "a.jpg", "/a b.png"] {
+        for bad in [
+            "ftp://x/a.jpg",
+            "javascript:alert(1)",
+            "//evil.example/a.png",
+            "a.jpg",
+            "/a b.png",
+        ] {
             assert!(image_url("url", bad).is_err(), "{bad}");
         }
     }

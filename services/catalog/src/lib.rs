@@ -4,14 +4,28 @@
 //! Layout:
 //! - [`model`]: domain types and validated inputs.
 //! - [`error`]: [`CatalogError`], one kind per HTTP status family.
+//! - `product`, `category`, `collection`, `listing` (private): the rules of each part of
+//!   the catalog (validation, handles, tree moves, filters and keyset pages).
+//! - `fields`, `cursor` (private): field rules shared by all parts; opaque list cursors.
 //! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
-//! - [`seed`]: the deterministic demo catalog.
+//! - [`seed`]: the deterministic demo catalog and its generated SVG images.
+//!
+//! Every write runs in one transaction. `product_prices` (lowest and highest variant
+//! price per product and currency) is rewritten in the transaction of every variant or
+//! price change, so price filters and price sorts read an index.
 //!
 //! Migrations live in `migrations/sqlite` and `migrations/postgres`, numbered 1000–1999.
 
+mod category;
+mod collection;
+mod cursor;
 pub mod error;
+mod fields;
+mod listing;
 pub mod model;
+mod product;
 pub mod seed;
+mod store;
 
 pub use error::{CatalogError, Result};
 pub use model::*;
@@ -35,109 +49,151 @@ impl Catalog {
 
     /// Creates or upgrades the catalog's tables.
     pub async fn migrate(&self) -> Result<()> {
-        todo!()
+        store::migrate(&self.db).await
     }
 
     // ----- reads -----
 
     /// A page of product summaries. Store reads (`include_drafts == false`) see only
-    /// published products. Errors: `Invalid` for a bad limit/cursor or an unknown
-    /// category/collection handle (field `category` / `collection`).
-    pub async fn list_products(&self, _filter: &ProductFilter) -> Result<ProductPage> {
-        todo!()
+    /// published products. The price filter applies to a product's lowest variant price
+    /// in `filter.currency` (its "from" price); products without a price in that currency
+    /// are left out of price-filtered and price-sorted lists.
+    ///
+    /// Errors: `Invalid` for a limit outside 1..=100 (field `limit`), a negative or
+    /// inverted price range (`price_min` / `price_max`) or a cursor that is garbage or was
+    /// made for another sort or currency (`cursor`); `NotFound` (entity `category` /
+    /// `collection`) for an unknown category or collection handle.
+    pub async fn list_products(&self, filter: &ProductFilter) -> Result<ProductPage> {
+        listing::list(&self.db, filter).await
     }
 
     /// One product by id (`prod_…`) or handle. Drafts only when `include_drafts`.
-    pub async fn get_product(&self, _id_or_handle: &str, _include_drafts: bool) -> Result<Product> {
-        todo!()
+    /// Errors: `NotFound` (entity `product`).
+    pub async fn get_product(&self, id_or_handle: &str, include_drafts: bool) -> Result<Product> {
+        product::get(&self.db, id_or_handle, include_drafts).await
     }
 
     /// The whole category tree: roots sorted by position then name, children likewise.
     pub async fn category_tree(&self) -> Result<Vec<Category>> {
-        todo!()
+        category::tree(&self.db).await
     }
 
     /// All collections, by title; `product_count` counts published products unless
     /// `include_drafts`.
-    pub async fn list_collections(&self, _include_drafts: bool) -> Result<Vec<Collection>> {
-        todo!()
+    pub async fn list_collections(&self, include_drafts: bool) -> Result<Vec<Collection>> {
+        collection::list(&self.db, include_drafts).await
     }
 
     /// One collection by id (`pcol_…`) or handle.
-    pub async fn get_collection(&self, _id_or_handle: &str, _include_drafts: bool) -> Result<Collection> {
-        todo!()
+    pub async fn get_collection(
+        &self,
+        id_or_handle: &str,
+        include_drafts: bool,
+    ) -> Result<Collection> {
+        collection::get(&self.db, id_or_handle, include_drafts).await
     }
 
     // ----- writes (admin) -----
+    //
+    // Writes name products, categories and collections by id (drafts included) and run
+    // in one transaction each. `Invalid { field }` names the offending input field with
+    // its path (`variants[1].prices[0].currency`); `Conflict` covers taken handles and
+    // SKUs and changes that clash with stored data; `NotFound` an unknown id.
 
-    pub async fn create_product(&self, _input: NewProduct) -> Result<Product> {
-        todo!()
+    /// Creates a product with its options, variants, prices, images and links. A missing
+    /// handle is derived from the title (`-2`, `-3`, … when taken); an explicit taken
+    /// handle is a `Conflict { field: "handle" }`, a taken SKU `Conflict { field:
+    /// "variants[i].sku" }`, two variants with one option combination `Conflict { field:
+    /// "variants[i].options" }`; unknown category/collection ids are `Invalid`.
+    pub async fn create_product(&self, input: NewProduct) -> Result<Product> {
+        product::create(&self.db, input).await
     }
 
-    pub async fn update_product(&self, _id: &str, _changes: ProductChanges) -> Result<Product> {
-        todo!()
+    /// Changes the given fields; `Some("")` clears an SEO field; link lists replace the
+    /// current links. The handle changes only when given (titles may change freely).
+    pub async fn update_product(&self, id: &str, changes: ProductChanges) -> Result<Product> {
+        product::update(&self.db, id, changes).await
     }
 
-    pub async fn set_product_status(&self, _id: &str, _status: ProductStatus) -> Result<Product> {
-        todo!()
+    pub async fn set_product_status(&self, id: &str, status: ProductStatus) -> Result<Product> {
+        product::set_status(&self.db, id, status).await
     }
 
-    pub async fn delete_product(&self, _id: &str) -> Result<()> {
-        todo!()
+    /// Deletes a product with its variants, prices, images and links.
+    pub async fn delete_product(&self, id: &str) -> Result<()> {
+        product::delete(&self.db, id).await
     }
 
-    pub async fn add_variant(&self, _product_id: &str, _input: NewVariant) -> Result<Variant> {
-        todo!()
+    /// Adds a variant at the end. Its options must name each product option once with one
+    /// of its values (`Invalid { field: "options[k].value" }`); SKU and combination must
+    /// be new (`Conflict { field: "sku" / "options" }`). Fields are top-level here.
+    pub async fn add_variant(&self, product_id: &str, input: NewVariant) -> Result<Variant> {
+        product::add_variant(&self.db, product_id, input).await
     }
 
+    /// Changes the given fields; `prices` replaces all prices. A title derived from option
+    /// values follows new option values unless a title is given.
     pub async fn update_variant(
         &self,
-        _product_id: &str,
-        _variant_id: &str,
-        _changes: VariantChanges,
+        product_id: &str,
+        variant_id: &str,
+        changes: VariantChanges,
     ) -> Result<Variant> {
-        todo!()
+        product::update_variant(&self.db, product_id, variant_id, changes).await
     }
 
-    pub async fn delete_variant(&self, _product_id: &str, _variant_id: &str) -> Result<()> {
-        todo!()
+    pub async fn delete_variant(&self, product_id: &str, variant_id: &str) -> Result<()> {
+        product::delete_variant(&self.db, product_id, variant_id).await
     }
 
-    pub async fn add_image(&self, _product_id: &str, _input: NewImage) -> Result<Image> {
-        todo!()
+    /// Adds an image at the end (the first image is the product's thumbnail).
+    pub async fn add_image(&self, product_id: &str, input: NewImage) -> Result<Image> {
+        product::add_image(&self.db, product_id, input).await
     }
 
-    pub async fn delete_image(&self, _product_id: &str, _image_id: &str) -> Result<()> {
-        todo!()
+    pub async fn delete_image(&self, product_id: &str, image_id: &str) -> Result<()> {
+        product::delete_image(&self.db, product_id, image_id).await
     }
 
-    pub async fn create_category(&self, _input: NewCategory) -> Result<Category> {
-        todo!()
+    /// Creates a category under `parent_id` (which must exist: `Invalid { field:
+    /// "parent_id" }`), at the end of its siblings unless `position` is given.
+    pub async fn create_category(&self, input: NewCategory) -> Result<Category> {
+        category::create(&self.db, input).await
     }
 
-    pub async fn update_category(&self, _id: &str, _changes: CategoryChanges) -> Result<Category> {
-        todo!()
+    /// Changes the given fields. Moving a category under itself or one of its
+    /// descendants is a `Conflict { field: "parent_id" }`. Returns it with its subtree.
+    pub async fn update_category(&self, id: &str, changes: CategoryChanges) -> Result<Category> {
+        category::update(&self.db, id, changes).await
     }
 
     /// Deletes a category; its children move up to its parent; products stay.
-    pub async fn delete_category(&self, _id: &str) -> Result<()> {
-        todo!()
+    /// Errors: `NotFound` (entity `category`).
+    pub async fn delete_category(&self, id: &str) -> Result<()> {
+        category::delete(&self.db, id).await
     }
 
-    pub async fn create_collection(&self, _input: NewCollection) -> Result<Collection> {
-        todo!()
+    /// Creates a collection holding `product_ids` in that order (each must exist:
+    /// `Invalid { field: "product_ids[i]" }`). `product_count` includes drafts.
+    pub async fn create_collection(&self, input: NewCollection) -> Result<Collection> {
+        collection::create(&self.db, input).await
     }
 
-    pub async fn update_collection(&self, _id: &str, _changes: CollectionChanges) -> Result<Collection> {
-        todo!()
+    /// Changes the given fields; `product_ids` replaces the members and their order.
+    pub async fn update_collection(
+        &self,
+        id: &str,
+        changes: CollectionChanges,
+    ) -> Result<Collection> {
+        collection::update(&self.db, id, changes).await
     }
 
-    pub async fn delete_collection(&self, _id: &str) -> Result<()> {
-        todo!()
+    pub async fn delete_collection(&self, id: &str) -> Result<()> {
+        collection::delete(&self.db, id).await
     }
 
     /// Whether the catalog has no products (the binary seeds the demo catalog then).
     pub async fn is_empty(&self) -> Result<bool> {
-        todo!()
+        product::is_empty(&self.db).await
     }
 }

@@ -11,8 +11,11 @@ pub(crate) mod product;
 
 use std::fmt::Write as _;
 
-use emporium_kernel::{db::Database, money::Currency};
-use sqlx::{any::AnyArguments, migrate::Migrator, query::Query, Any, AnyConnection};
+use emporium_kernel::{
+    db::{Backend, Database},
+    money::Currency,
+};
+use sqlx::{any::AnyArguments, migrate::Migrator, query::Query, Any, AnyConnection, Transaction};
 
 use crate::{error::CatalogError, ProductStatus, Result};
 
@@ -22,6 +25,18 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 pub(crate) async fn migrate(db: &Database) -> Result<()> {
     db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
     Ok(())
+}
+
+/// A transaction for one service call that writes. On SQLite it takes the write lock up
+/// front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at
+/// once with "database is locked" when another writer got in between, whereas waiting
+/// for the lock honours `busy_timeout` and so queues concurrent writers.
+pub(crate) async fn begin_write(db: &Database) -> Result<Transaction<'static, Any>> {
+    let tx = match db.backend() {
+        Backend::Sqlite => db.pool().begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => db.pool().begin().await?,
+    };
+    Ok(tx)
 }
 
 /// A value to bind. Owned, so that SQL can be assembled piece by piece.
@@ -78,7 +93,10 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Sql { text: text.to_owned(), args: Vec::new() }
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -132,22 +150,38 @@ pub(crate) async fn insert_rows(
     let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut sql = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {table} ({}) VALUES ",
+            columns.join(", ")
+        ));
         for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind_list(row);
             sql.push(")");
         }
         // Statements with a varying number of rows are not worth a prepared-statement slot.
-        sql.query().persistent(false).execute(&mut *conn).await.map_err(unique_as_conflict)?;
+        sql.query()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(unique_as_conflict)?;
     }
     Ok(())
 }
 
-/// Maps a unique violation that slipped past the service's own checks (two requests
+/// Maps a unique (or foreign-key) violation that slipped past the service's own checks (two requests
 /// racing for one handle or SKU) to `Conflict`, naming the field when the constraint
 /// says which it was.
 pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
+    if emporium_kernel::db::is_foreign_key_violation(&err) {
+        // The service checked the reference in this transaction; another request deleted
+        // the row in between (possible on PostgreSQL under read committed).
+        return CatalogError::Conflict {
+            field: "references".to_owned(),
+            message: "a referenced product, category or collection was deleted meanwhile: reload and retry"
+                .to_owned(),
+        };
+    }
     if !emporium_kernel::db::is_unique_violation(&err) {
         return err.into();
     }
@@ -162,7 +196,10 @@ pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
     } else {
         "id"
     };
-    CatalogError::Conflict { field: field.to_owned(), message: "is already taken: choose another value".to_owned() }
+    CatalogError::Conflict {
+        field: field.to_owned(),
+        message: "is already taken: choose another value".to_owned(),
+    }
 }
 
 /// A stored value that does not fit the domain: a corrupted row, not a caller's mistake.
@@ -206,7 +243,10 @@ pub(crate) async fn handle_taken(
     handle: &str,
     except_id: Option<&str>,
 ) -> Result<bool> {
-    let mut sql = Sql::new(&format!("SELECT COUNT(*) AS n FROM {} WHERE handle = ", table.name()));
+    let mut sql = Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE handle = ",
+        table.name()
+    ));
     sql.bind(handle);
     if let Some(id) = except_id {
         sql.push(" AND id <> ").bind(id);
@@ -216,10 +256,34 @@ pub(crate) async fn handle_taken(
 }
 
 /// Handles equal to `base` or of the form `base-…`, to pick a free suffix from.
-pub(crate) async fn handles_like(conn: &mut AnyConnection, table: HandleTable, base: &str) -> Result<Vec<String>> {
+pub(crate) async fn handles_like(
+    conn: &mut AnyConnection,
+    table: HandleTable,
+    base: &str,
+) -> Result<Vec<String>> {
     // Handles hold only [a-z0-9-], so `base` contains no LIKE wildcards.
-    let mut sql = Sql::new(&format!("SELECT handle FROM {} WHERE handle = ", table.name()));
-    sql.bind(base).push(" OR handle LIKE ").bind(format!("{base}-%"));
+    let mut sql = Sql::new(&format!(
+        "SELECT handle FROM {} WHERE handle = ",
+        table.name()
+    ));
+    sql.bind(base)
+        .push(" OR handle LIKE ")
+        .bind(format!("{base}-%"));
     let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "handle")?)).collect()
+    rows.iter()
+        .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "handle")?))
+        .collect()
+}
+
+/// Whether the catalog has no products, categories or collections at all.
+pub(crate) async fn catalog_is_blank(conn: &mut AnyConnection) -> Result<bool> {
+    for table in ["products", "categories", "collections"] {
+        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await?;
+        if sqlx::Row::try_get::<i64, _>(&row, "n")? > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
