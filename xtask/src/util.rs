@@ -109,7 +109,8 @@ pub fn display(cmd: &Command) -> String {
 fn quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '=' | ':' | ',' | '+' | '@' | '%')
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '/' | '=' | ':' | ',' | '+' | '@' | '%')
         });
     if plain {
         s.to_string()
@@ -148,7 +149,11 @@ fn check(cmd: &Command, status: ExitStatus) -> Result<()> {
 /// Runs a command quietly and returns its stdout (trimmed) if it exits 0; `None` if it cannot
 /// be started or fails. For probes such as `tool --version`.
 pub fn probe(cmd: &mut Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -168,10 +173,7 @@ pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<bool> {
             return Ok(status.success());
         }
         if start.elapsed() > limit {
-            note(format!(
-                "no answer after {}s; stopping it",
-                limit.as_secs()
-            ));
+            note(format!("no answer after {}s; stopping it", limit.as_secs()));
             let _ = child.kill();
             let _ = child.wait();
             return Ok(false);

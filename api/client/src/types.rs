@@ -88,7 +88,12 @@ pub fn format_decimal(amount: i64, currency: &str) -> String {
     if digits == 0 {
         format!("{sign}{abs}")
     } else {
-        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = digits as usize
+        )
     }
 }
 

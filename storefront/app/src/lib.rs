@@ -1,1 +1,125 @@
-//! placeholder
+//! Emporium's storefront: a Leptos 0.8 app rendered on the server (feature `ssr`) and
+//! hydrated in the browser (feature `hydrate`, built for wasm32 by the
+//! `emporium-storefront-hydrate` crate).
+//!
+//! It speaks only the public Store API, through the typed [`emporium_client::Client`]
+//! the server puts into context; pages read it through the server functions in
+//! [`store_api`]. Every page is complete HTML from the server (`SsrMode::Async`), so
+//! the shop works with JavaScript off; after hydration, links navigate client-side.
+//!
+//! Layout:
+//! - [`App`] (routes, header, footer) and [`shell`] (the HTML document);
+//! - pages: [`home`], [`category`], [`collection`], [`product`], and the 404 in [`layout`];
+//! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
+//!   [`query`] (URL parameters), [`seo`] (head tags), [`response`] (status and caching);
+//! - `router` (ssr only): the axum router the `emporium` binary mounts.
+
+pub mod categories;
+pub mod category;
+pub mod collection;
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod listing;
+pub mod product;
+pub mod query;
+pub mod response;
+pub mod seo;
+pub mod store_api;
+
+use leptos::{config::LeptosOptions, prelude::*};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    categories::CategoryTree,
+    category::CategoryPage,
+    collection::CollectionPage,
+    home::HomePage,
+    layout::{NotFound, SiteFooter, SiteHeader},
+    product::ProductPage,
+};
+
+/// The HTML document around [`App`]: what the server sends for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#1f2a44"/>
+                <link rel="stylesheet" href="/pkg/emporium.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The storefront: header, the page for the URL, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    CategoryTree::provide();
+    // Browser tests wait for this before relying on client-side behaviour. Effects run
+    // only in the browser, after hydration.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|title: String| {
+            if title.is_empty() || title == "Emporium" {
+                "Emporium".to_owned()
+            } else {
+                format!("{title} · Emporium")
+            }
+        }/>
+        <Router>
+            <SiteHeader/>
+            <main id="main" class="site-main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/categories/:handle") view=CategoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/collections/:handle") view=CollectionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/products/:handle") view=ProductPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <SiteFooter/>
+        </Router>
+    }
+}
+
+/// The storefront's axum router: every page (server-rendered with the `client` in
+/// context), the server functions at `/api/catalog/*`, the files under
+/// `options.site_root` (the `/pkg` bundle, `/favicon.svg`) and, as the fallback, the
+/// 404 page. It has no state, so the binary can merge it with the API router.
+#[cfg(feature = "ssr")]
+pub fn router(client: emporium_client::Client, options: LeptosOptions) -> axum::Router {
+    use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+
+    let provide_client = move || provide_context(client.clone());
+    let routes = generate_route_list(App);
+    // `leptos_routes_with_context` also registers every server function, handled with
+    // the same context as the pages.
+    axum::Router::<LeptosOptions>::new()
+        .leptos_routes_with_context(&options, routes, provide_client.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
+            provide_client,
+            shell,
+        ))
+        .with_state(options)
+}

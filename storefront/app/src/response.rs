@@ -1,0 +1,43 @@
+//! HTTP status and caching of server-rendered pages. Every route renders in
+//! `SsrMode::Async` (the whole page before the first byte), so what a page sets here
+//! while it renders still reaches the response headers. In the browser these are no-ops.
+
+/// Catalog pages: shared caches (a CDN, fly's edge) may keep them a minute and serve
+/// a stale copy for five more while they fetch a fresh one; browsers always revalidate.
+pub const CATALOG_CACHE_CONTROL: &str =
+    "public, max-age=0, s-maxage=60, stale-while-revalidate=300";
+
+/// Error pages are never cached, so a product that appears is found at once.
+pub const ERROR_CACHE_CONTROL: &str = "no-store";
+
+/// Marks the page being rendered as a cacheable catalog page.
+pub fn cache_catalog_page() {
+    set(None, CATALOG_CACHE_CONTROL);
+}
+
+/// Marks the page being rendered as a 404.
+pub fn not_found() {
+    set(Some(404), ERROR_CACHE_CONTROL);
+}
+
+/// Marks the page being rendered as failed because the API is unavailable.
+pub fn unavailable() {
+    set(Some(503), ERROR_CACHE_CONTROL);
+}
+
+#[cfg(feature = "ssr")]
+fn set(status: Option<u16>, cache_control: &'static str) {
+    use http::{header::CACHE_CONTROL, HeaderValue, StatusCode};
+    use leptos::prelude::use_context;
+
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    if let Some(status) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        response.set_status(status);
+    }
+    response.insert_header(CACHE_CONTROL, HeaderValue::from_static(cache_control));
+}
+
+#[cfg(not(feature = "ssr"))]
+fn set(_status: Option<u16>, _cache_control: &'static str) {}

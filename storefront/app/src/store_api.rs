@@ -1,0 +1,49 @@
+//! Server functions: the storefront's only door to the catalog. Each one calls the
+//! typed Store API client that the server put into context.
+//!
+//! During server rendering, resources call these functions directly (no HTTP), and
+//! their results are serialized into the page for hydration. After hydration, client-side
+//! navigation calls them over HTTP at `/api/catalog/*` (stable endpoints, no hash, so
+//! the browser bundle and the server agree whatever their build).
+
+use emporium_client::types::{Category, Collection, Page, Product, ProductQuery, ProductSummary};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The client the server provided with `provide_context` (see [`crate::router`]).
+#[cfg(feature = "ssr")]
+fn client() -> Result<emporium_client::Client, AppError> {
+    use_context::<emporium_client::Client>()
+        .ok_or_else(|| AppError::Unavailable("no Store API client in context".to_owned()))
+}
+
+/// The whole category tree, roots first.
+#[server(endpoint = "catalog/categories")]
+pub async fn category_tree() -> Result<Vec<Category>, AppError> {
+    Ok(client()?.list_categories().await?.items)
+}
+
+/// All collections (the home page features them).
+#[server(endpoint = "catalog/collections")]
+pub async fn collection_list() -> Result<Vec<Collection>, AppError> {
+    Ok(client()?.list_collections().await?.items)
+}
+
+/// One page of products.
+#[server(endpoint = "catalog/products")]
+pub async fn product_list(query: ProductQuery) -> Result<Page<ProductSummary>, AppError> {
+    Ok(client()?.list_products(&query).await?)
+}
+
+/// One product with its variants, by handle.
+#[server(endpoint = "catalog/product")]
+pub async fn product_detail(handle: String) -> Result<Product, AppError> {
+    Ok(client()?.get_product(&handle).await?)
+}
+
+/// One collection, by handle.
+#[server(endpoint = "catalog/collection")]
+pub async fn collection_detail(handle: String) -> Result<Collection, AppError> {
+    Ok(client()?.get_collection(&handle).await?)
+}

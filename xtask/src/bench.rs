@@ -1,0 +1,668 @@
+//! `cargo xtask bench`: the release binary on a loopback port with a fresh data dir, driven
+//! by wrk; results as a Markdown table in `docs/BENCHMARKS.md`.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::build;
+use crate::setup;
+use crate::util::{note, output, probe, step, Paths, TempDir};
+
+pub const BEGIN_MARKER: &str = "<!-- bench:begin -->";
+pub const END_MARKER: &str = "<!-- bench:end -->";
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub duration: u32,
+    pub connections: u32,
+    pub threads: u32,
+}
+
+/// One wrk run, parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WrkStats {
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// "Non-2xx or 3xx responses".
+    pub non_2xx: u64,
+    /// wrk's "Socket errors" line, if any.
+    pub socket_errors: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub scenario: String,
+    pub path: String,
+    pub stats: WrkStats,
+    pub rss_kib: Option<u64>,
+    pub hwm_kib: Option<u64>,
+}
+
+/// The server process; killed and reaped when dropped, so it never outlives the bench.
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SIGTERM first for a graceful shutdown, SIGKILL if it lingers.
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.pid().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
+    if opts.duration == 0 || opts.connections == 0 {
+        bail!("--duration and --connections must be positive");
+    }
+    if opts.connections < opts.threads {
+        bail!(
+            "--connections must be at least {} (wrk's thread count)",
+            opts.threads
+        );
+    }
+    let toolchain = setup::setup(paths, setup::Options::default())?;
+    let built = build::build(paths, true, Some(toolchain))?;
+
+    // Declared before the server so it is removed after the server has stopped.
+    let scratch = TempDir::new("emporium-bench")?;
+    let data_dir = scratch.path().join("data");
+    std::fs::create_dir_all(&data_dir).context("creating the bench data dir")?;
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let log = scratch.path().join("server.log");
+
+    step(format!(
+        "bench: starting {} on {addr}",
+        built.server_bin.display()
+    ));
+    note(format!(
+        "data dir: {}  log: {}",
+        data_dir.display(),
+        log.display()
+    ));
+    let log_file = File::create(&log).context("creating the server log")?;
+    let log_err = log_file
+        .try_clone()
+        .context("cloning the server log handle")?;
+    let mut cmd = Command::new(&built.server_bin);
+    cmd.arg("serve")
+        .current_dir(scratch.path())
+        .env("EMPORIUM_ADDR", &addr)
+        .env("EMPORIUM_DATA_DIR", &data_dir)
+        .env("EMPORIUM_BENCH_ROUTES", "true")
+        .env("EMPORIUM_SEED_DEMO", "true")
+        .env("LEPTOS_SITE_ROOT", &built.site)
+        .env("LEPTOS_SITE_PKG_DIR", "pkg")
+        // A fresh SQLite database in the data dir, whatever the caller's shell says.
+        .env_remove("DATABASE_URL")
+        .env_remove("EMPORIUM_API_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log_file))
+        .stderr(Stdio::from(log_err));
+    if std::env::var_os("RUST_LOG").is_none() {
+        cmd.env("RUST_LOG", "warn");
+    }
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", built.server_bin.display()))?;
+    let mut server = Server { child, log };
+
+    let result = run_scenarios(&mut server, &addr, opts);
+    server.stop();
+    let rows = match result {
+        Ok(rows) => rows,
+        Err(err) => {
+            eprintln!(
+                "---- server log (last lines) ----\n{}\n----",
+                server.log_tail()
+            );
+            return Err(err);
+        }
+    };
+
+    let table = markdown(&rows, opts);
+    step("bench: results");
+    println!("{table}");
+    let doc = paths.root.join("docs").join("BENCHMARKS.md");
+    write_results(&doc, &table)?;
+    note(format!("wrote {}", doc.display()));
+    drop(server);
+    drop(scratch);
+    Ok(())
+}
+
+fn run_scenarios(server: &mut Server, addr: &str, opts: Options) -> Result<Vec<Row>> {
+    wait_ready(server, addr)?;
+    let (status, body) = http_get(addr, "/store/products?limit=20")?;
+    if status != 200 {
+        bail!("GET /store/products?limit=20 returned {status}: {body}");
+    }
+    let handle = first_string_field(&body, "handle")
+        .context("no product handle in /store/products?limit=20 (was the demo catalog seeded?)")?;
+    note(format!("product handle: {handle}"));
+
+    let scenarios = [
+        (
+            "Store API: product list",
+            "/store/products?limit=20".to_string(),
+        ),
+        (
+            "Store API: one product",
+            format!("/store/products/{handle}"),
+        ),
+        (
+            "Storefront: product page (SSR)",
+            format!("/products/{handle}"),
+        ),
+        ("Static string (ceiling)", "/bench/static".to_string()),
+    ];
+    for (_, path) in &scenarios {
+        let (status, _) = http_get(addr, path)?;
+        if status != 200 {
+            bail!("GET {path} returned {status} before the benchmark");
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, path) in scenarios {
+        step(format!("bench: {name} ({path})"));
+        let url = format!("http://{addr}{path}");
+        let out = output(
+            Command::new("wrk")
+                .arg(format!("-t{}", opts.threads))
+                .arg(format!("-c{}", opts.connections))
+                .arg(format!("-d{}s", opts.duration))
+                .arg("--latency")
+                .arg(&url),
+        )
+        .context("running wrk (installed by `cargo xtask setup`)")?;
+        let stats = parse_wrk(&out).with_context(|| format!("parsing wrk's output:\n{out}"))?;
+        if let Ok(Some(status)) = server.child.try_wait() {
+            bail!("the server exited ({status}) during the {name} scenario");
+        }
+        let (rss_kib, hwm_kib) = memory(server.pid());
+        note(format!(
+            "{:.0} req/s, p50 {}, p99 {}, RSS {}",
+            stats.requests_per_sec,
+            fmt_ms(stats.p50_ms),
+            fmt_ms(stats.p99_ms),
+            fmt_kib(rss_kib)
+        ));
+        if stats.non_2xx > 0 {
+            note(format!("warning: {} non-2xx/3xx responses", stats.non_2xx));
+        }
+        rows.push(Row {
+            scenario: name.to_string(),
+            path,
+            stats,
+            rss_kib,
+            hwm_kib,
+        });
+    }
+    Ok(rows)
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener
+        .local_addr()
+        .context("reading the bound port")?
+        .port())
+}
+
+fn wait_ready(server: &mut Server, addr: &str) -> Result<()> {
+    step("bench: waiting for /health/ready (migrations and the demo seed run first)");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server
+            .child
+            .try_wait()
+            .context("checking the server process")?
+        {
+            bail!("the server exited ({status}) before it was ready");
+        }
+        if let Ok((200, _)) = http_get(addr, "/health/ready") {
+            note(format!("ready after {:.1}s", start.elapsed().as_secs_f64()));
+            return Ok(());
+        }
+        if start.elapsed() > READY_TIMEOUT {
+            bail!(
+                "the server was not ready after {}s",
+                READY_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A minimal HTTP/1.1 GET on loopback: status code and body.
+fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .context("setting a read timeout")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    )
+    .with_context(|| format!("sending GET {path}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the response to GET {path}"))?;
+    parse_response(&raw).with_context(|| format!("parsing the response to GET {path}"))
+}
+
+fn parse_response(raw: &[u8]) -> Result<(u16, String)> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
+    let status: u16 = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .context("no status code")?;
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("truncated chunk header")?;
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .with_context(|| format!("bad chunk size {size_text:?}"))?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size {
+            bail!("truncated chunk");
+        }
+        out.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// The first `"field": "value"` string in a JSON text (no JSON parser needed for a slug).
+pub fn first_string_field(json: &str, field: &str) -> Option<String> {
+    let key = format!("\"{field}\"");
+    let mut rest = json;
+    while let Some(i) = rest.find(&key) {
+        rest = &rest[i + key.len()..];
+        let after = rest.trim_start();
+        let Some(after) = after.strip_prefix(':') else {
+            continue;
+        };
+        let Some(value) = after.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let mut out = String::new();
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => out.push(chars.next()?),
+                c => out.push(c),
+            }
+        }
+        return None;
+    }
+    None
+}
+
+/// Parses `wrk --latency` output.
+pub fn parse_wrk(out: &str) -> Result<WrkStats> {
+    let mut stats = WrkStats::default();
+    let mut rps = None;
+    let mut p50 = None;
+    let mut p99 = None;
+    for line in out.lines() {
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("Requests/sec:") {
+            rps = v.trim().parse::<f64>().ok();
+        } else if let Some(v) = line.strip_prefix("50%") {
+            p50 = parse_duration_ms(v.trim());
+        } else if let Some(v) = line.strip_prefix("99%") {
+            p99 = parse_duration_ms(v.trim());
+        } else if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            stats.non_2xx = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Socket errors:") {
+            stats.socket_errors = Some(v.trim().to_string());
+        }
+    }
+    stats.requests_per_sec = rps.context("no `Requests/sec:` line")?;
+    stats.p50_ms = p50.context("no 50% latency line (was --latency passed?)")?;
+    stats.p99_ms = p99.context("no 99% latency line (was --latency passed?)")?;
+    Ok(stats)
+}
+
+/// wrk durations: `812.00us`, `1.23ms`, `2.01s`, `1.00m`.
+pub fn parse_duration_ms(text: &str) -> Option<f64> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
+/// VmRSS and VmHWM of a process, in KiB.
+fn memory(pid: u32) -> (Option<u64>, Option<u64>) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    (proc_field(&status, "VmRSS:"), proc_field(&status, "VmHWM:"))
+}
+
+pub fn proc_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+fn fmt_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn fmt_kib(kib: Option<u64>) -> String {
+    match kib {
+        Some(k) => format!("{:.1} MiB", k as f64 / 1024.0),
+        None => "?".into(),
+    }
+}
+
+/// The generated section: a line about the run and the table.
+pub fn markdown(rows: &[Row], opts: Options) -> String {
+    let commit = probe(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    let date = probe(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut out = format!(
+        "Commit `{commit}`, {date}; {cores} cores ({cpu}); \
+         `wrk -t{} -c{} -d{}s --latency`, server and wrk on the same machine.\n\n",
+        opts.threads, opts.connections, opts.duration
+    );
+    out.push_str(&table(rows));
+    out
+}
+
+pub fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| Scenario | Path | Req/s | p50 | p99 | Errors | RSS after | Peak RSS |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let errors = match &r.stats.socket_errors {
+            Some(socket) => format!("{} (socket: {socket})", r.stats.non_2xx),
+            None => r.stats.non_2xx.to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | `{}` | {:.0} | {} | {} | {} | {} | {} |\n",
+            r.scenario,
+            r.path,
+            r.stats.requests_per_sec,
+            fmt_ms(r.stats.p50_ms),
+            fmt_ms(r.stats.p99_ms),
+            errors,
+            fmt_kib(r.rss_kib),
+            fmt_kib(r.hwm_kib)
+        ));
+    }
+    out
+}
+
+const DOC_HEADER: &str = "# Benchmarks
+
+Produced by `cargo xtask bench` (flags: `--duration <secs>`, `--connections <n>`). It builds
+the release binary, starts it on a free loopback port with a fresh data dir (SQLite; the demo
+catalog seeds itself) and `EMPORIUM_BENCH_ROUTES=true`, waits for `/health/ready`, then drives
+each route with `wrk --latency` from the same machine. *RSS after* is the server's `VmRSS`
+after each scenario, *Peak RSS* its `VmHWM`. `/bench/static` returns a constant string: the
+ceiling set by the HTTP stack alone.
+
+The machine is the project's standard one (Debian 12, 2 cores shared by the server and wrk),
+so the numbers compare commits with each other; they are not a capacity plan.
+
+";
+
+/// Replaces what lies between the markers (or appends a marked section), keeping the rest.
+pub fn replace_between_markers(doc: &str, content: &str) -> Result<String> {
+    let content = content.trim_end_matches('\n');
+    let section = format!("{BEGIN_MARKER}\n{content}\n{END_MARKER}");
+    match (doc.find(BEGIN_MARKER), doc.find(END_MARKER)) {
+        (Some(begin), Some(end)) if begin < end => Ok(format!(
+            "{}{section}{}",
+            &doc[..begin],
+            &doc[end + END_MARKER.len()..]
+        )),
+        (None, None) => {
+            let mut out = doc.trim_end_matches('\n').to_string();
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(&section);
+            out.push('\n');
+            Ok(out)
+        }
+        _ => bail!("the markers {BEGIN_MARKER} / {END_MARKER} are incomplete or out of order"),
+    }
+}
+
+fn write_results(doc: &Path, content: &str) -> Result<()> {
+    let existing = match std::fs::read_to_string(doc) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => DOC_HEADER.to_string(),
+        Err(err) => return Err(err).with_context(|| format!("reading {}", doc.display())),
+    };
+    let updated = replace_between_markers(&existing, content)
+        .with_context(|| format!("updating {}", doc.display()))?;
+    if let Some(dir) = doc.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(doc, updated).with_context(|| format!("writing {}", doc.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 20s test @ http://127.0.0.1:40123/store/products?limit=20
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.31ms    1.02ms  31.20ms   85.12%
+    Req/Sec     7.01k   512.33     8.02k    70.50%
+  Latency Distribution
+     50%    2.10ms
+     75%    2.80ms
+     90%    3.50ms
+     99%  812.00us
+  279000 requests in 20.00s, 1.02GB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  13950.12
+Transfer/sec:     52.10MB
+";
+
+    #[test]
+    fn parses_wrk_output() -> Result<()> {
+        let s = parse_wrk(WRK)?;
+        assert!((s.requests_per_sec - 13950.12).abs() < 1e-9);
+        assert!((s.p50_ms - 2.10).abs() < 1e-9);
+        assert!((s.p99_ms - 0.812).abs() < 1e-9);
+        assert_eq!(s.non_2xx, 3);
+        assert_eq!(s.socket_errors, None);
+        assert!(parse_wrk("Requests/sec: 1\n").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration_ms("1.50ms"), Some(1.5));
+        assert_eq!(parse_duration_ms("2.00s"), Some(2000.0));
+        assert_eq!(parse_duration_ms("1.00m"), Some(60_000.0));
+        assert_eq!(parse_duration_ms("250.00us"), Some(0.25));
+        assert_eq!(parse_duration_ms("fast"), None);
+    }
+
+    #[test]
+    fn finds_a_handle() {
+        let json =
+            r#"{"products":[{"id":"p1","handle" : "linen-shirt","title":"x"},{"handle":"b"}]}"#;
+        assert_eq!(
+            first_string_field(json, "handle").as_deref(),
+            Some("linen-shirt")
+        );
+        assert_eq!(first_string_field(r#"{"handle":null}"#, "handle"), None);
+        assert_eq!(first_string_field(r#"{"a":"b"}"#, "handle"), None);
+    }
+
+    #[test]
+    fn parses_http_responses() -> Result<()> {
+        let plain = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        assert_eq!(parse_response(plain)?, (200, "ok".to_string()));
+        let chunked =
+            b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        assert_eq!(parse_response(chunked)?, (404, "abcde".to_string()));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_proc_status() {
+        let status = "Name:\temporium\nVmHWM:\t  51200 kB\nVmRSS:\t   40960 kB\n";
+        assert_eq!(proc_field(status, "VmRSS:"), Some(40960));
+        assert_eq!(proc_field(status, "VmHWM:"), Some(51200));
+        assert_eq!(proc_field(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn replaces_only_between_markers() -> Result<()> {
+        let doc =
+            format!("# Title\n\nintro\n\n{BEGIN_MARKER}\nold table\n{END_MARKER}\n\nnotes after\n");
+        let new = replace_between_markers(&doc, "new table\n")?;
+        assert_eq!(
+            new,
+            format!("# Title\n\nintro\n\n{BEGIN_MARKER}\nnew table\n{END_MARKER}\n\nnotes after\n")
+        );
+        // Idempotent.
+        assert_eq!(replace_between_markers(&new, "new table")?, new);
+        Ok(())
+    }
+
+    #[test]
+    fn appends_markers_when_missing() -> Result<()> {
+        let new = replace_between_markers("# Benchmarks\n\nhand-written\n", "t")?;
+        assert_eq!(
+            new,
+            format!("# Benchmarks\n\nhand-written\n\n{BEGIN_MARKER}\nt\n{END_MARKER}\n")
+        );
+        let fresh = replace_between_markers(DOC_HEADER, "t")?;
+        assert!(fresh.starts_with("# Benchmarks\n"));
+        assert!(fresh.ends_with(&format!("{BEGIN_MARKER}\nt\n{END_MARKER}\n")));
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_broken_markers() {
+        assert!(replace_between_markers(&format!("{END_MARKER}\n{BEGIN_MARKER}\n"), "t").is_err());
+        assert!(replace_between_markers(&format!("{BEGIN_MARKER}\n"), "t").is_err());
+    }
+
+    #[test]
+    fn writes_a_new_doc() -> Result<()> {
+        let tmp = TempDir::new("xtask-test-bench-doc")?;
+        let doc = tmp.path().join("docs").join("BENCHMARKS.md");
+        let rows = vec![Row {
+            scenario: "Static string (ceiling)".into(),
+            path: "/bench/static".into(),
+            stats: WrkStats {
+                requests_per_sec: 50000.0,
+                p50_ms: 0.5,
+                p99_ms: 2.0,
+                non_2xx: 0,
+                socket_errors: None,
+            },
+            rss_kib: Some(20480),
+            hwm_kib: Some(30720),
+        }];
+        write_results(&doc, &table(&rows))?;
+        write_results(&doc, &table(&rows))?;
+        let text = std::fs::read_to_string(&doc)?;
+        assert_eq!(text.matches(BEGIN_MARKER).count(), 1);
+        assert!(text.contains("| Static string (ceiling) | `/bench/static` | 50000 | 500 µs | 2.00 ms | 0 | 20.0 MiB | 30.0 MiB |"));
+        Ok(())
+    }
+}
