@@ -8,11 +8,25 @@ use anyhow::{bail, Context, Result};
 
 use crate::build::{self, HYDRATE_PACKAGE};
 use crate::setup;
-use crate::util::{in_ci, note, run, step, Paths};
+use crate::util::{in_ci, note, run, run_limited, step, Paths};
 
 pub const END2END_PACKAGE: &str = "emporium-end2end";
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+/// Overrides the time limits of the test stages (minutes), e.g. for a slow machine.
+const TIMEOUT_ENV: &str = "XTASK_TEST_TIMEOUT_MINS";
+/// A hung test must not eat CI's whole 90 minutes: the test stages get these limits.
+const UNIT_TIMEOUT_MINS: u64 = 30;
+const E2E_TIMEOUT_MINS: u64 = 20;
+
+fn stage_limit(default_mins: u64) -> Duration {
+    let mins = std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(default_mins);
+    Duration::from_secs(mins * 60)
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -54,16 +68,21 @@ pub fn test(paths: &Paths, opts: Options) -> Result<()> {
     if let Some(built) = built {
         stage(&mut results, "unit", || {
             let mut cmd = cargo(paths);
-            cmd.args(["test", "--workspace", "--exclude", END2END_PACKAGE])
-                .args(["--exclude", HYDRATE_PACKAGE]);
+            // --no-fail-fast: one run reports every failing test binary, not just the first.
+            cmd.args(["test", "--no-fail-fast", "--workspace"]).args([
+                "--exclude",
+                END2END_PACKAGE,
+                "--exclude",
+                HYDRATE_PACKAGE,
+            ]);
             if let Some(url) = &postgres_url {
                 cmd.env("TEST_POSTGRES_URL", url);
             }
-            run(&mut cmd)
+            run_limited(&mut cmd, stage_limit(UNIT_TIMEOUT_MINS))
         });
         stage(&mut results, "e2e", || {
             let mut cmd = cargo(paths);
-            cmd.args(["test", "-p", END2END_PACKAGE])
+            cmd.args(["test", "--no-fail-fast", "-p", END2END_PACKAGE])
                 .env("EMPORIUM_BIN", &built.server_bin)
                 .env("LEPTOS_SITE_ROOT", &built.site)
                 .env("LEPTOS_SITE_PKG_DIR", "pkg")
@@ -72,7 +91,7 @@ pub fn test(paths: &Paths, opts: Options) -> Result<()> {
             if let Some(url) = &postgres_url {
                 cmd.env("TEST_POSTGRES_URL", url);
             }
-            run(&mut cmd)
+            run_limited(&mut cmd, stage_limit(E2E_TIMEOUT_MINS))
         });
         if opts.no_lint {
             for name in ["clippy", "fmt"] {

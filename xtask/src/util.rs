@@ -182,6 +182,82 @@ pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<bool> {
     }
 }
 
+/// Runs a command with inherited stdio; if it has not finished within `limit`, kills it with
+/// all its descendants (e.g. a hung test binary under `cargo test`) and fails.
+pub fn run_limited(cmd: &mut Command, limit: Duration) -> Result<()> {
+    println!("$ {}", display(cmd));
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start `{}`", display(cmd)))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().context("waiting for a child process")? {
+            return check(cmd, status);
+        }
+        if start.elapsed() > limit {
+            eprintln!(
+                "==> `{}` still running after {} min: killing it and its child processes",
+                display(cmd),
+                limit.as_secs() / 60
+            );
+            kill_tree(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "`{}` timed out after {} min",
+                display(cmd),
+                limit.as_secs() / 60
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// SIGKILLs a process and every descendant (found through /proc).
+pub fn kill_tree(root: u32) {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            if let Some(ppid) = parent_pid(&stat) {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    let pids: Vec<String> = tree.iter().map(u32::to_string).collect();
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .args(&pids)
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The parent pid from a `/proc/<pid>/stat` line (`pid (comm) state ppid ...`; comm may hold
+/// spaces and parentheses, so read after the last `)`).
+pub fn parent_pid(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Runs a command, capturing stdout; fails with its stderr unless it exits 0.
 pub fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd
@@ -341,6 +417,33 @@ mod tests {
             paths.server_bin(true),
             Path::new("/cache/t/release/emporium")
         );
+    }
+
+    #[test]
+    fn reads_parent_pids() {
+        assert_eq!(parent_pid("123 (cargo) S 45 123 45 0 -1"), Some(45));
+        assert_eq!(parent_pid("9 (a (b) c) R 1 9 9 0"), Some(1));
+        assert_eq!(parent_pid("garbage"), None);
+    }
+
+    #[test]
+    fn run_limited_kills_the_whole_tree() -> Result<()> {
+        let marker = TempDir::new("xtask-test-kill")?;
+        let flag = marker.path().join("survived");
+        // A grandchild that would write the file after 3 s unless killed with its parent.
+        let script = format!("(sleep 3; touch {}) & wait", flag.display());
+        let start = Instant::now();
+        let result = run_limited(
+            Command::new("sh").arg("-c").arg(script),
+            Duration::from_millis(500),
+        );
+        assert!(result.is_err());
+        assert!(start.elapsed() < Duration::from_secs(3));
+        std::thread::sleep(Duration::from_secs(4));
+        assert!(!flag.exists(), "the grandchild outlived the timeout");
+        assert!(run_limited(&mut Command::new("true"), Duration::from_secs(10)).is_ok());
+        assert!(run_limited(&mut Command::new("false"), Duration::from_secs(10)).is_err());
+        Ok(())
     }
 
     #[test]

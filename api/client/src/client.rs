@@ -37,7 +37,9 @@ pub struct Client {
 
 impl Client {
     pub fn new(transport: impl Transport) -> Self {
-        Client { transport: Arc::new(transport) }
+        Client {
+            transport: Arc::new(transport),
+        }
     }
 
     /// `GET /store/products`
@@ -50,8 +52,11 @@ impl Client {
 
     /// `GET /store/products/{id_or_handle}`
     pub async fn get_product(&self, id_or_handle: &str) -> Result<Product, ClientError> {
-        self.get::<_, ()>(&format!("/store/products/{}", encode_segment(id_or_handle)), None)
-            .await
+        self.get::<_, ()>(
+            &format!("/store/products/{}", encode_segment(id_or_handle)),
+            None,
+        )
+        .await
     }
 
     /// `GET /store/categories`: the whole tree, roots first.
@@ -66,8 +71,11 @@ impl Client {
 
     /// `GET /store/collections/{handle}`
     pub async fn get_collection(&self, handle: &str) -> Result<Collection, ClientError> {
-        self.get::<_, ()>(&format!("/store/collections/{}", encode_segment(handle)), None)
-            .await
+        self.get::<_, ()>(
+            &format!("/store/collections/{}", encode_segment(handle)),
+            None,
+        )
+        .await
     }
 
     async fn get<T: DeserializeOwned, Q: Serialize>(

@@ -12,6 +12,6 @@ mod client;
 mod transport;
 
 pub use client::{Client, ClientError};
-pub use transport::{BoxFuture, Transport, TransportError};
 #[cfg(feature = "http")]
 pub use transport::HttpTransport;
+pub use transport::{BoxFuture, Transport, TransportError};

@@ -11,7 +11,9 @@ use axum::{
     Json, Router,
 };
 use emporium_catalog::ProductStatus;
-use emporium_client::types::{admin::*, Category, Collection, Image, Page, Problem, Product, ProductSummary, Variant};
+use emporium_client::types::{
+    admin::*, Category, Collection, Image, Page, Problem, Product, ProductSummary, Variant,
+};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -26,7 +28,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/products", get(list_products).post(create_product))
         .route(
             "/admin/products/{id}",
-            get(get_product).patch(update_product).delete(delete_product),
+            get(get_product)
+                .patch(update_product)
+                .delete(delete_product),
         )
         .route("/admin/products/{id}/publish", post(publish_product))
         .route("/admin/products/{id}/unpublish", post(unpublish_product))
@@ -40,9 +44,18 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/admin/products/{id}/images/{image_id}",
             axum::routing::delete(delete_image),
         )
-        .route("/admin/categories", get(list_categories).post(create_category))
-        .route("/admin/categories/{id}", patch(update_category).delete(delete_category))
-        .route("/admin/collections", get(list_collections).post(create_collection))
+        .route(
+            "/admin/categories",
+            get(list_categories).post(create_category),
+        )
+        .route(
+            "/admin/categories/{id}",
+            patch(update_category).delete(delete_category),
+        )
+        .route(
+            "/admin/collections",
+            get(list_collections).post(create_collection),
+        )
         .route(
             "/admin/collections/{id}",
             patch(update_collection).delete(delete_collection),
@@ -68,8 +81,10 @@ async fn require_admin(State(state): State<AppState>, request: Request, next: Ne
         Some(token) if Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes()) => {
             next.run(request).await
         }
-        Some(_) => ApiError::Unauthorized { detail: "the bearer token is not valid".to_owned() }
-            .into_response(),
+        Some(_) => ApiError::Unauthorized {
+            detail: "the bearer token is not valid".to_owned(),
+        }
+        .into_response(),
         None => ApiError::Unauthorized {
             detail: "send `Authorization: Bearer <admin token>`".to_owned(),
         }
@@ -96,7 +111,10 @@ fn deleted(state: &AppState) -> Response {
 #[utoipa::path(get, path = "/admin/products", tag = "admin", security(("admin_token" = [])),
     params(emporium_client::types::ProductQuery),
     responses((status = 200, body = Page<ProductSummary>), (status = 400, body = Problem), (status = 401, body = Problem)))]
-pub async fn list_products(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Page<ProductSummary>>> {
+pub async fn list_products(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Page<ProductSummary>>> {
     let filter = product_filter(raw.as_deref(), true)?;
     let page = state.catalog.list_products(&filter).await?;
     Ok(Json(Page {
@@ -109,8 +127,13 @@ pub async fn list_products(State(state): State<AppState>, RawQuery(raw): RawQuer
 #[utoipa::path(get, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Product), (status = 404, body = Problem), (status = 401, body = Problem)))]
-pub async fn get_product(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Product>> {
-    Ok(Json(wire::product(state.catalog.get_product(&id, true).await?)))
+pub async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Product>> {
+    Ok(Json(wire::product(
+        state.catalog.get_product(&id, true).await?,
+    )))
 }
 
 /// Create a product with its options, variants, prices and images (a draft unless
@@ -118,8 +141,14 @@ pub async fn get_product(State(state): State<AppState>, Path(id): Path<String>) 
 #[utoipa::path(post, path = "/admin/products", tag = "admin", security(("admin_token" = [])),
     request_body = ProductInput,
     responses((status = 201, body = Product), (status = 400, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
-pub async fn create_product(State(state): State<AppState>, JsonBody(input): JsonBody<ProductInput>) -> ApiResult<Response> {
-    let product = state.catalog.create_product(wire::product_in(input)).await?;
+pub async fn create_product(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<ProductInput>,
+) -> ApiResult<Response> {
+    let product = state
+        .catalog
+        .create_product(wire::product_in(input))
+        .await?;
     Ok(created(&state, wire::product(product)))
 }
 
@@ -127,8 +156,15 @@ pub async fn create_product(State(state): State<AppState>, JsonBody(input): Json
 #[utoipa::path(patch, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = ProductPatch,
     responses((status = 200, body = Product), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update_product(State(state): State<AppState>, Path(id): Path<String>, JsonBody(patch): JsonBody<ProductPatch>) -> ApiResult<Response> {
-    let product = state.catalog.update_product(&id, wire::product_patch(patch)).await?;
+pub async fn update_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<ProductPatch>,
+) -> ApiResult<Response> {
+    let product = state
+        .catalog
+        .update_product(&id, wire::product_patch(patch))
+        .await?;
     Ok(changed(&state, wire::product(product)))
 }
 
@@ -136,7 +172,10 @@ pub async fn update_product(State(state): State<AppState>, Path(id): Path<String
 #[utoipa::path(delete, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_product(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     state.catalog.delete_product(&id).await?;
     Ok(deleted(&state))
 }
@@ -145,8 +184,14 @@ pub async fn delete_product(State(state): State<AppState>, Path(id): Path<String
 #[utoipa::path(post, path = "/admin/products/{id}/publish", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Product), (status = 404, body = Problem)))]
-pub async fn publish_product(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let product = state.catalog.set_product_status(&id, ProductStatus::Published).await?;
+pub async fn publish_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let product = state
+        .catalog
+        .set_product_status(&id, ProductStatus::Published)
+        .await?;
     Ok(changed(&state, wire::product(product)))
 }
 
@@ -154,8 +199,14 @@ pub async fn publish_product(State(state): State<AppState>, Path(id): Path<Strin
 #[utoipa::path(post, path = "/admin/products/{id}/unpublish", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Product), (status = 404, body = Problem)))]
-pub async fn unpublish_product(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let product = state.catalog.set_product_status(&id, ProductStatus::Draft).await?;
+pub async fn unpublish_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let product = state
+        .catalog
+        .set_product_status(&id, ProductStatus::Draft)
+        .await?;
     Ok(changed(&state, wire::product(product)))
 }
 
@@ -163,8 +214,15 @@ pub async fn unpublish_product(State(state): State<AppState>, Path(id): Path<Str
 #[utoipa::path(post, path = "/admin/products/{id}/variants", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = VariantInput,
     responses((status = 201, body = Variant), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn add_variant(State(state): State<AppState>, Path(id): Path<String>, JsonBody(input): JsonBody<VariantInput>) -> ApiResult<Response> {
-    let variant = state.catalog.add_variant(&id, wire::variant_in(input)).await?;
+pub async fn add_variant(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<VariantInput>,
+) -> ApiResult<Response> {
+    let variant = state
+        .catalog
+        .add_variant(&id, wire::variant_in(input))
+        .await?;
     Ok(created(&state, wire::variant(variant)))
 }
 
@@ -172,8 +230,15 @@ pub async fn add_variant(State(state): State<AppState>, Path(id): Path<String>, 
 #[utoipa::path(patch, path = "/admin/products/{id}/variants/{variant_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("variant_id" = String, Path)), request_body = VariantPatch,
     responses((status = 200, body = Variant), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update_variant(State(state): State<AppState>, Path((id, variant_id)): Path<(String, String)>, JsonBody(patch): JsonBody<VariantPatch>) -> ApiResult<Response> {
-    let variant = state.catalog.update_variant(&id, &variant_id, wire::variant_patch(patch)).await?;
+pub async fn update_variant(
+    State(state): State<AppState>,
+    Path((id, variant_id)): Path<(String, String)>,
+    JsonBody(patch): JsonBody<VariantPatch>,
+) -> ApiResult<Response> {
+    let variant = state
+        .catalog
+        .update_variant(&id, &variant_id, wire::variant_patch(patch))
+        .await?;
     Ok(changed(&state, wire::variant(variant)))
 }
 
@@ -181,7 +246,10 @@ pub async fn update_variant(State(state): State<AppState>, Path((id, variant_id)
 #[utoipa::path(delete, path = "/admin/products/{id}/variants/{variant_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("variant_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_variant(State(state): State<AppState>, Path((id, variant_id)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete_variant(
+    State(state): State<AppState>,
+    Path((id, variant_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     state.catalog.delete_variant(&id, &variant_id).await?;
     Ok(deleted(&state))
 }
@@ -190,7 +258,11 @@ pub async fn delete_variant(State(state): State<AppState>, Path((id, variant_id)
 #[utoipa::path(post, path = "/admin/products/{id}/images", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = ImageInput,
     responses((status = 201, body = Image), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn add_image(State(state): State<AppState>, Path(id): Path<String>, JsonBody(input): JsonBody<ImageInput>) -> ApiResult<Response> {
+pub async fn add_image(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ImageInput>,
+) -> ApiResult<Response> {
     let image = state.catalog.add_image(&id, wire::image_in(input)).await?;
     Ok(created(&state, wire::image(image)))
 }
@@ -199,7 +271,10 @@ pub async fn add_image(State(state): State<AppState>, Path(id): Path<String>, Js
 #[utoipa::path(delete, path = "/admin/products/{id}/images/{image_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("image_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_image(State(state): State<AppState>, Path((id, image_id)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete_image(
+    State(state): State<AppState>,
+    Path((id, image_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     state.catalog.delete_image(&id, &image_id).await?;
     Ok(deleted(&state))
 }
@@ -209,15 +284,24 @@ pub async fn delete_image(State(state): State<AppState>, Path((id, image_id)): P
     responses((status = 200, body = Page<Category>)))]
 pub async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Page<Category>>> {
     let tree = state.catalog.category_tree().await?;
-    Ok(Json(Page { items: tree.into_iter().map(wire::category).collect(), next_cursor: None }))
+    Ok(Json(Page {
+        items: tree.into_iter().map(wire::category).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// Create a category (under `parent_id`, or at the root).
 #[utoipa::path(post, path = "/admin/categories", tag = "admin", security(("admin_token" = [])),
     request_body = CategoryInput,
     responses((status = 201, body = Category), (status = 400, body = Problem), (status = 409, body = Problem)))]
-pub async fn create_category(State(state): State<AppState>, JsonBody(input): JsonBody<CategoryInput>) -> ApiResult<Response> {
-    let category = state.catalog.create_category(wire::category_in(input)).await?;
+pub async fn create_category(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<CategoryInput>,
+) -> ApiResult<Response> {
+    let category = state
+        .catalog
+        .create_category(wire::category_in(input))
+        .await?;
     Ok(created(&state, wire::category(category)))
 }
 
@@ -225,8 +309,15 @@ pub async fn create_category(State(state): State<AppState>, JsonBody(input): Jso
 #[utoipa::path(patch, path = "/admin/categories/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = CategoryPatch,
     responses((status = 200, body = Category), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update_category(State(state): State<AppState>, Path(id): Path<String>, JsonBody(patch): JsonBody<CategoryPatch>) -> ApiResult<Response> {
-    let category = state.catalog.update_category(&id, wire::category_patch(patch)).await?;
+pub async fn update_category(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<CategoryPatch>,
+) -> ApiResult<Response> {
+    let category = state
+        .catalog
+        .update_category(&id, wire::category_patch(patch))
+        .await?;
     Ok(changed(&state, wire::category(category)))
 }
 
@@ -234,7 +325,10 @@ pub async fn update_category(State(state): State<AppState>, Path(id): Path<Strin
 #[utoipa::path(delete, path = "/admin/categories/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_category(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete_category(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     state.catalog.delete_category(&id).await?;
     Ok(deleted(&state))
 }
@@ -244,15 +338,24 @@ pub async fn delete_category(State(state): State<AppState>, Path(id): Path<Strin
     responses((status = 200, body = Page<Collection>)))]
 pub async fn list_collections(State(state): State<AppState>) -> ApiResult<Json<Page<Collection>>> {
     let all = state.catalog.list_collections(true).await?;
-    Ok(Json(Page { items: all.into_iter().map(wire::collection).collect(), next_cursor: None }))
+    Ok(Json(Page {
+        items: all.into_iter().map(wire::collection).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// Create a collection.
 #[utoipa::path(post, path = "/admin/collections", tag = "admin", security(("admin_token" = [])),
     request_body = CollectionInput,
     responses((status = 201, body = Collection), (status = 400, body = Problem), (status = 409, body = Problem)))]
-pub async fn create_collection(State(state): State<AppState>, JsonBody(input): JsonBody<CollectionInput>) -> ApiResult<Response> {
-    let collection = state.catalog.create_collection(wire::collection_in(input)).await?;
+pub async fn create_collection(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<CollectionInput>,
+) -> ApiResult<Response> {
+    let collection = state
+        .catalog
+        .create_collection(wire::collection_in(input))
+        .await?;
     Ok(created(&state, wire::collection(collection)))
 }
 
@@ -260,8 +363,15 @@ pub async fn create_collection(State(state): State<AppState>, JsonBody(input): J
 #[utoipa::path(patch, path = "/admin/collections/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = CollectionPatch,
     responses((status = 200, body = Collection), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update_collection(State(state): State<AppState>, Path(id): Path<String>, JsonBody(patch): JsonBody<CollectionPatch>) -> ApiResult<Response> {
-    let collection = state.catalog.update_collection(&id, wire::collection_patch(patch)).await?;
+pub async fn update_collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<CollectionPatch>,
+) -> ApiResult<Response> {
+    let collection = state
+        .catalog
+        .update_collection(&id, wire::collection_patch(patch))
+        .await?;
     Ok(changed(&state, wire::collection(collection)))
 }
 
@@ -269,7 +379,10 @@ pub async fn update_collection(State(state): State<AppState>, Path(id): Path<Str
 #[utoipa::path(delete, path = "/admin/collections/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_collection(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn delete_collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     state.catalog.delete_collection(&id).await?;
     Ok(deleted(&state))
 }

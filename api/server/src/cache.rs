@@ -40,7 +40,11 @@ impl CachedBody {
         body.hash(&mut hasher);
         let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", hasher.finish()))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
-        CachedBody { body, etag, stored_at: Instant::now() }
+        CachedBody {
+            body,
+            etag,
+            stored_at: Instant::now(),
+        }
     }
 
     /// The response for a request with `headers`: 304 when the client's copy matches.
@@ -53,13 +57,18 @@ impl CachedBody {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let mut r = self.body.clone().into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             r
         };
         let h = response.headers_mut();
         h.insert(header::ETAG, self.etag.clone());
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CATALOG_CACHE_CONTROL));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CATALOG_CACHE_CONTROL),
+        );
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         response
     }

@@ -53,19 +53,28 @@ pub struct QueryParams(HashMap<String, String>);
 impl QueryParams {
     pub fn parse(raw: Option<&str>) -> Self {
         let map = raw
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         QueryParams(map)
     }
 
     /// A text parameter; empty counts as absent (an HTML form's empty field).
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// An integer parameter within `min..=max`.
     pub fn integer(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
-        let Some(text) = self.text(name) else { return Ok(None) };
+        let Some(text) = self.text(name) else {
+            return Ok(None);
+        };
         match text.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
             _ => Err(ApiError::invalid(

@@ -77,8 +77,14 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(store::routes())
         .merge(admin::routes(state.clone()))
-        .route("/store/{*rest}", get(unknown_api_route).post(unknown_api_route))
-        .route("/admin/{*rest}", get(unknown_api_route).post(unknown_api_route))
+        .route(
+            "/store/{*rest}",
+            get(unknown_api_route).post(unknown_api_route),
+        )
+        .route(
+            "/admin/{*rest}",
+            get(unknown_api_route).post(unknown_api_route),
+        )
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .route("/media/demo/{name}", get(demo_media));
@@ -104,8 +110,10 @@ async fn ready(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            ApiError::Unavailable { detail: "the database does not answer".to_owned() }
-                .into_response()
+            ApiError::Unavailable {
+                detail: "the database does not answer".to_owned(),
+            }
+            .into_response()
         }
     }
 }
@@ -115,7 +123,10 @@ async fn demo_media(Path(name): Path<String>) -> Response {
     match emporium_catalog::seed::demo_image_svg(&name) {
         Some(svg) => (
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("image/svg+xml"),
+                ),
                 (
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("public, max-age=86400, immutable"),
@@ -124,6 +135,9 @@ async fn demo_media(Path(name): Path<String>) -> Response {
             svg,
         )
             .into_response(),
-        None => ApiError::NotFound { detail: format!("no demo image `{name}`") }.into_response(),
+        None => ApiError::NotFound {
+            detail: format!("no demo image `{name}`"),
+        }
+        .into_response(),
     }
 }

@@ -13,11 +13,18 @@ use emporium_client::types::Problem;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { code: &'static str, param: Option<String>, detail: String },
+    BadRequest {
+        code: &'static str,
+        param: Option<String>,
+        detail: String,
+    },
     #[error("{detail}")]
     NotFound { detail: String },
     #[error("{detail}")]
-    Conflict { param: Option<String>, detail: String },
+    Conflict {
+        param: Option<String>,
+        detail: String,
+    },
     #[error("{detail}")]
     Unauthorized { detail: String },
     #[error("{detail}")]
@@ -40,16 +47,25 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<&str>) {
         match self {
-            ApiError::BadRequest { code, param, .. } => {
-                (StatusCode::BAD_REQUEST, code, "Bad request", param.as_deref())
-            }
+            ApiError::BadRequest { code, param, .. } => (
+                StatusCode::BAD_REQUEST,
+                code,
+                "Bad request",
+                param.as_deref(),
+            ),
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "Not found", None),
-            ApiError::Conflict { param, .. } => {
-                (StatusCode::CONFLICT, "conflict", "Conflict", param.as_deref())
-            }
-            ApiError::Unauthorized { .. } => {
-                (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", None)
-            }
+            ApiError::Conflict { param, .. } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                param.as_deref(),
+            ),
+            ApiError::Unauthorized { .. } => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                None,
+            ),
             ApiError::UnsupportedMediaType { .. } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -75,7 +91,9 @@ impl ApiError {
 impl From<CatalogError> for ApiError {
     fn from(err: CatalogError) -> Self {
         match err {
-            CatalogError::NotFound { .. } => ApiError::NotFound { detail: err.to_string() },
+            CatalogError::NotFound { .. } => ApiError::NotFound {
+                detail: err.to_string(),
+            },
             CatalogError::Invalid { field, message } => ApiError::BadRequest {
                 code: "invalid_parameter",
                 detail: format!("{field}: {message}"),

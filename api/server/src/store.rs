@@ -33,7 +33,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Serves `uri` from the local cache, or renders it with `load` and caches it.
-async fn cached<T, F>(state: &AppState, uri: &Uri, headers: &HeaderMap, load: F) -> ApiResult<Response>
+async fn cached<T, F>(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    load: F,
+) -> ApiResult<Response>
 where
     T: Serialize,
     F: std::future::Future<Output = ApiResult<T>>,
@@ -54,7 +59,9 @@ where
 pub fn product_filter(raw: Option<&str>, include_drafts: bool) -> ApiResult<ProductFilter> {
     let q = QueryParams::parse(raw);
     let currency = match q.text("currency") {
-        Some(code) => Currency::parse(code).map_err(|e| ApiError::invalid("currency", e.to_string()))?,
+        Some(code) => {
+            Currency::parse(code).map_err(|e| ApiError::invalid("currency", e.to_string()))?
+        }
         None => Currency::EUR,
     };
     let sort = match q.text("sort") {
@@ -65,7 +72,9 @@ pub fn product_filter(raw: Option<&str>, include_drafts: bool) -> ApiResult<Prod
         Some(other) => {
             return Err(ApiError::invalid(
                 "sort",
-                format!("`sort` must be one of newest, price_asc, price_desc, title; got `{other}`"),
+                format!(
+                    "`sort` must be one of newest, price_asc, price_desc, title; got `{other}`"
+                ),
             ))
         }
     };
@@ -156,7 +165,10 @@ pub async fn list_categories(
 ) -> ApiResult<Response> {
     cached(&state, &uri, &headers, async {
         let tree = state.catalog.category_tree().await?;
-        Ok(Page { items: tree.into_iter().map(wire::category).collect::<Vec<_>>(), next_cursor: None })
+        Ok(Page {
+            items: tree.into_iter().map(wire::category).collect::<Vec<_>>(),
+            next_cursor: None,
+        })
     })
     .await
 }
@@ -173,7 +185,10 @@ pub async fn list_collections(
 ) -> ApiResult<Response> {
     cached(&state, &uri, &headers, async {
         let all = state.catalog.list_collections(false).await?;
-        Ok(Page { items: all.into_iter().map(wire::collection).collect::<Vec<_>>(), next_cursor: None })
+        Ok(Page {
+            items: all.into_iter().map(wire::collection).collect::<Vec<_>>(),
+            next_cursor: None,
+        })
     })
     .await
 }
@@ -194,7 +209,9 @@ pub async fn get_collection(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     cached(&state, &uri, &headers, async {
-        Ok(wire::collection(state.catalog.get_collection(&handle, false).await?))
+        Ok(wire::collection(
+            state.catalog.get_collection(&handle, false).await?,
+        ))
     })
     .await
 }

@@ -20,27 +20,48 @@ pub fn status_in(s: wire::ProductStatus) -> catalog::ProductStatus {
 }
 
 pub fn image(i: catalog::Image) -> wire::Image {
-    wire::Image { id: i.id, url: i.url, alt: i.alt, position: i.position }
+    wire::Image {
+        id: i.id,
+        url: i.url,
+        alt: i.alt,
+        position: i.position,
+    }
 }
 
 fn option_value(o: catalog::OptionValue) -> wire::OptionValue {
-    wire::OptionValue { option: o.option, value: o.value }
+    wire::OptionValue {
+        option: o.option,
+        value: o.value,
+    }
 }
 
 fn option_value_in(o: wire::OptionValue) -> catalog::OptionValue {
-    catalog::OptionValue { option: o.option, value: o.value }
+    catalog::OptionValue {
+        option: o.option,
+        value: o.value,
+    }
 }
 
 fn price(p: catalog::Price) -> wire::Price {
-    wire::Price { currency: p.currency.to_string(), amount: p.amount }
+    wire::Price {
+        currency: p.currency.to_string(),
+        amount: p.amount,
+    }
 }
 
 fn price_in(p: wire::Price) -> catalog::NewPrice {
-    catalog::NewPrice { currency: p.currency, amount: p.amount }
+    catalog::NewPrice {
+        currency: p.currency,
+        amount: p.amount,
+    }
 }
 
 fn link(l: catalog::Link) -> wire::Link {
-    wire::Link { id: l.id, handle: l.handle, name: l.name }
+    wire::Link {
+        id: l.id,
+        handle: l.handle,
+        name: l.name,
+    }
 }
 
 pub fn variant(v: catalog::Variant) -> wire::Variant {
@@ -62,11 +83,18 @@ pub fn product(p: catalog::Product) -> wire::Product {
         title: p.title,
         description: p.description,
         status: status(p.status),
-        seo: wire::Seo { title: p.seo_title, description: p.seo_description },
+        seo: wire::Seo {
+            title: p.seo_title,
+            description: p.seo_description,
+        },
         options: p
             .options
             .into_iter()
-            .map(|o| wire::ProductOption { id: o.id, name: o.name, values: o.values })
+            .map(|o| wire::ProductOption {
+                id: o.id,
+                name: o.name,
+                values: o.values,
+            })
             .collect(),
         variants: p.variants.into_iter().map(variant).collect(),
         images: p.images.into_iter().map(image).collect(),
@@ -134,14 +162,19 @@ pub fn variant_patch(v: admin::VariantPatch) -> catalog::VariantChanges {
     catalog::VariantChanges {
         sku: v.sku,
         title: v.title,
-        options: v.options.map(|o| o.into_iter().map(option_value_in).collect()),
+        options: v
+            .options
+            .map(|o| o.into_iter().map(option_value_in).collect()),
         weight_grams: v.weight_grams,
         prices: v.prices.map(|p| p.into_iter().map(price_in).collect()),
     }
 }
 
 pub fn image_in(i: admin::ImageInput) -> catalog::NewImage {
-    catalog::NewImage { url: i.url, alt: i.alt }
+    catalog::NewImage {
+        url: i.url,
+        alt: i.alt,
+    }
 }
 
 pub fn product_in(p: admin::ProductInput) -> catalog::NewProduct {
@@ -149,7 +182,10 @@ pub fn product_in(p: admin::ProductInput) -> catalog::NewProduct {
         title: p.title,
         handle: p.handle,
         description: p.description,
-        status: p.status.map(status_in).unwrap_or(catalog::ProductStatus::Draft),
+        status: p
+            .status
+            .map(status_in)
+            .unwrap_or(catalog::ProductStatus::Draft),
         seo_title: p.seo_title,
         seo_description: p.seo_description,
         category_ids: p.category_ids,
@@ -157,7 +193,10 @@ pub fn product_in(p: admin::ProductInput) -> catalog::NewProduct {
         options: p
             .options
             .into_iter()
-            .map(|o| catalog::NewOption { name: o.name, values: o.values })
+            .map(|o| catalog::NewOption {
+                name: o.name,
+                values: o.values,
+            })
             .collect(),
         variants: p.variants.into_iter().map(variant_in).collect(),
         images: p.images.into_iter().map(image_in).collect(),
@@ -187,7 +226,11 @@ pub fn category_in(c: admin::CategoryInput) -> catalog::NewCategory {
 }
 
 pub fn category_patch(c: admin::CategoryPatch) -> catalog::CategoryChanges {
-    let parent_id = if c.move_to_root { Some(None) } else { c.parent_id.map(Some) };
+    let parent_id = if c.move_to_root {
+        Some(None)
+    } else {
+        c.parent_id.map(Some)
+    };
     catalog::CategoryChanges {
         name: c.name,
         handle: c.handle,

@@ -27,7 +27,11 @@ impl TestApp {
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.expect("GET failed")
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET failed")
     }
 
     fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -41,7 +45,13 @@ impl TestApp {
             .send()
             .await
             .expect("POST failed");
-        assert_eq!(r.status(), StatusCode::CREATED, "[{}] create: {:?}", self.label, r.text().await);
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "[{}] create: {:?}",
+            self.label,
+            r.text().await
+        );
         r.json().await.expect("product JSON")
     }
 }
@@ -52,9 +62,14 @@ async fn spawn_apps() -> Vec<TestApp> {
     for test_db in databases().await {
         let catalog = Catalog::new(test_db.db.clone());
         catalog.migrate().await.expect("migrate");
-        let config = ApiConfig { admin_token: Some(TOKEN.to_owned()), bench_routes: false };
+        let config = ApiConfig {
+            admin_token: Some(TOKEN.to_owned()),
+            bench_routes: false,
+        };
         let app = with_http_layers(emporium_api::router(AppState::new(catalog, config)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -102,7 +117,12 @@ async fn problem(r: reqwest::Response, label: &str, status: StatusCode) -> Probl
 async fn product_list_uses_the_envelope_and_pages_by_cursor() {
     for app in spawn_apps().await {
         for i in 0..5 {
-            app.create_product(shirt(&format!("shirt-{i}"), &format!("SH{i}"), 1000 + i * 10)).await;
+            app.create_product(shirt(
+                &format!("shirt-{i}"),
+                &format!("SH{i}"),
+                1000 + i * 10,
+            ))
+            .await;
         }
         let mut seen = Vec::new();
         let mut path = "/store/products?limit=2&sort=price_asc".to_owned();
@@ -116,7 +136,11 @@ async fn product_list_uses_the_envelope_and_pages_by_cursor() {
             }
         }
         let expected: Vec<String> = (0..5).map(|i| format!("shirt-{i}")).collect();
-        assert_eq!(seen, expected, "[{}] every product once, cheapest first", app.label);
+        assert_eq!(
+            seen, expected,
+            "[{}] every product once, cheapest first",
+            app.label
+        );
     }
 }
 
@@ -135,7 +159,12 @@ async fn malformed_list_parameters_are_400_problems_naming_the_parameter() {
         ] {
             let r = app.get(&format!("/store/products?{query}")).await;
             let p = problem(r, app.label, StatusCode::BAD_REQUEST).await;
-            assert_eq!(p.param.as_deref(), Some(param), "[{}] {query}: {p:?}", app.label);
+            assert_eq!(
+                p.param.as_deref(),
+                Some(param),
+                "[{}] {query}: {p:?}",
+                app.label
+            );
             assert_eq!(p.code, "invalid_parameter");
         }
     }
@@ -164,9 +193,22 @@ async fn catalog_reads_carry_etags_and_answer_304_when_unchanged() {
         app.create_product(shirt("etag-shirt", "ET", 1500)).await;
         let first = app.get("/store/products/etag-shirt").await;
         assert_eq!(first.status(), StatusCode::OK);
-        let etag = first.headers().get(header::ETAG).cloned().expect("ETag header");
-        let cc = first.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        assert!(cc.contains("s-maxage=") && cc.contains("stale-while-revalidate="), "[{}] {cc}", app.label);
+        let etag = first
+            .headers()
+            .get(header::ETAG)
+            .cloned()
+            .expect("ETag header");
+        let cc = first
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            cc.contains("s-maxage=") && cc.contains("stale-while-revalidate="),
+            "[{}] {cc}",
+            app.label
+        );
         let again = app
             .http
             .get(app.url("/store/products/etag-shirt"))
@@ -177,9 +219,17 @@ async fn catalog_reads_carry_etags_and_answer_304_when_unchanged() {
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "[{}]", app.label);
 
         // A write changes the body, so the old tag no longer matches.
-        let product: Product = app.get("/store/products/etag-shirt").await.json().await.expect("product");
+        let product: Product = app
+            .get("/store/products/etag-shirt")
+            .await
+            .json()
+            .await
+            .expect("product");
         let r = app
-            .admin(reqwest::Method::PATCH, &format!("/admin/products/{}", product.id))
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/admin/products/{}", product.id),
+            )
             .json(&json!({"title": "Renamed shirt"}))
             .send()
             .await
@@ -192,9 +242,18 @@ async fn catalog_reads_carry_etags_and_answer_304_when_unchanged() {
             .send()
             .await
             .expect("GET");
-        assert_eq!(after.status(), StatusCode::OK, "[{}] stale tag must not match", app.label);
+        assert_eq!(
+            after.status(),
+            StatusCode::OK,
+            "[{}] stale tag must not match",
+            app.label
+        );
         let renamed: Product = after.json().await.expect("product");
-        assert_eq!(renamed.title, "Renamed shirt", "[{}] write visible at once", app.label);
+        assert_eq!(
+            renamed.title, "Renamed shirt",
+            "[{}] write visible at once",
+            app.label
+        );
     }
 }
 
@@ -208,10 +267,24 @@ async fn request_ids_are_echoed_or_generated() {
             .send()
             .await
             .expect("GET");
-        assert_eq!(r.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
+        assert_eq!(
+            r.headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some("abc-123")
+        );
         let r = app.get("/store/products").await;
-        let generated = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        assert!(generated.len() >= 16, "[{}] generated id `{generated}`", app.label);
+        let generated = r
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            generated.len() >= 16,
+            "[{}] generated id `{generated}`",
+            app.label
+        );
     }
 }
 
@@ -227,21 +300,47 @@ async fn health_endpoints_report_the_database() {
 #[tokio::test]
 async fn openapi_document_describes_store_and_admin_routes_and_docs_page_serves() {
     for app in spawn_apps().await {
-        let doc: Value = app.get("/openapi.json").await.json().await.expect("openapi json");
+        let doc: Value = app
+            .get("/openapi.json")
+            .await
+            .json()
+            .await
+            .expect("openapi json");
         assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-        for path in ["/store/products", "/store/products/{id_or_handle}", "/store/categories", "/store/collections/{handle}", "/admin/products", "/admin/categories/{id}"] {
-            assert!(doc["paths"][path].is_object(), "[{}] {path} documented", app.label);
+        for path in [
+            "/store/products",
+            "/store/products/{id_or_handle}",
+            "/store/categories",
+            "/store/collections/{handle}",
+            "/admin/products",
+            "/admin/categories/{id}",
+        ] {
+            assert!(
+                doc["paths"][path].is_object(),
+                "[{}] {path} documented",
+                app.label
+            );
         }
         let docs = app.get("/docs/").await;
         assert_eq!(docs.status(), StatusCode::OK);
-        assert!(docs.text().await.expect("html").contains("swagger"), "[{}] docs page", app.label);
+        assert!(
+            docs.text().await.expect("html").contains("swagger"),
+            "[{}] docs page",
+            app.label
+        );
     }
 }
 
 #[tokio::test]
 async fn admin_api_requires_the_token() {
     for app in spawn_apps().await {
-        let r = app.http.post(app.url("/admin/products")).json(&shirt("x", "X", 1)).send().await.expect("POST");
+        let r = app
+            .http
+            .post(app.url("/admin/products"))
+            .json(&shirt("x", "X", 1))
+            .send()
+            .await
+            .expect("POST");
         let p = problem(r, app.label, StatusCode::UNAUTHORIZED).await;
         assert_eq!(p.code, "unauthorized");
         let r = app
@@ -263,19 +362,49 @@ async fn drafts_are_hidden_until_published() {
         let created = app.create_product(body).await;
         let id = created["id"].as_str().expect("id").to_owned();
         assert!(id.starts_with("prod_"));
-        problem(app.get("/store/products/draft-shirt").await, app.label, StatusCode::NOT_FOUND).await;
-        let admin_view = app.admin(reqwest::Method::GET, &format!("/admin/products/{id}")).send().await.expect("GET");
+        problem(
+            app.get("/store/products/draft-shirt").await,
+            app.label,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let admin_view = app
+            .admin(reqwest::Method::GET, &format!("/admin/products/{id}"))
+            .send()
+            .await
+            .expect("GET");
         assert_eq!(admin_view.status(), StatusCode::OK);
 
-        let r = app.admin(reqwest::Method::POST, &format!("/admin/products/{id}/publish")).send().await.expect("POST");
+        let r = app
+            .admin(
+                reqwest::Method::POST,
+                &format!("/admin/products/{id}/publish"),
+            )
+            .send()
+            .await
+            .expect("POST");
         assert_eq!(r.status(), StatusCode::OK, "[{}]", app.label);
-        let p: Product = app.get("/store/products/draft-shirt").await.json().await.expect("product");
+        let p: Product = app
+            .get("/store/products/draft-shirt")
+            .await
+            .json()
+            .await
+            .expect("product");
         assert_eq!(p.variants.len(), 2);
         assert_eq!(p.variants[0].price_in("EUR").map(|p| p.amount), Some(2000));
 
-        let r = app.admin(reqwest::Method::DELETE, &format!("/admin/products/{id}")).send().await.expect("DELETE");
+        let r = app
+            .admin(reqwest::Method::DELETE, &format!("/admin/products/{id}"))
+            .send()
+            .await
+            .expect("DELETE");
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        problem(app.get(&format!("/store/products/{id}")).await, app.label, StatusCode::NOT_FOUND).await;
+        problem(
+            app.get(&format!("/store/products/{id}")).await,
+            app.label,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
 }
 
@@ -289,14 +418,44 @@ async fn admin_writes_reject_bad_bodies_with_4xx_never_500() {
             (json!({"title": 42}), StatusCode::BAD_REQUEST),
             (shirt("taken", "OTHER", 100), StatusCode::CONFLICT),
             (shirt("fresh", "TK", 100), StatusCode::CONFLICT),
-            ({ let mut b = shirt("neg", "NG", 100); b["variants"][0]["prices"][0]["amount"] = json!(-5); b }, StatusCode::BAD_REQUEST),
-            ({ let mut b = shirt("cur", "CU", 100); b["variants"][0]["prices"][0]["currency"] = json!("EURO"); b }, StatusCode::BAD_REQUEST),
-            ({ let mut b = shirt("cat", "CA", 100); b["category_ids"] = json!(["pcat_01hzzzzzzzzzzzzzzzzzzzzzzz"]); b }, StatusCode::BAD_REQUEST),
+            (
+                {
+                    let mut b = shirt("neg", "NG", 100);
+                    b["variants"][0]["prices"][0]["amount"] = json!(-5);
+                    b
+                },
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                {
+                    let mut b = shirt("cur", "CU", 100);
+                    b["variants"][0]["prices"][0]["currency"] = json!("EURO");
+                    b
+                },
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                {
+                    let mut b = shirt("cat", "CA", 100);
+                    b["category_ids"] = json!(["pcat_01hzzzzzzzzzzzzzzzzzzzzzzz"]);
+                    b
+                },
+                StatusCode::BAD_REQUEST,
+            ),
         ];
         for (body, status) in cases {
-            let r = app.admin(reqwest::Method::POST, "/admin/products").json(&body).send().await.expect("POST");
+            let r = app
+                .admin(reqwest::Method::POST, "/admin/products")
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
             let p = problem(r, app.label, status).await;
-            assert!(!p.detail.is_empty(), "[{}] detail says what to fix", app.label);
+            assert!(
+                !p.detail.is_empty(),
+                "[{}] detail says what to fix",
+                app.label
+            );
         }
         let r = app
             .admin(reqwest::Method::POST, "/admin/products")
@@ -306,7 +465,12 @@ async fn admin_writes_reject_bad_bodies_with_4xx_never_500() {
             .await
             .expect("POST");
         problem(r, app.label, StatusCode::BAD_REQUEST).await;
-        let r = app.admin(reqwest::Method::POST, "/admin/products").body("title=x").send().await.expect("POST");
+        let r = app
+            .admin(reqwest::Method::POST, "/admin/products")
+            .body("title=x")
+            .send()
+            .await
+            .expect("POST");
         problem(r, app.label, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     }
 }
@@ -322,24 +486,50 @@ async fn categories_and_collections_filter_products() {
                 r.json::<Value>().await.expect("json")
             }
         };
-        let apparel = create("/admin/categories", json!({"name": "Apparel", "handle": "apparel"})).await;
-        let shirts = create("/admin/categories", json!({"name": "Shirts", "handle": "shirts", "parent_id": apparel["id"]})).await;
+        let apparel = create(
+            "/admin/categories",
+            json!({"name": "Apparel", "handle": "apparel"}),
+        )
+        .await;
+        let shirts = create(
+            "/admin/categories",
+            json!({"name": "Shirts", "handle": "shirts", "parent_id": apparel["id"]}),
+        )
+        .await;
         let mut body = shirt("in-shirts", "IS", 900);
         body["category_ids"] = json!([shirts["id"]]);
         let product = app.create_product(body).await;
         app.create_product(shirt("elsewhere", "EW", 900)).await;
         create("/admin/collections", json!({"title": "Staff picks", "handle": "staff-picks", "product_ids": [product["id"]]})).await;
 
-        let tree: Page<emporium_client::types::Category> = app.get("/store/categories").await.json().await.expect("tree");
+        let tree: Page<emporium_client::types::Category> = app
+            .get("/store/categories")
+            .await
+            .json()
+            .await
+            .expect("tree");
         assert_eq!(tree.items.len(), 1);
-        assert_eq!(tree.items[0].children[0].handle, "shirts", "[{}] nested", app.label);
+        assert_eq!(
+            tree.items[0].children[0].handle, "shirts",
+            "[{}] nested",
+            app.label
+        );
 
-        for path in ["/store/products?category=apparel", "/store/products?category=shirts", "/store/products?collection=staff-picks"] {
+        for path in [
+            "/store/products?category=apparel",
+            "/store/products?category=shirts",
+            "/store/products?collection=staff-picks",
+        ] {
             let page: Page<ProductSummary> = app.get(path).await.json().await.expect("page");
             let handles: Vec<_> = page.items.iter().map(|p| p.handle.as_str()).collect();
             assert_eq!(handles, ["in-shirts"], "[{}] {path}", app.label);
         }
-        let col: Value = app.get("/store/collections/staff-picks").await.json().await.expect("collection");
+        let col: Value = app
+            .get("/store/collections/staff-picks")
+            .await
+            .json()
+            .await
+            .expect("collection");
         assert_eq!(col["product_count"], 1);
     }
 }
@@ -351,12 +541,23 @@ async fn the_typed_client_speaks_the_api_over_http() {
         app.create_product(shirt("client-b", "CB", 300)).await;
         let client = Client::new(HttpTransport::new(app.base.clone()));
         let page = client
-            .list_products(&ProductQuery { sort: Some(ProductSort::PriceAsc), currency: Some("USD".into()), ..Default::default() })
+            .list_products(&ProductQuery {
+                sort: Some(ProductSort::PriceAsc),
+                currency: Some("USD".into()),
+                ..Default::default()
+            })
             .await
             .expect("list");
         let handles: Vec<_> = page.items.iter().map(|p| p.handle.as_str()).collect();
         assert_eq!(handles, ["client-b", "client-a"], "[{}]", app.label);
-        assert_eq!(page.items[0].prices.iter().find(|r| r.currency == "USD").map(|r| r.min_amount), Some(400));
+        assert_eq!(
+            page.items[0]
+                .prices
+                .iter()
+                .find(|r| r.currency == "USD")
+                .map(|r| r.min_amount),
+            Some(400)
+        );
         let product = client.get_product("client-a").await.expect("product");
         assert_eq!(product.options[0].values, ["S", "M"]);
         let err = client.get_product("missing").await.expect_err("404");

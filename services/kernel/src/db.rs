@@ -101,7 +101,12 @@ impl Database {
                     .connect_with(options)
                     .await?
             }
-            Backend::Postgres => pool_options.max_connections(16).connect_with(options).await?,
+            Backend::Postgres => {
+                pool_options
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?
+            }
         };
         tracing::debug!(backend = ?backend, "database connected");
         Ok(Database { pool, backend })
@@ -196,14 +201,21 @@ pub mod testing {
         let db = Database::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open test SQLite database: {e}"));
-        TestDatabase { label: "sqlite", db, _dir: Some(dir) }
+        TestDatabase {
+            label: "sqlite",
+            db,
+            _dir: Some(dir),
+        }
     }
 
     /// A new database on the PostgreSQL server at `server_url`. Databases that earlier
     /// runs left behind (named by a time-sortable id) are dropped once two hours old.
     pub async fn postgres(server_url: &str) -> TestDatabase {
         let admin = Database::connect(server_url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL for tests is not reachable at {}: {e}", redact(server_url))
+            panic!(
+                "PostgreSQL for tests is not reachable at {}: {e}",
+                redact(server_url)
+            )
         });
         drop_stale_test_databases(&admin).await;
         let name = crate::id::new_id("emporium_test");
@@ -218,21 +230,26 @@ pub mod testing {
         let db = Database::connect(url.as_str())
             .await
             .unwrap_or_else(|e| panic!("cannot connect to test database {name}: {e}"));
-        TestDatabase { label: "postgres", db, _dir: None }
+        TestDatabase {
+            label: "postgres",
+            db,
+            _dir: None,
+        }
     }
 
     async fn drop_stale_test_databases(admin: &Database) {
-        let Ok(rows) = sqlx::query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'emporium_test_%'",
-        )
-        .fetch_all(admin.pool())
-        .await
+        let Ok(rows) =
+            sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'emporium_test_%'")
+                .fetch_all(admin.pool())
+                .await
         else {
             return;
         };
         let cutoff = crate::clock::now_ms() - 2 * 60 * 60 * 1000;
         for row in rows {
-            let Ok(name) = row.try_get::<String, _>(0) else { continue };
+            let Ok(name) = row.try_get::<String, _>(0) else {
+                continue;
+            };
             let created = name
                 .strip_prefix("emporium_test_")
                 .and_then(|ulid| ulid::Ulid::from_string(&ulid.to_ascii_uppercase()).ok())

@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn currency_codes_are_three_letters_normalised_to_upper_case() {
-        assert_eq!(Currency::parse("eur").map(|c| c.to_string()), Ok("EUR".into()));
+        assert_eq!(
+            Currency::parse("eur").map(|c| c.to_string()),
+            Ok("EUR".into())
+        );
         assert!(Currency::parse("EU").is_err());
         assert!(Currency::parse("EURO").is_err());
         assert!(Currency::parse("E1R").is_err());

@@ -59,7 +59,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("addr", &self.addr)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &emporium_kernel::db::redact(&self.database_url()))
+            .field(
+                "database_url",
+                &emporium_kernel::db::redact(&self.database_url()),
+            )
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .field("api_url", &self.api_url)
             .field("seed_demo", &self.seed_demo)

@@ -91,7 +91,10 @@ async fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
         .await
         .with_context(|| format!("cannot open database {}", redact(&url)))?;
     let catalog = Catalog::new(db);
-    catalog.migrate().await.context("catalog migrations failed")?;
+    catalog
+        .migrate()
+        .await
+        .context("catalog migrations failed")?;
     tracing::info!(database = %redact(&url), "database ready");
     Ok(catalog)
 }
@@ -99,8 +102,10 @@ async fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
 async fn seed_demo(catalog: &Catalog, products: usize) -> anyhow::Result<()> {
     let bar = ProgressBar::new(products as u64);
     bar.set_style(
-        ProgressStyle::with_template("seeding demo catalog {bar:40} {pos}/{len} products ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "seeding demo catalog {bar:40} {pos}/{len} products ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress_bar = bar.clone();
     let progress = move |done: u64, total: u64| {
