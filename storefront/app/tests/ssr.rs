@@ -27,6 +27,10 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Renders run one test at a time: parallel renders in one process hang now and then
+/// (cause under investigation, see the issue note).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Site {
     router: axum::Router,
     api: FixtureApi,
@@ -107,6 +111,7 @@ fn testid_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
 
 #[test]
 fn a_product_page_is_complete_html_with_the_first_variant_selected() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/linen-tee").await;
@@ -172,6 +177,7 @@ fn a_product_page_is_complete_html_with_the_first_variant_selected() {
 
 #[test]
 fn the_variant_and_currency_come_from_the_query() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/linen-tee?variant=var_m_blue&currency=usd").await;
@@ -198,6 +204,7 @@ fn the_variant_and_currency_come_from_the_query() {
 
 #[test]
 fn an_unknown_product_is_a_404_that_is_not_cached() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/nope").await;
@@ -213,6 +220,7 @@ fn an_unknown_product_is_a_404_that_is_not_cached() {
 
 #[test]
 fn an_unknown_path_is_a_404_page() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/no/such/page").await;
@@ -224,6 +232,7 @@ fn an_unknown_path_is_a_404_page() {
 
 #[test]
 fn unknown_categories_and_collections_are_404s() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         assert_eq!(
@@ -239,6 +248,7 @@ fn unknown_categories_and_collections_are_404s() {
 
 #[test]
 fn a_category_page_has_breadcrumb_sort_grid_and_next_page() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?sort=price_desc&currency=USD").await;
@@ -284,6 +294,7 @@ fn a_category_page_has_breadcrumb_sort_grid_and_next_page() {
 
 #[test]
 fn a_later_category_page_passes_the_cursor_and_links_back_to_the_first() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?cursor=page%202").await;
@@ -307,6 +318,7 @@ fn a_later_category_page_passes_the_cursor_and_links_back_to_the_first() {
 
 #[test]
 fn a_cursor_the_api_rejects_is_a_404_not_an_error_page() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?cursor=bad").await;
@@ -317,6 +329,7 @@ fn a_cursor_the_api_rejects_is_a_404_not_an_error_page() {
 
 #[test]
 fn a_collection_page_lists_its_products() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/collections/summer").await;
@@ -331,6 +344,7 @@ fn a_collection_page_lists_its_products() {
 
 #[test]
 fn the_home_page_shows_categories_collections_and_new_arrivals() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/").await;
@@ -352,6 +366,7 @@ fn the_home_page_shows_categories_collections_and_new_arrivals() {
 
 #[test]
 fn server_functions_answer_over_http_with_typed_errors() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let call = |body: &'static str| {
@@ -387,6 +402,7 @@ fn tee_summary_as_product() -> Product {
 
 #[test]
 fn static_files_come_from_the_site_root() {
+    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         // The site root of this test is the crate dir; Cargo.toml stands in for a bundle file.
