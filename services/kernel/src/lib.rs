@@ -4,11 +4,15 @@
 //! - [`id`]: prefixed, time-sortable, opaque identifiers (`prod_01j…`).
 //! - [`money`]: ISO 4217 currency codes and integer minor-unit amounts.
 //! - [`clock`]: UTC timestamps stored as Unix milliseconds, RFC 3339 on the wire.
-//! - [`db`]: one connection pool type for SQLite (embedded default) and PostgreSQL.
+//! - [`db`]: one connection pool type for SQLite (embedded default) and PostgreSQL,
+//!   write transactions, and a small SQL builder for queries shaped by input.
+//! - [`events`]: the transactional outbox and the in-process dispatcher that hands
+//!   events to idempotent consumers with retries.
 //!
 //! Nothing here knows about HTTP or about any particular service's tables.
 
 pub mod clock;
 pub mod db;
+pub mod events;
 pub mod id;
 pub mod money;

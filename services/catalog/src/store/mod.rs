@@ -9,13 +9,9 @@ pub(crate) mod collection;
 pub(crate) mod listing;
 pub(crate) mod product;
 
-use std::fmt::Write as _;
-
-use emporium_kernel::{
-    db::{Backend, Database},
-    money::Currency,
-};
-use sqlx::{any::AnyArguments, migrate::Migrator, query::Query, Any, AnyConnection, Transaction};
+pub(crate) use emporium_kernel::db::sql::{Arg, Sql};
+use emporium_kernel::{db::Database, money::Currency};
+use sqlx::{migrate::Migrator, Any, AnyConnection, Transaction};
 
 use crate::{error::CatalogError, ProductStatus, Result};
 
@@ -27,113 +23,9 @@ pub(crate) async fn migrate(db: &Database) -> Result<()> {
     Ok(())
 }
 
-/// A transaction for one service call that writes. On SQLite it takes the write lock up
-/// front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at
-/// once with "database is locked" when another writer got in between, whereas waiting
-/// for the lock honours `busy_timeout` and so queues concurrent writers.
+/// A transaction for one service call that writes (see [`Database::begin_write`]).
 pub(crate) async fn begin_write(db: &Database) -> Result<Transaction<'static, Any>> {
-    let tx = match db.backend() {
-        Backend::Sqlite => db.pool().begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => db.pool().begin().await?,
-    };
-    Ok(tx)
-}
-
-/// A value to bind. Owned, so that SQL can be assembled piece by piece.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Int(i64),
-    Text(String),
-    NullInt,
-    NullText,
-}
-
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(v)
-    }
-}
-
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(v)
-    }
-}
-
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(v.clone())
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        v.map_or(Arg::NullText, Arg::Text)
-    }
-}
-
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        v.map_or(Arg::NullInt, Arg::Int)
-    }
-}
-
-/// SQL text with its arguments, numbered `$1, $2, …` as they are bound.
-#[derive(Debug, Default)]
-pub(crate) struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    pub fn new(text: &str) -> Self {
-        Sql {
-            text: text.to_owned(),
-            args: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    /// Appends a placeholder for `arg`.
-    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
-        self.args.push(arg.into());
-        let _ = write!(self.text, "${}", self.args.len());
-        self
-    }
-
-    /// Appends `$a, $b, …` for each item (the caller writes the parentheses).
-    pub fn bind_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                self.text.push_str(", ");
-            }
-            self.bind(item);
-        }
-        self
-    }
-
-    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
-        for arg in &self.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_str()),
-                Arg::NullInt => query.bind(None::<i64>),
-                Arg::NullText => query.bind(None::<String>),
-            };
-        }
-        query
-    }
+    Ok(db.begin_write().await?)
 }
 
 /// Most parameters in one statement: well below SQLite's (32,766) and PostgreSQL's

@@ -17,7 +17,12 @@ use sqlx::{
     AnyPool, Executor,
 };
 
+pub mod sql;
+
 pub use sqlx::{Any, AnyPool as Pool, Row};
+
+/// A transaction on either database.
+pub type Tx = sqlx::Transaction<'static, Any>;
 
 /// Which engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +37,8 @@ pub enum DbError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("cannot encode {0}")]
+    Encode(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -118,6 +125,18 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A transaction for one service call that writes. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes
+    /// fails at once with "database is locked" when another writer got in between,
+    /// whereas waiting for the lock honours `busy_timeout` and so queues writers.
+    pub async fn begin_write(&self) -> Result<Tx, DbError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
     }
 
     /// A trivial round trip, for readiness checks.

@@ -1,0 +1,490 @@
+//! Events between services: a transactional outbox and an in-process dispatcher.
+//!
+//! A service appends its events with [`append`] inside the transaction that makes the
+//! state change, so an event exists exactly when the change committed ("paid orders that
+//! never appear" cannot happen because a crash lost the event). The [`Dispatcher`]
+//! hands every event to every registered [`Consumer`] at least once, in sequence order
+//! per consumer, retrying failures with exponential backoff. Each consumer's progress is
+//! kept per event in `event_deliveries`, so an event that a consumer finished is never
+//! handed to it again — across restarts and across several dispatcher processes, which
+//! claim an event before handling it.
+//!
+//! Delivery is at least once: a process that dies after a consumer's side effect but
+//! before the `done` mark hands the event over again once the claim's lease runs out.
+//! Consumers therefore make their side effects idempotent too (a unique key on the
+//! event id), which is what the notification outbox does.
+
+use std::{sync::Arc, time::Duration};
+
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::{migrate::Migrator, AnyConnection, Row};
+use tokio::sync::Notify;
+
+use crate::{
+    clock::now_ms,
+    db::{Database, DbError},
+    id::new_id,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Creates the outbox tables (kernel migrations are numbered 1–999).
+pub async fn migrate(db: &Database) -> Result<(), DbError> {
+    db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Position in the outbox; consumers see events in this order.
+    pub seq: i64,
+    /// `evt_…`: the idempotency key consumers remember.
+    pub id: String,
+    /// What happened, `service.fact` (for example `order.paid`).
+    pub topic: String,
+    /// The id of the thing it happened to (an order id, a reservation id).
+    pub aggregate_id: String,
+    /// JSON document.
+    pub payload: String,
+    pub request_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl Event {
+    /// The payload as a typed value.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// Appends an event to the outbox on `conn`, which should be the transaction that makes
+/// the state change. Returns the event id. Call [`EventBus::wake`] after the commit so the
+/// dispatcher does not wait for its next poll.
+pub async fn append<T: Serialize>(
+    conn: &mut AnyConnection,
+    topic: &str,
+    aggregate_id: &str,
+    payload: &T,
+    request_id: Option<&str>,
+) -> Result<String, DbError> {
+    let id = new_id("evt");
+    let payload = serde_json::to_string(payload)
+        .map_err(|e| DbError::Encode(format!("event payload for {topic}: {e}")))?;
+    sqlx::query(
+        "INSERT INTO outbox_events (id, topic, aggregate_id, payload, request_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(topic)
+    .bind(aggregate_id)
+    .bind(&payload)
+    .bind(request_id)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Events about one aggregate, oldest first (for order timelines and tests).
+pub async fn events_for(db: &Database, aggregate_id: &str) -> Result<Vec<Event>, DbError> {
+    let rows = sqlx::query(
+        "SELECT seq, id, topic, aggregate_id, payload, request_id, created_at \
+         FROM outbox_events WHERE aggregate_id = $1 ORDER BY seq",
+    )
+    .bind(aggregate_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+fn event_from_row(row: &sqlx::any::AnyRow) -> Result<Event, DbError> {
+    Ok(Event {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        topic: row.try_get("topic")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        payload: row.try_get("payload")?,
+        request_id: row.try_get("request_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Why a consumer could not handle an event; the dispatcher retries it later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HandleError(pub String);
+
+impl HandleError {
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        HandleError(message.to_string())
+    }
+}
+
+/// Something that reacts to events. Handlers must be idempotent: an event can arrive
+/// again after a crash (see the module documentation).
+#[async_trait::async_trait]
+pub trait Consumer: Send + Sync + 'static {
+    /// Stable name: progress is stored under it, so renaming re-delivers everything.
+    fn name(&self) -> &'static str;
+    /// Whether this consumer wants events of `topic`; others are marked done unseen.
+    fn wants(&self, topic: &str) -> bool;
+    async fn handle(&self, event: &Event) -> Result<(), HandleError>;
+}
+
+/// Retry schedule for failed deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub first_delay_ms: i64,
+    pub max_delay_ms: i64,
+    /// After this many failed attempts the delivery is parked as `dead` (kept, visible).
+    pub max_attempts: i64,
+    /// How long a claim holds before another dispatcher may take the event over.
+    pub lease_ms: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_delay_ms: 1_000,
+            max_delay_ms: 15 * 60 * 1_000,
+            max_attempts: 25,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempts + 1`: doubling from `first_delay_ms`, capped.
+    pub fn delay_after(&self, attempts: i64) -> i64 {
+        let exponent = attempts.saturating_sub(1).clamp(0, 30) as u32;
+        self.first_delay_ms
+            .saturating_mul(1_i64 << exponent)
+            .min(self.max_delay_ms)
+    }
+}
+
+/// The wake-up signal shared by services (after they commit events) and the dispatcher.
+#[derive(Debug, Clone, Default)]
+pub struct EventBus {
+    notify: Arc<Notify>,
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tells the dispatcher that new events were committed.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// Hands outbox events to consumers.
+pub struct Dispatcher {
+    db: Database,
+    bus: EventBus,
+    consumers: Vec<Arc<dyn Consumer>>,
+    policy: RetryPolicy,
+    batch: i64,
+}
+
+/// What one pass of the dispatcher did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub handled: usize,
+    pub failed: usize,
+}
+
+impl Dispatcher {
+    pub fn new(db: Database, bus: EventBus) -> Self {
+        Dispatcher {
+            db,
+            bus,
+            consumers: Vec::new(),
+            policy: RetryPolicy::default(),
+            batch: 200,
+        }
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn register(mut self, consumer: Arc<dyn Consumer>) -> Self {
+        self.consumers.push(consumer);
+        self
+    }
+
+    /// One pass over every consumer: each due event is claimed, handled and marked.
+    pub async fn run_once(&self) -> Result<PassReport, DbError> {
+        let mut report = PassReport::default();
+        for consumer in &self.consumers {
+            let r = self.run_consumer(consumer.as_ref()).await?;
+            report.handled += r.handled;
+            report.failed += r.failed;
+        }
+        Ok(report)
+    }
+
+    /// Passes until nothing is due (failed deliveries wait for their retry time). For
+    /// tests and for draining at shutdown.
+    pub async fn run_until_idle(&self) -> Result<PassReport, DbError> {
+        let mut total = PassReport::default();
+        loop {
+            let r = self.run_once().await?;
+            total.handled += r.handled;
+            total.failed += r.failed;
+            if r.handled == 0 && r.failed == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs until `shutdown` resolves: a pass whenever a service wakes the bus, and at
+    /// least every `poll` (retries and other processes' events).
+    pub async fn run(self, poll: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_once().await {
+                Ok(report) if report.handled > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "event dispatch pass failed"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.bus.notify.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    async fn run_consumer(&self, consumer: &dyn Consumer) -> Result<PassReport, DbError> {
+        let name = consumer.name();
+        let now = now_ms();
+        let settled = self.settled_seq(name).await?;
+        let rows = sqlx::query(
+            "SELECT e.seq, e.id, e.topic, e.aggregate_id, e.payload, e.request_id, e.created_at \
+             FROM outbox_events e \
+             LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
+             WHERE e.seq > $2 \
+               AND (d.event_id IS NULL \
+                    OR (d.status IN ('processing', 'retry') AND d.next_attempt_at <= $3)) \
+             ORDER BY e.seq LIMIT $4",
+        )
+        .bind(name)
+        .bind(settled)
+        .bind(now)
+        .bind(self.batch)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut report = PassReport::default();
+        for row in &rows {
+            let event = event_from_row(row)?;
+            let Some(attempts) = self.claim(name, &event.id).await? else {
+                continue; // another dispatcher holds it
+            };
+            if !consumer.wants(&event.topic) {
+                self.finish(name, &event.id, attempts, Ok(())).await?;
+                continue;
+            }
+            let outcome = consumer.handle(&event).await;
+            match &outcome {
+                Ok(()) => {
+                    report.handled += 1;
+                    tracing::debug!(consumer = name, event_id = %event.id, topic = %event.topic, "event handled");
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(
+                        consumer = name,
+                        event_id = %event.id,
+                        topic = %event.topic,
+                        attempt = attempts + 1,
+                        error = %e,
+                        "event handler failed; will retry"
+                    );
+                }
+            }
+            self.finish(name, &event.id, attempts, outcome).await?;
+        }
+        if rows.is_empty() {
+            self.advance_settled(name, settled).await?;
+        }
+        Ok(report)
+    }
+
+    /// Claims one event for this consumer; `Some(previous attempts)` when claimed.
+    async fn claim(&self, consumer: &str, event_id: &str) -> Result<Option<i64>, DbError> {
+        let now = now_ms();
+        let lease_until = now + self.policy.lease_ms;
+        let inserted = sqlx::query(
+            "INSERT INTO event_deliveries \
+               (consumer, event_id, status, attempts, next_attempt_at, updated_at) \
+             VALUES ($1, $2, 'processing', 0, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(consumer)
+        .bind(event_id)
+        .bind(lease_until)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Some(0));
+        }
+        let taken = sqlx::query(
+            "UPDATE event_deliveries SET status = 'processing', next_attempt_at = $1, updated_at = $2 \
+             WHERE consumer = $3 AND event_id = $4 \
+               AND status IN ('processing', 'retry') AND next_attempt_at <= $2",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(consumer)
+        .bind(event_id)
+        .execute(self.db.pool())
+        .await?;
+        if taken.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT attempts FROM event_deliveries WHERE consumer = $1 AND event_id = $2",
+        )
+        .bind(consumer)
+        .bind(event_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(Some(row.try_get("attempts")?))
+    }
+
+    async fn finish(
+        &self,
+        consumer: &str,
+        event_id: &str,
+        previous_attempts: i64,
+        outcome: Result<(), HandleError>,
+    ) -> Result<(), DbError> {
+        let now = now_ms();
+        let attempts = previous_attempts + 1;
+        let (status, next, error) = match outcome {
+            Ok(()) => ("done", now, None),
+            Err(e) if attempts >= self.policy.max_attempts => ("dead", now, Some(e.0)),
+            Err(e) => ("retry", now + self.policy.delay_after(attempts), Some(e.0)),
+        };
+        if status == "dead" {
+            tracing::error!(
+                consumer,
+                event_id,
+                attempts,
+                "event delivery gave up; parked as dead"
+            );
+        }
+        sqlx::query(
+            "UPDATE event_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
+               last_error = $4, updated_at = $5 WHERE consumer = $6 AND event_id = $7",
+        )
+        .bind(status)
+        .bind(attempts)
+        .bind(next)
+        .bind(error)
+        .bind(now)
+        .bind(consumer)
+        .bind(event_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn settled_seq(&self, consumer: &str) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT settled_seq FROM event_consumers WHERE consumer = $1")
+            .bind(consumer)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("settled_seq")?,
+            None => 0,
+        })
+    }
+
+    /// Moves the consumer's watermark past events it settled, so passes stop scanning
+    /// them. Only events older than a minute count: on PostgreSQL a sequence number can
+    /// commit after a higher one, and the watermark must not jump over it.
+    async fn advance_settled(&self, consumer: &str, settled: i64) -> Result<(), DbError> {
+        let horizon = now_ms() - 60_000;
+        let row = sqlx::query(
+            "SELECT MIN(e.seq) AS first_open FROM outbox_events e \
+             LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
+             WHERE e.seq > $2 AND (d.event_id IS NULL OR d.status IN ('processing', 'retry'))",
+        )
+        .bind(consumer)
+        .bind(settled)
+        .fetch_one(self.db.pool())
+        .await?;
+        let first_open: Option<i64> = row.try_get("first_open")?;
+        let row = sqlx::query(
+            "SELECT MAX(seq) AS last_old FROM outbox_events WHERE seq > $1 AND created_at < $2",
+        )
+        .bind(settled)
+        .bind(horizon)
+        .fetch_one(self.db.pool())
+        .await?;
+        let last_old: Option<i64> = row.try_get("last_old")?;
+        let Some(mut target) = last_old else {
+            return Ok(());
+        };
+        if let Some(open) = first_open {
+            target = target.min(open - 1);
+        }
+        if target <= settled {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO event_consumers (consumer, settled_seq) VALUES ($1, $2) \
+             ON CONFLICT (consumer) DO UPDATE SET settled_seq = excluded.settled_seq \
+             WHERE event_consumers.settled_seq < excluded.settled_seq",
+        )
+        .bind(consumer)
+        .bind(target)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+/// Delivery state of one event for one consumer (for tests and the admin).
+pub async fn delivery_status(
+    db: &Database,
+    consumer: &str,
+    event_id: &str,
+) -> Result<Option<(String, i64)>, DbError> {
+    let row = sqlx::query(
+        "SELECT status, attempts FROM event_deliveries WHERE consumer = $1 AND event_id = $2",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((r.try_get("status")?, r.try_get("attempts")?)))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_double_and_are_capped() {
+        let p = RetryPolicy {
+            first_delay_ms: 1_000,
+            max_delay_ms: 10_000,
+            max_attempts: 5,
+            lease_ms: 1,
+        };
+        assert_eq!(p.delay_after(1), 1_000);
+        assert_eq!(p.delay_after(2), 2_000);
+        assert_eq!(p.delay_after(3), 4_000);
+        assert_eq!(p.delay_after(5), 10_000);
+        assert_eq!(p.delay_after(500), 10_000);
+    }
+}
