@@ -1,0 +1,1 @@
+//! Cart service: guest carts, line items, regions, tax, shipping options, discount codes, totals.

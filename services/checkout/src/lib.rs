@@ -1,0 +1,1 @@
+//! Checkout and orders: the order saga, order lifecycle, idempotent order placement.

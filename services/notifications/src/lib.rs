@@ -1,0 +1,1 @@
+//! Notifications: order emails rendered from events, delivered through lettre with retries.

@@ -1,0 +1,1 @@
+//! Payments service: provider trait, manual provider, Stripe PaymentIntents and signed webhooks.
