@@ -1,1 +1,207 @@
-//! Cart service: guest carts, line items, regions, tax, shipping options, discount codes, totals.
+//! Cart service: guest carts, line items with a unit-price snapshot in the cart's
+//! currency, regions (currency + tax), shipping options, discount codes, and the totals —
+//! all computed in one place. No HTTP here: the API crate calls [`Carts`].
+//!
+//! Layout:
+//! - [`totals`]: the one pure function every amount comes from ([`compute_totals`]).
+//! - [`lookup`]: the traits the cart needs from the catalog ([`VariantLookup`]) and the
+//!   inventory ([`StockCheck`]); the API crate implements them, so this crate imports
+//!   neither service.
+//! - [`model`]: inputs and views (`Cart`, `CheckoutSnapshot`, …), serialisable in their
+//!   wire shape.
+//! - [`error`]: [`CartError`], one variant per distinct problem, with a stable code.
+//! - `cart`, `discount`, `checkout`, `seed` (private): the rules of carts and lines,
+//!   discount codes, the checkout hand-over, and the default regions.
+//! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
+//!
+//! Every change to a cart runs in one write transaction whose first statement records
+//! the activity on the cart row, which serialises changes to one cart on both databases.
+//! Calls to the catalog and inventory happen before that transaction, never inside it.
+//!
+//! Migrations live in `migrations/sqlite` and `migrations/postgres`, numbered 3000–3999.
+
+mod cart;
+mod checkout;
+mod discount;
+pub mod error;
+pub mod lookup;
+pub mod model;
+mod seed;
+mod store;
+pub mod totals;
+
+use std::sync::Arc;
+
+pub use error::{CartError, Result};
+pub use lookup::{LookupError, StockCheck, VariantLookup, VariantSnapshot};
+pub use model::*;
+pub use totals::{compute_totals, DiscountRule, ShippingRule, TaxRule, Totals};
+
+use emporium_kernel::{db::Database, events::EventBus, money::Currency};
+
+/// The cart service. Cheap to clone: a pool and two shared trait objects.
+#[derive(Clone)]
+pub struct Carts {
+    db: Database,
+    /// Kept for the events the cart will publish (none yet: the checkout service
+    /// announces orders).
+    #[allow(dead_code)]
+    bus: EventBus,
+    variants: Arc<dyn VariantLookup>,
+    stock: Arc<dyn StockCheck>,
+}
+
+impl std::fmt::Debug for Carts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Carts")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Carts {
+    pub fn new(
+        db: Database,
+        bus: EventBus,
+        variants: Arc<dyn VariantLookup>,
+        stock: Arc<dyn StockCheck>,
+    ) -> Self {
+        Carts {
+            db,
+            bus,
+            variants,
+            stock,
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates or upgrades the cart's tables.
+    pub async fn migrate(&self) -> Result<()> {
+        store::migrate(&self.db).await
+    }
+
+    /// Ensures the default regions (`reg_eu`: EUR, 20 % inclusive; `reg_us`: USD, 8.25 %
+    /// exclusive), their Standard and Express shipping, and the demo code `WELCOME10`.
+    /// Idempotent; never overwrites rows that exist.
+    pub async fn seed_defaults(&self) -> Result<()> {
+        seed::seed_defaults(&self.db).await
+    }
+
+    /// All regions by name.
+    pub async fn regions(&self) -> Result<Vec<Region>> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::region::all(&mut conn).await
+    }
+
+    // ----- carts and lines -----
+
+    /// A new empty cart. The region is `region_id`, else the first region selling in
+    /// `currency`, else `reg_eu`. Errors: `RegionNotFound`; `UnsupportedCurrency` when
+    /// no region sells in `currency`; `InvalidField { field: "currency" }` when both are
+    /// given and the region sells in another currency.
+    pub async fn create_cart(
+        &self,
+        region_id: Option<&str>,
+        currency: Option<Currency>,
+    ) -> Result<Cart> {
+        cart::create(&self.db, region_id, currency).await
+    }
+
+    /// The cart with its totals. Errors: `CartNotFound`.
+    pub async fn cart(&self, cart_id: &str) -> Result<Cart> {
+        cart::get(&self.db, cart_id).await
+    }
+
+    /// Adds `quantity` of a variant, merging with its line if there is one (which also
+    /// refreshes the line's price snapshot). Errors: `InvalidQuantity` (outside 1..=99
+    /// after merging), `TooManyLines` (50), `VariantNotFound`, `PriceMissing`,
+    /// `InsufficientStock`, `CartCompleted`, `CartNotFound`, `Lookup`.
+    pub async fn add_line(&self, cart_id: &str, variant_id: &str, quantity: i64) -> Result<Cart> {
+        cart::add_line(self, cart_id, variant_id, quantity).await
+    }
+
+    /// Sets a line's quantity (1..=99; use [`Carts::remove_line`] to drop it), checking
+    /// stock. The price snapshot stays. Errors: as `add_line`, plus `LineNotFound`.
+    pub async fn update_line(&self, cart_id: &str, line_id: &str, quantity: i64) -> Result<Cart> {
+        cart::update_line(self, cart_id, line_id, quantity).await
+    }
+
+    /// Errors: `LineNotFound`, `CartCompleted`, `CartNotFound`.
+    pub async fn remove_line(&self, cart_id: &str, line_id: &str) -> Result<Cart> {
+        cart::remove_line(&self.db, cart_id, line_id).await
+    }
+
+    /// Idle open carts (no change for 30 days) whose expiry is before `now_ms` are
+    /// deleted with their lines. Completed carts stay. Returns how many were deleted.
+    pub async fn purge_idle(&self, now_ms: i64) -> Result<u64> {
+        cart::purge_idle(&self.db, now_ms).await
+    }
+
+    // ----- discounts -----
+
+    /// Puts a code (any case) on the cart, replacing any other. Errors say why it does
+    /// not apply: `DiscountNotFound`, `DiscountNotStarted`, `DiscountExpired`,
+    /// `DiscountUsedUp`, `DiscountCurrencyMismatch`, `DiscountMinimumNotMet`. A code that
+    /// stops applying later stays on the cart with a `note` and a zero discount.
+    pub async fn apply_discount(&self, cart_id: &str, code: &str) -> Result<Cart> {
+        cart::apply_discount(&self.db, cart_id, code).await
+    }
+
+    pub async fn remove_discount(&self, cart_id: &str) -> Result<Cart> {
+        cart::remove_discount(&self.db, cart_id).await
+    }
+
+    /// Creates a code (stored upper case). Errors: `InvalidField` (`code`,
+    /// `kind.rate_bp`, `kind.amount`, `min_subtotal`, `usage_limit`, `ends_at`),
+    /// `DiscountCodeTaken`.
+    pub async fn create_discount(&self, input: NewDiscount) -> Result<Discount> {
+        discount::create(&self.db, input).await
+    }
+
+    /// All codes, newest first.
+    pub async fn discounts(&self) -> Result<Vec<Discount>> {
+        discount::list(&self.db).await
+    }
+
+    /// Errors: `DiscountNotFound` (carrying the id).
+    pub async fn delete_discount(&self, discount_id: &str) -> Result<()> {
+        discount::delete(&self.db, discount_id).await
+    }
+
+    // ----- checkout -----
+
+    /// The region's shipping options priced for this cart (free above the threshold).
+    pub async fn shipping_options(&self, cart_id: &str) -> Result<Vec<ShippingQuote>> {
+        cart::shipping_options(&self.db, cart_id).await
+    }
+
+    /// Sets email, addresses, shipping option and payment method at once. Errors:
+    /// `InvalidField` naming the field (`email`, `shipping_address.postal_code`,
+    /// `billing_address.country`, `shipping_option_id`, `payment_method`, …).
+    pub async fn set_checkout_details(
+        &self,
+        cart_id: &str,
+        details: CheckoutDetails,
+    ) -> Result<Cart> {
+        checkout::set_details(&self.db, cart_id, details).await
+    }
+
+    /// What the checkout service places an order from: every line re-priced from the
+    /// catalog (`price_changed` flags differences), the discount re-validated (left out
+    /// with a `discount_note` when it no longer applies), the totals. Errors: `CartEmpty`,
+    /// `CheckoutIncomplete { missing }`, `CartCompleted`, `VariantNotFound`,
+    /// `PriceMissing`, `Lookup`.
+    pub async fn checkout_snapshot(&self, cart_id: &str) -> Result<CheckoutSnapshot> {
+        checkout::snapshot(self, cart_id).await
+    }
+
+    /// Marks the cart completed by `order_id` and redeems its discount code in the same
+    /// transaction. Idempotent for the same order; `CartCompleted` for another order;
+    /// `DiscountUsedUp` (and nothing changed) when the code's last use went elsewhere.
+    pub async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<()> {
+        checkout::mark_completed(&self.db, cart_id, order_id).await
+    }
+}

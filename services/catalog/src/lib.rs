@@ -73,6 +73,44 @@ impl Catalog {
         product::get(&self.db, id_or_handle, include_drafts).await
     }
 
+    /// The product a variant (`var_…`) belongs to, with the variant's index in
+    /// `product.variants`: what a cart needs to snapshot a line. `None` for an unknown
+    /// variant or, unless `include_drafts`, one whose product is not published.
+    pub async fn find_variant(
+        &self,
+        variant_id: &str,
+        include_drafts: bool,
+    ) -> Result<Option<(Product, usize)>> {
+        let row = sqlx::query("SELECT product_id FROM variants WHERE id = $1")
+            .bind(variant_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let product_id: String = sqlx::Row::try_get(&row, "product_id")?;
+        let product = match product::get(&self.db, &product_id, include_drafts).await {
+            Ok(product) => product,
+            Err(CatalogError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(product
+            .variants
+            .iter()
+            .position(|v| v.id == variant_id)
+            .map(|index| (product, index)))
+    }
+
+    /// Every variant id, oldest product first (for seeding stock).
+    pub async fn variant_ids(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM variants ORDER BY product_id, position, id")
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "id")?))
+            .collect()
+    }
+
     /// The whole category tree: roots sorted by position then name, children likewise.
     pub async fn category_tree(&self) -> Result<Vec<Category>> {
         category::tree(&self.db).await

@@ -1,1 +1,250 @@
-//! Checkout and orders: the order saga, order lifecycle, idempotent order placement.
+//! Checkout and orders: the order saga of docs/COMMERCE.md (cart -> order -> stock
+//! reservation -> payment session), the order lifecycle (paid, fulfilled, delivered,
+//! cancelled, refunded), idempotent placement, human-friendly order numbers, the admin
+//! operations and the event consumer that moves orders when payments and reservations
+//! change. No HTTP here: the API crate calls [`Checkout`].
+//!
+//! Checkout never imports the cart, inventory or payments crates. It defines the narrow
+//! traits it needs ([`CartSource`], [`StockReservations`], [`PaymentSessions`]) and the
+//! composition root implements them with adapters; their errors travel boxed as
+//! [`SourceError`] so the HTTP layer can downcast them. No database transaction is ever
+//! held across a call to those traits: the other services open their own, and on SQLite
+//! a held write lock would deadlock them.
+//!
+//! Layout:
+//! - [`model`]: orders, statuses and the inputs of every operation.
+//! - [`partners`]: the traits of the other services and the types they exchange.
+//! - [`error`]: [`CheckoutError`], one variant per precise HTTP answer.
+//! - `placement` (private): `place_order`, the saga with its idempotency keys and replays.
+//! - `lifecycle` (private): payment, expiry, cancellation, fulfilment and delivery.
+//! - `refund` (private): admin refunds and refunds reported by the payment service.
+//! - `listing` (private): the admin order list with opaque keyset cursors.
+//! - `events` (private): the `order.*` event payloads.
+//! - [`consumer`]: [`PaymentEventsConsumer`] (`checkout.payments`).
+//! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
+//!
+//! Migrations live in `migrations/sqlite` and `migrations/postgres`, numbered 5000–5999.
+
+pub mod consumer;
+pub mod error;
+mod events;
+mod lifecycle;
+mod listing;
+pub mod model;
+pub mod partners;
+mod placement;
+mod refund;
+mod store;
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use emporium_kernel::{db::Database, events::EventBus};
+use subtle::ConstantTimeEq;
+
+pub use consumer::PaymentEventsConsumer;
+pub use error::{CheckoutError, Result, SourceError};
+pub use model::*;
+pub use partners::*;
+
+/// Tunables of checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckoutConfig {
+    /// How long stock stays reserved for an unpaid order.
+    pub reservation_ttl: Duration,
+}
+
+impl Default for CheckoutConfig {
+    fn default() -> Self {
+        CheckoutConfig {
+            reservation_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The checkout service. Cheap to clone: a pool and shared handles.
+#[derive(Clone)]
+pub struct Checkout {
+    db: Database,
+    bus: EventBus,
+    carts: Arc<dyn CartSource>,
+    stock: Arc<dyn StockReservations>,
+    payments: Arc<dyn PaymentSessions>,
+    config: CheckoutConfig,
+}
+
+impl fmt::Debug for Checkout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checkout")
+            .field("backend", &self.db.backend())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checkout {
+    pub fn new(
+        db: Database,
+        bus: EventBus,
+        carts: Arc<dyn CartSource>,
+        stock: Arc<dyn StockReservations>,
+        payments: Arc<dyn PaymentSessions>,
+        config: CheckoutConfig,
+    ) -> Self {
+        Checkout {
+            db,
+            bus,
+            carts,
+            stock,
+            payments,
+            config,
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates or upgrades checkout's tables, and the kernel's outbox tables its events
+    /// go to (running the kernel migrations again is a no-op).
+    pub async fn migrate(&self) -> Result<()> {
+        emporium_kernel::events::migrate(&self.db).await?;
+        store::migrate(&self.db).await
+    }
+
+    // ----- the saga -----
+
+    /// Turns a cart into an order, exactly the saga of docs/COMMERCE.md: idempotency
+    /// check, cart snapshot, order `pending_payment` (+ lines, key, `order.placed`, one
+    /// transaction), stock reservation, payment session, cart completion.
+    ///
+    /// Errors: `InvalidIdempotencyKey`; `IdempotencyKeyReused` (the key came with another
+    /// body); `CartAlreadyCompleted` (the cart is another key's order); `Cart(_)` (the
+    /// snapshot failed: downcast for the cart's reason); `InvalidField` (an empty or
+    /// inconsistent snapshot); `OutOfStock` (the order is cancelled `out_of_stock`; a
+    /// replay answers the same); `PaymentUnavailable` (order cancelled, stock released,
+    /// key forgotten so a retry with it starts over); `Stock(_)` likewise when the
+    /// inventory failed; `PlacementInProgress` when a replay outwaited the first request.
+    pub async fn place_order(&self, input: PlaceOrder) -> Result<PlacedOrder> {
+        placement::place(self, input).await
+    }
+
+    // ----- reads -----
+
+    /// One order by id. Errors: `OrderNotFound`.
+    pub async fn order(&self, id: &str) -> Result<Order> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::order(&mut conn, id)
+            .await?
+            .ok_or(CheckoutError::OrderNotFound)
+    }
+
+    /// One order for a guest holding its access token. A wrong token is `OrderNotFound`,
+    /// exactly like an unknown id, and tokens are compared in constant time.
+    pub async fn order_for_guest(&self, id: &str, access_token: &str) -> Result<Order> {
+        let order = match self.order(id).await {
+            Ok(order) => order,
+            Err(CheckoutError::OrderNotFound) => return Err(CheckoutError::OrderNotFound),
+            Err(e) => return Err(e),
+        };
+        let matches: bool = order
+            .access_token
+            .as_bytes()
+            .ct_eq(access_token.as_bytes())
+            .into();
+        if matches {
+            Ok(order)
+        } else {
+            Err(CheckoutError::OrderNotFound)
+        }
+    }
+
+    /// Orders newest first, filtered by status and by `q` (an order number exactly, or
+    /// part of the email in any case). Errors: `InvalidField { field: "limit" }` outside
+    /// 1..=100, `InvalidCursor`.
+    pub async fn list_orders(&self, query: OrderQuery) -> Result<OrderPage> {
+        listing::list(self, query).await
+    }
+
+    // ----- payments and reservations (the consumer calls these) -----
+
+    /// A payment succeeded: `pending_payment` -> `paid`, stock committed, `order.paid`.
+    /// Idempotent (paid twice is a no-op). For an order the system cancelled meanwhile
+    /// (reservation expired, payment failed first) the stock is committed again: the
+    /// order becomes paid when it is there and is flagged `needs_attention` otherwise;
+    /// an order cancelled for another reason is flagged too. Never silently dropped.
+    pub async fn mark_paid(&self, order_id: &str, payment_id: &str) -> Result<Order> {
+        lifecycle::mark_paid(self, order_id, payment_id).await
+    }
+
+    /// A payment failed: `pending_payment` -> `cancelled` (`payment_failed`), reservation
+    /// released, `order.cancelled`. Ignored in every other status.
+    pub async fn payment_failed(&self, order_id: &str, reason: &str) -> Result<Order> {
+        lifecycle::payment_failed(self, order_id, reason).await
+    }
+
+    /// A reservation expired: its order, if still `pending_payment`, is cancelled
+    /// (`reservation_expired`) and its payment cancelled (best effort).
+    pub async fn reservation_expired(&self, reservation_id: &str, reference: &str) -> Result<()> {
+        lifecycle::reservation_expired(self, reservation_id, reference).await
+    }
+
+    // ----- admin -----
+
+    /// Cancels an order. Unpaid: the payment is cancelled and the stock released. Paid:
+    /// the remaining balance is refunded and the stock put back. Errors:
+    /// `InvalidTransition` when fulfilled, delivered, cancelled or refunded;
+    /// `InvalidField { field: "reason" }` for an empty reason.
+    pub async fn cancel_order(&self, order_id: &str, reason: &str, actor: &str) -> Result<Order> {
+        lifecycle::cancel(self, order_id, reason, actor).await
+    }
+
+    /// `paid` -> `fulfilled` with a shipment, `order.fulfilled`. Errors: `InvalidField`
+    /// for an empty `carrier` / `tracking_number` or a `tracking_url` that is not http(s).
+    pub async fn fulfil_order(&self, order_id: &str, fulfilment: Fulfilment) -> Result<Order> {
+        lifecycle::fulfil(self, order_id, fulfilment).await
+    }
+
+    /// `fulfilled` -> `delivered`, `order.delivered`.
+    pub async fn mark_delivered(&self, order_id: &str) -> Result<Order> {
+        lifecycle::deliver(self, order_id).await
+    }
+
+    /// Refunds `amount` (`None`: the remaining balance) through the payment service and
+    /// applies it. Errors: `InvalidTransition` unless paid, fulfilled, delivered or
+    /// partially refunded; `InvalidField { field: "amount" }` for 0 or less;
+    /// `RefundExceedsBalance`; `InvalidIdempotencyKey`; `Payment(_)`.
+    pub async fn refund_order(
+        &self,
+        order_id: &str,
+        amount: Option<i64>,
+        reason: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Order> {
+        refund::refund_order(self, order_id, amount, reason, idempotency_key).await
+    }
+
+    /// Applies a refund the payment service made, once per refund id: `refunded_total`
+    /// rises to `amount_refunded_total`, the status becomes `refunded` or
+    /// `partially_refunded`, `order.refunded`.
+    pub async fn apply_refund(
+        &self,
+        order_id: &str,
+        refund_id: &str,
+        amount: i64,
+        amount_refunded_total: i64,
+    ) -> Result<Order> {
+        refund::apply_refund(
+            self,
+            order_id,
+            refund_id,
+            amount,
+            amount_refunded_total,
+            None,
+        )
+        .await
+    }
+
+    async fn load(&self, id: &str) -> Result<Order> {
+        self.order(id).await
+    }
+}

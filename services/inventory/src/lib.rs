@@ -1,1 +1,187 @@
-//! Inventory service: stock per variant and location, reservations with a TTL, movement log.
+//! Inventory service: stock per variant and location, reservations with a TTL, and a
+//! movement log. No HTTP here: the API crate and the checkout saga call [`Inventory`].
+//!
+//! The rule it exists for: never oversell. `available = on_hand - reserved`; an order
+//! takes stock with one conditional UPDATE per line (`… WHERE on_hand - reserved >= q`)
+//! in one transaction, and CHECK constraints (`on_hand >= 0`, `reserved >= 0`,
+//! `reserved <= on_hand`) back that up in the schema.
+//!
+//! Layout:
+//! - [`model`]: stock levels, reservations, movements and the event payloads.
+//! - [`error`]: [`InventoryError`], each variant carrying what a problem document needs.
+//! - `stock` (private): level reads, merchant adjustments (`adjust_stock`, `set_stock`)
+//!   and the movement log.
+//! - `reservation` (private): reserve, commit (including a late commit after expiry),
+//!   release.
+//! - `expiry` (private): the job that expires active reservations past their TTL.
+//! - [`seed`]: deterministic demo stock for the demo catalog.
+//! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
+//!
+//! Every write that emits an event appends it to the kernel's outbox in the same
+//! transaction and wakes the [`EventBus`] after the commit. Topics and payloads follow
+//! docs/COMMERCE.md ([`topics`]). Reserving emits no event: the caller (checkout) already
+//! knows, and nobody else acts on it.
+//!
+//! Migrations live in `migrations/sqlite` and `migrations/postgres`, numbered 2000–2999;
+//! they create the default location `sloc_default` ([`DEFAULT_LOCATION`]), which every
+//! call uses for now.
+
+pub mod error;
+mod expiry;
+pub mod model;
+mod reservation;
+pub mod seed;
+mod stock;
+mod store;
+
+use std::{collections::HashMap, future::Future, time::Duration};
+
+pub use error::{InventoryError, Result};
+pub use model::*;
+
+use emporium_kernel::{db::Database, events::EventBus};
+
+/// The inventory service. Cheap to clone: a connection pool and a wake-up handle.
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    db: Database,
+    bus: EventBus,
+}
+
+impl Inventory {
+    pub fn new(db: Database, bus: EventBus) -> Self {
+        Inventory { db, bus }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates or upgrades the inventory's tables. The kernel's outbox tables are the
+    /// composition root's job (`emporium_kernel::events::migrate`).
+    pub async fn migrate(&self) -> Result<()> {
+        store::migrate(&self.db).await
+    }
+
+    // ----- stock levels -----
+
+    /// Stock of one variant at the default location; a variant never stocked has
+    /// nothing on hand.
+    pub async fn level(&self, variant_id: &str) -> Result<StockLevel> {
+        stock::level(self, variant_id).await
+    }
+
+    /// Stock of many variants (for product pages and cart views) in one query per 249
+    /// ids; every requested id is in the map, unstocked ones with zeros.
+    pub async fn levels(&self, variant_ids: &[String]) -> Result<HashMap<String, StockLevel>> {
+        stock::levels(self, variant_ids).await
+    }
+
+    /// Adds (`delta > 0`) or removes (`delta < 0`) units on hand, creating the level if
+    /// missing; logs a movement and emits `inventory.adjusted`.
+    ///
+    /// Errors: `ReasonRequired` for a blank reason; `InvalidQuantity { field: "delta" }`
+    /// for zero or more than 10^9 units; `WouldGoNegative` when on_hand would drop below
+    /// zero or below what is reserved.
+    pub async fn adjust_stock(
+        &self,
+        variant_id: &str,
+        delta: i64,
+        reason: &str,
+        actor: Option<&str>,
+    ) -> Result<StockLevel> {
+        stock::adjust(self, variant_id, delta, reason, actor).await
+    }
+
+    /// Sets on_hand to a counted number (a stocktake), logging the difference as a
+    /// movement and emitting `inventory.adjusted` (a count that confirms the stored
+    /// number is logged too, with delta 0: the audit trail shows the count happened).
+    ///
+    /// Errors: `ReasonRequired`; `InvalidQuantity { field: "on_hand" }` outside
+    /// 0..=10^9; `WouldGoNegative` when fewer than the reserved units would remain.
+    pub async fn set_stock(
+        &self,
+        variant_id: &str,
+        on_hand: i64,
+        reason: &str,
+        actor: Option<&str>,
+    ) -> Result<StockLevel> {
+        stock::set(self, variant_id, on_hand, reason, actor).await
+    }
+
+    /// The newest `limit` (1..=500) movements of a variant, newest first.
+    pub async fn movements(&self, variant_id: &str, limit: i64) -> Result<Vec<Movement>> {
+        stock::movements(self, variant_id, limit).await
+    }
+
+    // ----- reservations -----
+
+    /// Holds stock for `reference` (an order id) for `ttl`: all lines or none. Lines for
+    /// one variant are merged. Idempotent per reference: while an active or committed
+    /// reservation exists for it, that one is returned and nothing more is reserved.
+    ///
+    /// Errors: `OutOfStock` naming the first variant short of stock (nothing stays
+    /// reserved); `InvalidQuantity` for an empty reference (`reference`), no lines
+    /// (`lines`), a blank variant id or a quantity below 1 (`lines[i].…`).
+    pub async fn reserve(
+        &self,
+        reference: &str,
+        lines: &[ReserveLine],
+        ttl: Duration,
+    ) -> Result<Reservation> {
+        reservation::reserve(self, reference, lines, ttl).await
+    }
+
+    /// Sells the reserved goods (payment succeeded): on_hand and reserved go down, `sale`
+    /// movements are logged, `inventory.reservation_committed` is emitted. Committing a
+    /// committed reservation changes nothing. A released or expired one is committed
+    /// only if its stock can be taken again, all lines at once.
+    ///
+    /// Errors: `ReservationNotFound`; `ReservationLapsed` when a lapsed reservation's
+    /// stock is gone (or a newer reservation holds stock for the same reference).
+    pub async fn commit(&self, reservation_id: &str) -> Result<Reservation> {
+        reservation::commit(self, reservation_id).await
+    }
+
+    /// Gives reserved stock back (payment failed, order cancelled) and emits
+    /// `inventory.reservation_released`. Releasing a released or expired reservation
+    /// changes nothing.
+    ///
+    /// Errors: `ReservationNotFound`; `AlreadyCommitted` (sold goods are returned by a
+    /// refund and a stock adjustment, not by a release).
+    pub async fn release(&self, reservation_id: &str) -> Result<Reservation> {
+        reservation::release(self, reservation_id).await
+    }
+
+    /// Errors: `ReservationNotFound`.
+    pub async fn reservation(&self, reservation_id: &str) -> Result<Reservation> {
+        reservation::get(self, reservation_id).await
+    }
+
+    /// The reservation for `reference`: the active or committed one if any, else the
+    /// newest released or expired one.
+    pub async fn reservation_for(&self, reference: &str) -> Result<Option<Reservation>> {
+        reservation::for_reference(self, reference).await
+    }
+
+    // ----- jobs -----
+
+    /// Expires every active reservation whose `expires_at <= now_ms`: its stock becomes
+    /// available again and `inventory.reservation_expired` is emitted, once per
+    /// reservation even with several runners. Returns how many this call expired.
+    pub async fn release_expired(&self, now_ms: i64) -> Result<usize> {
+        expiry::release_expired(self, now_ms).await
+    }
+
+    /// Runs [`release_expired`](Self::release_expired) every `every` until `shutdown`
+    /// resolves. Failures are logged and retried at the next tick.
+    pub async fn run_expiry_job(self, every: Duration, shutdown: impl Future<Output = ()>) {
+        expiry::run(self, every, shutdown).await
+    }
+
+    /// Stocks the given variants with [`seed::demo_on_hand`] units each (movement reason
+    /// `initial stock`), skipping variants that already have a level.
+    pub async fn seed_demo(&self, variant_ids: &[String]) -> Result<()> {
+        seed::seed_demo(self, variant_ids).await
+    }
+}

@@ -1,0 +1,479 @@
+//! Carts and their lines: creation in a region, adding and changing lines (with the
+//! price snapshot and the stock check), discount codes on a cart, and the cart view with
+//! its totals.
+
+use emporium_kernel::{clock::now_ms, db::Database, id::new_id, money::Currency};
+use sqlx::AnyConnection;
+
+use crate::{
+    discount::{normalize_code, rule_for},
+    error::CartError,
+    store::{
+        self,
+        cart::{CartRow, LineRow},
+    },
+    totals::{compute_totals, ShippingRule, TaxRule},
+    Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Region, Result,
+    ShippingQuote,
+};
+
+/// The default region for carts that name none.
+pub(crate) const DEFAULT_REGION: &str = "reg_eu";
+/// Per line, after merging.
+pub(crate) const MAX_QUANTITY: i64 = 99;
+/// Distinct lines per cart.
+pub(crate) const MAX_LINES: usize = 50;
+/// Carts idle this long may be purged.
+pub(crate) const IDLE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+pub(crate) async fn create(
+    db: &Database,
+    region_id: Option<&str>,
+    currency: Option<Currency>,
+) -> Result<Cart> {
+    let mut tx = db.begin_write().await?;
+    let region =
+        match (region_id, currency) {
+            (Some(id), _) => store::region::find(&mut tx, id).await?.ok_or_else(|| {
+                CartError::RegionNotFound {
+                    region_id: id.to_owned(),
+                }
+            })?,
+            (None, Some(currency)) => store::region::by_currency(&mut tx, currency.as_str())
+                .await?
+                .ok_or_else(|| CartError::UnsupportedCurrency {
+                    currency: currency.to_string(),
+                })?,
+            (None, None) => store::region::find(&mut tx, DEFAULT_REGION)
+                .await?
+                .ok_or_else(|| CartError::RegionNotFound {
+                    region_id: DEFAULT_REGION.to_owned(),
+                })?,
+        };
+    if let Some(currency) = currency.filter(|c| *c != region.currency) {
+        return Err(CartError::invalid(
+            "currency",
+            format!(
+                "region `{}` sells in {}, not {currency}: leave out the currency or pick another region",
+                region.id, region.currency
+            ),
+        ));
+    }
+    let now = now_ms();
+    let row = CartRow {
+        id: new_id("cart"),
+        region_id: region.id.clone(),
+        currency: region.currency.to_string(),
+        email: None,
+        shipping_address: None,
+        billing_address: None,
+        shipping_option_id: None,
+        payment_method: None,
+        discount_code: None,
+        completed_at: None,
+        order_id: None,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + IDLE_MS,
+    };
+    store::cart::insert(&mut tx, &row).await?;
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id = %cart.id, region_id = %region.id, "cart created");
+    Ok(cart)
+}
+
+pub(crate) async fn get(db: &Database, cart_id: &str) -> Result<Cart> {
+    let mut conn = db.pool().acquire().await?;
+    let row = find(&mut conn, cart_id).await?;
+    view(&mut conn, &row).await
+}
+
+pub(crate) async fn find(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
+    store::cart::find(conn, cart_id)
+        .await?
+        .ok_or_else(|| CartError::CartNotFound {
+            cart_id: cart_id.to_owned(),
+        })
+}
+
+/// Refuses changes to a completed cart.
+pub(crate) fn ensure_open(row: &CartRow) -> Result<()> {
+    match (&row.completed_at, &row.order_id) {
+        (Some(_), order_id) => Err(CartError::CartCompleted {
+            order_id: order_id.clone().unwrap_or_default(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Starts a change to an open cart inside `conn`'s transaction: records the activity
+/// (which locks the cart row) and returns the cart as it now is.
+pub(crate) async fn lock_open(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
+    let now = now_ms();
+    if !store::cart::touch_open(conn, cart_id, now, now + IDLE_MS).await? {
+        let row = find(conn, cart_id).await?;
+        ensure_open(&row)?;
+    }
+    find(conn, cart_id).await
+}
+
+pub(crate) fn cart_currency(row: &CartRow) -> Result<Currency> {
+    store::parse_currency(&row.currency)
+}
+
+fn check_quantity(quantity: i64) -> Result<()> {
+    if quantity < 1 {
+        return Err(CartError::quantity(
+            "give at least 1 (to take a line out of the cart, remove it)",
+        ));
+    }
+    if quantity > MAX_QUANTITY {
+        return Err(CartError::quantity(format!(
+            "at most {MAX_QUANTITY} of one item per cart"
+        )));
+    }
+    Ok(())
+}
+
+impl Carts {
+    async fn available(&self, variant_id: &str) -> Result<i64> {
+        Ok(self.stock.available(variant_id).await?)
+    }
+}
+
+pub(crate) async fn add_line(
+    carts: &Carts,
+    cart_id: &str,
+    variant_id: &str,
+    quantity: i64,
+) -> Result<Cart> {
+    check_quantity(quantity)?;
+    // Ask the other services before taking the write lock: their latency must not hold
+    // up every other writer on SQLite.
+    let row = {
+        let mut conn = carts.db.pool().acquire().await?;
+        find(&mut conn, cart_id).await?
+    };
+    ensure_open(&row)?;
+    let currency = cart_currency(&row)?;
+    let variant = carts
+        .variants
+        .variant(variant_id, currency)
+        .await?
+        .ok_or_else(|| CartError::VariantNotFound {
+            variant_id: variant_id.to_owned(),
+        })?;
+    let unit_price = variant.unit_price.ok_or_else(|| CartError::PriceMissing {
+        variant_id: variant_id.to_owned(),
+        currency: currency.to_string(),
+    })?;
+    let available = carts.available(variant_id).await?;
+
+    let mut tx = carts.db.begin_write().await?;
+    let row = lock_open(&mut tx, cart_id).await?;
+    let lines = store::cart::lines(&mut tx, cart_id).await?;
+    let now = now_ms();
+    let existing = lines.iter().find(|l| l.variant_id == variant_id);
+    let merged = existing.map_or(0, |l| l.quantity).saturating_add(quantity);
+    if merged > MAX_QUANTITY {
+        return Err(CartError::quantity(format!(
+            "at most {MAX_QUANTITY} of one item per cart; the cart already has {}",
+            merged - quantity
+        )));
+    }
+    if merged > available {
+        return Err(CartError::InsufficientStock {
+            variant_id: variant_id.to_owned(),
+            requested: merged,
+            available,
+        });
+    }
+    // A repeated add refreshes the snapshot: the shopper just saw the current price.
+    let line = LineRow {
+        id: existing.map_or_else(|| new_id("cali"), |l| l.id.clone()),
+        cart_id: cart_id.to_owned(),
+        // Keyed by the id asked for, so repeated adds always find this line.
+        variant_id: variant_id.to_owned(),
+        product_id: variant.product_id,
+        product_handle: variant.product_handle,
+        title: variant.product_title,
+        variant_title: variant.variant_title,
+        sku: variant.sku,
+        image_url: variant.image_url,
+        unit_price,
+        quantity: merged,
+        created_at: existing.map_or(now, |l| l.created_at),
+        updated_at: now,
+    };
+    if existing.is_some() {
+        store::cart::update_line(&mut tx, &line).await?;
+    } else {
+        if lines.len() >= MAX_LINES {
+            return Err(CartError::TooManyLines { max: MAX_LINES });
+        }
+        store::cart::insert_line(&mut tx, &line).await?;
+    }
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(
+        cart_id,
+        variant_id,
+        quantity = merged,
+        unit_price,
+        "cart line added"
+    );
+    Ok(cart)
+}
+
+pub(crate) async fn update_line(
+    carts: &Carts,
+    cart_id: &str,
+    line_id: &str,
+    quantity: i64,
+) -> Result<Cart> {
+    check_quantity(quantity)?;
+    let (row, lines) = {
+        let mut conn = carts.db.pool().acquire().await?;
+        let row = find(&mut conn, cart_id).await?;
+        let lines = store::cart::lines(&mut conn, cart_id).await?;
+        (row, lines)
+    };
+    ensure_open(&row)?;
+    let variant_id = lines
+        .iter()
+        .find(|l| l.id == line_id)
+        .map(|l| l.variant_id.clone())
+        .ok_or_else(|| CartError::LineNotFound {
+            line_id: line_id.to_owned(),
+        })?;
+    let available = carts.available(&variant_id).await?;
+    if quantity > available {
+        return Err(CartError::InsufficientStock {
+            variant_id,
+            requested: quantity,
+            available,
+        });
+    }
+
+    let mut tx = carts.db.begin_write().await?;
+    let row = lock_open(&mut tx, cart_id).await?;
+    let lines = store::cart::lines(&mut tx, cart_id).await?;
+    let mut line =
+        lines
+            .into_iter()
+            .find(|l| l.id == line_id)
+            .ok_or_else(|| CartError::LineNotFound {
+                line_id: line_id.to_owned(),
+            })?;
+    line.quantity = quantity;
+    line.updated_at = now_ms();
+    store::cart::update_line(&mut tx, &line).await?;
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id, line_id, quantity, "cart line quantity changed");
+    Ok(cart)
+}
+
+pub(crate) async fn remove_line(db: &Database, cart_id: &str, line_id: &str) -> Result<Cart> {
+    let mut tx = db.begin_write().await?;
+    let row = lock_open(&mut tx, cart_id).await?;
+    if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
+        return Err(CartError::LineNotFound {
+            line_id: line_id.to_owned(),
+        });
+    }
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id, line_id, "cart line removed");
+    Ok(cart)
+}
+
+pub(crate) async fn apply_discount(db: &Database, cart_id: &str, code: &str) -> Result<Cart> {
+    let code = normalize_code(code);
+    let mut tx = db.begin_write().await?;
+    let mut row = lock_open(&mut tx, cart_id).await?;
+    let discount = store::discount::by_code(&mut tx, &code)
+        .await?
+        .ok_or_else(|| CartError::DiscountNotFound { code: code.clone() })?;
+    let lines = store::cart::lines(&mut tx, cart_id).await?;
+    let subtotal = subtotal(&lines)?;
+    rule_for(&discount, now_ms(), subtotal, cart_currency(&row)?)?;
+    store::cart::set_discount(&mut tx, cart_id, Some(&discount.code)).await?;
+    row.discount_code = Some(discount.code);
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id, code = %code, "discount applied to cart");
+    Ok(cart)
+}
+
+pub(crate) async fn remove_discount(db: &Database, cart_id: &str) -> Result<Cart> {
+    let mut tx = db.begin_write().await?;
+    let mut row = lock_open(&mut tx, cart_id).await?;
+    store::cart::set_discount(&mut tx, cart_id, None).await?;
+    row.discount_code = None;
+    let cart = view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id, "discount removed from cart");
+    Ok(cart)
+}
+
+pub(crate) async fn shipping_options(db: &Database, cart_id: &str) -> Result<Vec<ShippingQuote>> {
+    let mut conn = db.pool().acquire().await?;
+    let row = find(&mut conn, cart_id).await?;
+    let lines = store::cart::lines(&mut conn, cart_id).await?;
+    let subtotal = subtotal(&lines)?;
+    let options = store::region::shipping_options(&mut conn, &row.region_id).await?;
+    Ok(options
+        .into_iter()
+        .map(|o| {
+            let rule = ShippingRule {
+                amount: o.amount,
+                free_above: o.free_above,
+            };
+            ShippingQuote {
+                id: o.id,
+                name: o.name,
+                amount: rule.amount_for(subtotal),
+                free_above: o.free_above,
+            }
+        })
+        .collect())
+}
+
+pub(crate) async fn purge_idle(db: &Database, now: i64) -> Result<u64> {
+    let mut tx = db.begin_write().await?;
+    let purged = store::cart::purge_expired(&mut tx, now).await?;
+    tx.commit().await?;
+    tracing::info!(purged, "idle carts purged");
+    Ok(purged)
+}
+
+fn subtotal(lines: &[LineRow]) -> Result<i64> {
+    let pairs: Vec<(i64, i64)> = lines.iter().map(|l| (l.unit_price, l.quantity)).collect();
+    subtotal_of(&pairs)
+}
+
+/// Σ unit_price × quantity, overflow checked (by the one totals function).
+pub(crate) fn subtotal_of(pairs: &[(i64, i64)]) -> Result<i64> {
+    Ok(compute_totals(
+        pairs,
+        None,
+        None,
+        TaxRule {
+            rate_bp: 0,
+            inclusive: false,
+        },
+    )?
+    .subtotal)
+}
+
+pub(crate) fn tax_rule(region: &Region) -> TaxRule {
+    TaxRule {
+        rate_bp: region.tax_rate_bp,
+        inclusive: region.tax_inclusive,
+    }
+}
+
+pub(crate) fn parse_address(field: &str, json: Option<&str>) -> Result<Option<Address>> {
+    json.map(|text| serde_json::from_str(text).map_err(|_| store::corrupt(field, text)))
+        .transpose()
+}
+
+/// The cart view: lines at their snapshot prices, the discount if it still applies (a
+/// note saying why not otherwise), the chosen shipping option and the totals.
+pub(crate) async fn view(conn: &mut AnyConnection, row: &CartRow) -> Result<Cart> {
+    let region = store::region::find(conn, &row.region_id)
+        .await?
+        .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+    let currency = cart_currency(row)?;
+    let lines = store::cart::lines(conn, &row.id).await?;
+    let pairs: Vec<(i64, i64)> = lines.iter().map(|l| (l.unit_price, l.quantity)).collect();
+    let subtotal = subtotal(&lines)?;
+
+    let (discount, rule) = match &row.discount_code {
+        None => (None, None),
+        Some(code) => match store::discount::by_code(conn, code).await? {
+            None => (
+                Some(CartDiscount {
+                    code: code.clone(),
+                    kind: String::new(),
+                    value: 0,
+                    note: Some(format!("discount code `{code}` no longer exists")),
+                }),
+                None,
+            ),
+            Some(d) => {
+                let (rule, note) = match rule_for(&d, now_ms(), subtotal, currency) {
+                    Ok(rule) => (Some(rule), None),
+                    Err(why) => (None, Some(why.to_string())),
+                };
+                (
+                    Some(CartDiscount {
+                        code: d.code.clone(),
+                        kind: d.kind.name().to_owned(),
+                        value: d.kind.value(),
+                        note,
+                    }),
+                    rule,
+                )
+            }
+        },
+    };
+
+    let shipping = match &row.shipping_option_id {
+        Some(id) => store::region::shipping_option(conn, id).await?,
+        None => None,
+    };
+    let shipping_rule = shipping.as_ref().map(|o| ShippingRule {
+        amount: o.amount,
+        free_above: o.free_above,
+    });
+    let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax_rule(&region))?;
+
+    Ok(Cart {
+        id: row.id.clone(),
+        region: CartRegion {
+            id: region.id.clone(),
+            name: region.name.clone(),
+            currency: region.currency,
+            tax_rate_bp: region.tax_rate_bp,
+            tax_inclusive: region.tax_inclusive,
+            countries: region.countries.clone(),
+        },
+        currency,
+        item_count: lines.iter().map(|l| l.quantity).sum(),
+        lines: lines
+            .into_iter()
+            .map(|l| CartLine {
+                line_total: l.unit_price.saturating_mul(l.quantity),
+                id: l.id,
+                variant_id: l.variant_id,
+                product_id: l.product_id,
+                product_handle: l.product_handle,
+                title: l.title,
+                variant_title: l.variant_title,
+                sku: l.sku,
+                image_url: l.image_url,
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            })
+            .collect(),
+        discount,
+        email: row.email.clone(),
+        shipping_address: parse_address("shipping_address", row.shipping_address.as_deref())?,
+        billing_address: parse_address("billing_address", row.billing_address.as_deref())?,
+        shipping_option: shipping.map(|o| CartShipping {
+            amount: totals.shipping_total,
+            id: o.id,
+            name: o.name,
+        }),
+        payment_method: row.payment_method.clone(),
+        totals,
+        completed_at: row.completed_at,
+        order_id: row.order_id.clone(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        expires_at: row.expires_at,
+    })
+}

@@ -1,0 +1,345 @@
+//! The cart's side of checkout: the shopper's details, the re-priced snapshot the
+//! checkout service places an order from, and completion (which redeems the discount).
+
+use emporium_kernel::{clock::now_ms, db::Database};
+
+use crate::{
+    cart::{self, cart_currency, ensure_open, lock_open, parse_address, tax_rule},
+    discount::rule_for,
+    error::CartError,
+    store::{self, cart::DetailsRow},
+    totals::{compute_totals, ShippingRule},
+    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Result, SnapshotLine,
+};
+
+const MAX_EMAIL: usize = 254;
+const MAX_ADDRESS_FIELD: usize = 200;
+const MAX_PAYMENT_METHOD: usize = 32;
+
+/// A deliverable-looking address: one `@`, something before it, a dot inside the
+/// domain. Real verification is the confirmation email's job.
+fn validate_email(email: &str) -> Result<String> {
+    let email = email.trim();
+    let invalid = |message: &str| Err(CartError::invalid("email", message));
+    if email.is_empty() {
+        return invalid("give an email address for the order confirmation");
+    }
+    if email.len() > MAX_EMAIL {
+        return invalid("at most 254 characters");
+    }
+    if email.chars().any(char::is_whitespace) {
+        return invalid("must not contain spaces");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return invalid("must contain an @, e.g. ada@example.com");
+    };
+    if domain.contains('@') {
+        return invalid("must contain exactly one @");
+    }
+    if local.is_empty() {
+        return invalid("needs a name before the @");
+    }
+    let dot_inside = domain
+        .find('.')
+        .is_some_and(|i| i > 0 && i + 1 < domain.len())
+        && !domain.ends_with('.');
+    if !dot_inside {
+        return invalid("the part after the @ must be a domain such as example.com");
+    }
+    Ok(email.to_owned())
+}
+
+fn required(prefix: &str, name: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let field = format!("{prefix}.{name}");
+    if value.is_empty() {
+        return Err(CartError::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_ADDRESS_FIELD {
+        return Err(CartError::invalid(
+            field,
+            format!("at most {MAX_ADDRESS_FIELD} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn optional(prefix: &str, name: &str, value: Option<&str>) -> Result<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => required(prefix, name, v).map(Some),
+    }
+}
+
+/// Checks an address field by field; `ships_to` limits the country (shipping address).
+fn validate_address(prefix: &str, a: &Address, ships_to: Option<&[String]>) -> Result<Address> {
+    let country = a.country.trim().to_ascii_uppercase();
+    let field = format!("{prefix}.country");
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(CartError::invalid(
+            field,
+            "give a two-letter ISO 3166-1 country code, e.g. DE",
+        ));
+    }
+    if let Some(countries) = ships_to {
+        if !countries.contains(&country) {
+            return Err(CartError::invalid(
+                field,
+                format!(
+                    "this store's region does not ship to {country}; it ships to {}",
+                    countries.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(Address {
+        name: required(prefix, "name", &a.name)?,
+        line1: required(prefix, "line1", &a.line1)?,
+        line2: optional(prefix, "line2", a.line2.as_deref())?,
+        city: required(prefix, "city", &a.city)?,
+        postal_code: required(prefix, "postal_code", &a.postal_code)?,
+        country,
+        phone: optional(prefix, "phone", a.phone.as_deref())?,
+    })
+}
+
+fn validate_payment_method(method: &str) -> Result<String> {
+    let ok = !method.is_empty()
+        && method.len() <= MAX_PAYMENT_METHOD
+        && method.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if !ok {
+        return Err(CartError::invalid(
+            "payment_method",
+            "give a payment method name of a-z and _, e.g. manual or stripe",
+        ));
+    }
+    Ok(method.to_owned())
+}
+
+fn to_json(address: &Address) -> Result<String> {
+    serde_json::to_string(address).map_err(|e| {
+        CartError::Database(emporium_kernel::db::DbError::Encode(format!(
+            "address: {e}"
+        )))
+    })
+}
+
+pub(crate) async fn set_details(
+    db: &Database,
+    cart_id: &str,
+    details: CheckoutDetails,
+) -> Result<Cart> {
+    let email = validate_email(&details.email)?;
+    let mut tx = db.begin_write().await?;
+    let mut row = lock_open(&mut tx, cart_id).await?;
+    let region = store::region::find(&mut tx, &row.region_id)
+        .await?
+        .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+    let shipping = validate_address(
+        "shipping_address",
+        &details.shipping_address,
+        Some(&region.countries),
+    )?;
+    let billing = details
+        .billing_address
+        .as_ref()
+        .map(|a| validate_address("billing_address", a, None))
+        .transpose()?;
+    let option = store::region::shipping_option(&mut tx, &details.shipping_option_id).await?;
+    if option.is_none_or(|o| o.region_id != region.id) {
+        return Err(CartError::invalid(
+            "shipping_option_id",
+            format!(
+                "`{}` is not a shipping option of region `{}`: pick one from the cart's shipping options",
+                details.shipping_option_id, region.id
+            ),
+        ));
+    }
+    let payment_method = validate_payment_method(&details.payment_method)?;
+    let shipping_json = to_json(&shipping)?;
+    let billing_json = billing.as_ref().map(to_json).transpose()?;
+    store::cart::set_details(
+        &mut tx,
+        cart_id,
+        &DetailsRow {
+            email: &email,
+            shipping_address: &shipping_json,
+            billing_address: billing_json.as_deref(),
+            shipping_option_id: &details.shipping_option_id,
+            payment_method: &payment_method,
+        },
+    )
+    .await?;
+    row.email = Some(email);
+    row.shipping_address = Some(shipping_json);
+    row.billing_address = billing_json;
+    row.shipping_option_id = Some(details.shipping_option_id);
+    row.payment_method = Some(payment_method);
+    let cart = cart::view(&mut tx, &row).await?;
+    tx.commit().await?;
+    tracing::info!(cart_id, "checkout details set");
+    Ok(cart)
+}
+
+pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSnapshot> {
+    let (row, lines, region, option, discount) = {
+        let mut conn = carts.db.pool().acquire().await?;
+        let row = cart::find(&mut conn, cart_id).await?;
+        let lines = store::cart::lines(&mut conn, cart_id).await?;
+        let region = store::region::find(&mut conn, &row.region_id)
+            .await?
+            .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+        let option = match &row.shipping_option_id {
+            Some(id) => store::region::shipping_option(&mut conn, id).await?,
+            None => None,
+        };
+        let discount = match &row.discount_code {
+            Some(code) => store::discount::by_code(&mut conn, code).await?,
+            None => None,
+        };
+        (row, lines, region, option, discount)
+    };
+    ensure_open(&row)?;
+    if lines.is_empty() {
+        return Err(CartError::CartEmpty);
+    }
+    let shipping_address = parse_address("shipping_address", row.shipping_address.as_deref())?;
+    let billing_address = parse_address("billing_address", row.billing_address.as_deref())?;
+    let mut missing = Vec::new();
+    if row.email.is_none() {
+        missing.push("email".to_owned());
+    }
+    if shipping_address.is_none() {
+        missing.push("shipping_address".to_owned());
+    }
+    if option.is_none() {
+        missing.push("shipping_option_id".to_owned());
+    }
+    if row.payment_method.is_none() {
+        missing.push("payment_method".to_owned());
+    }
+    let (Some(email), Some(shipping_address), Some(option), Some(payment_method)) = (
+        row.email.clone(),
+        shipping_address,
+        option,
+        row.payment_method.clone(),
+    ) else {
+        return Err(CartError::CheckoutIncomplete { missing });
+    };
+
+    // Prices may have changed since the lines were added: the order uses today's.
+    let currency = cart_currency(&row)?;
+    let mut snapshot_lines = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let variant = carts
+            .variants
+            .variant(&line.variant_id, currency)
+            .await?
+            .ok_or_else(|| CartError::VariantNotFound {
+                variant_id: line.variant_id.clone(),
+            })?;
+        let unit_price = variant.unit_price.ok_or_else(|| CartError::PriceMissing {
+            variant_id: line.variant_id.clone(),
+            currency: currency.to_string(),
+        })?;
+        snapshot_lines.push(SnapshotLine {
+            variant_id: line.variant_id.clone(),
+            product_id: variant.product_id,
+            title: variant.product_title,
+            variant_title: variant.variant_title,
+            sku: variant.sku,
+            quantity: line.quantity,
+            unit_price,
+            line_total: unit_price
+                .checked_mul(line.quantity)
+                .ok_or(crate::totals::TotalsOverflow)?,
+            price_changed: unit_price != line.unit_price,
+        });
+    }
+    let pairs: Vec<(i64, i64)> = snapshot_lines
+        .iter()
+        .map(|l| (l.unit_price, l.quantity))
+        .collect();
+    let subtotal = cart::subtotal_of(&pairs)?;
+    let (discount_code, discount_note, rule) = match (&row.discount_code, discount) {
+        (None, _) => (None, None, None),
+        (Some(code), None) => (
+            None,
+            Some(format!("discount code `{code}` no longer exists")),
+            None,
+        ),
+        (Some(_), Some(d)) => match rule_for(&d, now_ms(), subtotal, currency) {
+            Ok(rule) => (Some(d.code), None, Some(rule)),
+            Err(why) => (None, Some(why.to_string()), None),
+        },
+    };
+    let totals = compute_totals(
+        &pairs,
+        rule.as_ref(),
+        Some(ShippingRule {
+            amount: option.amount,
+            free_above: option.free_above,
+        }),
+        tax_rule(&region),
+    )?;
+    Ok(CheckoutSnapshot {
+        cart_id: row.id.clone(),
+        currency,
+        region_id: region.id.clone(),
+        tax_inclusive: region.tax_inclusive,
+        email,
+        billing_address: billing_address.unwrap_or_else(|| shipping_address.clone()),
+        shipping_address,
+        shipping_option_id: option.id,
+        shipping_option_name: option.name,
+        payment_method,
+        discount_code,
+        discount_note,
+        lines: snapshot_lines,
+        totals,
+    })
+}
+
+pub(crate) async fn mark_completed(db: &Database, cart_id: &str, order_id: &str) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let row = cart::find(&mut tx, cart_id).await?;
+    if row.completed_at.is_some() {
+        // A retried saga step: the same order again is success, another order is not.
+        return match row.order_id.as_deref() {
+            Some(done) if done == order_id => Ok(()),
+            other => Err(CartError::CartCompleted {
+                order_id: other.unwrap_or_default().to_owned(),
+            }),
+        };
+    }
+    // Completing first locks the cart row (PostgreSQL), so a concurrent retry of this
+    // step waits here instead of redeeming the code a second time.
+    if !store::cart::complete(&mut tx, cart_id, order_id, now_ms()).await? {
+        // Completed between our read and our write (PostgreSQL, read committed).
+        tx.rollback().await?;
+        let row = {
+            let mut conn = db.pool().acquire().await?;
+            cart::find(&mut conn, cart_id).await?
+        };
+        return match row.order_id.as_deref() {
+            Some(done) if done == order_id => Ok(()),
+            other => Err(CartError::CartCompleted {
+                order_id: other.unwrap_or_default().to_owned(),
+            }),
+        };
+    }
+    if let Some(code) = &row.discount_code {
+        // A code deleted since it was applied was left out of the snapshot's totals, so
+        // there is nothing to redeem.
+        if store::discount::by_code(&mut tx, code).await?.is_some()
+            && !store::discount::redeem(&mut tx, code).await?
+        {
+            tx.rollback().await?;
+            tracing::warn!(cart_id, order_id, code = %code, "discount used up at completion");
+            return Err(CartError::DiscountUsedUp { code: code.clone() });
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(cart_id, order_id, discount_code = ?row.discount_code, "cart completed");
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The default regions, shipping options and demo discount. Fixed ids and `ON CONFLICT
+//! DO NOTHING`, so seeding runs at every start without touching a merchant's changes.
+
+use emporium_kernel::{clock::now_ms, db::Database, money::Currency};
+
+use crate::{store, store::region::ShippingOptionRow, Discount, DiscountKind, Region, Result};
+
+fn region(
+    id: &str,
+    name: &str,
+    currency: Currency,
+    tax_rate_bp: i64,
+    tax_inclusive: bool,
+    countries: &[&str],
+) -> Region {
+    Region {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        currency,
+        tax_rate_bp,
+        tax_inclusive,
+        countries: countries.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn option(
+    id: &str,
+    region_id: &str,
+    name: &str,
+    amount: i64,
+    free_above: Option<i64>,
+    position: i64,
+) -> ShippingOptionRow {
+    ShippingOptionRow {
+        id: id.to_owned(),
+        region_id: region_id.to_owned(),
+        name: name.to_owned(),
+        amount,
+        free_above,
+        position,
+    }
+}
+
+pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
+    let now = now_ms();
+    let regions = [
+        region(
+            "reg_eu",
+            "Europe",
+            Currency::EUR,
+            2000,
+            true,
+            &["DE", "FR", "NL", "BE", "AT", "IT", "ES", "IE", "PT", "FI"],
+        ),
+        region(
+            "reg_us",
+            "United States",
+            Currency::USD,
+            825,
+            false,
+            &["US"],
+        ),
+    ];
+    let options = [
+        option("ship_eu_standard", "reg_eu", "Standard", 495, Some(5000), 0),
+        option("ship_eu_express", "reg_eu", "Express", 1495, None, 1),
+        option("ship_us_standard", "reg_us", "Standard", 599, Some(7500), 0),
+        option("ship_us_express", "reg_us", "Express", 1999, None, 1),
+    ];
+    let welcome = Discount {
+        id: "disc_welcome10".to_owned(),
+        code: "WELCOME10".to_owned(),
+        kind: DiscountKind::Percentage { rate_bp: 1000 },
+        min_subtotal: None,
+        starts_at: None,
+        ends_at: None,
+        usage_limit: None,
+        used_count: 0,
+        created_at: now,
+    };
+    let mut tx = db.begin_write().await?;
+    for r in &regions {
+        store::region::insert_if_absent(&mut tx, r, now).await?;
+    }
+    for o in &options {
+        store::region::insert_option_if_absent(&mut tx, o, now).await?;
+    }
+    store::discount::insert(&mut tx, &welcome, true).await?;
+    tx.commit().await?;
+    tracing::info!("cart defaults seeded");
+    Ok(())
+}

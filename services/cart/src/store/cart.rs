@@ -1,0 +1,280 @@
+//! Carts and their lines.
+
+use sqlx::{any::AnyRow, AnyConnection, Row};
+
+use crate::Result;
+
+/// A cart as stored; addresses are JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CartRow {
+    pub id: String,
+    pub region_id: String,
+    pub currency: String,
+    pub email: Option<String>,
+    pub shipping_address: Option<String>,
+    pub billing_address: Option<String>,
+    pub shipping_option_id: Option<String>,
+    pub payment_method: Option<String>,
+    pub discount_code: Option<String>,
+    pub completed_at: Option<i64>,
+    pub order_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: i64,
+}
+
+const CART_COLUMNS: &str = "id, region_id, currency, email, shipping_address, billing_address, \
+     shipping_option_id, payment_method, discount_code, completed_at, order_id, created_at, \
+     updated_at, expires_at";
+
+fn cart_from_row(r: &AnyRow) -> Result<CartRow> {
+    Ok(CartRow {
+        id: r.try_get("id")?,
+        region_id: r.try_get("region_id")?,
+        currency: r.try_get("currency")?,
+        email: r.try_get("email")?,
+        shipping_address: r.try_get("shipping_address")?,
+        billing_address: r.try_get("billing_address")?,
+        shipping_option_id: r.try_get("shipping_option_id")?,
+        payment_method: r.try_get("payment_method")?,
+        discount_code: r.try_get("discount_code")?,
+        completed_at: r.try_get("completed_at")?,
+        order_id: r.try_get("order_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+pub(crate) async fn insert(conn: &mut AnyConnection, c: &CartRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO carts (id, region_id, currency, created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(&c.region_id)
+    .bind(&c.currency)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .bind(c.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<CartRow>> {
+    let row = sqlx::query(&format!("SELECT {CART_COLUMNS} FROM carts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(cart_from_row).transpose()
+}
+
+/// Records activity on an open cart. Being the transaction's first write, it also locks
+/// the cart row on PostgreSQL, so concurrent changes to one cart run one after the other
+/// (SQLite's `BEGIN IMMEDIATE` already serialises all writers). Returns false when the
+/// cart does not exist or is completed.
+pub(crate) async fn touch_open(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE carts SET updated_at = $1, expires_at = $2 WHERE id = $3 AND completed_at IS NULL",
+    )
+    .bind(now)
+    .bind(expires_at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn set_discount(
+    conn: &mut AnyConnection,
+    id: &str,
+    code: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE carts SET discount_code = $1 WHERE id = $2")
+        .bind(code)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The checkout fields, already validated; addresses as JSON text.
+pub(crate) struct DetailsRow<'a> {
+    pub email: &'a str,
+    pub shipping_address: &'a str,
+    pub billing_address: Option<&'a str>,
+    pub shipping_option_id: &'a str,
+    pub payment_method: &'a str,
+}
+
+pub(crate) async fn set_details(
+    conn: &mut AnyConnection,
+    id: &str,
+    d: &DetailsRow<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE carts SET email = $1, shipping_address = $2, billing_address = $3, \
+         shipping_option_id = $4, payment_method = $5 WHERE id = $6",
+    )
+    .bind(d.email)
+    .bind(d.shipping_address)
+    .bind(d.billing_address)
+    .bind(d.shipping_option_id)
+    .bind(d.payment_method)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks an open cart completed by `order_id`; false when it was not open.
+pub(crate) async fn complete(
+    conn: &mut AnyConnection,
+    id: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE carts SET completed_at = $1, order_id = $2, updated_at = $1 \
+         WHERE id = $3 AND completed_at IS NULL",
+    )
+    .bind(now)
+    .bind(order_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes open carts (and their lines) whose expiry passed before `now`. Completed carts
+/// stay: orders and checkout idempotency refer to them.
+pub(crate) async fn purge_expired(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+    // Lines first: no reliance on ON DELETE CASCADE being enforced by the connection.
+    sqlx::query(
+        "DELETE FROM cart_lines WHERE cart_id IN \
+         (SELECT id FROM carts WHERE expires_at < $1 AND completed_at IS NULL)",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query("DELETE FROM carts WHERE expires_at < $1 AND completed_at IS NULL")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// A line as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineRow {
+    pub id: String,
+    pub cart_id: String,
+    pub variant_id: String,
+    pub product_id: String,
+    pub product_handle: String,
+    pub title: String,
+    pub variant_title: String,
+    pub sku: String,
+    pub image_url: Option<String>,
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const LINE_COLUMNS: &str = "id, cart_id, variant_id, product_id, product_handle, title, \
+     variant_title, sku, image_url, unit_price, quantity, created_at, updated_at";
+
+fn line_from_row(r: &AnyRow) -> Result<LineRow> {
+    Ok(LineRow {
+        id: r.try_get("id")?,
+        cart_id: r.try_get("cart_id")?,
+        variant_id: r.try_get("variant_id")?,
+        product_id: r.try_get("product_id")?,
+        product_handle: r.try_get("product_handle")?,
+        title: r.try_get("title")?,
+        variant_title: r.try_get("variant_title")?,
+        sku: r.try_get("sku")?,
+        image_url: r.try_get("image_url")?,
+        unit_price: r.try_get("unit_price")?,
+        quantity: r.try_get("quantity")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// The cart's lines in the order they were first added.
+pub(crate) async fn lines(conn: &mut AnyConnection, cart_id: &str) -> Result<Vec<LineRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {LINE_COLUMNS} FROM cart_lines WHERE cart_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(cart_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(line_from_row).collect()
+}
+
+pub(crate) async fn insert_line(conn: &mut AnyConnection, l: &LineRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO cart_lines ({LINE_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&l.id)
+    .bind(&l.cart_id)
+    .bind(&l.variant_id)
+    .bind(&l.product_id)
+    .bind(&l.product_handle)
+    .bind(&l.title)
+    .bind(&l.variant_title)
+    .bind(&l.sku)
+    .bind(&l.image_url)
+    .bind(l.unit_price)
+    .bind(l.quantity)
+    .bind(l.created_at)
+    .bind(l.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites a line's snapshot and quantity (a repeated add refreshes the snapshot).
+pub(crate) async fn update_line(conn: &mut AnyConnection, l: &LineRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE cart_lines SET product_id = $1, product_handle = $2, title = $3, \
+         variant_title = $4, sku = $5, image_url = $6, unit_price = $7, quantity = $8, \
+         updated_at = $9 WHERE id = $10",
+    )
+    .bind(&l.product_id)
+    .bind(&l.product_handle)
+    .bind(&l.title)
+    .bind(&l.variant_title)
+    .bind(&l.sku)
+    .bind(&l.image_url)
+    .bind(l.unit_price)
+    .bind(l.quantity)
+    .bind(l.updated_at)
+    .bind(&l.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a line of this cart; false when there was none.
+pub(crate) async fn delete_line(
+    conn: &mut AnyConnection,
+    cart_id: &str,
+    line_id: &str,
+) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2")
+        .bind(line_id)
+        .bind(cart_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,482 @@
+//! The order's life after placement: payment outcomes, reservation expiry, cancellation,
+//! fulfilment and delivery.
+//!
+//! Each operation reads the order, makes the calls to the other services (outside any
+//! transaction), then moves the order with one conditional UPDATE on the status it
+//! leaves and appends its event in the same transaction. The calls are idempotent on the
+//! other side, so an operation that crashed half-way is safe to run again.
+
+use emporium_kernel::clock::now_ms;
+
+use crate::{
+    error::{CheckoutError, Result},
+    events::{
+        self, Extra, RefundDoc, ORDER_CANCELLED, ORDER_DELIVERED, ORDER_FULFILLED, ORDER_PAID,
+        ORDER_REFUNDED,
+    },
+    model::{Fulfilment, Order, OrderStatus},
+    partners::ReserveError,
+    store::{self, Cancellation},
+    Checkout,
+};
+
+/// Cancellations the system made on its own while a payment was still possible: a
+/// payment that succeeds afterwards re-commits the stock instead of being refused.
+const AUTOMATIC_CANCELLATIONS: [&str; 2] = ["reservation_expired", "payment_failed"];
+
+pub(crate) async fn mark_paid(co: &Checkout, order_id: &str, payment_id: &str) -> Result<Order> {
+    let order = co.load(order_id).await?;
+    match order.status {
+        OrderStatus::PendingPayment => {}
+        OrderStatus::Cancelled => return paid_after_cancellation(co, order, payment_id).await,
+        // Paid already (or later in its life): a repeated event.
+        _ => return Ok(order),
+    }
+    let Some(reservation_id) = order.reservation_id.clone() else {
+        // The saga records the reservation before it opens a payment; an order paid
+        // without one has no stock set aside.
+        return flag(
+            co,
+            order,
+            payment_id,
+            "payment received but the order has no stock reservation: check stock, then fulfil or refund",
+        )
+        .await;
+    };
+    match co.stock.commit(&reservation_id).await {
+        Ok(()) => {}
+        Err(ReserveError::Lapsed | ReserveError::OutOfStock { .. }) => {
+            // The reservation ran out before its expiry event reached us.
+            return cancel_and_flag(
+                co,
+                order,
+                payment_id,
+                "payment received after the stock reservation lapsed and the stock is gone: refund the payment or restock and fulfil",
+            )
+            .await;
+        }
+        Err(ReserveError::Other(e)) => return Err(CheckoutError::Stock(e)),
+    }
+    transition_to_paid(co, &order, OrderStatus::PendingPayment, payment_id).await
+}
+
+async fn paid_after_cancellation(co: &Checkout, order: Order, payment_id: &str) -> Result<Order> {
+    if order.needs_attention && order.payment_id.as_deref() == Some(payment_id) {
+        return Ok(order); // flagged for this payment already
+    }
+    let reason = order.cancel_reason.clone().unwrap_or_default();
+    let automatic = AUTOMATIC_CANCELLATIONS.contains(&reason.as_str()) && !order.needs_attention;
+    let reservation_id = order.reservation_id.clone();
+    let (true, Some(reservation_id)) = (automatic, reservation_id) else {
+        let note = format!(
+            "payment {payment_id} succeeded after the order was cancelled ({reason}): refund it"
+        );
+        return flag(co, order, payment_id, &note).await;
+    };
+    match co.stock.commit(&reservation_id).await {
+        Ok(()) => {
+            tracing::info!(order_id = %order.id, %reason, "late payment: stock reserved again, order paid");
+            transition_to_paid(co, &order, OrderStatus::Cancelled, payment_id).await
+        }
+        Err(ReserveError::Lapsed | ReserveError::OutOfStock { .. }) => {
+            let note = format!(
+                "payment {payment_id} succeeded after the order was cancelled ({reason}) and the stock is gone: refund the payment or restock and fulfil"
+            );
+            flag(co, order, payment_id, &note).await
+        }
+        Err(ReserveError::Other(e)) => Err(CheckoutError::Stock(e)),
+    }
+}
+
+async fn transition_to_paid(
+    co: &Checkout,
+    order: &Order,
+    from: OrderStatus,
+    payment_id: &str,
+) -> Result<Order> {
+    let mut tx = co.db.begin_write().await?;
+    let changed = store::mark_paid(&mut tx, &order.id, from, payment_id, now_ms()).await?;
+    let current = store::order(&mut tx, &order.id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if changed {
+        events::emit(&mut tx, ORDER_PAID, &current, Extra::default(), None).await?;
+    }
+    tx.commit().await?;
+    if changed {
+        co.bus.wake();
+        tracing::info!(order_id = %current.id, %payment_id, "order paid");
+    }
+    Ok(current)
+}
+
+/// Keeps the order visible to the merchant with a note on what to do.
+async fn flag(co: &Checkout, order: Order, payment_id: &str, note: &str) -> Result<Order> {
+    let mut conn = co.db.pool().acquire().await?;
+    if store::flag_attention(&mut conn, &order.id, payment_id, note, now_ms()).await? {
+        tracing::warn!(order_id = %order.id, %payment_id, note, "order needs attention");
+    }
+    drop(conn);
+    co.load(&order.id).await
+}
+
+/// A pending order whose stock is gone but whose payment succeeded: cancelled for the
+/// expired reservation (so the expiry event finds nothing left to do) and flagged.
+async fn cancel_and_flag(
+    co: &Checkout,
+    order: Order,
+    payment_id: &str,
+    note: &str,
+) -> Result<Order> {
+    let now = now_ms();
+    let mut tx = co.db.begin_write().await?;
+    let how = Cancellation {
+        reason: "reservation_expired",
+        detail: None,
+        by: None,
+        placement_failed: false,
+    };
+    let changed = store::cancel(&mut tx, &order.id, OrderStatus::PendingPayment, &how, now).await?;
+    store::flag_attention(&mut tx, &order.id, payment_id, note, now).await?;
+    let current = store::order(&mut tx, &order.id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if changed {
+        let extra = Extra {
+            reason: Some("reservation_expired"),
+            ..Extra::default()
+        };
+        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
+    }
+    tx.commit().await?;
+    if changed {
+        co.bus.wake();
+    }
+    tracing::warn!(order_id = %order.id, %payment_id, note, "order needs attention");
+    Ok(current)
+}
+
+/// Cancels `order` from `from` and appends `order.cancelled`. Whether it changed.
+async fn cancel_with_event(
+    co: &Checkout,
+    order_id: &str,
+    from: OrderStatus,
+    how: &Cancellation<'_>,
+) -> Result<(bool, Order)> {
+    let mut tx = co.db.begin_write().await?;
+    let changed = store::cancel(&mut tx, order_id, from, how, now_ms()).await?;
+    let current = store::order(&mut tx, order_id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if changed {
+        let extra = Extra {
+            reason: Some(how.reason),
+            ..Extra::default()
+        };
+        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
+    }
+    tx.commit().await?;
+    if changed {
+        co.bus.wake();
+        tracing::info!(order_id, reason = how.reason, "order cancelled");
+    }
+    Ok((changed, current))
+}
+
+pub(crate) async fn payment_failed(co: &Checkout, order_id: &str, reason: &str) -> Result<Order> {
+    let order = co.load(order_id).await?;
+    if order.status != OrderStatus::PendingPayment {
+        return Ok(order);
+    }
+    // Release first: if the cancel below fails, the retried event releases again
+    // (idempotent), whereas a cancelled order would never release its stock.
+    if let Some(reservation_id) = &order.reservation_id {
+        co.stock
+            .release(reservation_id)
+            .await
+            .map_err(CheckoutError::Stock)?;
+    }
+    let detail = serde_json::json!({ "payment_failure": reason }).to_string();
+    let how = Cancellation {
+        reason: "payment_failed",
+        detail: Some(&detail),
+        by: None,
+        placement_failed: false,
+    };
+    let (_, current) = cancel_with_event(co, order_id, OrderStatus::PendingPayment, &how).await?;
+    Ok(current)
+}
+
+pub(crate) async fn reservation_expired(
+    co: &Checkout,
+    reservation_id: &str,
+    reference: &str,
+) -> Result<()> {
+    let order_id = {
+        let mut conn = co.db.pool().acquire().await?;
+        store::order_id_for_reservation(&mut conn, reservation_id).await?
+    };
+    // The reference is the order id; the reservation id is the precise link (an order
+    // that reserved again holds a newer reservation).
+    let Some(order_id) = order_id else {
+        tracing::debug!(%reservation_id, reference, "expired reservation belongs to no order");
+        return Ok(());
+    };
+    let order = co.load(&order_id).await?;
+    if order.status != OrderStatus::PendingPayment {
+        return Ok(());
+    }
+    let how = Cancellation {
+        reason: "reservation_expired",
+        detail: None,
+        by: None,
+        placement_failed: false,
+    };
+    let (changed, _) = cancel_with_event(co, &order_id, OrderStatus::PendingPayment, &how).await?;
+    if changed {
+        // Best effort: a payment that still succeeds is handled by mark_paid.
+        if let Err(e) = co.payments.cancel(&order_id).await {
+            tracing::warn!(%order_id, error = %e, "cancelling the payment of an expired order failed");
+        }
+    }
+    Ok(())
+}
+
+fn validate_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CheckoutError::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(CheckoutError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub(crate) async fn cancel(
+    co: &Checkout,
+    order_id: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<Order> {
+    let reason = validate_text("reason", reason, 500)?;
+    let order = co.load(order_id).await?;
+    match order.status {
+        OrderStatus::PendingPayment => {
+            // Payment first, so that no payment can succeed for a cancelled order.
+            co.payments
+                .cancel(&order.id)
+                .await
+                .map_err(CheckoutError::Payment)?;
+            if let Some(reservation_id) = &order.reservation_id {
+                co.stock
+                    .release(reservation_id)
+                    .await
+                    .map_err(CheckoutError::Stock)?;
+            }
+            let how = Cancellation {
+                reason: &reason,
+                detail: None,
+                by: Some(actor),
+                placement_failed: false,
+            };
+            let (changed, current) =
+                cancel_with_event(co, &order.id, OrderStatus::PendingPayment, &how).await?;
+            if !changed {
+                return Err(CheckoutError::InvalidTransition {
+                    from: current.status,
+                    action: "cancel",
+                });
+            }
+            tracing::info!(order_id, actor, "unpaid order cancelled by merchant");
+            Ok(current)
+        }
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded => {
+            cancel_paid(co, order, &reason, actor).await
+        }
+        from => Err(CheckoutError::InvalidTransition {
+            from,
+            action: "cancel",
+        }),
+    }
+}
+
+/// A paid order: the remaining balance is refunded and the stock put back, then the
+/// order is cancelled with `order.refunded` and `order.cancelled`.
+async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> Result<Order> {
+    let remaining = order.refundable();
+    let refund = if remaining > 0 {
+        Some(
+            co.payments
+                .refund(
+                    &order.id,
+                    remaining,
+                    Some(reason),
+                    &format!("cancel:{}", order.id),
+                )
+                .await
+                .map_err(CheckoutError::Payment)?,
+        )
+    } else {
+        None
+    };
+    let lines: Vec<(String, i64)> = order
+        .lines
+        .iter()
+        .map(|l| (l.variant_id.clone(), l.quantity))
+        .collect();
+    co.stock
+        .restock(&order.id, &lines, reason)
+        .await
+        .map_err(CheckoutError::Stock)?;
+
+    let now = now_ms();
+    let mut tx = co.db.begin_write().await?;
+    let mut refunded_event = None;
+    if let Some(refund) = &refund {
+        if store::insert_refund(
+            &mut tx,
+            &refund.refund_id,
+            &order.id,
+            refund.amount,
+            refund.amount_refunded_total,
+            Some(reason),
+            now,
+        )
+        .await?
+        {
+            store::apply_refunded_total(&mut tx, &order.id, refund.amount_refunded_total, now)
+                .await?;
+            refunded_event = Some(refund.amount);
+        }
+    }
+    // apply_refunded_total may have moved the order to `refunded`: cancel from whatever
+    // it is now, which this transaction holds.
+    let status_now = store::order(&mut tx, &order.id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?
+        .status;
+    let how = Cancellation {
+        reason,
+        detail: None,
+        by: Some(actor),
+        placement_failed: false,
+    };
+    let changed = status_now != OrderStatus::Cancelled
+        && store::cancel(&mut tx, &order.id, status_now, &how, now).await?;
+    let current = store::order(&mut tx, &order.id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if let Some(amount) = refunded_event {
+        let extra = Extra {
+            refund: Some(RefundDoc {
+                amount,
+                total_refunded: current.refunded_total,
+            }),
+            ..Extra::default()
+        };
+        events::emit(&mut tx, ORDER_REFUNDED, &current, extra, None).await?;
+    }
+    if changed {
+        let extra = Extra {
+            reason: Some(reason),
+            ..Extra::default()
+        };
+        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
+    }
+    tx.commit().await?;
+    co.bus.wake();
+    tracing::info!(order_id = %order.id, actor, refunded = remaining, "paid order cancelled, refunded and restocked");
+    Ok(current)
+}
+
+pub(crate) async fn fulfil(co: &Checkout, order_id: &str, input: Fulfilment) -> Result<Order> {
+    let carrier = validate_text("carrier", &input.carrier, 100)?;
+    let tracking_number = validate_text("tracking_number", &input.tracking_number, 200)?;
+    let tracking_url = match input.tracking_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            if url.len() > 2000 {
+                return Err(CheckoutError::invalid(
+                    "tracking_url",
+                    "must be at most 2000 characters",
+                ));
+            }
+            Some(url.to_owned())
+        }
+        Some(_) => {
+            return Err(CheckoutError::invalid(
+                "tracking_url",
+                "must be an http:// or https:// address",
+            ))
+        }
+    };
+    let input = Fulfilment {
+        carrier,
+        tracking_number,
+        tracking_url,
+    };
+    let mut tx = co.db.begin_write().await?;
+    let now = now_ms();
+    let changed = store::move_status(
+        &mut tx,
+        order_id,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        now,
+    )
+    .await?;
+    if !changed {
+        let current = store::order(&mut tx, order_id)
+            .await?
+            .ok_or(CheckoutError::OrderNotFound)?;
+        tx.rollback().await?;
+        return Err(CheckoutError::InvalidTransition {
+            from: current.status,
+            action: "fulfil",
+        });
+    }
+    let fulfillment = store::insert_fulfillment(&mut tx, order_id, &input, now).await?;
+    let current = store::order(&mut tx, order_id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    let extra = Extra {
+        fulfillment: Some(&fulfillment),
+        ..Extra::default()
+    };
+    events::emit(&mut tx, ORDER_FULFILLED, &current, extra, None).await?;
+    tx.commit().await?;
+    co.bus.wake();
+    tracing::info!(order_id, carrier = %fulfillment.carrier, "order fulfilled");
+    Ok(current)
+}
+
+pub(crate) async fn deliver(co: &Checkout, order_id: &str) -> Result<Order> {
+    let mut tx = co.db.begin_write().await?;
+    let changed = store::move_status(
+        &mut tx,
+        order_id,
+        OrderStatus::Fulfilled,
+        OrderStatus::Delivered,
+        now_ms(),
+    )
+    .await?;
+    let current = store::order(&mut tx, order_id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if !changed {
+        tx.rollback().await?;
+        return Err(CheckoutError::InvalidTransition {
+            from: current.status,
+            action: "mark delivered",
+        });
+    }
+    events::emit(&mut tx, ORDER_DELIVERED, &current, Extra::default(), None).await?;
+    tx.commit().await?;
+    co.bus.wake();
+    tracing::info!(order_id, "order delivered");
+    Ok(current)
+}

@@ -1,0 +1,227 @@
+//! Orders and the inputs of checkout's operations. Times are Unix milliseconds in the
+//! structs and RFC 3339 when serialised; money is integer minor units of `currency`.
+
+use std::fmt;
+
+use emporium_kernel::{clock::rfc3339, money::Currency};
+use serde::{Serialize, Serializer};
+
+use crate::partners::{Address, PaymentInfo};
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Fulfilled,
+    Delivered,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+        OrderStatus::PartiallyRefunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Statuses in which money was taken and can still be refunded.
+    pub fn is_refundable(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid
+                | OrderStatus::Fulfilled
+                | OrderStatus::Delivered
+                | OrderStatus::PartiallyRefunded
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An order with its lines and fulfillments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// `ord_…`
+    pub id: String,
+    /// Human-friendly: `1001`, `1002`, …
+    pub number: String,
+    pub cart_id: String,
+    pub status: OrderStatus,
+    pub email: String,
+    #[serde(serialize_with = "currency_code")]
+    pub currency: Currency,
+    pub region_id: String,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    pub tax_inclusive: bool,
+    pub refunded_total: i64,
+    pub shipping_address: Address,
+    pub billing_address: Address,
+    pub shipping_option_id: String,
+    /// The shipping method's display name.
+    pub shipping_method: String,
+    pub payment_provider: String,
+    pub payment_id: Option<String>,
+    pub reservation_id: Option<String>,
+    pub discount_code: Option<String>,
+    pub fulfillments: Vec<Fulfillment>,
+    /// `out_of_stock`, `payment_unavailable`, `payment_failed`, `reservation_expired`, or
+    /// the merchant's reason.
+    pub cancel_reason: Option<String>,
+    /// Who cancelled (a staff id) when a merchant did.
+    pub cancelled_by: Option<String>,
+    /// The merchant must look at this order (a payment arrived for stock that is gone).
+    pub needs_attention: bool,
+    /// What to do about it.
+    pub attention_note: Option<String>,
+    /// Lets a guest read the order; returned once by the HTTP layer on placement.
+    #[serde(skip_serializing)]
+    pub access_token: String,
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: i64,
+    #[serde(serialize_with = "timestamp")]
+    pub updated_at: i64,
+    #[serde(serialize_with = "optional_timestamp")]
+    pub paid_at: Option<i64>,
+    #[serde(serialize_with = "optional_timestamp")]
+    pub cancelled_at: Option<i64>,
+}
+
+impl Order {
+    /// What can still be refunded.
+    pub fn refundable(&self) -> i64 {
+        self.total - self.refunded_total
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLine {
+    pub variant_id: String,
+    pub product_id: String,
+    pub title: String,
+    pub variant_title: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+/// A shipment of the order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fulfillment {
+    /// `ful_…`
+    pub id: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub tracking_url: Option<String>,
+    #[serde(serialize_with = "timestamp")]
+    pub created_at: i64,
+}
+
+/// Input of [`crate::Checkout::fulfil_order`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulfilment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub tracking_url: Option<String>,
+}
+
+/// Input of [`crate::Checkout::place_order`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceOrder {
+    pub cart_id: String,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: String,
+    /// A hash of the request body, made by the HTTP layer: the same key with another
+    /// body is refused.
+    pub request_hash: String,
+    /// `x-request-id`, carried into the events.
+    pub request_id: Option<String>,
+}
+
+/// The result of a placement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedOrder {
+    pub order: Order,
+    /// The payment session to continue with; `None` only when a replay finds the first
+    /// request's saga unfinished.
+    pub payment: Option<PaymentInfo>,
+    /// Whether this answers an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+/// Filters and page of [`crate::Checkout::list_orders`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub status: Option<OrderStatus>,
+    /// An order number (exactly, `#` optional) or part of an email (any case).
+    pub q: Option<String>,
+    /// 1..=100.
+    pub limit: i64,
+    pub cursor: Option<String>,
+}
+
+impl Default for OrderQuery {
+    fn default() -> Self {
+        OrderQuery {
+            status: None,
+            q: None,
+            limit: 20,
+            cursor: None,
+        }
+    }
+}
+
+/// Newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderPage {
+    pub items: Vec<Order>,
+    pub next_cursor: Option<String>,
+}
+
+fn currency_code<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.as_str())
+}
+
+fn timestamp<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*ms))
+}
+
+fn optional_timestamp<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,417 @@
+//! `place_order`: the checkout saga with idempotent replays.
+//!
+//! The idempotency row is written in the same transaction as the order, so a key names
+//! exactly one order. Two requests racing with one key both pass the first check; the
+//! unique keys (the key itself and the cart's one live order) make one insert win, and
+//! the loser rolls back, reads the winner's row and replays it, waiting for the winner's
+//! saga to finish. Failures that a retry may not meet again (payment provider or
+//! inventory down) forget the key, so the client's retry with the same key starts over;
+//! an out-of-stock cancellation keeps it and a replay answers `OutOfStock` again.
+
+use std::time::Duration;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use emporium_kernel::{clock::now_ms, db::is_unique_violation, id::new_id};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::{CheckoutError, Result},
+    events::{self, Extra, ORDER_CANCELLED, ORDER_PLACED},
+    model::{Order, OrderStatus, PlaceOrder, PlacedOrder},
+    partners::{CartSnapshot, PaymentInfo, PaymentRequest, ReserveError},
+    store::{self, Cancellation, IdempotencyRecord, NewOrder},
+    Checkout,
+};
+
+/// How long a replay waits for the first request with its key to finish the saga.
+const REPLAY_WAIT: Duration = Duration::from_secs(10);
+const REPLAY_POLL: Duration = Duration::from_millis(50);
+/// A replay that finds its key forgotten (the first request failed) starts over; bounded
+/// so that a key failing again and again cannot loop.
+const MAX_ATTEMPTS: usize = 3;
+
+/// What an out-of-stock cancellation remembers, to answer replays with the same error.
+#[derive(Serialize, Deserialize)]
+struct OutOfStockDetail {
+    variant_id: String,
+    requested: i64,
+    available: i64,
+}
+
+pub(crate) fn validate_idempotency_key(key: &str) -> Result<()> {
+    let visible = |b: &u8| (0x21..=0x7e).contains(b);
+    if key.is_empty() || key.len() > 255 || !key.as_bytes().iter().all(visible) {
+        return Err(CheckoutError::InvalidIdempotencyKey);
+    }
+    Ok(())
+}
+
+pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrder> {
+    validate_idempotency_key(&input.idempotency_key)?;
+    if input.cart_id.trim().is_empty() {
+        return Err(CheckoutError::invalid(
+            "cart_id",
+            "name the cart to check out",
+        ));
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let (record, live) = {
+            let mut conn = co.db.pool().acquire().await?;
+            let record =
+                store::idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key).await?;
+            let live = store::live_order_for_cart(&mut conn, &input.cart_id).await?;
+            (record, live)
+        };
+        if let Some(record) = record {
+            if record.request_hash != input.request_hash {
+                return Err(CheckoutError::IdempotencyKeyReused);
+            }
+            match replay(co, &input, record).await? {
+                Some(placed) => return Ok(placed),
+                None => continue,
+            }
+        }
+        if let Some(order_id) = live {
+            return Err(CheckoutError::CartAlreadyCompleted { order_id });
+        }
+        let snapshot = co
+            .carts
+            .checkout_snapshot(&input.cart_id)
+            .await
+            .map_err(CheckoutError::Cart)?;
+        validate_snapshot(&input.cart_id, &snapshot)?;
+        match insert_order(co, &input, &snapshot).await? {
+            Some(order) => return run_saga(co, &input, order).await,
+            // Another request won the unique key: the next round replays it or names the
+            // cart's order.
+            None => continue,
+        }
+    }
+    Err(CheckoutError::PlacementInProgress)
+}
+
+/// The snapshot is validated by the cart service; these checks only keep a broken adapter
+/// from writing an order that cannot be right.
+fn validate_snapshot(cart_id: &str, s: &CartSnapshot) -> Result<()> {
+    if s.cart_id != cart_id {
+        return Err(CheckoutError::invalid(
+            "cart_id",
+            format!("the cart source answered for cart {} instead", s.cart_id),
+        ));
+    }
+    if s.lines.is_empty() {
+        return Err(CheckoutError::invalid(
+            "lines",
+            "the cart is empty: add items before checking out",
+        ));
+    }
+    for (i, line) in s.lines.iter().enumerate() {
+        if line.quantity <= 0 {
+            return Err(CheckoutError::invalid(
+                format!("lines[{i}].quantity"),
+                "must be at least 1",
+            ));
+        }
+        if line.unit_price < 0 || line.line_total < 0 {
+            return Err(CheckoutError::invalid(
+                format!("lines[{i}].unit_price"),
+                "prices cannot be negative",
+            ));
+        }
+    }
+    let t = &s.totals;
+    for (field, amount) in [
+        ("totals.subtotal", t.subtotal),
+        ("totals.discount_total", t.discount_total),
+        ("totals.shipping_total", t.shipping_total),
+        ("totals.tax_total", t.tax_total),
+        ("totals.total", t.total),
+    ] {
+        if amount < 0 {
+            return Err(CheckoutError::invalid(field, "cannot be negative"));
+        }
+    }
+    if s.email.trim().is_empty() {
+        return Err(CheckoutError::invalid(
+            "email",
+            "give an email address for the order confirmation",
+        ));
+    }
+    Ok(())
+}
+
+/// 32 random bytes from the thread's CSPRNG, URL-safe base64.
+fn new_access_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Step 3: order, lines, idempotency key and `order.placed` in one transaction. `None`
+/// when a concurrent request took the key or the cart first.
+async fn insert_order(
+    co: &Checkout,
+    input: &PlaceOrder,
+    snapshot: &CartSnapshot,
+) -> Result<Option<Order>> {
+    let now = now_ms();
+    let id = new_id("ord");
+    let access_token = new_access_token();
+    let mut tx = co.db.begin_write().await?;
+    let number = store::next_order_number(&mut tx).await?.to_string();
+    let new = NewOrder {
+        id: &id,
+        number: &number,
+        snapshot,
+        access_token: &access_token,
+        request_id: input.request_id.as_deref(),
+        now,
+    };
+    let inserted = match store::insert_order(&mut tx, &new).await {
+        Ok(()) => {
+            store::insert_idempotency_key(
+                &mut tx,
+                &input.cart_id,
+                &input.idempotency_key,
+                &input.request_hash,
+                &id,
+                now,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match inserted {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            tx.rollback().await?;
+            tracing::info!(cart_id = %input.cart_id, "concurrent placement of the cart won; replaying");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let order = store::order(&mut tx, &id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    events::emit(
+        &mut tx,
+        ORDER_PLACED,
+        &order,
+        Extra::default(),
+        input.request_id.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    co.bus.wake();
+    tracing::info!(
+        order_id = %order.id,
+        number = %order.number,
+        cart_id = %order.cart_id,
+        total = order.total,
+        currency = %order.currency,
+        "order placed"
+    );
+    Ok(Some(order))
+}
+
+/// Steps 4–6: reserve stock, open the payment, complete the cart.
+async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<PlacedOrder> {
+    let lines: Vec<(String, i64)> = order
+        .lines
+        .iter()
+        .map(|l| (l.variant_id.clone(), l.quantity))
+        .collect();
+    let reservation_id = match co
+        .stock
+        .reserve(&order.id, &lines, co.config.reservation_ttl)
+        .await
+    {
+        Ok(id) => id,
+        Err(ReserveError::OutOfStock {
+            variant_id,
+            requested,
+            available,
+        }) => {
+            let detail = serde_json::to_string(&OutOfStockDetail {
+                variant_id: variant_id.clone(),
+                requested,
+                available,
+            })
+            .ok();
+            fail_placement(co, input, &order, "out_of_stock", detail.as_deref(), true).await?;
+            tracing::info!(order_id = %order.id, %variant_id, requested, available, "order cancelled: out of stock");
+            return Err(CheckoutError::OutOfStock {
+                variant_id,
+                requested,
+                available,
+            });
+        }
+        Err(ReserveError::Lapsed) => {
+            fail_placement(co, input, &order, "stock_unavailable", None, false).await?;
+            return Err(CheckoutError::Stock(
+                "the inventory reported a fresh reservation as lapsed".into(),
+            ));
+        }
+        Err(ReserveError::Other(e)) => {
+            tracing::warn!(order_id = %order.id, error = %e, "stock reservation failed");
+            fail_placement(co, input, &order, "stock_unavailable", None, false).await?;
+            return Err(CheckoutError::Stock(e));
+        }
+    };
+    {
+        let mut conn = co.db.pool().acquire().await?;
+        store::set_reservation(&mut conn, &order.id, &reservation_id, now_ms()).await?;
+    }
+
+    let request = PaymentRequest {
+        order_id: order.id.clone(),
+        order_number: order.number.clone(),
+        provider: order.payment_provider.clone(),
+        amount: order.total,
+        currency: order.currency,
+        email: order.email.clone(),
+        // The payment service dedupes per order; one placement is one order.
+        idempotency_key: format!("order:{}", order.id),
+    };
+    let payment = match co.payments.create(&request).await {
+        Ok(payment) => payment,
+        Err(e) => {
+            tracing::warn!(order_id = %order.id, provider = %request.provider, error = %e, "payment session failed; compensating");
+            if let Err(release) = co.stock.release(&reservation_id).await {
+                // The reservation still expires by its TTL.
+                tracing::warn!(order_id = %order.id, %reservation_id, error = %release, "releasing the reservation failed");
+            }
+            fail_placement(co, input, &order, "payment_unavailable", None, false).await?;
+            return Err(CheckoutError::PaymentUnavailable(e));
+        }
+    };
+    {
+        let mut tx = co.db.begin_write().await?;
+        store::set_payment_id(&mut tx, &order.id, &payment.payment_id, now_ms()).await?;
+        store::remember_payment(&mut tx, &input.cart_id, &input.idempotency_key, &payment).await?;
+        tx.commit().await?;
+    }
+    complete_cart(co, input, &order.id).await?;
+    let order = co.load(&order.id).await?;
+    Ok(PlacedOrder {
+        order,
+        payment: Some(payment),
+        replayed: false,
+    })
+}
+
+/// Step 6, and the mark that the saga is over.
+async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Result<()> {
+    co.carts
+        .mark_completed(&input.cart_id, order_id)
+        .await
+        .map_err(CheckoutError::Cart)?;
+    let mut conn = co.db.pool().acquire().await?;
+    store::complete_idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key, now_ms())
+        .await?;
+    Ok(())
+}
+
+/// Cancels an order whose placement failed, with `order.cancelled`; the cart stays open.
+/// `keep_key`: replays answer from this order; otherwise the key is forgotten.
+async fn fail_placement(
+    co: &Checkout,
+    input: &PlaceOrder,
+    order: &Order,
+    reason: &str,
+    detail: Option<&str>,
+    keep_key: bool,
+) -> Result<()> {
+    let now = now_ms();
+    let mut tx = co.db.begin_write().await?;
+    let how = Cancellation {
+        reason,
+        detail,
+        by: None,
+        placement_failed: true,
+    };
+    let changed = store::cancel(&mut tx, &order.id, OrderStatus::PendingPayment, &how, now).await?;
+    if changed {
+        let cancelled = store::order(&mut tx, &order.id)
+            .await?
+            .ok_or(CheckoutError::OrderNotFound)?;
+        events::emit(
+            &mut tx,
+            ORDER_CANCELLED,
+            &cancelled,
+            Extra {
+                reason: Some(reason),
+                ..Extra::default()
+            },
+            input.request_id.as_deref(),
+        )
+        .await?;
+    }
+    if keep_key {
+        store::complete_idempotency_key(&mut tx, &input.cart_id, &input.idempotency_key, now)
+            .await?;
+    } else {
+        store::forget_idempotency_key(&mut tx, &input.cart_id, &input.idempotency_key).await?;
+    }
+    tx.commit().await?;
+    if changed {
+        co.bus.wake();
+    }
+    Ok(())
+}
+
+/// Answers a request whose key was seen with the same body. `None` when the key was
+/// forgotten meanwhile (the first request failed in a way a retry may not).
+async fn replay(
+    co: &Checkout,
+    input: &PlaceOrder,
+    mut record: IdempotencyRecord,
+) -> Result<Option<PlacedOrder>> {
+    let deadline = tokio::time::Instant::now() + REPLAY_WAIT;
+    loop {
+        let order = co.load(&record.order_id).await?;
+        if order.cancel_reason.as_deref() == Some("out_of_stock") {
+            let mut conn = co.db.pool().acquire().await?;
+            if let Some(detail) = store::cancel_detail(&mut conn, &order.id).await? {
+                if let Ok(d) = serde_json::from_str::<OutOfStockDetail>(&detail) {
+                    return Err(CheckoutError::OutOfStock {
+                        variant_id: d.variant_id,
+                        requested: d.requested,
+                        available: d.available,
+                    });
+                }
+            }
+        }
+        let replayed = |order: Order, payment: Option<PaymentInfo>| {
+            tracing::info!(order_id = %order.id, cart_id = %input.cart_id, "placement replayed");
+            Some(PlacedOrder {
+                order,
+                payment,
+                replayed: true,
+            })
+        };
+        if record.completed {
+            return Ok(replayed(order, record.payment));
+        }
+        if record.payment.is_some() {
+            // Only the cart step is missing: the first request failed there (or is on it;
+            // mark_completed is idempotent). Finish it so the cart closes.
+            complete_cart(co, input, &order.id).await?;
+            let order = co.load(&order.id).await?;
+            return Ok(replayed(order, record.payment));
+        }
+        if order.status != OrderStatus::PendingPayment {
+            return Ok(replayed(order, None));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(CheckoutError::PlacementInProgress);
+        }
+        tokio::time::sleep(REPLAY_POLL).await;
+        let mut conn = co.db.pool().acquire().await?;
+        match store::idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key).await? {
+            Some(next) => record = next,
+            None => return Ok(None),
+        }
+    }
+}

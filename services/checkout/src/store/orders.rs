@@ -1,0 +1,665 @@
+//! Orders, their lines, fulfillments and refunds, the order-number counter and the
+//! idempotency keys of placement.
+
+use std::collections::HashMap;
+
+use emporium_kernel::{
+    db::sql::{Arg, Sql},
+    id::new_id,
+    money::Currency,
+};
+use sqlx::{any::AnyRow, AnyConnection, Row};
+
+use super::corrupt;
+use crate::{
+    error::Result,
+    model::{Fulfillment, Fulfilment, Order, OrderLine, OrderStatus},
+    partners::{Address, CartSnapshot, PaymentInfo},
+};
+
+const ORDER_COLUMNS: &str = "id, number, cart_id, status, email, currency, region_id, \
+    subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, refunded_total, \
+    shipping_address, billing_address, shipping_option_id, shipping_method, payment_provider, \
+    payment_id, reservation_id, discount_code, cancel_reason, cancelled_by, needs_attention, \
+    attention_note, access_token, created_at, updated_at, paid_at, cancelled_at";
+
+// ----- placement -----
+
+/// The next order number, from the counter row. Run it in the placing transaction: the
+/// row lock orders concurrent placements and a rollback gives the number back.
+pub(crate) async fn next_order_number(conn: &mut AnyConnection) -> Result<i64> {
+    let row = sqlx::query(
+        "UPDATE order_counters SET value = value + 1 WHERE name = 'order' RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("value")?)
+}
+
+/// A new order as placement writes it.
+pub(crate) struct NewOrder<'a> {
+    pub id: &'a str,
+    pub number: &'a str,
+    pub snapshot: &'a CartSnapshot,
+    pub access_token: &'a str,
+    pub request_id: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Inserts the order row (status `pending_payment`). Returns the raw sqlx error so that
+/// the caller can tell a lost race (unique violation on the live cart) from a failure.
+pub(crate) async fn insert_order(
+    conn: &mut AnyConnection,
+    new: &NewOrder<'_>,
+) -> std::result::Result<(), sqlx::Error> {
+    let s = new.snapshot;
+    let shipping = encode_address(&s.shipping_address);
+    let billing = encode_address(&s.billing_address);
+    sqlx::query(
+        "INSERT INTO orders (id, number, cart_id, status, email, currency, region_id, \
+           subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, \
+           shipping_address, billing_address, shipping_option_id, shipping_method, \
+           payment_provider, discount_code, access_token, request_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+           $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+    )
+    .bind(new.id)
+    .bind(new.number)
+    .bind(&s.cart_id)
+    .bind(&s.email)
+    .bind(s.currency.as_str())
+    .bind(&s.region_id)
+    .bind(s.totals.subtotal)
+    .bind(s.totals.discount_total)
+    .bind(s.totals.shipping_total)
+    .bind(s.totals.tax_total)
+    .bind(s.totals.total)
+    .bind(i64::from(s.tax_inclusive))
+    .bind(shipping)
+    .bind(billing)
+    .bind(&s.shipping_option_id)
+    .bind(&s.shipping_method_name)
+    .bind(&s.payment_method)
+    .bind(s.discount_code.as_deref())
+    .bind(new.access_token)
+    .bind(new.request_id)
+    .bind(new.now)
+    .execute(&mut *conn)
+    .await?;
+    let mut sql = Sql::new(
+        "INSERT INTO order_lines (id, order_id, position, variant_id, product_id, title, \
+         variant_title, sku, quantity, unit_price, line_total) VALUES ",
+    );
+    for (i, line) in s.lines.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind_list::<Arg>([
+            new_id("oli").into(),
+            new.id.into(),
+            (i as i64).into(),
+            (&line.variant_id).into(),
+            (&line.product_id).into(),
+            (&line.title).into(),
+            (&line.variant_title).into(),
+            (&line.sku).into(),
+            line.quantity.into(),
+            line.unit_price.into(),
+            line.line_total.into(),
+        ]);
+        sql.push(")");
+    }
+    // The statement's shape depends on the line count: not worth a prepared slot.
+    sql.query().persistent(false).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The id of the cart's live order (one whose placement did not fail), if any.
+pub(crate) async fn live_order_for_cart(
+    conn: &mut AnyConnection,
+    cart_id: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT id FROM orders WHERE cart_id = $1 AND placement_failed = 0")
+        .bind(cart_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+/// What an idempotency key remembers.
+#[derive(Debug, Clone)]
+pub(crate) struct IdempotencyRecord {
+    pub request_hash: String,
+    pub order_id: String,
+    pub payment: Option<PaymentInfo>,
+    pub completed: bool,
+}
+
+pub(crate) async fn insert_idempotency_key(
+    conn: &mut AnyConnection,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    order_id: &str,
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(request_hash)
+    .bind(order_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn idempotency_key(
+    conn: &mut AnyConnection,
+    scope: &str,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>> {
+    let row = sqlx::query(
+        "SELECT request_hash, order_id, payment, completed_at FROM idempotency_keys \
+         WHERE scope = $1 AND key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let payment: Option<String> = row.try_get("payment")?;
+    let payment = match payment {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|_| corrupt("payment", &json))?),
+        None => None,
+    };
+    let completed_at: Option<i64> = row.try_get("completed_at")?;
+    Ok(Some(IdempotencyRecord {
+        request_hash: row.try_get("request_hash")?,
+        order_id: row.try_get("order_id")?,
+        payment,
+        completed: completed_at.is_some(),
+    }))
+}
+
+/// Remembers the payment session so that a replay answers with it.
+pub(crate) async fn remember_payment(
+    conn: &mut AnyConnection,
+    scope: &str,
+    key: &str,
+    payment: &PaymentInfo,
+) -> Result<()> {
+    let json = serde_json::to_string(payment).map_err(|e| {
+        emporium_kernel::db::DbError::Encode(format!("payment session of {scope}: {e}"))
+    })?;
+    sqlx::query("UPDATE idempotency_keys SET payment = $1 WHERE scope = $2 AND key = $3")
+        .bind(json)
+        .bind(scope)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the placement behind a key as finished: replays answer at once from now on.
+pub(crate) async fn complete_idempotency_key(
+    conn: &mut AnyConnection,
+    scope: &str,
+    key: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET completed_at = $1 \
+         WHERE scope = $2 AND key = $3 AND completed_at IS NULL",
+    )
+    .bind(now)
+    .bind(scope)
+    .bind(key)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a key whose placement failed for a reason a retry may not meet again.
+pub(crate) async fn forget_idempotency_key(
+    conn: &mut AnyConnection,
+    scope: &str,
+    key: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
+        .bind(scope)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn cancel_detail(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT cancel_detail FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("cancel_detail")?,
+        None => None,
+    })
+}
+
+// ----- reads -----
+
+pub(crate) async fn order(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>> {
+    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut orders = vec![order_from_row(&row)?];
+    attach_children(conn, &mut orders).await?;
+    Ok(orders.pop())
+}
+
+pub(crate) async fn order_id_for_reservation(
+    conn: &mut AnyConnection,
+    reservation_id: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT id FROM orders WHERE reservation_id = $1")
+        .bind(reservation_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+/// A page of orders, newest first, after `after` (created_at, id) when given.
+pub(crate) async fn list_orders(
+    conn: &mut AnyConnection,
+    status: Option<OrderStatus>,
+    q: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Order>> {
+    let mut sql = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE 1 = 1"));
+    if let Some(status) = status {
+        sql.push(" AND status = ").bind(status.as_str());
+    }
+    if let Some(q) = q {
+        let number = q.strip_prefix('#').unwrap_or(q);
+        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+        sql.push(" AND (number = ")
+            .bind(number)
+            .push(" OR LOWER(email) LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    if let Some((created_at, id)) = after {
+        sql.push(" AND (created_at < ")
+            .bind(created_at)
+            .push(" OR (created_at = ")
+            .bind(created_at)
+            .push(" AND id < ")
+            .bind(id)
+            .push("))");
+    }
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .bind(limit);
+    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let mut orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    attach_children(conn, &mut orders).await?;
+    Ok(orders)
+}
+
+/// `%`, `_` and the escape character itself match literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Loads the lines and fulfillments of `orders` with one query each.
+async fn attach_children(conn: &mut AnyConnection, orders: &mut [Order]) -> Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = orders.iter().map(|o| o.id.as_str()).collect();
+    let mut sql = Sql::new(
+        "SELECT order_id, variant_id, product_id, title, variant_title, sku, quantity, \
+         unit_price, line_total FROM order_lines WHERE order_id IN (",
+    );
+    sql.bind_list(ids.iter().copied())
+        .push(") ORDER BY order_id, position");
+    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let mut lines: HashMap<String, Vec<OrderLine>> = HashMap::new();
+    for row in &rows {
+        lines
+            .entry(row.try_get("order_id")?)
+            .or_default()
+            .push(OrderLine {
+                variant_id: row.try_get("variant_id")?,
+                product_id: row.try_get("product_id")?,
+                title: row.try_get("title")?,
+                variant_title: row.try_get("variant_title")?,
+                sku: row.try_get("sku")?,
+                quantity: row.try_get("quantity")?,
+                unit_price: row.try_get("unit_price")?,
+                line_total: row.try_get("line_total")?,
+            });
+    }
+    let mut sql = Sql::new(
+        "SELECT id, order_id, carrier, tracking_number, tracking_url, created_at \
+         FROM fulfillments WHERE order_id IN (",
+    );
+    sql.bind_list(ids.iter().copied())
+        .push(") ORDER BY order_id, created_at, id");
+    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let mut fulfillments: HashMap<String, Vec<Fulfillment>> = HashMap::new();
+    for row in &rows {
+        fulfillments
+            .entry(row.try_get("order_id")?)
+            .or_default()
+            .push(Fulfillment {
+                id: row.try_get("id")?,
+                carrier: row.try_get("carrier")?,
+                tracking_number: row.try_get("tracking_number")?,
+                tracking_url: row.try_get("tracking_url")?,
+                created_at: row.try_get("created_at")?,
+            });
+    }
+    for order in orders.iter_mut() {
+        order.lines = lines.remove(&order.id).unwrap_or_default();
+        order.fulfillments = fulfillments.remove(&order.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn order_from_row(row: &AnyRow) -> Result<Order> {
+    let status: String = row.try_get("status")?;
+    let currency: String = row.try_get("currency")?;
+    let shipping: String = row.try_get("shipping_address")?;
+    let billing: String = row.try_get("billing_address")?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        number: row.try_get("number")?,
+        cart_id: row.try_get("cart_id")?,
+        status: OrderStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        email: row.try_get("email")?,
+        currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
+        region_id: row.try_get("region_id")?,
+        lines: Vec::new(),
+        subtotal: row.try_get("subtotal")?,
+        discount_total: row.try_get("discount_total")?,
+        shipping_total: row.try_get("shipping_total")?,
+        tax_total: row.try_get("tax_total")?,
+        total: row.try_get("total")?,
+        tax_inclusive: row.try_get::<i64, _>("tax_inclusive")? != 0,
+        refunded_total: row.try_get("refunded_total")?,
+        shipping_address: decode_address("shipping_address", &shipping)?,
+        billing_address: decode_address("billing_address", &billing)?,
+        shipping_option_id: row.try_get("shipping_option_id")?,
+        shipping_method: row.try_get("shipping_method")?,
+        payment_provider: row.try_get("payment_provider")?,
+        payment_id: row.try_get("payment_id")?,
+        reservation_id: row.try_get("reservation_id")?,
+        discount_code: row.try_get("discount_code")?,
+        fulfillments: Vec::new(),
+        cancel_reason: row.try_get("cancel_reason")?,
+        cancelled_by: row.try_get("cancelled_by")?,
+        needs_attention: row.try_get::<i64, _>("needs_attention")? != 0,
+        attention_note: row.try_get("attention_note")?,
+        access_token: row.try_get("access_token")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        paid_at: row.try_get("paid_at")?,
+        cancelled_at: row.try_get("cancelled_at")?,
+    })
+}
+
+fn encode_address(address: &Address) -> String {
+    // A struct of strings always serialises.
+    serde_json::to_string(address).unwrap_or_default()
+}
+
+fn decode_address(column: &str, json: &str) -> Result<Address> {
+    serde_json::from_str(json).map_err(|_| corrupt(column, json))
+}
+
+// ----- transitions -----
+//
+// Each is one conditional UPDATE on the status it leaves, so that two racing calls
+// cannot both move the order: the one that changed no row knows it lost.
+
+pub(crate) async fn set_reservation(
+    conn: &mut AnyConnection,
+    id: &str,
+    reservation_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE orders SET reservation_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(reservation_id)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_payment_id(
+    conn: &mut AnyConnection,
+    id: &str,
+    payment_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE orders SET payment_id = $1, updated_at = $2 WHERE id = $3 AND payment_id IS NULL",
+    )
+    .bind(payment_id)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// How an order is cancelled.
+pub(crate) struct Cancellation<'a> {
+    pub reason: &'a str,
+    /// JSON details for a replay (the out-of-stock variant).
+    pub detail: Option<&'a str>,
+    pub by: Option<&'a str>,
+    /// The placement itself failed: the cart stays open.
+    pub placement_failed: bool,
+}
+
+/// `from` -> `cancelled`. Whether this call changed the order.
+pub(crate) async fn cancel(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: OrderStatus,
+    how: &Cancellation<'_>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
+           cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
+         WHERE id = $6 AND status = $7",
+    )
+    .bind(how.reason)
+    .bind(how.detail)
+    .bind(how.by)
+    .bind(i64::from(how.placement_failed))
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// `from` (pending_payment, or cancelled for a payment that arrived late) -> `paid`.
+pub(crate) async fn mark_paid(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: OrderStatus,
+    payment_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'paid', payment_id = $1, paid_at = $2, updated_at = $2, \
+           cancel_reason = NULL, cancel_detail = NULL, cancelled_by = NULL, cancelled_at = NULL \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(payment_id)
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Flags the order for the merchant. Whether this call raised the flag.
+pub(crate) async fn flag_attention(
+    conn: &mut AnyConnection,
+    id: &str,
+    payment_id: &str,
+    note: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET needs_attention = 1, attention_note = $1, \
+           payment_id = COALESCE(payment_id, $2), updated_at = $3 \
+         WHERE id = $4 AND needs_attention = 0",
+    )
+    .bind(note)
+    .bind(payment_id)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// `from` -> `to` with no other change. Whether this call changed the order.
+pub(crate) async fn move_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+    now: i64,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn insert_fulfillment(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    input: &Fulfilment,
+    now: i64,
+) -> Result<Fulfillment> {
+    let id = new_id("ful");
+    sqlx::query(
+        "INSERT INTO fulfillments (id, order_id, carrier, tracking_number, tracking_url, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(order_id)
+    .bind(&input.carrier)
+    .bind(&input.tracking_number)
+    .bind(input.tracking_url.as_deref())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Fulfillment {
+        id,
+        carrier: input.carrier.clone(),
+        tracking_number: input.tracking_number.clone(),
+        tracking_url: input.tracking_url.clone(),
+        created_at: now,
+    })
+}
+
+// ----- refunds -----
+
+/// Records a refund once per refund id. Whether it is new.
+pub(crate) async fn insert_refund(
+    conn: &mut AnyConnection,
+    refund_id: &str,
+    order_id: &str,
+    amount: i64,
+    amount_refunded_total: i64,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO order_refunds (refund_id, order_id, amount, amount_refunded_total, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (refund_id) DO NOTHING",
+    )
+    .bind(refund_id)
+    .bind(order_id)
+    .bind(amount)
+    .bind(amount_refunded_total)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Raises `refunded_total` to the payment's cumulative refunded amount (never lowers it:
+/// refunds can be reported out of order; never above the total), then moves a paid order
+/// to `refunded` or `partially_refunded`. One UPDATE each, so concurrent refunds of one
+/// order serialise on its row.
+pub(crate) async fn apply_refunded_total(
+    conn: &mut AnyConnection,
+    order_id: &str,
+    amount_refunded_total: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE orders SET refunded_total = CASE \
+             WHEN refunded_total >= $1 THEN refunded_total \
+             WHEN total <= $1 THEN total ELSE $1 END, \
+           updated_at = $2 WHERE id = $3",
+    )
+    .bind(amount_refunded_total)
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE orders SET status = CASE WHEN refunded_total = total THEN 'refunded' \
+             ELSE 'partially_refunded' END \
+         WHERE id = $1 AND status IN ('paid', 'fulfilled', 'delivered', 'partially_refunded', 'refunded')",
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    // A flagged order (money taken for stock that was gone) is settled once fully refunded.
+    sqlx::query(
+        "UPDATE orders SET needs_attention = 0 \
+         WHERE id = $1 AND needs_attention = 1 AND refunded_total = total",
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! Reservations: stock held for an order between checkout and payment.
+//!
+//! Life cycle: `active` → `committed` (payment succeeded: the goods are sold),
+//! `active` → `released` (payment failed, order cancelled), `active` → `expired` (the
+//! TTL passed; see `expiry`). A lapsed (released or expired) reservation can still be
+//! committed when a payment arrives late, if the stock can be taken again atomically.
+//!
+//! Every status change is a conditional UPDATE (`WHERE id = $1 AND status = 'active'`)
+//! inside the transaction that moves the quantities and appends the event, so each
+//! transition happens exactly once even when two processes race for it.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use emporium_kernel::{
+    clock::now_ms,
+    db::{is_unique_violation, Tx},
+    events,
+    id::new_id,
+};
+
+use crate::{
+    stock::{self, check_variant_id, MAX_QUANTITY},
+    store::{self, corrupt},
+    topics, Inventory, InventoryError, Movement, Reservation, ReservationEvent, ReservationStatus,
+    ReserveLine, Result,
+};
+
+/// Lines merged per variant and ordered by variant id. Merging keeps one conditional
+/// UPDATE per variant; the fixed order makes concurrent multi-line reservations lock
+/// rows in the same order on PostgreSQL, so they cannot deadlock.
+fn merge_lines(lines: &[ReserveLine]) -> Result<Vec<ReserveLine>> {
+    if lines.is_empty() {
+        return Err(InventoryError::invalid(
+            "lines",
+            "must not be empty: reserve at least one line",
+        ));
+    }
+    let mut merged: BTreeMap<&str, i64> = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        check_variant_id(&format!("lines[{i}].variant_id"), &line.variant_id)?;
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            return Err(InventoryError::invalid(
+                format!("lines[{i}].quantity"),
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            ));
+        }
+        let total = merged.entry(&line.variant_id).or_insert(0);
+        *total += line.quantity;
+        if *total > MAX_QUANTITY {
+            return Err(InventoryError::invalid(
+                format!("lines[{i}].quantity"),
+                format!(
+                    "the lines for variant `{}` add up to more than {MAX_QUANTITY}",
+                    line.variant_id
+                ),
+            ));
+        }
+    }
+    Ok(merged
+        .into_iter()
+        .map(|(variant_id, quantity)| ReserveLine {
+            variant_id: variant_id.to_owned(),
+            quantity,
+        })
+        .collect())
+}
+
+pub(crate) async fn reserve(
+    inv: &Inventory,
+    reference: &str,
+    lines: &[ReserveLine],
+    ttl: Duration,
+) -> Result<Reservation> {
+    if reference.trim().is_empty() {
+        return Err(InventoryError::invalid(
+            "reference",
+            "must not be empty: give the id the stock is held for (an order id)",
+        ));
+    }
+    let lines = merge_lines(lines)?;
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    // A retried call (the usual case for an existing reference) is answered by a plain
+    // read, without queueing for SQLite's write lock.
+    {
+        let mut conn = inv.db.pool().acquire().await?;
+        if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
+            tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+            return Ok(existing);
+        }
+    }
+    // A second attempt only when a concurrent call for the same reference was rolled
+    // back after we saw its row (PostgreSQL): then the reference is free again.
+    for _ in 0..3 {
+        let now = now_ms();
+        let reservation = Reservation {
+            id: new_id("res"),
+            reference: reference.to_owned(),
+            location_id: crate::DEFAULT_LOCATION.to_owned(),
+            status: ReservationStatus::Active,
+            lines: lines.clone(),
+            expires_at: now.saturating_add(ttl_ms),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = inv.db.begin_write().await?;
+        if let Some(existing) = store::reservation::find_live(&mut tx, reference).await? {
+            tx.rollback().await?;
+            tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+            return Ok(existing);
+        }
+        match store::reservation::insert(&mut tx, &reservation).await {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => {
+                // Another process inserted a live reservation for this reference and
+                // committed while we waited on the unique index: that one is the answer.
+                tx.rollback().await?;
+                let mut conn = inv.db.pool().acquire().await?;
+                if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
+                    return Ok(existing);
+                }
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        for line in &reservation.lines {
+            let held = store::level::reserve_units(
+                &mut tx,
+                &line.variant_id,
+                &reservation.location_id,
+                line.quantity,
+                now,
+            )
+            .await?;
+            if !held {
+                // Everything this call reserved so far goes back with the rollback.
+                tx.rollback().await?;
+                let available = stock::level(inv, &line.variant_id).await?.available;
+                tracing::info!(
+                    reference,
+                    variant_id = %line.variant_id,
+                    requested = line.quantity,
+                    available,
+                    "reservation refused: out of stock"
+                );
+                return Err(InventoryError::OutOfStock {
+                    variant_id: line.variant_id.clone(),
+                    requested: line.quantity,
+                    available: available.max(0),
+                });
+            }
+        }
+        store::reservation::insert_lines(&mut tx, &reservation).await?;
+        tx.commit().await?;
+        tracing::info!(
+            reference,
+            reservation_id = %reservation.id,
+            lines = reservation.lines.len(),
+            expires_at = reservation.expires_at,
+            "stock reserved"
+        );
+        return Ok(reservation);
+    }
+    Err(store::corrupt(
+        "reservations.reference",
+        "live reservation appeared and vanished three times",
+    ))
+}
+
+async fn load(tx: &mut Tx, id: &str) -> Result<Reservation> {
+    store::reservation::find(tx, id)
+        .await?
+        .ok_or_else(|| InventoryError::ReservationNotFound {
+            reservation_id: id.to_owned(),
+        })
+}
+
+fn sale(r: &Reservation, line: &ReserveLine, on_hand: i64, now: i64) -> Movement {
+    Movement {
+        id: new_id("mov"),
+        variant_id: line.variant_id.clone(),
+        location_id: r.location_id.clone(),
+        delta: -line.quantity,
+        on_hand,
+        reason: "sale".to_owned(),
+        actor: None,
+        reference: Some(r.reference.clone()),
+        created_at: now,
+    }
+}
+
+pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
+    let now = now_ms();
+    let mut tx = inv.db.begin_write().await?;
+    let from_active = store::reservation::transition(
+        &mut tx,
+        id,
+        &[ReservationStatus::Active],
+        ReservationStatus::Committed,
+        None,
+        now,
+    )
+    .await?;
+    let mut r = load(&mut tx, id).await?;
+    if !from_active {
+        return match r.status {
+            ReservationStatus::Committed => {
+                tx.rollback().await?;
+                Ok(r)
+            }
+            ReservationStatus::Released | ReservationStatus::Expired => {
+                commit_lapsed(inv, tx, r, now).await
+            }
+            // No transition leads back to active, so a failed active → committed
+            // update cannot be followed by an active row.
+            ReservationStatus::Active => Err(corrupt("reservations.status", "active")),
+        };
+    }
+    let mut movements = Vec::with_capacity(r.lines.len());
+    for line in &r.lines {
+        let on_hand = store::level::sell_reserved(
+            &mut tx,
+            &line.variant_id,
+            &r.location_id,
+            line.quantity,
+            now,
+        )
+        .await?
+        .ok_or_else(|| corrupt("inventory_levels.reserved", &line.variant_id))?;
+        movements.push(sale(&r, line, on_hand, now));
+    }
+    r.status = ReservationStatus::Committed;
+    r.updated_at = now;
+    store::movement::insert_many(&mut tx, movements).await?;
+    events::append(
+        &mut tx,
+        topics::RESERVATION_COMMITTED,
+        &r.id,
+        &ReservationEvent::from(&r),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    inv.bus.wake();
+    tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation committed");
+    Ok(r)
+}
+
+/// A payment arrived after the reservation lapsed: sell the goods anyway if they are
+/// still available, all lines or none.
+async fn commit_lapsed(
+    inv: &Inventory,
+    mut tx: Tx,
+    mut r: Reservation,
+    now: i64,
+) -> Result<Reservation> {
+    let lapsed = || InventoryError::ReservationLapsed {
+        reservation_id: r.id.clone(),
+    };
+    // A newer live reservation for the same reference holds that order's stock now;
+    // committing this one too would sell the goods twice.
+    if store::reservation::find_live(&mut tx, &r.reference)
+        .await?
+        .is_some()
+    {
+        tx.rollback().await?;
+        return Err(lapsed());
+    }
+    let moved = store::reservation::transition(
+        &mut tx,
+        &r.id,
+        &[ReservationStatus::Released, ReservationStatus::Expired],
+        ReservationStatus::Committed,
+        None,
+        now,
+    )
+    .await;
+    match moved {
+        Ok(true) => {}
+        Ok(false) => {
+            // Another late commit got there first (PostgreSQL): same outcome for us.
+            tx.rollback().await?;
+            let mut conn = inv.db.pool().acquire().await?;
+            return match store::reservation::find(&mut conn, &r.id).await? {
+                Some(now_r) if now_r.status == ReservationStatus::Committed => Ok(now_r),
+                _ => Err(lapsed()),
+            };
+        }
+        Err(e) if is_unique_violation(&e) => {
+            tx.rollback().await?;
+            return Err(lapsed());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut movements = Vec::with_capacity(r.lines.len());
+    for line in &r.lines {
+        let sold = store::level::sell_available(
+            &mut tx,
+            &line.variant_id,
+            &r.location_id,
+            line.quantity,
+            now,
+        )
+        .await?;
+        let Some(on_hand) = sold else {
+            tx.rollback().await?;
+            tracing::warn!(
+                reservation_id = %r.id,
+                reference = %r.reference,
+                variant_id = %line.variant_id,
+                "late commit refused: the lapsed reservation's stock is gone"
+            );
+            return Err(lapsed());
+        };
+        movements.push(sale(&r, line, on_hand, now));
+    }
+    let previous = r.status;
+    r.status = ReservationStatus::Committed;
+    r.updated_at = now;
+    store::movement::insert_many(&mut tx, movements).await?;
+    events::append(
+        &mut tx,
+        topics::RESERVATION_COMMITTED,
+        &r.id,
+        &ReservationEvent::from(&r),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    inv.bus.wake();
+    tracing::info!(
+        reservation_id = %r.id,
+        reference = %r.reference,
+        previous = previous.as_str(),
+        "lapsed reservation committed late: stock taken again"
+    );
+    Ok(r)
+}
+
+pub(crate) async fn release(inv: &Inventory, id: &str) -> Result<Reservation> {
+    let now = now_ms();
+    let mut tx = inv.db.begin_write().await?;
+    let from_active = store::reservation::transition(
+        &mut tx,
+        id,
+        &[ReservationStatus::Active],
+        ReservationStatus::Released,
+        None,
+        now,
+    )
+    .await?;
+    let mut r = load(&mut tx, id).await?;
+    if !from_active {
+        tx.rollback().await?;
+        return match r.status {
+            ReservationStatus::Released | ReservationStatus::Expired => Ok(r),
+            ReservationStatus::Committed => Err(InventoryError::AlreadyCommitted {
+                reservation_id: r.id,
+            }),
+            ReservationStatus::Active => Err(corrupt("reservations.status", "active")),
+        };
+    }
+    give_back(&mut tx, &r, now).await?;
+    r.status = ReservationStatus::Released;
+    r.updated_at = now;
+    events::append(
+        &mut tx,
+        topics::RESERVATION_RELEASED,
+        &r.id,
+        &ReservationEvent::from(&r),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    inv.bus.wake();
+    tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation released");
+    Ok(r)
+}
+
+/// Returns a reservation's quantities to available stock (release and expiry).
+pub(crate) async fn give_back(tx: &mut Tx, r: &Reservation, now: i64) -> Result<()> {
+    for line in &r.lines {
+        let done =
+            store::level::unreserve_units(tx, &line.variant_id, &r.location_id, line.quantity, now)
+                .await?;
+        if !done {
+            return Err(corrupt("inventory_levels.reserved", &line.variant_id));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn get(inv: &Inventory, id: &str) -> Result<Reservation> {
+    let mut conn = inv.db.pool().acquire().await?;
+    store::reservation::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| InventoryError::ReservationNotFound {
+            reservation_id: id.to_owned(),
+        })
+}
+
+pub(crate) async fn for_reference(inv: &Inventory, reference: &str) -> Result<Option<Reservation>> {
+    let mut conn = inv.db.pool().acquire().await?;
+    store::reservation::find_for_reference(&mut conn, reference).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(variant_id: &str, quantity: i64) -> ReserveLine {
+        ReserveLine {
+            variant_id: variant_id.to_owned(),
+            quantity,
+        }
+    }
+
+    #[test]
+    fn lines_for_one_variant_are_merged_and_ordered_by_variant() {
+        let merged = merge_lines(&[line("var_b", 2), line("var_a", 1), line("var_b", 3)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(merged, vec![line("var_a", 1), line("var_b", 5)]);
+    }
+
+    #[test]
+    fn a_quantity_below_one_names_the_offending_line() {
+        match merge_lines(&[line("var_a", 1), line("var_b", 0)]) {
+            Err(InventoryError::InvalidQuantity { field, .. }) => {
+                assert_eq!(field, "lines[1].quantity")
+            }
+            other => panic!("expected InvalidQuantity, got {other:?}"),
+        }
+        assert!(matches!(
+            merge_lines(&[]),
+            Err(InventoryError::InvalidQuantity { field, .. }) if field == "lines"
+        ));
+    }
+}

@@ -1,0 +1,221 @@
+//! All SQL of the notifications service: the `emails` outbox. One portable text per
+//! query run through sqlx's `Any` driver on SQLite and PostgreSQL alike (`$n`
+//! placeholders, TEXT ids, BIGINT Unix-ms timestamps; only i64, String and NULL values).
+
+use emporium_kernel::db::Database;
+use sqlx::{migrate::Migrator, AnyConnection, Row};
+
+use crate::{EmailRecord, EmailStatus, Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+pub(crate) async fn migrate(db: &Database) -> Result<()> {
+    db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+    Ok(())
+}
+
+/// A new email to queue.
+pub(crate) struct NewEmail<'a> {
+    pub id: &'a str,
+    pub dedupe_key: &'a str,
+    pub order_id: &'a str,
+    pub template: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub now: i64,
+}
+
+/// Queues an email unless one with the same dedupe key exists. Returns whether it
+/// was inserted (false: the event was delivered before and its email is queued).
+pub(crate) async fn insert_email(conn: &mut AnyConnection, email: &NewEmail<'_>) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO emails (id, dedupe_key, order_id, template, to_address, subject, \
+           text_body, html_body, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(email.id)
+    .bind(email.dedupe_key)
+    .bind(email.order_id)
+    .bind(email.template)
+    .bind(email.to_address)
+    .bind(email.subject)
+    .bind(email.text_body)
+    .bind(email.html_body)
+    .bind(email.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ids of emails due at `now` and not leased by another mailer, oldest due first.
+pub(crate) async fn due_ids(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id FROM emails \
+         WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 \
+           AND (lease_until IS NULL OR lease_until <= $1) \
+         ORDER BY next_attempt_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("id")?))
+        .collect()
+}
+
+/// What the mailer needs to send one claimed email.
+pub(crate) struct ClaimedEmail {
+    pub id: String,
+    pub order_id: String,
+    pub template: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// Attempts before this one.
+    pub attempts: i64,
+}
+
+/// Claims one due email for this mailer until `lease_until`: one conditional UPDATE, so
+/// of two mailers racing for a row exactly one wins. `None` when another mailer got it
+/// first (or it is no longer due).
+pub(crate) async fn claim(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<ClaimedEmail>> {
+    let claimed = sqlx::query(
+        "UPDATE emails SET status = 'sending', lease_until = $1 \
+         WHERE id = $2 AND status IN ('pending', 'sending') AND next_attempt_at <= $3 \
+           AND (lease_until IS NULL OR lease_until <= $3)",
+    )
+    .bind(lease_until)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT id, order_id, template, to_address, subject, text_body, html_body, attempts \
+         FROM emails WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(ClaimedEmail {
+        id: row.try_get("id")?,
+        order_id: row.try_get("order_id")?,
+        template: row.try_get("template")?,
+        to_address: row.try_get("to_address")?,
+        subject: row.try_get("subject")?,
+        text_body: row.try_get("text_body")?,
+        html_body: row.try_get("html_body")?,
+        attempts: row.try_get("attempts")?,
+    }))
+}
+
+/// Records that the SMTP server (or file, or log) accepted the email.
+pub(crate) async fn mark_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    attempts: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE emails SET status = 'sent', attempts = $1, sent_at = $2, lease_until = NULL, \
+           last_error = NULL \
+         WHERE id = $3 AND status = 'sending'",
+    )
+    .bind(attempts)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: back to `pending` until `next_attempt_at`.
+pub(crate) async fn mark_retry(
+    conn: &mut AnyConnection,
+    id: &str,
+    attempts: i64,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE emails SET status = 'pending', attempts = $1, next_attempt_at = $2, \
+           lease_until = NULL, last_error = $3 \
+         WHERE id = $4 AND status = 'sending'",
+    )
+    .bind(attempts)
+    .bind(next_attempt_at)
+    .bind(error)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Parks an email that will never go out (bad address, permanent rejection, too many
+/// attempts); it stays visible with the reason.
+pub(crate) async fn mark_dead(
+    conn: &mut AnyConnection,
+    id: &str,
+    attempts: i64,
+    error: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE emails SET status = 'dead', attempts = $1, lease_until = NULL, last_error = $2 \
+         WHERE id = $3 AND status = 'sending'",
+    )
+    .bind(attempts)
+    .bind(error)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every email queued for an order, oldest first.
+pub(crate) async fn emails_for_order(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> Result<Vec<EmailRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, order_id, template, to_address, subject, status, attempts, next_attempt_at, \
+           last_error, sent_at, created_at \
+         FROM emails WHERE order_id = $1 ORDER BY created_at, id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(EmailRecord {
+                id: r.try_get("id")?,
+                order_id: r.try_get("order_id")?,
+                template: r.try_get("template")?,
+                to: r.try_get("to_address")?,
+                subject: r.try_get("subject")?,
+                status: EmailStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
+                    index: "status".to_owned(),
+                    source: format!("unexpected stored value `{status}`").into(),
+                })?,
+                attempts: r.try_get("attempts")?,
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                last_error: r.try_get("last_error")?,
+                sent_at: r.try_get("sent_at")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
