@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::{
+    cart::MiniCart,
     categories::{category_href, CategoryTree},
     response,
 };
 
-/// Skip link, shop name and the top-level categories.
+/// Skip link, shop name, the top-level categories and the mini-cart.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let tree = CategoryTree::resource();
@@ -39,6 +40,7 @@ pub fn SiteHeader() -> impl IntoView {
                         })}
                     </Suspense>
                 </nav>
+                <MiniCart/>
             </div>
         </header>
     }

@@ -9,18 +9,27 @@
 //!
 //! Layout:
 //! - [`App`] (routes, header, footer) and [`shell`] (the HTML document);
-//! - pages: [`home`], [`category`], [`collection`], [`product`], and the 404 in [`layout`];
+//! - pages: [`home`], [`category`], [`collection`], [`product`], [`cart`], [`checkout`],
+//!   [`order`] (confirmation), and the 404 in [`layout`];
+//! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`);
 //! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
 //!   [`query`] (URL parameters), [`seo`] (head tags), [`response`] (status and caching);
 //! - `router` (ssr only): the axum router the `emporium` binary mounts.
 
+// Leptos views are deeply nested types; the order and checkout pages exceed the default.
+#![recursion_limit = "256"]
+
+pub mod cart;
+pub mod cart_api;
 pub mod categories;
 pub mod category;
+pub mod checkout;
 pub mod collection;
 pub mod error;
 pub mod home;
 pub mod layout;
 pub mod listing;
+pub mod order;
 pub mod product;
 pub mod query;
 pub mod response;
@@ -35,13 +44,18 @@ use leptos_router::{
 };
 
 use crate::{
+    cart::{CartContext, CartPage},
     categories::CategoryTree,
     category::CategoryPage,
+    checkout::CheckoutPage,
     collection::CollectionPage,
     home::HomePage,
     layout::{NotFound, SiteFooter, SiteHeader},
+    order::OrderPage,
     product::ProductPage,
 };
+
+pub use crate::cart_api::StorefrontConfig;
 
 /// The HTML document around [`App`]: what the server sends for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,6 +83,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     CategoryTree::provide();
+    CartContext::provide();
     // Browser tests wait for this before relying on client-side behaviour. Effects run
     // only in the browser, after hydration.
     Effect::new(move |_| {
@@ -93,6 +108,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/categories/:handle") view=CategoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/collections/:handle") view=CollectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:handle") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>
@@ -101,14 +119,30 @@ pub fn App() -> impl IntoView {
 }
 
 /// The storefront's axum router: every page (server-rendered with the `client` in
-/// context), the server functions at `/api/catalog/*`, the files under
-/// `options.site_root` (the `/pkg` bundle, `/favicon.svg`) and, as the fallback, the
-/// 404 page. It has no state, so the binary can merge it with the API router.
+/// context), the server functions at `/api/catalog/*`, `/api/cart/*`,
+/// `/api/checkout/*` and `/api/orders/*`, the files under `options.site_root` (the
+/// `/pkg` bundle, `/favicon.svg`) and, as the fallback, the 404 page. It has no state,
+/// so the binary can merge it with the API router. Stripe is not offered; see
+/// [`router_with_config`].
 #[cfg(feature = "ssr")]
 pub fn router(client: emporium_client::Client, options: LeptosOptions) -> axum::Router {
+    router_with_config(client, options, StorefrontConfig::default())
+}
+
+/// [`router`] with storefront settings (e.g. Stripe's publishable key, which makes
+/// checkout offer card payment).
+#[cfg(feature = "ssr")]
+pub fn router_with_config(
+    client: emporium_client::Client,
+    options: LeptosOptions,
+    config: StorefrontConfig,
+) -> axum::Router {
     use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
-    let provide_client = move || provide_context(client.clone());
+    let provide_client = move || {
+        provide_context(client.clone());
+        provide_context(config.clone());
+    };
     let routes = generate_route_list(App);
     // `leptos_routes_with_context` also registers every server function, handled with
     // the same context as the pages.

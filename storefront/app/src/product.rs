@@ -15,6 +15,7 @@ use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
+    cart::AddToCartForm,
     categories::{category_href, category_path, CategoryTree},
     error::AppError,
     layout::{Breadcrumb, Crumb, Loading, NotFound, ServiceError},
@@ -105,6 +106,25 @@ fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) 
                 .filter(|t| !t.is_empty() && t != "Default")
         }
     };
+    // What the add-to-cart form sends: the selected variant, when it can be bought in
+    // the page's currency; and the page to come back to with an error.
+    let variant_id = Signal::derive({
+        let variant = variant.clone();
+        move || {
+            let currency = selection.currency.get();
+            variant()
+                .filter(|v| v.price_in(&currency).is_some())
+                .map(|v| v.id)
+        }
+    });
+    let back = Signal::derive({
+        let handle = product.handle.clone();
+        let variant = variant.clone();
+        move || match variant() {
+            Some(v) => variant_href(&handle, &v.id, selection.currency_param.get().as_deref()),
+            None => product_href(&handle),
+        }
+    });
     let json_ld = {
         let product = product.clone();
         let variant = variant.clone();
@@ -159,6 +179,7 @@ fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) 
                 <p class="variant-title">{variant_title}</p>
                 <p class="price" data-testid="price" aria-live="polite">{price}</p>
                 <div class="option-pickers">{pickers}</div>
+                <AddToCartForm variant_id back/>
                 <dl class="product-facts">
                     <div>
                         <dt>"SKU"</dt>

@@ -10,9 +10,26 @@ pub const CATALOG_CACHE_CONTROL: &str =
 /// Error pages are never cached, so a product that appears is found at once.
 pub const ERROR_CACHE_CONTROL: &str = "no-store";
 
-/// Marks the page being rendered as a cacheable catalog page.
+/// Cart, checkout and order pages belong to one shopper: no cache may keep them.
+pub const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
+
+/// A catalog page rendered for a shopper with a cart shows their cart count in the
+/// header, so a shared cache must not keep it (browsers still may, revalidating).
+pub const PERSONAL_CATALOG_CACHE_CONTROL: &str = "private, no-cache";
+
+/// Marks the page being rendered as a cacheable catalog page (personal when the
+/// request carries a cart cookie).
 pub fn cache_catalog_page() {
-    set(None, CATALOG_CACHE_CONTROL);
+    if has_cart_cookie() {
+        set(None, PERSONAL_CATALOG_CACHE_CONTROL);
+    } else {
+        set(None, CATALOG_CACHE_CONTROL);
+    }
+}
+
+/// Marks the page being rendered as one shopper's (cart, checkout, order).
+pub fn private_page() {
+    set(None, PRIVATE_CACHE_CONTROL);
 }
 
 /// Marks the page being rendered as a 404.
@@ -37,6 +54,27 @@ fn set(status: Option<u16>, cache_control: &'static str) {
         response.set_status(status);
     }
     response.insert_header(CACHE_CONTROL, HeaderValue::from_static(cache_control));
+}
+
+#[cfg(feature = "ssr")]
+fn has_cart_cookie() -> bool {
+    use leptos::prelude::use_context;
+
+    let prefix = format!("{}=", crate::cart_api::CART_COOKIE);
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .any(|pair| pair.trim().starts_with(&prefix) && pair.trim().len() > prefix.len())
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+fn has_cart_cookie() -> bool {
+    false
 }
 
 #[cfg(not(feature = "ssr"))]

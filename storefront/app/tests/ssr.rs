@@ -53,6 +53,8 @@ struct Answer {
     status: StatusCode,
     cache_control: String,
     content_type: String,
+    location: String,
+    set_cookies: Vec<String>,
     body: String,
 }
 
@@ -71,6 +73,14 @@ async fn send(site: &Site, request: Request<Body>) -> Answer {
     };
     let cache_control = header(header::CACHE_CONTROL);
     let content_type = header(header::CONTENT_TYPE);
+    let location = header(header::LOCATION);
+    let set_cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
@@ -79,6 +89,8 @@ async fn send(site: &Site, request: Request<Body>) -> Answer {
         status,
         cache_control,
         content_type,
+        location,
+        set_cookies,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
@@ -409,5 +421,577 @@ fn static_files_come_from_the_site_root() {
         let file = get(&site, "/Cargo.toml").await;
         assert_eq!(file.status, StatusCode::OK);
         assert!(file.body.contains("emporium-storefront"));
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Cart, checkout and order: plain form POSTs to the server functions (JavaScript off),
+// the redirects they answer with, and the pages they lead to.
+
+const PRIVATE: &str = "private, no-store";
+
+async fn get_with_cookie(site: &Site, uri: &str, cookie: &str) -> Answer {
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap_or_default();
+    send(site, request).await
+}
+
+/// A form POST as a browser sends it without JavaScript (`accept_html`), or as the
+/// hydrated app's server-function client does.
+async fn post_form(
+    site: &Site,
+    uri: &str,
+    body: &str,
+    cookie: Option<&str>,
+    accept_html: bool,
+) -> Answer {
+    let mut request = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            header::ACCEPT,
+            if accept_html {
+                "text/html,application/xhtml+xml,*/*;q=0.8"
+            } else {
+                "application/json"
+            },
+        );
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    send(
+        site,
+        request
+            .body(Body::from(body.to_owned()))
+            .unwrap_or_default(),
+    )
+    .await
+}
+
+/// `name=value` of the Set-Cookie for `name`.
+fn cookie_pair(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Adds two S / Red tees without JavaScript and returns the cart cookie.
+async fn add_two_tees(site: &Site) -> String {
+    let added = post_form(
+        site,
+        "/api/cart/add",
+        "variant_id=var_s_red&quantity=2&back=%2Fproducts%2Flinen-tee%3Fvariant%3Dvar_s_red",
+        None,
+        true,
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::FOUND, "{}", added.body);
+    cookie_pair(&added, "emporium_cart").unwrap_or_default()
+}
+
+const CHECKOUT_FORM: &str = "idempotency_key=chk_test_1&email=ada%40example.com\
+    &shipping_name=Ada+Lovelace&shipping_line1=1+Main+St&shipping_line2=\
+    &shipping_city=Berlin&shipping_postal_code=10115&shipping_country=DE\
+    &billing_same=on&billing_name=&billing_line1=&billing_line2=&billing_city=\
+    &billing_postal_code=&billing_country=DE\
+    &shipping_option_id=ship_standard&payment_method=manual";
+
+#[test]
+fn the_cart_page_has_an_empty_state_and_the_header_counts_nothing() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let page = get(&site, "/cart").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.cache_control, PRIVATE);
+        assert!(
+            page.body.contains("data-testid=\"cart-empty\""),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Your cart is empty."));
+        assert_eq!(testid_text(&page.body, "cart-count"), Some("Cart (0)"));
+        // Without a cookie no cart is asked for, let alone created.
+        assert!(!site
+            .api
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/store/carts")));
+    })
+}
+
+#[test]
+fn add_to_cart_without_javascript_sets_an_httponly_cookie_and_redirects_to_the_cart() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let product = get(&site, "/products/linen-tee").await;
+        assert!(
+            product.body.contains("action=\"/api/cart/add\""),
+            "{}",
+            product.body
+        );
+        assert!(
+            product
+                .body
+                .contains("name=\"variant_id\" value=\"var_s_red\""),
+            "{}",
+            product.body
+        );
+        assert!(product.body.contains("data-testid=\"add-to-cart\""));
+        assert!(product
+            .body
+            .contains("<label for=\"add-quantity\">Quantity</label>"));
+
+        let added = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_s_red&quantity=2&back=%2Fproducts%2Flinen-tee",
+            None,
+            true,
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::FOUND, "{}", added.body);
+        assert_eq!(added.location, "/cart");
+        let set_cookie = added
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("emporium_cart="))
+            .cloned()
+            .unwrap_or_default();
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+        assert!(set_cookie.contains("Path=/;"), "{set_cookie}");
+        let cookie = cookie_pair(&added, "emporium_cart").unwrap_or_default();
+        assert_eq!(cookie, "emporium_cart=cart_1");
+
+        // A second add goes into the same cart.
+        let again = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_m_red&quantity=1",
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(again.location, "/cart");
+        assert!(
+            cookie_pair(&again, "emporium_cart").is_none(),
+            "no new cart"
+        );
+        assert_eq!(site.api.cart("cart_1").map(|c| c.item_count), Some(3));
+    })
+}
+
+#[test]
+fn the_cart_page_lists_lines_totals_and_the_header_count() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let cookie = add_two_tees(&site).await;
+        let page = get_with_cookie(&site, "/cart", &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.cache_control, PRIVATE);
+        let html = &page.body;
+        assert_eq!(
+            html.matches("data-testid=\"cart-line\"").count(),
+            1,
+            "{html}"
+        );
+        assert!(html.contains("Linen Tee"));
+        assert!(html.contains("S / Red"));
+        assert_eq!(testid_text(html, "unit-price"), Some("€10.00"));
+        assert_eq!(testid_text(html, "cart-total"), Some("€20.00"), "{html}");
+        assert_eq!(testid_text(html, "cart-count"), Some("Cart (2)"));
+        assert!(html.contains("Calculated at checkout"));
+        assert!(html.contains("Tax (incl.)"));
+        assert!(html.contains("action=\"/api/cart/update\""));
+        assert!(html.contains("action=\"/api/cart/remove\""));
+        assert!(html.contains("action=\"/api/cart/discount\""));
+        assert!(html.contains("<label for=\"discount-code\">Discount code</label>"));
+        assert!(html.contains("href=\"/checkout\""));
+        // Catalog pages show the count too, and are then not for shared caches.
+        let product = get_with_cookie(&site, "/products/linen-tee", &cookie).await;
+        assert_eq!(testid_text(&product.body, "cart-count"), Some("Cart (2)"));
+        assert_eq!(product.cache_control, "private, no-cache");
+    })
+}
+
+#[test]
+fn quantity_updates_removal_and_discounts_work_as_plain_forms() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let cookie = add_two_tees(&site).await;
+        let updated = post_form(
+            &site,
+            "/api/cart/update",
+            "line_id=cali_1&quantity=3",
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(updated.location, "/cart", "{}", updated.body);
+        assert_eq!(site.api.cart("cart_1").map(|c| c.item_count), Some(3));
+
+        let expired = post_form(&site, "/api/cart/discount", "code=OLD", Some(&cookie), true).await;
+        assert!(
+            expired.location.starts_with("/cart?error="),
+            "{}",
+            expired.location
+        );
+        assert!(
+            expired.location.ends_with("&field=code"),
+            "{}",
+            expired.location
+        );
+        let page = get_with_cookie(&site, &expired.location, &cookie).await;
+        assert!(
+            page.body
+                .contains("this discount code expired on 2024-12-31"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("role=\"alert\""));
+        assert!(page.body.contains("aria-describedby=\"discount-error\""));
+
+        let applied = post_form(
+            &site,
+            "/api/cart/discount",
+            "code=summer10",
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(applied.location, "/cart");
+        let page = get_with_cookie(&site, "/cart", &cookie).await;
+        assert_eq!(
+            testid_text(&page.body, "discount-total"),
+            Some("−€3.00"),
+            "{}",
+            page.body
+        );
+        assert_eq!(testid_text(&page.body, "cart-total"), Some("€27.00"));
+
+        let removed = post_form(
+            &site,
+            "/api/cart/remove",
+            "line_id=cali_1",
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(removed.location, "/cart");
+        let page = get_with_cookie(&site, "/cart", &cookie).await;
+        assert!(page.body.contains("data-testid=\"cart-empty\""));
+    })
+}
+
+#[test]
+fn out_of_stock_is_shown_on_the_product_page_not_as_an_error_page() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let refused = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_m_blue&quantity=1&back=%2Fproducts%2Flinen-tee%3Fvariant%3Dvar_m_blue",
+            None,
+            true,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FOUND, "{}", refused.body);
+        assert!(
+            refused
+                .location
+                .starts_with("/products/linen-tee?variant=var_m_blue&error=only%200"),
+            "{}",
+            refused.location
+        );
+        let cookie = cookie_pair(&refused, "emporium_cart").unwrap_or_default();
+        let page = get_with_cookie(&site, &refused.location, &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("only 0 of TEE-M_BLUE left in stock"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("role=\"alert\""));
+
+        // An open redirect is not possible through `back`.
+        let crafted = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_m_blue&back=%2F%2Fevil.example",
+            None,
+            true,
+        )
+        .await;
+        assert!(
+            crafted.location.starts_with("/cart?error="),
+            "{}",
+            crafted.location
+        );
+    })
+}
+
+#[test]
+fn with_javascript_add_to_cart_answers_with_the_cart_and_no_redirect() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let added = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_s_red&quantity=1",
+            None,
+            false,
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+        assert!(added.location.is_empty());
+        let cart: emporium_client::commerce::Cart =
+            serde_json::from_str(&added.body).unwrap_or_else(|_| panic!("{}", added.body));
+        assert_eq!(cart.item_count, 1);
+        assert!(cookie_pair(&added, "emporium_cart").is_some());
+
+        let refused = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_m_blue&quantity=1",
+            None,
+            false,
+        )
+        .await;
+        assert!(refused.status.is_server_error() || refused.status.is_client_error());
+        let error: emporium_storefront::cart_api::ShopError =
+            serde_json::from_str(&refused.body).unwrap_or_else(|_| panic!("{}", refused.body));
+        assert!(error.message().contains("left in stock"), "{error:?}");
+    })
+}
+
+#[test]
+fn a_stale_or_completed_cart_cookie_counts_as_no_cart() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let page = get_with_cookie(&site, "/cart", "emporium_cart=cart_gone").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("data-testid=\"cart-empty\""));
+        let cleared = cookie_pair(&page, "emporium_cart");
+        assert_eq!(
+            cleared.as_deref(),
+            Some("emporium_cart="),
+            "{:?}",
+            page.set_cookies
+        );
+
+        let added = post_form(
+            &site,
+            "/api/cart/add",
+            "variant_id=var_s_red",
+            Some("emporium_cart=cart_gone"),
+            true,
+        )
+        .await;
+        assert_eq!(added.location, "/cart");
+        assert!(
+            added
+                .set_cookies
+                .iter()
+                .any(|c| c.starts_with("emporium_cart=cart_")),
+            "{:?}",
+            added.set_cookies
+        );
+    })
+}
+
+#[test]
+fn the_checkout_page_renders_a_labelled_form_with_an_idempotency_key() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let empty = get(&site, "/checkout").await;
+        assert!(empty.body.contains("data-testid=\"cart-empty\""));
+
+        let cookie = add_two_tees(&site).await;
+        let page = get_with_cookie(&site, "/checkout", &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.cache_control, PRIVATE);
+        let html = &page.body;
+        assert!(html.contains("action=\"/api/checkout/place\""), "{html}");
+        assert!(
+            html.contains("name=\"idempotency_key\" value=\"chk_"),
+            "{html}"
+        );
+        for (id, name) in [
+            ("field-email", "email"),
+            ("field-shipping-address-name", "shipping_name"),
+            ("field-shipping-address-line1", "shipping_line1"),
+            ("field-shipping-address-line2", "shipping_line2"),
+            ("field-shipping-address-city", "shipping_city"),
+            ("field-shipping-address-postal-code", "shipping_postal_code"),
+            ("field-shipping-address-country", "shipping_country"),
+            ("field-billing-address-name", "billing_name"),
+            ("field-billing-address-postal-code", "billing_postal_code"),
+        ] {
+            assert!(
+                html.contains(&format!("<label for=\"{id}\"")),
+                "no label for {id}"
+            );
+            assert!(html.contains(&format!("id=\"{id}\"")), "no input {id}");
+            assert!(
+                html.contains(&format!("name=\"{name}\"")),
+                "no field {name}"
+            );
+        }
+        assert!(html.contains("<legend>Shipping address</legend>"));
+        assert!(
+            html.contains("name=\"billing_same\" value=\"on\" checked"),
+            "{html}"
+        );
+        assert!(html.contains("<option value=\"DE\" selected"), "{html}");
+        assert!(html.contains("value=\"ship_standard\" checked"), "{html}");
+        assert!(html.contains("value=\"ship_express\""));
+        assert!(html.contains("value=\"manual\" checked"), "{html}");
+        assert!(
+            !html.contains("value=\"stripe\""),
+            "Stripe is not configured"
+        );
+        assert!(html.contains("data-testid=\"place-order\""));
+        assert_eq!(testid_text(html, "checkout-total"), Some("€20.00"));
+        // Each render gets its own key.
+        let again = get_with_cookie(&site, "/checkout", &cookie).await;
+        let key = |html: &str| {
+            let at = html.find("name=\"idempotency_key\" value=\"").unwrap_or(0);
+            html[at..].split('"').nth(3).unwrap_or_default().to_owned()
+        };
+        assert_ne!(key(html), key(&again.body));
+    })
+}
+
+#[test]
+fn placing_an_order_redirects_to_its_confirmation_once_even_when_submitted_twice() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let cookie = add_two_tees(&site).await;
+        let placed = post_form(
+            &site,
+            "/api/checkout/place",
+            CHECKOUT_FORM,
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(placed.status, StatusCode::FOUND, "{}", placed.body);
+        assert_eq!(placed.location, "/orders/ord_1001?token=tok_secret_1001");
+        assert_eq!(
+            cookie_pair(&placed, "emporium_cart").as_deref(),
+            Some("emporium_cart=")
+        );
+        assert!(placed
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("emporium_cart=;") && c.contains("Max-Age=0")));
+
+        // The same form again (a double click, a retried POST): the same order.
+        let twice = post_form(
+            &site,
+            "/api/checkout/place",
+            CHECKOUT_FORM,
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert_eq!(twice.location, placed.location, "{}", twice.body);
+        assert_eq!(site.api.order_count(), 1);
+
+        let payment = cookie_pair(&placed, "emporium_payment").unwrap_or_default();
+        let page = get_with_cookie(&site, &placed.location, &payment).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.cache_control, PRIVATE);
+        assert!(page.body.contains("Thank you"));
+        assert_eq!(testid_text(&page.body, "order-number"), Some("1001"));
+        assert_eq!(
+            testid_text(&page.body, "order-status"),
+            Some("Awaiting payment")
+        );
+        assert!(page.body.contains("Ada Lovelace"));
+        assert!(page.body.contains("data-testid=\"order-line\""));
+        assert!(page.body.contains("IBAN DE00"), "{}", page.body);
+        assert_eq!(testid_text(&page.body, "order-total"), Some("€24.95"));
+        assert!(!page.body.contains("js.stripe.com"));
+
+        // The header no longer counts the completed cart.
+        assert_eq!(testid_text(&page.body, "cart-count"), Some("Cart (0)"));
+    })
+}
+
+#[test]
+fn a_wrong_order_token_is_a_404() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let cookie = add_two_tees(&site).await;
+        let placed = post_form(
+            &site,
+            "/api/checkout/place",
+            CHECKOUT_FORM,
+            Some(&cookie),
+            true,
+        )
+        .await;
+        assert!(placed.location.starts_with("/orders/ord_1001"));
+        let wrong = get(&site, "/orders/ord_1001?token=guess").await;
+        assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+        assert!(wrong.body.contains("Page not found"));
+        assert!(!wrong.body.contains("Ada Lovelace"));
+        let none = get(&site, "/orders/ord_1001").await;
+        assert_eq!(none.status, StatusCode::NOT_FOUND);
+    })
+}
+
+#[test]
+fn a_rejected_checkout_comes_back_with_the_error_at_the_field_and_the_values_kept() {
+    let _serial = SERIAL.lock();
+    runtime().block_on(async {
+        let site = site();
+        let cookie = add_two_tees(&site).await;
+        let form = CHECKOUT_FORM.replace("shipping_postal_code=10115", "shipping_postal_code=");
+        let refused = post_form(&site, "/api/checkout/place", &form, Some(&cookie), true).await;
+        assert_eq!(refused.status, StatusCode::FOUND, "{}", refused.body);
+        assert!(
+            refused.location.starts_with("/checkout?error="),
+            "{}",
+            refused.location
+        );
+        assert!(refused
+            .location
+            .ends_with("&field=shipping_address.postal_code"));
+        assert_eq!(site.api.order_count(), 0);
+        let saved = cookie_pair(&refused, "emporium_checkout").unwrap_or_default();
+        assert!(!saved.is_empty(), "{:?}", refused.set_cookies);
+
+        let page = get_with_cookie(&site, &refused.location, &format!("{cookie}; {saved}")).await;
+        let html = &page.body;
+        assert!(html.contains("role=\"alert\""), "{html}");
+        assert!(html.contains("shipping_address.postal_code must not be empty"));
+        assert!(
+            html.contains("aria-describedby=\"error-shipping-address-postal-code\""),
+            "{html}"
+        );
+        assert!(html.contains("id=\"error-shipping-address-postal-code\""));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert!(
+            html.contains("value=\"Ada Lovelace\""),
+            "the name is kept: {html}"
+        );
+        assert!(html.contains("value=\"ada@example.com\""));
     })
 }
