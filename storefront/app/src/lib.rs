@@ -143,7 +143,14 @@ pub fn router_with_config(
         provide_context(client.clone());
         provide_context(config.clone());
     };
-    let routes = generate_route_list(App);
+    // The route list is generated once per process. Generating it runs the app with a
+    // process-wide "suppress resource loads" flag set, and a resource first polled by a
+    // concurrent render while that flag is up never resolves (leptos-rs/leptos#4773):
+    // building a second router while the first one serves would hang that render. The
+    // routes are static, so one generation serves every router.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     // `leptos_routes_with_context` also registers every server function, handled with
     // the same context as the pages.
     axum::Router::<LeptosOptions>::new()

@@ -27,10 +27,6 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Renders run one test at a time: parallel renders in one process hang now and then
-/// (cause under investigation, see the issue note).
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 struct Site {
     router: axum::Router,
     api: FixtureApi,
@@ -43,8 +39,8 @@ fn site() -> Site {
         .site_root(Arc::<str>::from(env!("CARGO_MANIFEST_DIR")))
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .build();
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = BUILD.lock();
+    // Tests build routers while other tests render: `router` generates the route list
+    // once per process, so that is safe (see leptos-rs/leptos#4773 in its comment).
     let router = emporium_storefront::router(Client::new(api.clone()), options);
     Site { router, api }
 }
@@ -123,7 +119,6 @@ fn testid_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
 
 #[test]
 fn a_product_page_is_complete_html_with_the_first_variant_selected() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/linen-tee").await;
@@ -189,7 +184,6 @@ fn a_product_page_is_complete_html_with_the_first_variant_selected() {
 
 #[test]
 fn the_variant_and_currency_come_from_the_query() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/linen-tee?variant=var_m_blue&currency=usd").await;
@@ -216,7 +210,6 @@ fn the_variant_and_currency_come_from_the_query() {
 
 #[test]
 fn an_unknown_product_is_a_404_that_is_not_cached() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/products/nope").await;
@@ -232,7 +225,6 @@ fn an_unknown_product_is_a_404_that_is_not_cached() {
 
 #[test]
 fn an_unknown_path_is_a_404_page() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/no/such/page").await;
@@ -244,7 +236,6 @@ fn an_unknown_path_is_a_404_page() {
 
 #[test]
 fn unknown_categories_and_collections_are_404s() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         assert_eq!(
@@ -260,7 +251,6 @@ fn unknown_categories_and_collections_are_404s() {
 
 #[test]
 fn a_category_page_has_breadcrumb_sort_grid_and_next_page() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?sort=price_desc&currency=USD").await;
@@ -306,7 +296,6 @@ fn a_category_page_has_breadcrumb_sort_grid_and_next_page() {
 
 #[test]
 fn a_later_category_page_passes_the_cursor_and_links_back_to_the_first() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?cursor=page%202").await;
@@ -330,7 +319,6 @@ fn a_later_category_page_passes_the_cursor_and_links_back_to_the_first() {
 
 #[test]
 fn a_cursor_the_api_rejects_is_a_404_not_an_error_page() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/categories/tops?cursor=bad").await;
@@ -341,7 +329,6 @@ fn a_cursor_the_api_rejects_is_a_404_not_an_error_page() {
 
 #[test]
 fn a_collection_page_lists_its_products() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/collections/summer").await;
@@ -356,7 +343,6 @@ fn a_collection_page_lists_its_products() {
 
 #[test]
 fn the_home_page_shows_categories_collections_and_new_arrivals() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/").await;
@@ -378,7 +364,6 @@ fn the_home_page_shows_categories_collections_and_new_arrivals() {
 
 #[test]
 fn server_functions_answer_over_http_with_typed_errors() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let call = |body: &'static str| {
@@ -414,7 +399,6 @@ fn tee_summary_as_product() -> Product {
 
 #[test]
 fn static_files_come_from_the_site_root() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         // The site root of this test is the crate dir; Cargo.toml stands in for a bundle file.
@@ -503,7 +487,6 @@ const CHECKOUT_FORM: &str = "idempotency_key=chk_test_1&email=ada%40example.com\
 
 #[test]
 fn the_cart_page_has_an_empty_state_and_the_header_counts_nothing() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get(&site, "/cart").await;
@@ -527,7 +510,6 @@ fn the_cart_page_has_an_empty_state_and_the_header_counts_nothing() {
 
 #[test]
 fn add_to_cart_without_javascript_sets_an_httponly_cookie_and_redirects_to_the_cart() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let product = get(&site, "/products/linen-tee").await;
@@ -590,7 +572,6 @@ fn add_to_cart_without_javascript_sets_an_httponly_cookie_and_redirects_to_the_c
 
 #[test]
 fn the_cart_page_lists_lines_totals_and_the_header_count() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let cookie = add_two_tees(&site).await;
@@ -624,7 +605,6 @@ fn the_cart_page_lists_lines_totals_and_the_header_count() {
 
 #[test]
 fn quantity_updates_removal_and_discounts_work_as_plain_forms() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let cookie = add_two_tees(&site).await;
@@ -694,7 +674,6 @@ fn quantity_updates_removal_and_discounts_work_as_plain_forms() {
 
 #[test]
 fn out_of_stock_is_shown_on_the_product_page_not_as_an_error_page() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let refused = post_form(
@@ -742,7 +721,6 @@ fn out_of_stock_is_shown_on_the_product_page_not_as_an_error_page() {
 
 #[test]
 fn with_javascript_add_to_cart_answers_with_the_cart_and_no_redirect() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let added = post_form(
@@ -777,7 +755,6 @@ fn with_javascript_add_to_cart_answers_with_the_cart_and_no_redirect() {
 
 #[test]
 fn a_stale_or_completed_cart_cookie_counts_as_no_cart() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let page = get_with_cookie(&site, "/cart", "emporium_cart=cart_gone").await;
@@ -813,7 +790,6 @@ fn a_stale_or_completed_cart_cookie_counts_as_no_cart() {
 
 #[test]
 fn the_checkout_page_renders_a_labelled_form_with_an_idempotency_key() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let empty = get(&site, "/checkout").await;
@@ -877,7 +853,6 @@ fn the_checkout_page_renders_a_labelled_form_with_an_idempotency_key() {
 
 #[test]
 fn placing_an_order_redirects_to_its_confirmation_once_even_when_submitted_twice() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let cookie = add_two_tees(&site).await;
@@ -935,7 +910,6 @@ fn placing_an_order_redirects_to_its_confirmation_once_even_when_submitted_twice
 
 #[test]
 fn a_wrong_order_token_is_a_404() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let cookie = add_two_tees(&site).await;
@@ -959,7 +933,6 @@ fn a_wrong_order_token_is_a_404() {
 
 #[test]
 fn a_rejected_checkout_comes_back_with_the_error_at_the_field_and_the_values_kept() {
-    let _serial = SERIAL.lock();
     runtime().block_on(async {
         let site = site();
         let cookie = add_two_tees(&site).await;
