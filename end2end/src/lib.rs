@@ -11,7 +11,7 @@
 use std::{
     fs::File,
     net::TcpListener,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex, Weak},
     time::{Duration, Instant},
@@ -34,7 +34,7 @@ pub struct Server {
     child: Child,
     addr: String,
     log: PathBuf,
-    _data_dir: TempDir,
+    data_dir: TempDir,
 }
 
 impl Server {
@@ -60,6 +60,13 @@ impl Server {
             .env_remove("DATABASE_URL")
             .env_remove("EMPORIUM_API_URL")
             .env_remove("EMPORIUM_ADMIN_TOKEN")
+            // Emails go to `<data dir>/emails` and only manual payment is offered,
+            // whatever the shell running the tests has configured.
+            .env_remove("SMTP_URL")
+            .env_remove("STRIPE_SECRET_KEY")
+            .env_remove("STRIPE_PUBLISHABLE_KEY")
+            .env_remove("STRIPE_WEBHOOK_SECRET")
+            .env("EMPORIUM_SEED_DEMO", "true")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
@@ -73,7 +80,7 @@ impl Server {
             child,
             addr,
             log,
-            _data_dir: data_dir,
+            data_dir,
         };
         server.wait_ready()?;
         Ok(server)
@@ -123,6 +130,87 @@ impl Server {
             bail!("GET {path} answered {status}: {body}");
         }
         serde_json::from_str(&body).with_context(|| format!("GET {path}: unexpected JSON"))
+    }
+
+    /// The server's `EMPORIUM_DATA_DIR` (database, admin token, `emails/`).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// The emails the server wrote so far (no `SMTP_URL`: lettre's file transport
+    /// writes one `.eml` file per email to `<data dir>/emails`), as (file, contents).
+    pub fn emails(&self) -> Result<Vec<(PathBuf, String)>> {
+        let dir = self.data_dir().join("emails");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot list {}", dir.display()))
+            }
+        };
+        let mut emails = Vec::new();
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|ext| ext == "eml") {
+                // A file still being written may be incomplete; the next poll reads it again.
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    emails.push((path, text));
+                }
+            }
+        }
+        emails.sort();
+        Ok(emails)
+    }
+
+    /// Waits up to `timeout` for the confirmation email of order `number` (subject
+    /// `Order #<number> confirmed`), then a moment more to see that no second copy
+    /// follows; fails unless exactly one such email exists. Returns its contents.
+    pub async fn wait_for_order_confirmation_email(
+        &self,
+        number: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        let subject = format!("Subject: Order #{number} confirmed");
+        let matching = |emails: Vec<(PathBuf, String)>| -> Vec<(PathBuf, String)> {
+            emails
+                .into_iter()
+                .filter(|(_, text)| text.lines().any(|line| line.trim_end() == subject))
+                .collect()
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !matching(self.emails()?).is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let names: Vec<String> = self
+                    .emails()?
+                    .iter()
+                    .map(|(path, _)| path.display().to_string())
+                    .collect();
+                bail!(
+                    "no email with {subject:?} in {} after {timeout:?}; emails there: {names:?}; \
+                     server log:\n{}",
+                    self.data_dir().join("emails").display(),
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // A duplicate (the event consumed twice, the mailer sending twice) would land
+        // within the mailer's next rounds.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let mut found = matching(self.emails()?);
+        match found.len() {
+            1 => Ok(found.remove(0).1),
+            n => {
+                let names: Vec<String> = found
+                    .iter()
+                    .map(|(path, _)| path.display().to_string())
+                    .collect();
+                bail!("{n} emails carry {subject:?}, expected exactly one: {names:?}")
+            }
+        }
     }
 
     /// The last lines the server logged (for failure messages).
@@ -449,6 +537,146 @@ impl VariantPair {
     /// The `data-testid` selector of the option group to click in.
     pub fn option_selector(&self) -> String {
         format!("[data-testid=\"option-{}\"]", self.option.to_lowercase())
+    }
+}
+
+/// A variant the default (EUR) region can sell: the first variant of a product that
+/// has a EUR price. Demo stock is seeded per variant and about one variant in 15 is
+/// sold out, so tests try a few of these until an add succeeds.
+#[derive(Debug, Clone)]
+pub struct Buyable {
+    pub handle: String,
+    pub title: String,
+    pub variant_id: String,
+    pub sku: String,
+    /// The EUR price as the pages format it.
+    pub price: String,
+}
+
+impl Buyable {
+    /// Up to `count` candidates from the start of the catalog, read through the Store API.
+    pub async fn candidates(server: &Server, count: usize) -> Result<Vec<Buyable>> {
+        let page: Page<ProductSummary> = server
+            .get_json(&format!("/store/products?limit={}", count.clamp(1, 100)))
+            .await?;
+        let mut found = Vec::new();
+        for summary in page.items {
+            let product: Product = server
+                .get_json(&format!("/store/products/{}", encode(&summary.handle)))
+                .await?;
+            let Some(variant) = product
+                .variants
+                .iter()
+                .find(|v| v.price_in("EUR").is_some())
+            else {
+                continue;
+            };
+            found.push(Buyable {
+                handle: product.handle.clone(),
+                title: product.title.clone(),
+                variant_id: variant.id.clone(),
+                sku: variant.sku.clone(),
+                price: VariantPair::eur(variant),
+            });
+            if found.len() == count {
+                break;
+            }
+        }
+        if found.is_empty() {
+            bail!("the Store API lists no product with a EUR price");
+        }
+        Ok(found)
+    }
+
+    /// `/products/<handle>?variant=<id>`
+    pub fn path(&self) -> String {
+        format!(
+            "/products/{}?variant={}",
+            encode(&self.handle),
+            encode(&self.variant_id)
+        )
+    }
+}
+
+/// What a shopper types into the checkout form.
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub email: String,
+    pub name: String,
+    pub line1: String,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO code, one of the default region's countries.
+    pub country: String,
+}
+
+impl Shopper {
+    /// A shopper in Germany (the default EUR region ships there) with this email.
+    pub fn in_germany(email: &str) -> Shopper {
+        Shopper {
+            email: email.to_owned(),
+            name: "Ada Lovelace".to_owned(),
+            line1: "Hauptstrasse 1".to_owned(),
+            city: "Berlin".to_owned(),
+            postal_code: "10115".to_owned(),
+            country: "DE".to_owned(),
+        }
+    }
+}
+
+impl Browser {
+    /// Replaces the value of the input matching `css` by typing `text`.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input
+            .send_keys(text)
+            .await
+            .with_context(|| format!("cannot type into `{css}`"))?;
+        let value = input.prop("value").await?.unwrap_or_default();
+        if value != text {
+            bail!("`{css}` holds {value:?} after typing {text:?}");
+        }
+        Ok(())
+    }
+
+    /// Fills contact and shipping address, picks the first shipping option and manual
+    /// payment, and keeps "billing address is the same" checked. Does not submit.
+    pub async fn fill_checkout_form(&self, shopper: &Shopper) -> Result<()> {
+        self.fill("#field-email", &shopper.email).await?;
+        self.fill("#field-shipping-address-name", &shopper.name)
+            .await?;
+        self.fill("#field-shipping-address-line1", &shopper.line1)
+            .await?;
+        self.fill("#field-shipping-address-postal-code", &shopper.postal_code)
+            .await?;
+        self.fill("#field-shipping-address-city", &shopper.city)
+            .await?;
+        self.wait_for("#field-shipping-address-country")
+            .await?
+            .select_by_value(&shopper.country)
+            .await
+            .with_context(|| format!("the country menu has no {}", shopper.country))?;
+        let same = self.wait_for("#billing-same").await?;
+        if same.prop("checked").await?.as_deref() != Some("true") {
+            same.click().await?;
+        }
+        let shipping = self
+            .wait_for("input[type=radio][name=shipping_option_id]")
+            .await
+            .context("the checkout form offers no shipping option")?;
+        shipping.click().await?;
+        let manual = self
+            .wait_for("input[type=radio][name=payment_method][value=manual]")
+            .await
+            .context("the checkout form offers no manual payment")?;
+        manual.click().await?;
+        for (what, radio) in [("shipping option", &shipping), ("manual payment", &manual)] {
+            if radio.prop("checked").await?.as_deref() != Some("true") {
+                bail!("the {what} radio is not checked after clicking it");
+            }
+        }
+        Ok(())
     }
 }
 

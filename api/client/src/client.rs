@@ -4,6 +4,10 @@ use http::{header, Method, Request, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
+    commerce::{
+        AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PlacedOrder, Region,
+        ShippingOption, UpdateLine,
+    },
     transport::{Transport, TransportError},
     types::{Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary},
 };
@@ -78,6 +82,124 @@ impl Client {
         .await
     }
 
+    /// `GET /store/regions`
+    pub async fn list_regions(&self) -> Result<Page<Region>, ClientError> {
+        self.get::<_, ()>("/store/regions", None).await
+    }
+
+    /// `POST /store/carts`
+    pub async fn create_cart(&self, input: &CreateCart) -> Result<Cart, ClientError> {
+        self.send(Method::POST, "/store/carts".to_owned(), Some(input), &[])
+            .await
+    }
+
+    /// `GET /store/carts/{id}`
+    pub async fn get_cart(&self, cart_id: &str) -> Result<Cart, ClientError> {
+        self.get::<_, ()>(&cart_path(cart_id, ""), None).await
+    }
+
+    /// `POST /store/carts/{id}/line-items`
+    pub async fn add_line(&self, cart_id: &str, input: &AddLine) -> Result<Cart, ClientError> {
+        self.send(
+            Method::POST,
+            cart_path(cart_id, "/line-items"),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `PATCH /store/carts/{id}/line-items/{line_id}`
+    pub async fn update_line(
+        &self,
+        cart_id: &str,
+        line_id: &str,
+        input: &UpdateLine,
+    ) -> Result<Cart, ClientError> {
+        let path = cart_path(cart_id, &format!("/line-items/{}", encode_segment(line_id)));
+        self.send(Method::PATCH, path, Some(input), &[]).await
+    }
+
+    /// `DELETE /store/carts/{id}/line-items/{line_id}`
+    pub async fn remove_line(&self, cart_id: &str, line_id: &str) -> Result<Cart, ClientError> {
+        let path = cart_path(cart_id, &format!("/line-items/{}", encode_segment(line_id)));
+        self.send::<_, ()>(Method::DELETE, path, None, &[]).await
+    }
+
+    /// `POST /store/carts/{id}/discounts`
+    pub async fn apply_discount(
+        &self,
+        cart_id: &str,
+        input: &ApplyDiscount,
+    ) -> Result<Cart, ClientError> {
+        self.send(
+            Method::POST,
+            cart_path(cart_id, "/discounts"),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `DELETE /store/carts/{id}/discounts`
+    pub async fn remove_discount(&self, cart_id: &str) -> Result<Cart, ClientError> {
+        self.send::<_, ()>(Method::DELETE, cart_path(cart_id, "/discounts"), None, &[])
+            .await
+    }
+
+    /// `GET /store/carts/{id}/shipping-options`
+    pub async fn shipping_options(
+        &self,
+        cart_id: &str,
+    ) -> Result<Page<ShippingOption>, ClientError> {
+        self.get::<_, ()>(&cart_path(cart_id, "/shipping-options"), None)
+            .await
+    }
+
+    /// `POST /store/carts/{id}/checkout`
+    pub async fn set_checkout_details(
+        &self,
+        cart_id: &str,
+        input: &CheckoutDetails,
+    ) -> Result<Cart, ClientError> {
+        self.send(
+            Method::POST,
+            cart_path(cart_id, "/checkout"),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `POST /store/carts/{id}/complete` with an `Idempotency-Key`: retrying with the same
+    /// key returns the same order.
+    pub async fn complete_cart(
+        &self,
+        cart_id: &str,
+        idempotency_key: &str,
+    ) -> Result<PlacedOrder, ClientError> {
+        self.send::<_, ()>(
+            Method::POST,
+            cart_path(cart_id, "/complete"),
+            None,
+            &[("idempotency-key", idempotency_key)],
+        )
+        .await
+    }
+
+    /// `GET /store/orders/{id}?token=…`: a guest reads their order with its access token.
+    pub async fn get_order(&self, order_id: &str, token: &str) -> Result<Order, ClientError> {
+        #[derive(Serialize)]
+        struct TokenQuery<'a> {
+            token: &'a str,
+        }
+        self.get(
+            &format!("/store/orders/{}", encode_segment(order_id)),
+            Some(&TokenQuery { token }),
+        )
+        .await
+    }
+
     async fn get<T: DeserializeOwned, Q: Serialize>(
         &self,
         path: &str,
@@ -92,11 +214,33 @@ impl Client {
                 uri.push_str(&qs);
             }
         }
-        let request = Request::builder()
-            .method(Method::GET)
+        self.send::<T, ()>(Method::GET, uri, None, &[]).await
+    }
+
+    async fn send<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        uri: String,
+        body: Option<&B>,
+        headers: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        let mut builder = Request::builder()
+            .method(method)
             .uri(uri)
-            .header(header::ACCEPT, "application/json")
-            .body(Vec::new())
+            .header(header::ACCEPT, "application/json");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let bytes = match body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                serde_json::to_vec(body)
+                    .map_err(|e| ClientError::Decode(format!("cannot encode body: {e}")))?
+            }
+            None => Vec::new(),
+        };
+        let request = builder
+            .body(bytes)
             .map_err(|e| ClientError::Decode(e.to_string()))?;
         let response = self.transport.send(request).await?;
         let status = response.status();
@@ -107,6 +251,10 @@ impl Client {
             Err(ClientError::Api(problem_from(status, &body)))
         }
     }
+}
+
+fn cart_path(cart_id: &str, rest: &str) -> String {
+    format!("/store/carts/{}{rest}", encode_segment(cart_id))
 }
 
 fn problem_from(status: StatusCode, body: &[u8]) -> Problem {

@@ -65,7 +65,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
 
 /// Rejects requests without the admin token. Digests are compared so the time taken
 /// does not reveal how much of a guessed token was right.
-async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = state.config.admin_token.as_deref() else {
         return ApiError::Unauthorized {
             detail: "the Admin API is disabled: set EMPORIUM_ADMIN_TOKEN".to_owned(),

@@ -5,6 +5,8 @@
 //! Layout:
 //! - [`store`]: public Store API (catalog reads, cached, ETag/304).
 //! - [`admin`]: Admin API for catalog writes (bootstrap admin token).
+//! - [`commerce`]: the commerce services composed (carts, checkout, orders, stock,
+//!   payments, emails), their Store and Admin routes and the Stripe webhook.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`).
 //! - [`problem`], [`extract`]: RFC 9457 errors and request parsing that names bad input.
 //! - [`cache`]: HTTP validators and the local read cache.
@@ -13,6 +15,7 @@
 
 pub mod admin;
 pub mod cache;
+pub mod commerce;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
@@ -27,9 +30,10 @@ use axum::{
     extract::{Path, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{any, get},
     Json, Router,
 };
+use commerce::Commerce;
 use emporium_catalog::Catalog;
 use problem::ApiError;
 
@@ -57,14 +61,16 @@ impl std::fmt::Debug for ApiConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: Catalog,
+    pub commerce: Commerce,
     pub config: Arc<ApiConfig>,
     pub cache: Arc<cache::ReadCache>,
 }
 
 impl AppState {
-    pub fn new(catalog: Catalog, config: ApiConfig) -> Self {
+    pub fn new(catalog: Catalog, commerce: Commerce, config: ApiConfig) -> Self {
         AppState {
             catalog,
+            commerce,
             config: Arc::new(config),
             cache: Arc::new(cache::ReadCache::default()),
         }
@@ -77,14 +83,11 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(store::routes())
         .merge(admin::routes(state.clone()))
-        .route(
-            "/store/{*rest}",
-            get(unknown_api_route).post(unknown_api_route),
-        )
-        .route(
-            "/admin/{*rest}",
-            get(unknown_api_route).post(unknown_api_route),
-        )
+        .merge(commerce::store_routes::routes())
+        .merge(commerce::admin_routes::routes(state.clone()))
+        .merge(commerce::webhooks::routes())
+        .route("/store/{*rest}", any(unknown_api_route))
+        .route("/admin/{*rest}", any(unknown_api_route))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .route("/media/demo/{name}", get(demo_media));

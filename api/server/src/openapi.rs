@@ -10,14 +10,19 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, store};
+use crate::{
+    admin,
+    commerce::{admin_routes as orders, store_routes as cart, webhooks},
+    store,
+};
+use emporium_client::commerce as commerce_wire;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Emporium API",
-        description = "Headless commerce: the Store API (public catalog) and the Admin API \
-                       (catalog writes). Errors are RFC 9457 problem documents with a stable \
+        description = "Headless commerce: the Store API (catalog, carts, checkout, orders) \
+                       and the Admin API (catalog, orders, stock, discounts). Errors are RFC 9457 problem documents with a stable \
                        `code`. Lists return `{items, next_cursor}`; pass `next_cursor` back as \
                        `cursor` for the next page. Money is integer minor units with an ISO \
                        4217 currency."
@@ -48,6 +53,31 @@ use crate::{admin, store};
         admin::create_collection,
         admin::update_collection,
         admin::delete_collection,
+        cart::list_regions,
+        cart::create_cart,
+        cart::get_cart,
+        cart::add_line,
+        cart::update_line,
+        cart::remove_line,
+        cart::apply_discount,
+        cart::remove_discount,
+        cart::shipping_options,
+        cart::set_checkout_details,
+        cart::complete_cart,
+        cart::get_order,
+        orders::list_orders,
+        orders::get_order,
+        orders::mark_paid,
+        orders::fulfil_order,
+        orders::mark_delivered,
+        orders::cancel_order,
+        orders::refund_order,
+        orders::stock_level,
+        orders::adjust_stock,
+        orders::list_discounts,
+        orders::create_discount,
+        orders::delete_discount,
+        webhooks::stripe_webhook,
     ),
     components(schemas(
         wire::Problem,
@@ -62,11 +92,23 @@ use crate::{admin, store};
         admin_wire::CategoryPatch,
         admin_wire::CollectionInput,
         admin_wire::CollectionPatch,
+        commerce_wire::Cart,
+        commerce_wire::Order,
+        commerce_wire::PlacedOrder,
+        commerce_wire::CheckoutDetails,
+        commerce_wire::admin::DiscountInput,
+        commerce_wire::admin::AdjustStock,
     )),
     modifiers(&AdminTokenScheme),
     tags(
         (name = "store", description = "Public catalog reads (cacheable)"),
         (name = "admin", description = "Catalog management; `Authorization: Bearer <admin token>`"),
+        (name = "cart", description = "Guest carts: lines, discount codes, shipping options"),
+        (name = "checkout", description = "Checkout details, order placement (Idempotency-Key) and guest order reads"),
+        (name = "admin-orders", description = "Orders: list, fulfil, cancel, refund, mark paid"),
+        (name = "admin-inventory", description = "Stock levels and adjustments with a movement log"),
+        (name = "admin-discounts", description = "Discount codes"),
+        (name = "webhooks", description = "Signed provider callbacks (Stripe)"),
     )
 )]
 pub struct ApiDoc;

@@ -31,6 +31,15 @@ pub enum ApiError {
     UnsupportedMediaType { detail: String },
     #[error("{detail}")]
     Unavailable { detail: String },
+    /// Any other problem, with its own status and stable code (`out_of_stock`,
+    /// `idempotency_key_reused`, `payment_provider_unavailable`, …).
+    #[error("{detail}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        param: Option<String>,
+        detail: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -45,8 +54,34 @@ impl ApiError {
         }
     }
 
+    /// A problem with its own status and code.
+    pub fn status(
+        status: StatusCode,
+        code: &'static str,
+        param: Option<&str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError::Status {
+            status,
+            code,
+            param: param.map(str::to_owned),
+            detail: detail.into(),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<&str>) {
         match self {
+            ApiError::Status {
+                status,
+                code,
+                param,
+                ..
+            } => (
+                *status,
+                code,
+                status.canonical_reason().unwrap_or("Error"),
+                param.as_deref(),
+            ),
             ApiError::BadRequest { code, param, .. } => (
                 StatusCode::BAD_REQUEST,
                 code,

@@ -2,42 +2,24 @@
 //! (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set or CI=true), served on a
 //! random port and called with an HTTP client, as another frontend would.
 
-use emporium_api::{middleware::with_http_layers, ApiConfig, AppState};
-use emporium_catalog::Catalog;
 use emporium_client::{
     types::{Page, Problem, Product, ProductQuery, ProductSort, ProductSummary},
     Client, HttpTransport,
 };
-use emporium_kernel::db::testing::{databases, TestDatabase};
+use emporium_kernel::db::testing::databases;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
-const TOKEN: &str = "test-admin-token";
+mod support;
 
-struct TestApp {
-    label: &'static str,
-    base: String,
-    http: reqwest::Client,
-    _db: TestDatabase,
+use support::TestApp;
+
+/// Catalog helpers on top of the shared test app.
+trait CatalogCalls {
+    async fn create_product(&self, body: Value) -> Value;
 }
 
-impl TestApp {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("GET failed")
-    }
-
-    fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, self.url(path)).bearer_auth(TOKEN)
-    }
-
+impl CatalogCalls for TestApp {
     async fn create_product(&self, body: Value) -> Value {
         let r = self
             .admin(reqwest::Method::POST, "/admin/products")
@@ -60,26 +42,7 @@ impl TestApp {
 async fn spawn_apps() -> Vec<TestApp> {
     let mut apps = Vec::new();
     for test_db in databases().await {
-        let catalog = Catalog::new(test_db.db.clone());
-        catalog.migrate().await.expect("migrate");
-        let config = ApiConfig {
-            admin_token: Some(TOKEN.to_owned()),
-            bench_routes: false,
-        };
-        let app = with_http_layers(emporium_api::router(AppState::new(catalog, config)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        apps.push(TestApp {
-            label: test_db.label,
-            base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
-            _db: test_db,
-        });
+        apps.push(TestApp::spawn(test_db, None).await);
     }
     apps
 }

@@ -1,9 +1,10 @@
 //! Configuration from the environment (each variable also a flag), with defaults that
 //! run on one machine with nothing installed.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Args;
+use emporium_api::commerce::{CommerceConfig, StripeSettings};
 
 #[derive(Args, Clone)]
 pub struct Config {
@@ -39,12 +40,86 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_BENCH_ROUTES", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_routes: bool,
 
+    /// The shop's name in emails and page titles.
+    #[arg(long, env = "EMPORIUM_SHOP_NAME", default_value = "Emporium Demo Shop")]
+    pub shop_name: String,
+
+    /// The storefront's public origin, for links in emails.
+    #[arg(long, env = "EMPORIUM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Sender of customer emails.
+    #[arg(
+        long,
+        env = "EMPORIUM_EMAIL_FROM",
+        default_value = "Emporium Demo Shop <shop@emporium.invalid>"
+    )]
+    pub email_from: String,
+
+    /// `smtp://host:port`, `smtps://user:pass@host` or `smtp://host?tls=required`;
+    /// default: emails are written as .eml files to `<data dir>/emails`.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Stripe secret key (`sk_…`); with the two below, enables card payments.
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// Stripe publishable key (`pk_…`) for the Payment Element.
+    #[arg(long, env = "STRIPE_PUBLISHABLE_KEY")]
+    pub stripe_publishable_key: Option<String>,
+
+    /// Signing secret of the Stripe webhook endpoint (`whsec_…`).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// Overrides Stripe's API origin (tests and Stripe's mock servers).
+    #[arg(long, env = "STRIPE_API_BASE")]
+    pub stripe_api_base: Option<String>,
+
+    /// Minutes an unpaid order holds its stock.
+    #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
+    pub reservation_minutes: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "EMPORIUM_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
 }
 
 impl Config {
+    /// The commerce settings; Stripe only when all three keys are set.
+    pub fn commerce(&self) -> anyhow::Result<CommerceConfig> {
+        let mut commerce = CommerceConfig::embedded(&self.data_dir);
+        commerce.shop_name = self.shop_name.clone();
+        commerce.email_from = self.email_from.clone();
+        commerce.storefront_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr));
+        commerce.smtp_url = self.smtp_url.clone();
+        commerce.reservation_ttl = Duration::from_secs(self.reservation_minutes.max(1) * 60);
+        commerce.stripe = match (
+            &self.stripe_secret_key,
+            &self.stripe_publishable_key,
+            &self.stripe_webhook_secret,
+        ) {
+            (Some(secret_key), Some(publishable_key), Some(webhook_secret)) => {
+                Some(StripeSettings {
+                    secret_key: secret_key.clone(),
+                    publishable_key: publishable_key.clone(),
+                    webhook_secret: webhook_secret.clone(),
+                    base_url: self.stripe_api_base.clone(),
+                })
+            }
+            (None, None, None) => None,
+            _ => anyhow::bail!(
+                "Stripe needs all of STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and \
+                 STRIPE_WEBHOOK_SECRET (or none of them for manual payments only)"
+            ),
+        };
+        Ok(commerce)
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
@@ -68,6 +143,18 @@ impl std::fmt::Debug for Config {
             .field("seed_demo", &self.seed_demo)
             .field("site_root", &self.site_root)
             .field("bench_routes", &self.bench_routes)
+            .field("shop_name", &self.shop_name)
+            .field("public_url", &self.public_url)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(emporium_kernel::db::redact),
+            )
+            .field(
+                "stripe",
+                &self.stripe_secret_key.as_ref().map(|_| "configured"),
+            )
+            .field("stripe_api_base", &self.stripe_api_base)
+            .field("reservation_minutes", &self.reservation_minutes)
             .finish()
     }
 }

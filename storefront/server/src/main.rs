@@ -11,7 +11,9 @@ use std::{path::Path, sync::Arc};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use emporium_api::{middleware::with_http_layers, ApiConfig, AppState, InProcessTransport};
+use emporium_api::{
+    commerce::Commerce, middleware::with_http_layers, ApiConfig, AppState, InProcessTransport,
+};
 use emporium_catalog::{seed, Catalog};
 use emporium_client::{Client, HttpTransport};
 use emporium_kernel::db::{redact, Database};
@@ -55,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let catalog = open_catalog(&config).await?;
+            let (catalog, _) = open_services(&config).await?;
             catalog.database().close().await;
             Ok(())
         }
@@ -63,8 +65,8 @@ async fn main() -> anyhow::Result<()> {
             if !demo {
                 bail!("say what to seed: `emporium seed --demo`");
             }
-            let catalog = open_catalog(&config).await?;
-            seed_demo(&catalog, products).await?;
+            let (catalog, commerce) = open_services(&config).await?;
+            seed_demo(&catalog, &commerce, products).await?;
             catalog.database().close().await;
             Ok(())
         }
@@ -83,23 +85,29 @@ fn init_tracing(format: &str) {
 }
 
 /// Connects, and migrates every service's tables.
-async fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
+async fn open_services(config: &Config) -> anyhow::Result<(Catalog, Commerce)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let url = config.database_url();
     let db = Database::connect(&url)
         .await
         .with_context(|| format!("cannot open database {}", redact(&url)))?;
-    let catalog = Catalog::new(db);
+    let catalog = Catalog::new(db.clone());
     catalog
         .migrate()
         .await
         .context("catalog migrations failed")?;
+    let commerce = Commerce::new(db, catalog.clone(), config.commerce()?)
+        .context("cannot set up the commerce services")?;
+    commerce
+        .migrate()
+        .await
+        .context("commerce migrations failed")?;
     tracing::info!(database = %redact(&url), "database ready");
-    Ok(catalog)
+    Ok((catalog, commerce))
 }
 
-async fn seed_demo(catalog: &Catalog, products: usize) -> anyhow::Result<()> {
+async fn seed_demo(catalog: &Catalog, commerce: &Commerce, products: usize) -> anyhow::Result<()> {
     let bar = ProgressBar::new(products as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -116,6 +124,12 @@ async fn seed_demo(catalog: &Catalog, products: usize) -> anyhow::Result<()> {
         .await
         .context("seeding the demo catalog failed")?;
     bar.finish();
+    let variant_ids = catalog.variant_ids().await?;
+    commerce
+        .inventory
+        .seed_demo(&variant_ids)
+        .await
+        .context("seeding demo stock failed")?;
     tracing::info!(
         products = report.products,
         variants = report.variants,
@@ -168,15 +182,28 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = ?config, "starting");
-    let catalog = open_catalog(&config).await?;
+    let (catalog, commerce) = open_services(&config).await?;
     if config.seed_demo && catalog.is_empty().await? {
-        seed_demo(&catalog, seed::DemoOptions::default().products).await?;
+        seed_demo(&catalog, &commerce, seed::DemoOptions::default().products).await?;
     }
+    // Events, reservation expiry and email delivery run beside the server and stop
+    // with it.
+    let (stop_workers, workers_stopped) = tokio::sync::oneshot::channel::<()>();
+    let workers = commerce.spawn_workers(async move {
+        let _ = workers_stopped.await;
+    });
     let api_config = ApiConfig {
         admin_token: Some(admin_token(&config)?),
         bench_routes: config.bench_routes,
     };
-    let api = emporium_api::router(AppState::new(catalog.clone(), api_config));
+    let storefront_config = emporium_storefront::StorefrontConfig {
+        stripe_publishable_key: commerce
+            .config
+            .stripe
+            .as_ref()
+            .map(|s| s.publishable_key.clone()),
+    };
+    let api = emporium_api::router(AppState::new(catalog.clone(), commerce, api_config));
 
     // The storefront speaks only the public API, through the typed client.
     let client = match &config.api_url {
@@ -189,7 +216,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .site_addr(config.addr)
         .build();
-    let site = emporium_storefront::router(client, leptos_options);
+    let site = emporium_storefront::router_with_config(client, leptos_options, storefront_config);
     let app = with_http_layers(api.merge(site));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -200,6 +227,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
+    let _ = stop_workers.send(());
+    for worker in workers {
+        let _ = worker.await;
+    }
     catalog.database().close().await;
     Ok(())
 }

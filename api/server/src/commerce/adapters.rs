@@ -1,0 +1,286 @@
+//! The traits the cart and checkout services own, implemented over the other services.
+//! This is the one place that knows two services at once; errors cross as boxed service
+//! errors so [`super::errors`] can still map them precisely.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use emporium_cart::{Carts, LookupError, StockCheck, VariantLookup, VariantSnapshot};
+use emporium_catalog::Catalog;
+use emporium_checkout::{
+    Address, CartSnapshot, CartSource, PaymentInfo, PaymentRequest, PaymentSessions, RefundInfo,
+    ReserveError, SnapshotLine, SourceError, StockReservations, Totals,
+};
+use emporium_inventory::{Inventory, InventoryError, ReserveLine};
+use emporium_kernel::money::Currency;
+use emporium_payments::{NewPayment, Payments};
+
+/// Catalog variants as the cart sees them: published products only, price in the
+/// cart's currency.
+pub struct CatalogVariants {
+    catalog: Catalog,
+}
+
+impl CatalogVariants {
+    pub fn new(catalog: Catalog) -> Self {
+        CatalogVariants { catalog }
+    }
+}
+
+#[async_trait]
+impl VariantLookup for CatalogVariants {
+    async fn variant(
+        &self,
+        variant_id: &str,
+        currency: Currency,
+    ) -> Result<Option<VariantSnapshot>, LookupError> {
+        let found = self
+            .catalog
+            .find_variant(variant_id, false)
+            .await
+            .map_err(|e| LookupError(e.to_string()))?;
+        let Some((product, index)) = found else {
+            return Ok(None);
+        };
+        let Some(variant) = product.variants.get(index) else {
+            return Ok(None);
+        };
+        Ok(Some(VariantSnapshot {
+            variant_id: variant.id.clone(),
+            product_id: product.id.clone(),
+            product_handle: product.handle.clone(),
+            product_title: product.title.clone(),
+            variant_title: variant.title.clone(),
+            sku: variant.sku.clone(),
+            unit_price: variant
+                .prices
+                .iter()
+                .find(|p| p.currency == currency)
+                .map(|p| p.amount),
+            image_url: product.images.first().map(|i| i.url.clone()),
+        }))
+    }
+}
+
+/// Stock levels for the cart's add-to-cart check.
+pub struct InventoryStock {
+    inventory: Inventory,
+}
+
+impl InventoryStock {
+    pub fn new(inventory: Inventory) -> Self {
+        InventoryStock { inventory }
+    }
+}
+
+#[async_trait]
+impl StockCheck for InventoryStock {
+    async fn available(&self, variant_id: &str) -> Result<i64, LookupError> {
+        self.inventory
+            .level(variant_id)
+            .await
+            .map(|level| level.available)
+            .map_err(|e| LookupError(e.to_string()))
+    }
+}
+
+/// The cart as the checkout saga sees it.
+pub struct CartsForCheckout {
+    carts: Carts,
+}
+
+impl CartsForCheckout {
+    pub fn new(carts: Carts) -> Self {
+        CartsForCheckout { carts }
+    }
+}
+
+fn address(a: emporium_cart::Address) -> Address {
+    Address {
+        name: a.name,
+        line1: a.line1,
+        line2: a.line2,
+        city: a.city,
+        postal_code: a.postal_code,
+        country: a.country,
+        phone: a.phone,
+    }
+}
+
+#[async_trait]
+impl CartSource for CartsForCheckout {
+    async fn checkout_snapshot(&self, cart_id: &str) -> Result<CartSnapshot, SourceError> {
+        let s = self.carts.checkout_snapshot(cart_id).await?;
+        Ok(CartSnapshot {
+            cart_id: s.cart_id,
+            currency: s.currency,
+            region_id: s.region_id,
+            email: s.email,
+            shipping_address: address(s.shipping_address),
+            billing_address: address(s.billing_address),
+            shipping_option_id: s.shipping_option_id,
+            shipping_method_name: s.shipping_option_name,
+            payment_method: s.payment_method,
+            discount_code: s.discount_code,
+            tax_inclusive: s.tax_inclusive,
+            lines: s
+                .lines
+                .into_iter()
+                .map(|l| SnapshotLine {
+                    variant_id: l.variant_id,
+                    product_id: l.product_id,
+                    title: l.title,
+                    variant_title: l.variant_title,
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    line_total: l.line_total,
+                })
+                .collect(),
+            totals: Totals {
+                subtotal: s.totals.subtotal,
+                discount_total: s.totals.discount_total,
+                shipping_total: s.totals.shipping_total,
+                tax_total: s.totals.tax_total,
+                total: s.totals.total,
+            },
+        })
+    }
+
+    async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<(), SourceError> {
+        Ok(self.carts.mark_completed(cart_id, order_id).await?)
+    }
+}
+
+/// Stock reservations for the saga.
+pub struct InventoryReservations {
+    inventory: Inventory,
+}
+
+impl InventoryReservations {
+    pub fn new(inventory: Inventory) -> Self {
+        InventoryReservations { inventory }
+    }
+}
+
+#[async_trait]
+impl StockReservations for InventoryReservations {
+    async fn reserve(
+        &self,
+        reference: &str,
+        lines: &[(String, i64)],
+        ttl: Duration,
+    ) -> Result<String, ReserveError> {
+        let lines: Vec<ReserveLine> = lines
+            .iter()
+            .map(|(variant_id, quantity)| ReserveLine {
+                variant_id: variant_id.clone(),
+                quantity: *quantity,
+            })
+            .collect();
+        match self.inventory.reserve(reference, &lines, ttl).await {
+            Ok(reservation) => Ok(reservation.id),
+            Err(InventoryError::OutOfStock {
+                variant_id,
+                requested,
+                available,
+            }) => Err(ReserveError::OutOfStock {
+                variant_id,
+                requested,
+                available,
+            }),
+            Err(e) => Err(ReserveError::Other(Box::new(e))),
+        }
+    }
+
+    async fn commit(&self, reservation_id: &str) -> Result<(), ReserveError> {
+        match self.inventory.commit(reservation_id).await {
+            Ok(_) => Ok(()),
+            Err(InventoryError::ReservationLapsed { .. }) => Err(ReserveError::Lapsed),
+            Err(e) => Err(ReserveError::Other(Box::new(e))),
+        }
+    }
+
+    async fn release(&self, reservation_id: &str) -> Result<(), SourceError> {
+        self.inventory.release(reservation_id).await?;
+        Ok(())
+    }
+
+    async fn restock(
+        &self,
+        reference: &str,
+        lines: &[(String, i64)],
+        reason: &str,
+    ) -> Result<(), SourceError> {
+        for (variant_id, quantity) in lines {
+            self.inventory
+                .adjust_stock(variant_id, *quantity, reason, Some(reference))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Payment sessions for the saga.
+pub struct PaymentsForCheckout {
+    payments: Payments,
+}
+
+impl PaymentsForCheckout {
+    pub fn new(payments: Payments) -> Self {
+        PaymentsForCheckout { payments }
+    }
+}
+
+#[async_trait]
+impl PaymentSessions for PaymentsForCheckout {
+    async fn create(&self, req: &PaymentRequest) -> Result<PaymentInfo, SourceError> {
+        let payment = self
+            .payments
+            .create_payment(NewPayment {
+                order_id: req.order_id.clone(),
+                order_number: req.order_number.clone(),
+                provider: req.provider.clone(),
+                amount: req.amount,
+                currency: req.currency,
+                email: Some(req.email.clone()).filter(|e| !e.is_empty()),
+                idempotency_key: req.idempotency_key.clone(),
+            })
+            .await?;
+        Ok(PaymentInfo {
+            payment_id: payment.id,
+            provider: payment.provider,
+            status: payment.status.as_str().to_owned(),
+            client_secret: payment.client_secret,
+        })
+    }
+
+    async fn cancel(&self, order_id: &str) -> Result<(), SourceError> {
+        self.payments.cancel_payment(order_id).await?;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        order_id: &str,
+        amount: i64,
+        reason: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<RefundInfo, SourceError> {
+        let refund = self
+            .payments
+            .refund(order_id, amount, reason.map(str::to_owned), idempotency_key)
+            .await?;
+        // The running total comes from the payment the refund was booked against.
+        let amount_refunded_total = self
+            .payments
+            .payment(&refund.payment_id)
+            .await?
+            .amount_refunded;
+        Ok(RefundInfo {
+            refund_id: refund.id,
+            amount: refund.amount,
+            amount_refunded_total,
+        })
+    }
+}

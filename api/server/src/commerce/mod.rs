@@ -1,0 +1,254 @@
+//! The commerce core composed: inventory, cart, payments, checkout and notifications,
+//! wired to each other through the traits the calling services own ([`adapters`]) and
+//! through the kernel's outbox events (the dispatcher and its consumers).
+//!
+//! Layout:
+//! - [`adapters`]: implementations of the cart's and checkout's traits over the other
+//!   services (the only place that knows two services at once).
+//! - [`store_routes`]: carts, checkout, order placement and guest order reads.
+//! - [`admin_routes`]: orders (list, fulfil, cancel, refund, mark paid), stock, discounts.
+//! - [`webhooks`]: `POST /webhooks/stripe`.
+//! - [`errors`]: each service's errors mapped to problem documents.
+//! - [`wire`]: service views to wire types.
+
+pub mod adapters;
+pub mod admin_routes;
+pub mod errors;
+pub mod store_routes;
+pub mod webhooks;
+mod wire;
+
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+
+use emporium_cart::Carts;
+use emporium_catalog::Catalog;
+use emporium_checkout::{Checkout, CheckoutConfig, PaymentEventsConsumer};
+use emporium_inventory::Inventory;
+use emporium_kernel::{
+    db::{Database, DbError},
+    events::{self, Dispatcher, EventBus},
+};
+use emporium_notifications::{Notifications, NotificationsConfig, TransportConfig};
+use emporium_payments::{Payments, StripeConfig, StripeProvider};
+
+/// Stripe keys; all three are needed to take card payments.
+#[derive(Clone)]
+pub struct StripeSettings {
+    pub secret_key: String,
+    pub publishable_key: String,
+    pub webhook_secret: String,
+    /// Overrides Stripe's API origin (tests point it at a local fake).
+    pub base_url: Option<String>,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings")
+            .field("secret_key", &"***")
+            .field("publishable_key", &self.publishable_key)
+            .field("webhook_secret", &"***")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// How the commerce core is set up.
+#[derive(Debug, Clone)]
+pub struct CommerceConfig {
+    pub shop_name: String,
+    /// Sender of customer emails, e.g. `Emporium <shop@example.com>`.
+    pub email_from: String,
+    /// Where links in emails point, e.g. `http://127.0.0.1:3000`.
+    pub storefront_url: String,
+    /// `smtp://…` to send through a relay; `None` writes .eml files to `email_dir`.
+    pub smtp_url: Option<String>,
+    pub email_dir: PathBuf,
+    pub stripe: Option<StripeSettings>,
+    /// How long stock stays reserved for an unpaid order.
+    pub reservation_ttl: Duration,
+    /// What a shopper paying manually is told to do.
+    pub manual_payment_instructions: String,
+}
+
+impl CommerceConfig {
+    /// Embedded defaults: emails as files under `data_dir/emails`, manual payments only.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        CommerceConfig {
+            shop_name: "Emporium Demo Shop".to_owned(),
+            email_from: "Emporium Demo Shop <shop@emporium.invalid>".to_owned(),
+            storefront_url: "http://127.0.0.1:3000".to_owned(),
+            smtp_url: None,
+            email_dir: data_dir.into().join("emails"),
+            stripe: None,
+            reservation_ttl: Duration::from_secs(15 * 60),
+            manual_payment_instructions:
+                "Pay by bank transfer or on delivery; we ship as soon as the payment is in."
+                    .to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommerceSetupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("{service}: {message}")]
+    Service {
+        service: &'static str,
+        message: String,
+    },
+}
+
+fn setup_error(service: &'static str, err: impl std::fmt::Display) -> CommerceSetupError {
+    CommerceSetupError::Service {
+        service,
+        message: err.to_string(),
+    }
+}
+
+/// Every commerce service, cheap to clone.
+#[derive(Clone)]
+pub struct Commerce {
+    pub db: Database,
+    pub bus: EventBus,
+    pub inventory: Inventory,
+    pub carts: Carts,
+    pub payments: Payments,
+    pub checkout: Checkout,
+    pub notifications: Notifications,
+    pub config: Arc<CommerceConfig>,
+}
+
+impl Commerce {
+    pub fn new(
+        db: Database,
+        catalog: Catalog,
+        config: CommerceConfig,
+    ) -> Result<Self, CommerceSetupError> {
+        let bus = EventBus::new();
+        let inventory = Inventory::new(db.clone(), bus.clone());
+        let carts = Carts::new(
+            db.clone(),
+            bus.clone(),
+            Arc::new(adapters::CatalogVariants::new(catalog)),
+            Arc::new(adapters::InventoryStock::new(inventory.clone())),
+        );
+        let mut payments = Payments::new(db.clone(), bus.clone());
+        if let Some(stripe) = &config.stripe {
+            let provider = StripeProvider::new(StripeConfig {
+                secret_key: stripe.secret_key.clone(),
+                base_url: stripe.base_url.clone(),
+            })
+            .map_err(|e| setup_error("payments", e))?;
+            payments = payments
+                .with_provider(Arc::new(provider))
+                .with_stripe_webhook_secret(stripe.webhook_secret.clone());
+        }
+        let checkout = Checkout::new(
+            db.clone(),
+            bus.clone(),
+            Arc::new(adapters::CartsForCheckout::new(carts.clone())),
+            Arc::new(adapters::InventoryReservations::new(inventory.clone())),
+            Arc::new(adapters::PaymentsForCheckout::new(payments.clone())),
+            CheckoutConfig {
+                reservation_ttl: config.reservation_ttl,
+            },
+        );
+        let transport = match &config.smtp_url {
+            Some(url) => TransportConfig::Smtp { url: url.clone() },
+            None => TransportConfig::File {
+                dir: config.email_dir.clone(),
+            },
+        };
+        let notifications = Notifications::new(
+            db.clone(),
+            NotificationsConfig {
+                shop_name: config.shop_name.clone(),
+                from: config.email_from.clone(),
+                storefront_url: config.storefront_url.clone(),
+                transport,
+            },
+        )
+        .map_err(|e| setup_error("notifications", e))?;
+        Ok(Commerce {
+            db,
+            bus,
+            inventory,
+            carts,
+            payments,
+            checkout,
+            notifications,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Creates every commerce table and the default regions, shipping options and
+    /// demo discount (idempotent).
+    pub async fn migrate(&self) -> Result<(), CommerceSetupError> {
+        events::migrate(&self.db).await?;
+        self.inventory
+            .migrate()
+            .await
+            .map_err(|e| setup_error("inventory", e))?;
+        self.carts
+            .migrate()
+            .await
+            .map_err(|e| setup_error("cart", e))?;
+        self.carts
+            .seed_defaults()
+            .await
+            .map_err(|e| setup_error("cart", e))?;
+        self.payments
+            .migrate()
+            .await
+            .map_err(|e| setup_error("payments", e))?;
+        self.checkout
+            .migrate()
+            .await
+            .map_err(|e| setup_error("checkout", e))?;
+        self.notifications
+            .migrate()
+            .await
+            .map_err(|e| setup_error("notifications", e))?;
+        Ok(())
+    }
+
+    /// The payment methods a shopper can choose.
+    pub fn payment_methods(&self) -> Vec<&'static str> {
+        self.payments.providers()
+    }
+
+    /// The dispatcher with every consumer registered.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::new(self.db.clone(), self.bus.clone())
+            .register(PaymentEventsConsumer::new(self.checkout.clone()))
+            .register(self.notifications.consumer())
+    }
+
+    /// Runs everything in the background until `shutdown` resolves: the event
+    /// dispatcher, the reservation expiry job and the mailer.
+    pub fn spawn_workers<F>(&self, shutdown: F) -> Vec<tokio::task::JoinHandle<()>>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let dispatcher = self.dispatcher();
+        let inventory = self.inventory.clone();
+        let notifications = self.notifications.clone();
+        vec![
+            tokio::spawn(async move {
+                shutdown.await;
+                let _ = tx.send(true);
+            }),
+            tokio::spawn(dispatcher.run(Duration::from_millis(500), stopped())),
+            tokio::spawn(inventory.run_expiry_job(Duration::from_secs(30), stopped())),
+            tokio::spawn(notifications.run_mailer(Duration::from_secs(2), stopped())),
+        ]
+    }
+}

@@ -1,0 +1,81 @@
+//! The API on a random port over a fresh database, for the HTTP test suites.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use emporium_api::{
+    commerce::{Commerce, CommerceConfig, StripeSettings},
+    middleware::with_http_layers,
+    ApiConfig, AppState,
+};
+use emporium_catalog::Catalog;
+use emporium_kernel::db::testing::TestDatabase;
+
+pub const TOKEN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub label: &'static str,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub commerce: Commerce,
+    pub email_dir: PathBuf,
+    _dir: tempfile::TempDir,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    /// Serves the whole API over `test_db`; Stripe when `stripe` is given.
+    pub async fn spawn(test_db: TestDatabase, stripe: Option<StripeSettings>) -> TestApp {
+        let catalog = Catalog::new(test_db.db.clone());
+        catalog.migrate().await.expect("catalog migrate");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = CommerceConfig::embedded(dir.path());
+        config.stripe = stripe;
+        let email_dir = config.email_dir.clone();
+        let commerce =
+            Commerce::new(test_db.db.clone(), catalog.clone(), config).expect("commerce");
+        commerce.migrate().await.expect("commerce migrate");
+        let api_config = ApiConfig {
+            admin_token: Some(TOKEN.to_owned()),
+            bench_routes: false,
+        };
+        let app = with_http_layers(emporium_api::router(AppState::new(
+            catalog,
+            commerce.clone(),
+            api_config,
+        )));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TestApp {
+            label: test_db.label,
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            commerce,
+            email_dir,
+            _dir: dir,
+            _db: test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET failed")
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(TOKEN)
+    }
+}

@@ -1,0 +1,385 @@
+//! The shopping flow in a real browser against the real binary: add to cart, cart,
+//! checkout with manual payment, the order confirmation page and the confirmation
+//! email, with JavaScript on (after hydration) and off (plain forms and redirects).
+//! Needs `EMPORIUM_BIN` and `LEPTOS_SITE_ROOT` (see the crate docs).
+//!
+//! Both tests share one seeded server. Each browser has its own profile and so its own
+//! cart cookie; each test looks for the email of its own order number.
+
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context, Result};
+use emporium_end2end::{query_param, shared_server, Browser, Buyable, Server, Shopper};
+use fantoccini::Locator;
+use serde_json::Value;
+
+/// Products to try before giving up on finding one in stock (about one variant in 15
+/// is seeded sold out).
+const CANDIDATES: usize = 10;
+/// The confirmation email is queued by an event consumer and written by a background
+/// mailer.
+const EMAIL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How one add-to-cart attempt ended.
+enum Added {
+    Yes,
+    /// The shop refused it for lack of stock; the message it showed.
+    OutOfStock(String),
+}
+
+/// Whether an add-to-cart error is the "not enough stock" refusal (the API's detail
+/// reads "only 0 of variant `…` available, 1 requested").
+fn is_out_of_stock(message: &str) -> bool {
+    message.contains("available")
+}
+
+/// An order number as the checkout service makes them: `1001`, `1002`, …
+fn is_order_number(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && text.parse::<u64>().is_ok_and(|n| n >= 1001)
+}
+
+/// Checks the confirmation page's number, status and payment instructions; returns the
+/// order number.
+async fn confirmation_page_shows_the_order(browser: &Browser) -> Result<String> {
+    let number = browser
+        .wait_for_text("[data-testid=order-number]", is_order_number)
+        .await
+        .context("the confirmation page shows no order number")?
+        .trim()
+        .to_owned();
+    browser
+        .wait_for_text("[data-testid=order-status]", |t| t == "Awaiting payment")
+        .await?;
+    let instructions = browser
+        .wait_for_text("[data-testid=payment-instructions]", |t| !t.is_empty())
+        .await
+        .context("a manually paid order shows no payment instructions")?;
+    ensure!(
+        instructions.contains(&format!("Reference: {number}")),
+        "the payment instructions do not name order {number} as the reference: {instructions:?}"
+    );
+    Ok(number)
+}
+
+/// The order page URL: `/orders/{id}?token=…`.
+fn is_order_url(url: &url::Url) -> bool {
+    url.path().starts_with("/orders/")
+        && url.path().len() > "/orders/".len()
+        && query_param(url, "token").is_some_and(|t| !t.is_empty())
+}
+
+/// Waits for, and checks, the one confirmation email of `number` to `email`.
+async fn one_confirmation_email(server: &Server, number: &str, email: &str) -> Result<()> {
+    let text = server
+        .wait_for_order_confirmation_email(number, EMAIL_TIMEOUT)
+        .await?;
+    ensure!(
+        text.lines()
+            .any(|line| line.starts_with("To:") && line.contains(email)),
+        "the confirmation email of order {number} is not addressed to {email}:\n{text}"
+    );
+    Ok(())
+}
+
+/// With JavaScript: adds the candidate in place. Returns after the status or the error
+/// shows.
+async fn add_in_place(browser: &Browser, server: &Server, item: &Buyable) -> Result<Added> {
+    let c = &browser.client;
+    c.goto(&server.url(&item.path())).await?;
+    browser.wait_for_hydration().await?;
+    browser
+        .wait_for_text("[data-testid=sku]", |t| t == item.sku)
+        .await?;
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (0)")
+        .await
+        .context("a fresh browser's header does not show an empty cart")?;
+    c.execute("window.__noReload = 1;", vec![]).await?;
+    browser
+        .wait_for("[data-testid=add-to-cart]:not([disabled])")
+        .await?
+        .click()
+        .await?;
+
+    let deadline = std::time::Instant::now() + emporium_end2end::UI_TIMEOUT;
+    loop {
+        if let Ok(error) = c.find(Locator::Css("#add-to-cart-error")).await {
+            let message = error.text().await?;
+            if is_out_of_stock(&message) {
+                return Ok(Added::OutOfStock(message));
+            }
+            bail!(
+                "adding {} ({}) failed: {message:?}; server log:\n{}",
+                item.handle,
+                item.variant_id,
+                server.log_tail()
+            );
+        }
+        if let Ok(status) = c
+            .find(Locator::Css("[data-testid=add-to-cart-status]"))
+            .await
+        {
+            if status.text().await? == "Added to cart" {
+                return Ok(Added::Yes);
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "adding {} showed neither a status nor an error; URL {}",
+                item.handle,
+                c.current_url().await?
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Without JavaScript: submits the add-to-cart form. Success redirects to `/cart`; a
+/// refusal back to the product page with `?error=…`.
+async fn add_by_form(browser: &Browser, server: &Server, item: &Buyable) -> Result<Added> {
+    let c = &browser.client;
+    c.goto(&server.url(&item.path())).await?;
+    browser
+        .wait_for_text("[data-testid=sku]", |t| t == item.sku)
+        .await?;
+    browser
+        .wait_for("[data-testid=add-to-cart]")
+        .await?
+        .click()
+        .await?;
+    let url = browser
+        .wait_for_url(|url| url.path() == "/cart" || query_param(url, "error").is_some())
+        .await
+        .context("submitting add-to-cart led neither to /cart nor back with an error")?;
+    if url.path() == "/cart" {
+        return Ok(Added::Yes);
+    }
+    let message = query_param(&url, "error").unwrap_or_default();
+    ensure!(
+        url.path() == format!("/products/{}", item.handle),
+        "a refused add sent the browser to {url}, not back to the product"
+    );
+    let shown = browser
+        .wait_for_text("#add-to-cart-error", |t| !t.is_empty())
+        .await
+        .context("the product page does not show the error it was sent back with")?;
+    ensure!(
+        shown == message,
+        "the page shows {shown:?}, the URL carries {message:?}"
+    );
+    if is_out_of_stock(&message) {
+        return Ok(Added::OutOfStock(message));
+    }
+    bail!(
+        "adding {} ({}) failed: {message:?}; server log:\n{}",
+        item.handle,
+        item.variant_id,
+        server.log_tail()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_adds_to_cart_checks_out_with_manual_payment_and_sees_the_order_number(
+) -> Result<()> {
+    let server = shared_server()?;
+    let candidates = Buyable::candidates(&server, CANDIDATES).await?;
+    let browser = Browser::start().await?;
+    let c = &browser.client;
+
+    // 1. Add to cart in place: the header count follows without a reload.
+    let mut sold_out = Vec::new();
+    let mut chosen = None;
+    for item in &candidates {
+        match add_in_place(&browser, &server, item).await? {
+            Added::Yes => {
+                chosen = Some(item.clone());
+                break;
+            }
+            Added::OutOfStock(message) => sold_out.push(format!("{}: {message}", item.handle)),
+        }
+    }
+    let Some(item) = chosen else {
+        bail!("none of {CANDIDATES} products could be added: {sold_out:?}");
+    };
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (1)")
+        .await
+        .context("the header count did not follow the add")?;
+    let same_page = c.execute("return window.__noReload === 1;", vec![]).await?;
+    ensure!(
+        same_page == Value::Bool(true),
+        "adding to cart reloaded the page"
+    );
+    ensure!(
+        c.current_url().await?.path() == format!("/products/{}", item.handle),
+        "adding to cart left the product page"
+    );
+
+    // 2. The cart page, reached through the header link.
+    browser
+        .wait_for("[data-testid=cart-count]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_url(|url| url.path() == "/cart").await?;
+    browser
+        .wait_for_text("[data-testid=cart-line]", |t| t.contains(&item.title))
+        .await
+        .context("the cart does not show the added product")?;
+    let lines = c.find_all(Locator::Css("[data-testid=cart-line]")).await?;
+    ensure!(
+        lines.len() == 1,
+        "the cart shows {} lines, expected 1",
+        lines.len()
+    );
+    let total = browser
+        .wait_for_text("[data-testid=cart-total]", |t| t.contains('€'))
+        .await
+        .context("the cart shows no total in EUR")?;
+    ensure!(
+        total.chars().any(|ch| ch.is_ascii_digit() && ch != '0'),
+        "the cart total is {total:?} for an item priced {}",
+        item.price
+    );
+
+    // 3. Checkout: fill the form, manual payment, place the order.
+    browser
+        .wait_for("[data-testid=checkout]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_url(|url| url.path() == "/checkout")
+        .await?;
+    let shopper = Shopper::in_germany("e2e-js@example.com");
+    browser.fill_checkout_form(&shopper).await?;
+    browser
+        .wait_for("[data-testid=place-order]:not([disabled])")
+        .await?
+        .click()
+        .await?;
+
+    // 4. The confirmation page.
+    let url = browser.wait_for_url(is_order_url).await.with_context(|| {
+        format!(
+            "placing the order did not reach /orders/{{id}}?token=…; server log:\n{}",
+            server.log_tail()
+        )
+    })?;
+    let number = confirmation_page_shows_the_order(&browser)
+        .await
+        .with_context(|| format!("on {url}"))?;
+    // The order took the cart: the header is back to empty.
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (0)")
+        .await
+        .context("the header still counts the ordered items")?;
+
+    // 5. Exactly one confirmation email for this order.
+    one_confirmation_email(&server, &number, &shopper.email).await?;
+
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_whole_checkout_works_through_plain_forms() -> Result<()> {
+    let server = shared_server()?;
+    let candidates = Buyable::candidates(&server, CANDIDATES).await?;
+    let browser = Browser::without_javascript().await?;
+    let c = &browser.client;
+
+    // 1. Add to cart: a plain POST, redirected to the cart page.
+    let mut sold_out = Vec::new();
+    let mut chosen = None;
+    for item in candidates.iter().rev() {
+        match add_by_form(&browser, &server, item).await? {
+            Added::Yes => {
+                chosen = Some(item.clone());
+                break;
+            }
+            Added::OutOfStock(message) => sold_out.push(format!("{}: {message}", item.handle)),
+        }
+    }
+    let Some(item) = chosen else {
+        bail!("none of {CANDIDATES} products could be added: {sold_out:?}");
+    };
+    let html = c.find(Locator::Css("html")).await?;
+    ensure!(
+        html.attr("data-hydrated").await?.is_none(),
+        "JavaScript ran in the JS-off browser"
+    );
+
+    // 2. The cart page the redirect led to.
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (1)")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=cart-line]", |t| t.contains(&item.title))
+        .await
+        .context("the cart does not show the added product")?;
+    let lines = c.find_all(Locator::Css("[data-testid=cart-line]")).await?;
+    ensure!(
+        lines.len() == 1,
+        "the cart shows {} lines, expected 1",
+        lines.len()
+    );
+    browser
+        .wait_for_text("[data-testid=cart-total]", |t| {
+            t.contains('€') && t.chars().any(|ch| ch.is_ascii_digit() && ch != '0')
+        })
+        .await?;
+
+    // 3. Checkout through the link and a plain form POST.
+    browser
+        .wait_for("[data-testid=checkout]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_url(|url| url.path() == "/checkout")
+        .await?;
+    let shopper = Shopper::in_germany("e2e-nojs@example.com");
+    browser.fill_checkout_form(&shopper).await?;
+    browser
+        .wait_for("[data-testid=place-order]")
+        .await?
+        .click()
+        .await?;
+
+    // 4. Redirected to the server-rendered confirmation page.
+    let url = browser.wait_for_url(is_order_url).await.with_context(|| {
+        format!(
+            "placing the order did not redirect to /orders/{{id}}?token=…; server log:\n{}",
+            server.log_tail()
+        )
+    })?;
+    let number = confirmation_page_shows_the_order(&browser)
+        .await
+        .with_context(|| format!("on {url}"))?;
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (0)")
+        .await
+        .context("after the order the header still counts items")?;
+
+    // 5. The order page is a link the shopper can come back to (the token, no cookie):
+    // the server renders it whole.
+    let (status, body) = server
+        .get(&format!(
+            "{}?{}",
+            url.path(),
+            url.query().unwrap_or_default()
+        ))
+        .await?;
+    ensure!(status == 200, "GET {url} answered {status}");
+    ensure!(
+        body.contains(&number),
+        "the server-rendered order page does not contain order number {number}"
+    );
+
+    one_confirmation_email(&server, &number, &shopper.email).await?;
+
+    browser.close().await
+}

@@ -1,0 +1,709 @@
+//! The payments service: the rules around the providers and the tables.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use emporium_kernel::{
+    clock::now_ms,
+    db::{Database, Tx},
+    events::{self, EventBus},
+    id::new_id,
+};
+use serde_json::{json, Value};
+use sqlx::AnyConnection;
+
+use crate::{
+    error::{PaymentError, Result},
+    store,
+    webhook::{self, StripeEvent},
+    ManualProvider, NewPayment, Payment, PaymentProvider, PaymentStatus, Refund, RefundRequest,
+    SessionRequest, WebhookOutcome,
+};
+
+/// The payments service. Cheap to clone: a pool, a bus and shared providers.
+#[derive(Clone)]
+pub struct Payments {
+    db: Database,
+    bus: EventBus,
+    providers: BTreeMap<&'static str, Arc<dyn PaymentProvider>>,
+    stripe_webhook_secret: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments")
+            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .field(
+                "stripe_webhook_secret",
+                &self.stripe_webhook_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statuses from which a provider's "succeeded" moves a payment forward. A shopper's retry
+/// that succeeds after a failed attempt is real money, and so is a success that arrives
+/// after the order was cancelled (docs/COMMERCE.md: it must not be lost).
+const SUCCEEDS_FROM: [PaymentStatus; 3] = [
+    PaymentStatus::Pending,
+    PaymentStatus::Failed,
+    PaymentStatus::Canceled,
+];
+
+impl Payments {
+    /// A service with the manual provider registered.
+    pub fn new(db: Database, bus: EventBus) -> Self {
+        let mut providers: BTreeMap<&'static str, Arc<dyn PaymentProvider>> = BTreeMap::new();
+        providers.insert("manual", Arc::new(ManualProvider));
+        Payments {
+            db,
+            bus,
+            providers,
+            stripe_webhook_secret: None,
+        }
+    }
+
+    /// Registers (or replaces) a provider under its id.
+    pub fn with_provider(mut self, provider: Arc<dyn PaymentProvider>) -> Self {
+        self.providers.insert(provider.id(), provider);
+        self
+    }
+
+    /// The signing secret (`whsec_…`) of the Stripe webhook endpoint.
+    pub fn with_stripe_webhook_secret(mut self, secret: String) -> Self {
+        self.stripe_webhook_secret = Some(secret.into());
+        self
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates or upgrades the payments tables.
+    pub async fn migrate(&self) -> Result<()> {
+        store::migrate(&self.db).await
+    }
+
+    /// Registered provider ids, sorted.
+    pub fn providers(&self) -> Vec<&'static str> {
+        self.providers.keys().copied().collect()
+    }
+
+    fn provider(&self, id: &str) -> Result<&Arc<dyn PaymentProvider>> {
+        self.providers
+            .get(id)
+            .ok_or_else(|| PaymentError::UnknownProvider(id.to_owned()))
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool().acquire().await?)
+    }
+
+    async fn begin(&self) -> Result<Tx> {
+        Ok(self.db.begin_write().await?)
+    }
+
+    // ----- reads -----
+
+    /// Errors: `NotFound` (entity `payment`).
+    pub async fn payment(&self, id: &str) -> Result<Payment> {
+        let mut conn = self.conn().await?;
+        store::payment_by_id(&mut conn, id)
+            .await?
+            .map(|p| p.payment)
+            .ok_or_else(|| PaymentError::not_found("payment", id))
+    }
+
+    pub async fn payment_for_order(&self, order_id: &str) -> Result<Option<Payment>> {
+        let mut conn = self.conn().await?;
+        Ok(store::payment_by_order(&mut conn, order_id)
+            .await?
+            .map(|p| p.payment))
+    }
+
+    /// Refunds of a payment, oldest first.
+    pub async fn refunds(&self, payment_id: &str) -> Result<Vec<Refund>> {
+        let mut conn = self.conn().await?;
+        store::refunds_for(&mut conn, payment_id).await
+    }
+
+    // ----- writes -----
+
+    /// Creates the order's payment and opens the provider's session. Idempotent per order:
+    /// once a session exists, later calls return the payment without calling the provider.
+    /// A payment whose provider call failed stays pending without a session, and the next
+    /// call retries the provider with the key stored the first time.
+    ///
+    /// Errors: `InvalidAmount` (amount not positive), `UnknownProvider`, `Provider`.
+    pub async fn create_payment(&self, input: NewPayment) -> Result<Payment> {
+        if input.amount <= 0 {
+            return Err(PaymentError::InvalidAmount {
+                message: format!(
+                    "must be a positive number of minor units, got {}",
+                    input.amount
+                ),
+            });
+        }
+        let provider = Arc::clone(self.provider(&input.provider)?);
+        let now = now_ms();
+        let fresh = Payment {
+            id: new_id("pay"),
+            order_id: input.order_id.clone(),
+            order_number: input.order_number.clone(),
+            provider: input.provider.clone(),
+            provider_ref: None,
+            amount: input.amount,
+            currency: input.currency,
+            status: PaymentStatus::Pending,
+            amount_refunded: 0,
+            client_secret: None,
+            failure_reason: None,
+            email: input.email.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let stored = {
+            let mut tx = self.begin().await?;
+            store::insert_payment(&mut tx, &fresh, &input.idempotency_key).await?;
+            let stored = store::payment_by_order(&mut tx, &input.order_id)
+                .await?
+                .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
+            tx.commit().await?;
+            stored
+        };
+        let payment = stored.payment;
+        if payment.provider_ref.is_some() || payment.status != PaymentStatus::Pending {
+            tracing::debug!(payment_id = %payment.id, order_id = %payment.order_id, "payment exists; returned as is");
+            return Ok(payment);
+        }
+        // The stored row decides provider and amount: a retry with other input must not
+        // open a session that differs from the payment.
+        let provider = if payment.provider == provider.id() {
+            provider
+        } else {
+            Arc::clone(self.provider(&payment.provider)?)
+        };
+        let request = SessionRequest {
+            payment_id: payment.id.clone(),
+            order_id: payment.order_id.clone(),
+            order_number: payment.order_number.clone(),
+            amount: payment.amount,
+            currency: payment.currency,
+            email: payment.email.clone(),
+            idempotency_key: stored.idempotency_key,
+        };
+        // Outside any transaction: an HTTP round trip must not hold the write lock.
+        let session = match provider.create_session(&request).await {
+            Ok(session) => session,
+            Err(err) => {
+                tracing::warn!(payment_id = %payment.id, provider = provider.id(), error = %err, "payment session failed");
+                let mut conn = self.conn().await?;
+                store::note_session_failure(&mut conn, &payment.id, &err.to_string(), now_ms())
+                    .await?;
+                return Err(err);
+            }
+        };
+        let mut tx = self.begin().await?;
+        store::set_session(
+            &mut tx,
+            &payment.id,
+            &session.provider_ref,
+            session.client_secret.as_deref(),
+            now_ms(),
+        )
+        .await?;
+        let stored = store::payment_by_id(&mut tx, &payment.id)
+            .await?
+            .ok_or_else(|| PaymentError::not_found("payment", &payment.id))?;
+        tx.commit().await?;
+        tracing::info!(
+            payment_id = %payment.id,
+            order_id = %payment.order_id,
+            provider = provider.id(),
+            provider_ref = %session.provider_ref,
+            amount = payment.amount,
+            currency = %payment.currency,
+            "payment created"
+        );
+        Ok(stored.payment)
+    }
+
+    /// The merchant received the money (bank transfer, cash on delivery). Idempotent: a
+    /// paid payment is returned as is, without a second event.
+    ///
+    /// Errors: `NotFound`, `WrongProvider` (not a manual payment), `InvalidTransition`
+    /// (failed or canceled).
+    pub async fn mark_paid_manually(&self, order_id: &str, actor: &str) -> Result<Payment> {
+        let mut tx = self.begin().await?;
+        let payment = store::payment_by_order(&mut tx, order_id)
+            .await?
+            .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
+            .payment;
+        if payment.provider != "manual" {
+            return Err(PaymentError::WrongProvider {
+                provider: payment.provider,
+                action: "mark paid manually",
+            });
+        }
+        match payment.status {
+            s if s.is_paid() => return Ok(payment),
+            PaymentStatus::Pending => {}
+            other => {
+                return Err(PaymentError::InvalidTransition {
+                    from: other.to_string(),
+                    action: "mark paid",
+                })
+            }
+        }
+        let moved = self
+            .succeed_in(&mut tx, &payment, &[PaymentStatus::Pending])
+            .await?;
+        let payment = self.reload(&mut tx, &payment.id).await?;
+        tx.commit().await?;
+        if moved {
+            self.bus.wake();
+            tracing::info!(payment_id = %payment.id, order_id, actor, "payment marked paid manually");
+        }
+        Ok(payment)
+    }
+
+    /// Cancels a pending payment (the order was cancelled). Idempotent for canceled
+    /// payments. Stripe's PaymentIntent is cancelled after the commit, best effort: one that
+    /// cannot be cancelled any more reports its outcome by webhook.
+    ///
+    /// Errors: `NotFound`, `InvalidTransition` (paid or failed).
+    pub async fn cancel_payment(&self, order_id: &str) -> Result<Payment> {
+        let mut tx = self.begin().await?;
+        let payment = store::payment_by_order(&mut tx, order_id)
+            .await?
+            .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
+            .payment;
+        match payment.status {
+            PaymentStatus::Canceled => return Ok(payment),
+            PaymentStatus::Pending => {}
+            other => {
+                return Err(PaymentError::InvalidTransition {
+                    from: other.to_string(),
+                    action: "cancel",
+                })
+            }
+        }
+        let moved = store::transition(
+            &mut tx,
+            &payment.id,
+            &[PaymentStatus::Pending],
+            PaymentStatus::Canceled,
+            None,
+            now_ms(),
+        )
+        .await?;
+        let payment = self.reload(&mut tx, &payment.id).await?;
+        tx.commit().await?;
+        if !moved {
+            return Ok(payment);
+        }
+        tracing::info!(payment_id = %payment.id, order_id, "payment canceled");
+        if let (Some(provider_ref), Ok(provider)) =
+            (&payment.provider_ref, self.provider(&payment.provider))
+        {
+            if let Err(err) = provider.cancel(provider_ref).await {
+                tracing::warn!(payment_id = %payment.id, provider_ref = %provider_ref, error = %err, "provider cancel failed; left to the provider's webhook");
+            }
+        }
+        Ok(payment)
+    }
+
+    /// Refunds `amount` of a paid payment. Idempotent per `idempotency_key`: a repeat
+    /// returns the first refund without a second provider call.
+    ///
+    /// Errors: `NotFound`, `InvalidTransition` (not paid, or fully refunded),
+    /// `InvalidAmount` (not positive, or the key was used for another amount),
+    /// `RefundExceedsBalance { available }`, `Provider`.
+    pub async fn refund(
+        &self,
+        order_id: &str,
+        amount: i64,
+        reason: Option<String>,
+        idempotency_key: &str,
+    ) -> Result<Refund> {
+        let payment = {
+            let mut conn = self.conn().await?;
+            let payment = store::payment_by_order(&mut conn, order_id)
+                .await?
+                .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
+                .payment;
+            if let Some(existing) =
+                store::refund_by_key(&mut conn, &payment.id, idempotency_key).await?
+            {
+                return same_refund(existing, amount);
+            }
+            payment
+        };
+        if !matches!(
+            payment.status,
+            PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+        ) {
+            return Err(PaymentError::InvalidTransition {
+                from: payment.status.to_string(),
+                action: "refund",
+            });
+        }
+        if amount <= 0 {
+            return Err(PaymentError::InvalidAmount {
+                message: format!("a refund must be a positive number of minor units, got {amount}"),
+            });
+        }
+        let available = payment.amount - payment.amount_refunded;
+        if amount > available {
+            return Err(PaymentError::RefundExceedsBalance { available });
+        }
+        let provider = Arc::clone(self.provider(&payment.provider)?);
+        let provider_ref = payment
+            .provider_ref
+            .clone()
+            .unwrap_or_else(|| payment.id.clone());
+        // Stripe's keys are account-wide: scope the caller's key to this payment.
+        let request = RefundRequest {
+            provider_ref,
+            amount,
+            currency: payment.currency,
+            idempotency_key: format!("{}:refund:{idempotency_key}", payment.id),
+            reason: reason.clone(),
+        };
+        let answer = provider.refund(&request).await?;
+
+        let mut tx = self.begin().await?;
+        let refund = Refund {
+            id: new_id("re"),
+            payment_id: payment.id.clone(),
+            provider_ref: Some(answer.refund_ref.clone()),
+            amount,
+            reason,
+            status: answer.status,
+            idempotency_key: Some(idempotency_key.to_owned()),
+            created_at: now_ms(),
+        };
+        if !store::insert_refund(&mut tx, &refund).await? {
+            // Either a concurrent call with the same key won, or Stripe's webhook recorded
+            // this very refund first (and counted it): return that row, count nothing.
+            if let Some(existing) =
+                store::refund_by_key(&mut tx, &payment.id, idempotency_key).await?
+            {
+                tx.commit().await?;
+                return same_refund(existing, amount);
+            }
+            let existing = store::refund_by_provider_ref(&mut tx, &answer.refund_ref)
+                .await?
+                .ok_or_else(|| PaymentError::not_found("refund", &answer.refund_ref))?;
+            store::attach_refund_key(&mut tx, &existing.id, idempotency_key).await?;
+            tx.commit().await?;
+            return Ok(Refund {
+                idempotency_key: Some(idempotency_key.to_owned()),
+                ..existing
+            });
+        }
+        if !store::add_refunded(&mut tx, &payment.id, amount, now_ms()).await? {
+            // The balance changed since the check (a concurrent refund). The provider
+            // refunded anyway, so its refusal would have shown; record nothing twice.
+            tracing::error!(payment_id = %payment.id, amount, "refund exceeds the stored balance after the provider accepted it");
+            let current = self.reload(&mut tx, &payment.id).await?;
+            return Err(PaymentError::RefundExceedsBalance {
+                available: current.amount - current.amount_refunded,
+            });
+        }
+        let updated = self.reload(&mut tx, &payment.id).await?;
+        append_refunded(&mut tx, &updated, &refund.id, amount).await?;
+        tx.commit().await?;
+        self.bus.wake();
+        tracing::info!(payment_id = %payment.id, refund_id = %refund.id, amount, amount_refunded = updated.amount_refunded, "payment refunded");
+        Ok(refund)
+    }
+
+    /// Applies a Stripe webhook delivery exactly once per event id.
+    ///
+    /// Errors: `SignatureInvalid` (nothing is recorded), `MalformedEvent`.
+    pub async fn handle_stripe_webhook(
+        &self,
+        payload: &[u8],
+        signature_header: Option<&str>,
+        now_unix_secs: i64,
+    ) -> Result<WebhookOutcome> {
+        let secret = self.stripe_webhook_secret.as_deref().ok_or_else(|| {
+            PaymentError::SignatureInvalid("no Stripe webhook secret is configured".to_owned())
+        })?;
+        webhook::verify_stripe_signature(payload, signature_header, secret, now_unix_secs)?;
+        let event = webhook::parse_event(payload)?;
+        let mut tx = self.begin().await?;
+        if !store::record_webhook_event(&mut tx, "stripe", &event.id, &event.event_type, now_ms())
+            .await?
+        {
+            tracing::debug!(event_id = %event.id, event_type = %event.event_type, "stripe event already processed");
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let (outcome, emitted) = match event.event_type.as_str() {
+            "payment_intent.succeeded" => self.intent_succeeded(&mut tx, &event).await?,
+            "payment_intent.payment_failed" => self.intent_failed(&mut tx, &event).await?,
+            "charge.refunded" => self.charge_refunded(&mut tx, &event).await?,
+            other => (
+                WebhookOutcome::Ignored {
+                    event_type: other.to_owned(),
+                },
+                false,
+            ),
+        };
+        tx.commit().await?;
+        if emitted {
+            self.bus.wake();
+        }
+        tracing::info!(event_id = %event.id, event_type = %event.event_type, outcome = ?outcome, "stripe event handled");
+        Ok(outcome)
+    }
+
+    // ----- webhook events -----
+
+    /// The payment a PaymentIntent belongs to: by its id, else by our metadata.
+    async fn payment_for_intent(
+        &self,
+        conn: &mut AnyConnection,
+        intent: &Value,
+    ) -> Result<Option<Payment>> {
+        if let Some(id) = intent.get("id").and_then(Value::as_str) {
+            if let Some(p) = store::payment_by_provider_ref(conn, "stripe", id).await? {
+                return Ok(Some(p.payment));
+            }
+        }
+        if let Some(id) = intent
+            .pointer("/metadata/payment_id")
+            .and_then(Value::as_str)
+        {
+            if let Some(p) = store::payment_by_id(conn, id).await? {
+                return Ok(Some(p.payment));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn intent_succeeded(
+        &self,
+        tx: &mut AnyConnection,
+        event: &StripeEvent,
+    ) -> Result<(WebhookOutcome, bool)> {
+        let Some(payment) = self.payment_for_intent(tx, &event.data.object).await? else {
+            return Ok(ignored(event));
+        };
+        let moved = self.succeed_in(tx, &payment, &SUCCEEDS_FROM).await?;
+        Ok((processed(event), moved))
+    }
+
+    async fn intent_failed(
+        &self,
+        tx: &mut AnyConnection,
+        event: &StripeEvent,
+    ) -> Result<(WebhookOutcome, bool)> {
+        let intent = &event.data.object;
+        let Some(payment) = self.payment_for_intent(tx, intent).await? else {
+            return Ok(ignored(event));
+        };
+        let reason = intent
+            .pointer("/last_payment_error/code")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                intent
+                    .pointer("/last_payment_error/message")
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or("payment_failed")
+            .to_owned();
+        // Only a pending payment fails: a failure delivered after the success (or after a
+        // cancel) is an older attempt and changes nothing.
+        let moved = store::transition(
+            tx,
+            &payment.id,
+            &[PaymentStatus::Pending],
+            PaymentStatus::Failed,
+            Some(&reason),
+            now_ms(),
+        )
+        .await?;
+        if moved {
+            let mut payload = payment_payload(&payment);
+            payload["reason"] = json!(reason);
+            events::append(tx, "payment.failed", &payment.id, &payload, None).await?;
+            tracing::info!(payment_id = %payment.id, reason = %reason, "payment failed");
+        }
+        Ok((processed(event), moved))
+    }
+
+    /// Refunds made in the Stripe dashboard (and echoes of our own): raises the refunded
+    /// amount to the charge's total.
+    async fn charge_refunded(
+        &self,
+        tx: &mut AnyConnection,
+        event: &StripeEvent,
+    ) -> Result<(WebhookOutcome, bool)> {
+        let charge = &event.data.object;
+        let intent_id = charge.get("payment_intent").and_then(|v| match v {
+            Value::String(s) => Some(s.as_str()),
+            other => other.get("id").and_then(Value::as_str),
+        });
+        let mut payment = None;
+        if let Some(id) = intent_id {
+            payment = store::payment_by_provider_ref(tx, "stripe", id)
+                .await?
+                .map(|p| p.payment);
+        }
+        if payment.is_none() {
+            payment = self
+                .payment_for_intent(tx, &json!({"metadata": charge.get("metadata")}))
+                .await?;
+        }
+        let Some(mut payment) = payment else {
+            return Ok(ignored(event));
+        };
+        let total = charge
+            .get("amount_refunded")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| {
+                PaymentError::MalformedEvent("charge.refunded without amount_refunded".to_owned())
+            })?;
+        if total > payment.amount || total < 0 {
+            return Err(PaymentError::MalformedEvent(format!(
+                "amount_refunded {total} is outside 0..={}",
+                payment.amount
+            )));
+        }
+        if total <= payment.amount_refunded {
+            return Ok((processed(event), false));
+        }
+        let mut emitted = false;
+        // A refund proves the charge succeeded, even if that webhook has not arrived yet.
+        if !payment.status.is_paid() {
+            emitted |= self.succeed_in(tx, &payment, &SUCCEEDS_FROM).await?;
+            payment = self.reload(tx, &payment.id).await?;
+        }
+        let delta = total - payment.amount_refunded;
+        if !store::raise_refunded_total(tx, &payment.id, total, now_ms()).await? {
+            return Ok((processed(event), emitted));
+        }
+        let latest_ref = charge
+            .pointer("/refunds/data/0/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let known = match &latest_ref {
+            Some(r) => store::refund_by_provider_ref(tx, r).await?.is_some(),
+            None => false,
+        };
+        let refund = Refund {
+            id: new_id("re"),
+            payment_id: payment.id.clone(),
+            provider_ref: if known { None } else { latest_ref },
+            amount: delta,
+            reason: charge
+                .pointer("/refunds/data/0/reason")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            status: "succeeded".to_owned(),
+            idempotency_key: None,
+            created_at: now_ms(),
+        };
+        store::insert_refund(tx, &refund).await?;
+        let updated = self.reload(tx, &payment.id).await?;
+        append_refunded(tx, &updated, &refund.id, delta).await?;
+        tracing::info!(payment_id = %payment.id, refund_id = %refund.id, amount = delta, amount_refunded = total, "refund made at Stripe recorded");
+        Ok((processed(event), true))
+    }
+
+    // ----- shared steps -----
+
+    /// Moves a payment to succeeded from one of `from`, with its event. Returns whether it
+    /// moved (false: already further along, or raced).
+    async fn succeed_in(
+        &self,
+        tx: &mut AnyConnection,
+        payment: &Payment,
+        from: &[PaymentStatus],
+    ) -> Result<bool> {
+        let moved = store::transition(
+            tx,
+            &payment.id,
+            from,
+            PaymentStatus::Succeeded,
+            None,
+            now_ms(),
+        )
+        .await?;
+        if moved {
+            events::append(
+                tx,
+                "payment.succeeded",
+                &payment.id,
+                &payment_payload(payment),
+                None,
+            )
+            .await?;
+            tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment succeeded");
+        }
+        Ok(moved)
+    }
+
+    async fn reload(&self, conn: &mut AnyConnection, id: &str) -> Result<Payment> {
+        store::payment_by_id(conn, id)
+            .await?
+            .map(|p| p.payment)
+            .ok_or_else(|| PaymentError::not_found("payment", id))
+    }
+}
+
+fn processed(event: &StripeEvent) -> WebhookOutcome {
+    WebhookOutcome::Processed {
+        event_type: event.event_type.clone(),
+    }
+}
+
+fn ignored(event: &StripeEvent) -> (WebhookOutcome, bool) {
+    (
+        WebhookOutcome::Ignored {
+            event_type: event.event_type.clone(),
+        },
+        false,
+    )
+}
+
+/// A repeated refund request: the same key must mean the same amount.
+fn same_refund(existing: Refund, amount: i64) -> Result<Refund> {
+    if existing.amount == amount {
+        Ok(existing)
+    } else {
+        Err(PaymentError::InvalidAmount {
+            message: format!(
+                "this idempotency key was used for a refund of {}, not {amount}: use a new key",
+                existing.amount
+            ),
+        })
+    }
+}
+
+/// The `payment.*` payload of docs/COMMERCE.md.
+fn payment_payload(payment: &Payment) -> Value {
+    json!({
+        "payment_id": payment.id,
+        "order_id": payment.order_id,
+        "provider": payment.provider,
+        "amount": payment.amount,
+        "currency": payment.currency.as_str(),
+        "provider_ref": payment.provider_ref,
+    })
+}
+
+async fn append_refunded(
+    tx: &mut AnyConnection,
+    payment: &Payment,
+    refund_id: &str,
+    refund_amount: i64,
+) -> Result<()> {
+    let mut payload = payment_payload(payment);
+    payload["refund_id"] = json!(refund_id);
+    payload["refund_amount"] = json!(refund_amount);
+    payload["amount_refunded"] = json!(payment.amount_refunded);
+    events::append(tx, "payment.refunded", &payment.id, &payload, None).await?;
+    Ok(())
+}
