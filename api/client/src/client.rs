@@ -6,7 +6,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     commerce::{
         AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PlacedOrder, Region,
-        ShippingOption, UpdateLine,
+        ShippingOption, UpdateLine, VariantAvailability,
     },
     transport::{Transport, TransportError},
     types::{Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary},
@@ -77,6 +77,21 @@ impl Client {
     pub async fn get_collection(&self, handle: &str) -> Result<Collection, ClientError> {
         self.get::<_, ()>(
             &format!("/store/collections/{}", encode_segment(handle)),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /store/products/{id_or_handle}/availability`: units available per variant.
+    pub async fn product_availability(
+        &self,
+        id_or_handle: &str,
+    ) -> Result<Page<VariantAvailability>, ClientError> {
+        self.get::<_, ()>(
+            &format!(
+                "/store/products/{}/availability",
+                encode_segment(id_or_handle)
+            ),
             None,
         )
         .await

@@ -22,6 +22,15 @@ pub struct Region {
     pub countries: Vec<String>,
 }
 
+/// How many units of a variant can be bought now (on hand minus reserved).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VariantAvailability {
+    pub variant_id: String,
+    pub available: i64,
+    pub in_stock: bool,
+}
+
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

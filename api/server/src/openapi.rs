@@ -54,6 +54,7 @@ use emporium_client::commerce as commerce_wire;
         admin::update_collection,
         admin::delete_collection,
         cart::list_regions,
+        cart::product_availability,
         cart::create_cart,
         cart::get_cart,
         cart::add_line,

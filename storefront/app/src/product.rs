@@ -22,8 +22,12 @@ use crate::{
     query::{self, currency_of},
     response,
     seo::{summarize, PageMeta},
-    store_api::product_detail,
+    store_api::{product_availability, product_detail},
 };
+
+/// Units available per variant id. Absent (the stock service did not answer) means
+/// "unknown": the page says nothing about stock and the cart checks it on add.
+type Stock = Option<Arc<std::collections::HashMap<String, i64>>>;
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
@@ -32,6 +36,7 @@ pub fn ProductPage() -> impl IntoView {
     let handle = Memo::new(move |_| params.read().get("handle").unwrap_or_default());
     // Depends on the handle only: switching variants must not refetch the product.
     let product = Resource::new(move || handle.get(), product_detail);
+    let stock = Resource::new(move || handle.get(), product_availability);
     let tree = CategoryTree::resource();
     let selection = Selection {
         variant: Memo::new(move |_| query.read().get("variant")),
@@ -49,9 +54,10 @@ pub fn ProductPage() -> impl IntoView {
                 };
                 // A breadcrumb is a nicety: without the tree the page still renders.
                 let tree = tree.await.unwrap_or_default();
+                let stock: Stock = stock.await.ok().map(Arc::new);
                 response::cache_catalog_page();
                 let crumbs = product_crumbs(&product, &tree);
-                view! { <ProductView product=Arc::new(product) crumbs selection/> }.into_any()
+                view! { <ProductView product=Arc::new(product) crumbs selection stock/> }.into_any()
             })}
         </Suspense>
     }
@@ -67,7 +73,12 @@ struct Selection {
 }
 
 #[component]
-fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) -> impl IntoView {
+fn ProductView(
+    product: Arc<Product>,
+    crumbs: Vec<Crumb>,
+    selection: Selection,
+    stock: Stock,
+) -> impl IntoView {
     let selected = Memo::new({
         let product = product.clone();
         move |_| selected_variant(&product, selection.variant.read().as_deref())
@@ -106,12 +117,39 @@ fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) 
                 .filter(|t| !t.is_empty() && t != "Default")
         }
     };
+    // Units of the selected variant that can be bought now, when known.
+    let available = {
+        let variant = variant.clone();
+        let stock = stock.clone();
+        move || {
+            let stock = stock.as_ref()?;
+            variant().map(|v| stock.get(&v.id).copied().unwrap_or(0))
+        }
+    };
+    let availability = {
+        let available = available.clone();
+        move || match available() {
+            None => ("in-stock", String::new()),
+            Some(0) => ("out-of-stock", "Sold out".to_owned()),
+            Some(n) if n <= 5 => ("low-stock", format!("Only {n} left")),
+            Some(_) => ("in-stock", "In stock".to_owned()),
+        }
+    };
+    let availability_class = {
+        let availability = availability.clone();
+        move || availability().0
+    };
+    let availability_text = move || availability().1;
     // What the add-to-cart form sends: the selected variant, when it can be bought in
-    // the page's currency; and the page to come back to with an error.
+    // the page's currency and is not sold out; and the page to come back to with an error.
     let variant_id = Signal::derive({
         let variant = variant.clone();
+        let available = available.clone();
         move || {
             let currency = selection.currency.get();
+            if available() == Some(0) {
+                return None;
+            }
             variant()
                 .filter(|v| v.price_in(&currency).is_some())
                 .map(|v| v.id)
@@ -134,6 +172,7 @@ fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) 
                 variant().as_ref(),
                 &selection.currency.get(),
                 selection.currency_param.get().as_deref(),
+                available() != Some(0),
             )
         }
     };
@@ -187,8 +226,7 @@ fn ProductView(product: Arc<Product>, crumbs: Vec<Crumb>, selection: Selection) 
                     </div>
                     <div>
                         <dt>"Availability"</dt>
-                        // Inventory arrives with the inventory service; until then all is in stock.
-                        <dd class="in-stock" data-testid="availability">"In stock"</dd>
+                        <dd class=availability_class data-testid="availability">{availability_text}</dd>
                     </div>
                 </dl>
                 <section class="product-description" aria-labelledby="description-title">
@@ -437,6 +475,7 @@ fn json_ld(
     variant: Option<&Variant>,
     currency: &str,
     currency_param: Option<&str>,
+    in_stock: bool,
 ) -> String {
     let url = match variant {
         Some(v) => variant_href(&product.handle, &v.id, currency_param),
@@ -444,7 +483,11 @@ fn json_ld(
     };
     let mut offer = serde_json::json!({
         "@type": "Offer",
-        "availability": "https://schema.org/InStock",
+        "availability": if in_stock {
+            "https://schema.org/InStock"
+        } else {
+            "https://schema.org/OutOfStock"
+        },
         "url": url,
     });
     if let Some(price) = variant.and_then(|v| v.price_in(currency)) {
@@ -587,7 +630,7 @@ mod tests {
     fn json_ld_describes_the_selected_offer_with_a_decimal_price() -> Result<(), serde_json::Error>
     {
         let p = product();
-        let text = json_ld(&p, p.variants.get(1), "EUR", None);
+        let text = json_ld(&p, p.variants.get(1), "EUR", None, true);
         assert!(!text.contains('<'), "{text}");
         let doc: serde_json::Value = serde_json::from_str(&text)?;
         assert_eq!(doc["@type"], "Product");

@@ -42,6 +42,20 @@ pub async fn product_detail(handle: String) -> Result<Product, AppError> {
     Ok(client()?.get_product(&handle).await?)
 }
 
+/// Units available per variant of one product, by handle: variant id -> units.
+#[server(endpoint = "catalog/availability")]
+pub async fn product_availability(
+    handle: String,
+) -> Result<std::collections::HashMap<String, i64>, AppError> {
+    Ok(client()?
+        .product_availability(&handle)
+        .await?
+        .items
+        .into_iter()
+        .map(|a| (a.variant_id, a.available))
+        .collect())
+}
+
 /// One collection, by handle.
 #[server(endpoint = "catalog/collection")]
 pub async fn collection_detail(handle: String) -> Result<Collection, AppError> {

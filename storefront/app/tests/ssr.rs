@@ -202,7 +202,7 @@ fn the_variant_and_currency_come_from_the_query() {
             .api
             .requests()
             .iter()
-            .filter(|r| r.starts_with("/store/products/"))
+            .filter(|r| r.starts_with("/store/products/") && !r.contains("/availability"))
             .count();
         assert_eq!(product_calls, 1);
     })
@@ -967,4 +967,36 @@ fn a_rejected_checkout_comes_back_with_the_error_at_the_field_and_the_values_kep
         );
         assert!(html.contains("value=\"ada@example.com\""));
     })
+}
+
+#[test]
+fn the_product_page_shows_stock_per_variant_and_a_sold_out_variant_cannot_be_added() {
+    runtime().block_on(async {
+        let site = site();
+        let in_stock = get(&site, "/products/linen-tee?variant=var_s_red").await;
+        assert_eq!(in_stock.status, StatusCode::OK);
+        assert!(
+            in_stock
+                .body
+                .contains("data-testid=\"availability\" class=\"in-stock\">In stock<"),
+            "{}",
+            in_stock.body
+        );
+        assert!(in_stock.body.contains("https://schema.org/InStock"));
+        let sold_out = get(&site, "/products/linen-tee?variant=var_m_blue").await;
+        assert!(
+            sold_out
+                .body
+                .contains("data-testid=\"availability\" class=\"out-of-stock\">Sold out<"),
+            "{}",
+            sold_out.body
+        );
+        assert!(sold_out.body.contains("https://schema.org/OutOfStock"));
+        // The form carries no variant, so a submit cannot add the sold-out one.
+        assert!(
+            sold_out.body.contains("name=\"variant_id\" value=\"\""),
+            "{}",
+            sold_out.body
+        );
+    });
 }

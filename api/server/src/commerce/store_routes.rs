@@ -14,7 +14,7 @@ use emporium_checkout::PlaceOrder;
 use emporium_client::{
     commerce::{
         AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentSession,
-        PlacedOrder, Region, ShippingOption, UpdateLine,
+        PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
     },
     types::{Page, Problem},
 };
@@ -31,6 +31,10 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/store/regions", get(list_regions))
+        .route(
+            "/store/products/{id_or_handle}/availability",
+            get(product_availability),
+        )
         .route("/store/carts", post(create_cart))
         .route("/store/carts/{id}", get(get_cart))
         .route("/store/carts/{id}/line-items", post(add_line))
@@ -56,6 +60,41 @@ fn private<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
         HeaderValue::from_static("private, no-store"),
     );
     response
+}
+
+/// Units available now for each variant of a published product. Changes with every
+/// order, so caches may keep it only for a few seconds.
+#[utoipa::path(get, path = "/store/products/{id_or_handle}/availability", tag = "store",
+    params(("id_or_handle" = String, Path)),
+    responses((status = 200, body = Page<VariantAvailability>), (status = 404, body = Problem)))]
+pub async fn product_availability(
+    State(state): State<AppState>,
+    Path(id_or_handle): Path<String>,
+) -> ApiResult<Response> {
+    let product = state.catalog.get_product(&id_or_handle, false).await?;
+    let ids: Vec<String> = product.variants.iter().map(|v| v.id.clone()).collect();
+    let levels = state.commerce.inventory.levels(&ids).await?;
+    let items: Vec<VariantAvailability> = ids
+        .into_iter()
+        .map(|variant_id| {
+            let available = levels.get(&variant_id).map_or(0, |l| l.available);
+            VariantAvailability {
+                variant_id,
+                available,
+                in_stock: available > 0,
+            }
+        })
+        .collect();
+    let mut response = Json(Page {
+        items,
+        next_cursor: None,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=0, s-maxage=5"),
+    );
+    Ok(response)
 }
 
 /// Regions a cart can be priced in.
