@@ -28,37 +28,17 @@ pub(crate) async fn begin_write(db: &Database) -> Result<Transaction<'static, An
     Ok(db.begin_write().await?)
 }
 
-/// Most parameters in one statement: well below SQLite's (32,766) and PostgreSQL's
-/// (65,535) limits.
-const MAX_PARAMS: usize = 8_000;
-
-/// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements.
+/// Inserts `rows` with multi-row statements (see the kernel's `insert_rows`); a unique
+/// violation becomes a field-named conflict.
 pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Arg>>,
 ) -> Result<()> {
-    let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
-        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind_list(row);
-            sql.push(")");
-        }
-        // Statements with a varying number of rows are not worth a prepared-statement slot.
-        sql.query()
-            .persistent(false)
-            .execute(&mut *conn)
-            .await
-            .map_err(unique_as_conflict)?;
-    }
-    Ok(())
+    emporium_kernel::db::sql::insert_rows(conn, table, columns, rows)
+        .await
+        .map_err(unique_as_conflict)
 }
 
 /// Maps a unique (or foreign-key) violation that slipped past the service's own checks (two requests

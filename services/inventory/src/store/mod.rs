@@ -26,35 +26,16 @@ pub(crate) async fn migrate(db: &Database) -> Result<()> {
     Ok(())
 }
 
-/// Most parameters in one statement. Kept small on purpose: SQLite looks up `$n`
-/// parameter names with a linear scan while parsing, so a statement with n parameters
-/// costs O(n²). Seeding 4,000 variants took about 3 s in 8,000-parameter statements and
-/// takes about a tenth of that in 250-parameter ones; more statements cost little.
-pub(crate) const MAX_PARAMS: usize = 250;
+pub(crate) use emporium_kernel::db::sql::MAX_PARAMS;
 
-/// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements.
+/// Inserts `rows` with multi-row statements (see the kernel's `insert_rows`).
 pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     table: &str,
     columns: &[&str],
     rows: Vec<Vec<Arg>>,
 ) -> Result<()> {
-    let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
-        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind_list(row);
-            sql.push(")");
-        }
-        // Statements with a varying number of rows are not worth a prepared-statement slot.
-        sql.query().persistent(false).execute(&mut *conn).await?;
-    }
-    Ok(())
+    Ok(emporium_kernel::db::sql::insert_rows(conn, table, columns, rows).await?)
 }
 
 /// A stored value or state that the constraints should have made impossible: a corrupted
