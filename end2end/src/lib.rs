@@ -540,9 +540,9 @@ impl VariantPair {
     }
 }
 
-/// A variant the default (EUR) region can sell: the first variant of a product that
-/// has a EUR price. Demo stock is seeded per variant and about one variant in 15 is
-/// sold out, so tests try a few of these until an add succeeds.
+/// A variant the default (EUR) region can sell now: priced in EUR and, by the Store
+/// API's availability endpoint, in stock (demo stock is seeded per variant and about
+/// one variant in 15 is sold out).
 #[derive(Debug, Clone)]
 pub struct Buyable {
     pub handle: String,
@@ -551,41 +551,62 @@ pub struct Buyable {
     pub sku: String,
     /// The EUR price as the pages format it.
     pub price: String,
+    /// Units available when it was picked.
+    pub available: i64,
+}
+
+/// One row of `GET /store/products/{id}/availability`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Availability {
+    variant_id: String,
+    available: i64,
 }
 
 impl Buyable {
-    /// Up to `count` candidates from the start of the catalog, read through the Store API.
-    pub async fn candidates(server: &Server, count: usize) -> Result<Vec<Buyable>> {
-        let page: Page<ProductSummary> = server
-            .get_json(&format!("/store/products?limit={}", count.clamp(1, 100)))
-            .await?;
-        let mut found = Vec::new();
+    /// The first variant in catalog order that is priced in EUR and has at least
+    /// `min_available` units available, skipping the first `skip` such variants (so two
+    /// tests sharing a server can buy different things).
+    pub async fn find(server: &Server, skip: usize, min_available: i64) -> Result<Buyable> {
+        let page: Page<ProductSummary> = server.get_json("/store/products?limit=50").await?;
+        let mut skipped = 0;
         for summary in page.items {
             let product: Product = server
                 .get_json(&format!("/store/products/{}", encode(&summary.handle)))
                 .await?;
-            let Some(variant) = product
+            let stock: Page<Availability> = server
+                .get_json(&format!(
+                    "/store/products/{}/availability",
+                    encode(&summary.handle)
+                ))
+                .await?;
+            for variant in product
                 .variants
                 .iter()
-                .find(|v| v.price_in("EUR").is_some())
-            else {
-                continue;
-            };
-            found.push(Buyable {
-                handle: product.handle.clone(),
-                title: product.title.clone(),
-                variant_id: variant.id.clone(),
-                sku: variant.sku.clone(),
-                price: VariantPair::eur(variant),
-            });
-            if found.len() == count {
-                break;
+                .filter(|v| v.price_in("EUR").is_some())
+            {
+                let available = stock
+                    .items
+                    .iter()
+                    .find(|a| a.variant_id == variant.id)
+                    .map_or(0, |a| a.available);
+                if available < min_available {
+                    continue;
+                }
+                if skipped < skip {
+                    skipped += 1;
+                    continue;
+                }
+                return Ok(Buyable {
+                    handle: product.handle.clone(),
+                    title: product.title.clone(),
+                    variant_id: variant.id.clone(),
+                    sku: variant.sku.clone(),
+                    price: VariantPair::eur(variant),
+                    available,
+                });
             }
         }
-        if found.is_empty() {
-            bail!("the Store API lists no product with a EUR price");
-        }
-        Ok(found)
+        bail!("none of the first 50 products has a EUR-priced variant with {min_available}+ units available")
     }
 
     /// `/products/<handle>?variant=<id>`

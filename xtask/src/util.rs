@@ -53,10 +53,17 @@ impl Paths {
     }
 }
 
-/// The workspace root: the parent of this crate's manifest dir (fixed at compile time, so the
-/// binary finds the repo no matter where it is started from).
+/// The workspace root: the parent of this crate's manifest dir. Read at run time first
+/// (`cargo run`, which `cargo xtask` is, sets `CARGO_MANIFEST_DIR` for the program): two
+/// checkouts that share one target dir share one xtask binary, because cargo hashes path
+/// packages relative to the workspace, and a path fixed at compile time would then point
+/// at the other checkout. The compile-time path is the fallback for running the binary
+/// directly.
 fn workspace_root() -> Result<PathBuf> {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let manifest_dir = manifest_dir.as_path();
     let root = manifest_dir
         .parent()
         .with_context(|| format!("{} has no parent directory", manifest_dir.display()))?;

@@ -2,6 +2,8 @@
 //! page is usable before this WASM arrives and interactive after. Empty on the host.
 
 #![cfg(target_arch = "wasm32")]
+// The app's view types (the order page) nest deeper than rustc's default query depth.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
