@@ -1,5 +1,17 @@
 //! `cargo xtask bench`: the release binary on a loopback port with a fresh data dir, driven
-//! by wrk; results as a Markdown table in `docs/BENCHMARKS.md`.
+//! by wrk; results as Markdown tables in `docs/BENCHMARKS.md`.
+//!
+//! Two groups of scenarios, each on its own server so neither disturbs the other:
+//! - catalog reads (product list, one product, product page, static ceiling) against the
+//!   demo catalog the server seeds itself;
+//! - commerce (see [`commerce`]): add to cart with wrk and a Lua script, and placing orders
+//!   with a Rust driver, against `emporium seed --demo --products N`, on SQLite and (when it
+//!   answers) on PostgreSQL.
+
+mod commerce;
+mod http;
+mod lua;
+mod postgres;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -10,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::build;
+use crate::build::{self, Built};
 use crate::setup;
 use crate::util::{note, output, probe, step, Paths, TempDir};
 
@@ -18,12 +30,22 @@ pub const BEGIN_MARKER: &str = "<!-- bench:begin -->";
 pub const END_MARKER: &str = "<!-- bench:end -->";
 const READY_TIMEOUT: Duration = Duration::from_secs(180);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub duration: u32,
     pub connections: u32,
     pub threads: u32,
+    /// Run the add-to-cart and place-order scenarios.
+    pub commerce: bool,
+    /// Catalog size for the commerce scenarios.
+    pub products: usize,
+    /// The PostgreSQL server for the commerce scenarios (trust authentication); skipped
+    /// with a note when it does not answer.
+    pub postgres_url: String,
 }
+
+/// The smallest `--products`: the add-to-cart plan needs a few hundred variants.
+pub const MIN_PRODUCTS: usize = 100;
 
 /// One wrk run, parsed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +57,8 @@ pub struct WrkStats {
     pub non_2xx: u64,
     /// wrk's "Socket errors" line, if any.
     pub socket_errors: Option<String>,
+    /// Requests completed (wrk's "N requests in …" line).
+    pub requests: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +79,11 @@ struct Server {
 impl Server {
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How many ERROR lines the server has logged, and the first of them.
+    fn logged_errors(&self) -> (usize, Option<String>) {
+        logged_errors(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
 
     fn log_tail(&self) -> String {
@@ -88,6 +117,17 @@ impl Drop for Server {
     }
 }
 
+/// Everything the generated section reports.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// wrk scenarios: the catalog reads, then add to cart per database.
+    pub rows: Vec<Row>,
+    /// Place order, per database.
+    pub orders: Vec<commerce::OrderRow>,
+    /// Things a reader of the table must know (e.g. a database that was skipped).
+    pub notes: Vec<String>,
+}
+
 pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
     if opts.duration == 0 || opts.connections == 0 {
         bail!("--duration and --connections must be positive");
@@ -98,78 +138,121 @@ pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
             opts.threads
         );
     }
+    if opts.commerce && opts.products < MIN_PRODUCTS {
+        bail!("--products must be at least {MIN_PRODUCTS}");
+    }
     let toolchain = setup::setup(paths, setup::Options::default())?;
     let built = build::build(paths, true, Some(toolchain))?;
 
-    // Declared before the server so it is removed after the server has stopped.
+    // Declared before the servers so it is removed after they have stopped.
     let scratch = TempDir::new("emporium-bench")?;
-    let data_dir = scratch.path().join("data");
-    std::fs::create_dir_all(&data_dir).context("creating the bench data dir")?;
-    let port = free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    let log = scratch.path().join("server.log");
+    let mut report = Report {
+        rows: catalog_scenarios(&built, &scratch.path().join("catalog"), &opts)?,
+        ..Report::default()
+    };
+    if opts.commerce {
+        // Adding to a cart does more than serving a cached product, so that rate bounds
+        // the add-to-cart rate when sizing its carts.
+        let rate_hint = report
+            .rows
+            .iter()
+            .find(|r| r.scenario == ONE_PRODUCT)
+            .map(|r| r.stats.requests_per_sec);
+        commerce::run(&built, scratch.path(), &opts, rate_hint, &mut report)?;
+    } else {
+        note("commerce scenarios skipped (--skip-commerce)");
+    }
 
-    step(format!(
-        "bench: starting {} on {addr}",
-        built.server_bin.display()
-    ));
+    let section = markdown(&report, &opts);
+    step("bench: results");
+    println!("{section}");
+    let doc = paths.root.join("docs").join("BENCHMARKS.md");
+    write_results(&doc, &section)?;
+    note(format!("wrote {}", doc.display()));
+    drop(scratch);
+    Ok(())
+}
+
+const ONE_PRODUCT: &str = "Store API: one product";
+
+/// The server command with what every bench server shares: a loopback address, the data
+/// dir `<dir>/data`, the site, a fresh SQLite database unless the caller sets
+/// `DATABASE_URL`, and quiet logs.
+fn server_command(built: &Built, dir: &Path, addr: &str) -> Result<Command> {
+    let data_dir = dir.join("data");
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut cmd = Command::new(&built.server_bin);
+    cmd.current_dir(dir)
+        .env("EMPORIUM_ADDR", addr)
+        .env("EMPORIUM_DATA_DIR", &data_dir)
+        .env("LEPTOS_SITE_ROOT", &built.site)
+        .env("LEPTOS_SITE_PKG_DIR", "pkg")
+        // A fresh SQLite database in the data dir, whatever the caller's shell says.
+        .env_remove("DATABASE_URL")
+        .env_remove("EMPORIUM_API_URL")
+        .env_remove("EMPORIUM_ADMIN_TOKEN")
+        .stdin(Stdio::null());
+    if std::env::var_os("RUST_LOG").is_none() {
+        cmd.env("RUST_LOG", "warn");
+    }
+    Ok(cmd)
+}
+
+/// Starts `emporium serve` (`cmd` from [`server_command`]) with its output in
+/// `<dir>/<log_name>`.
+fn spawn_server(built: &Built, dir: &Path, log_name: &str, mut cmd: Command) -> Result<Server> {
+    let log = dir.join(log_name);
     note(format!(
         "data dir: {}  log: {}",
-        data_dir.display(),
+        dir.join("data").display(),
         log.display()
     ));
     let log_file = File::create(&log).context("creating the server log")?;
     let log_err = log_file
         .try_clone()
         .context("cloning the server log handle")?;
-    let mut cmd = Command::new(&built.server_bin);
-    cmd.arg("serve")
-        .current_dir(scratch.path())
-        .env("EMPORIUM_ADDR", &addr)
-        .env("EMPORIUM_DATA_DIR", &data_dir)
-        .env("EMPORIUM_BENCH_ROUTES", "true")
-        .env("EMPORIUM_SEED_DEMO", "true")
-        .env("LEPTOS_SITE_ROOT", &built.site)
-        .env("LEPTOS_SITE_PKG_DIR", "pkg")
-        // A fresh SQLite database in the data dir, whatever the caller's shell says.
-        .env_remove("DATABASE_URL")
-        .env_remove("EMPORIUM_API_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log_file))
-        .stderr(Stdio::from(log_err));
-    if std::env::var_os("RUST_LOG").is_none() {
-        cmd.env("RUST_LOG", "warn");
-    }
     let child = cmd
+        .arg("serve")
+        .stdout(Stdio::from(log_file))
+        .stderr(Stdio::from(log_err))
         .spawn()
         .with_context(|| format!("starting {}", built.server_bin.display()))?;
-    let mut server = Server { child, log };
-
-    let result = run_scenarios(&mut server, &addr, opts);
-    server.stop();
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(err) => {
-            eprintln!(
-                "---- server log (last lines) ----\n{}\n----",
-                server.log_tail()
-            );
-            return Err(err);
-        }
-    };
-
-    let table = markdown(&rows, opts);
-    step("bench: results");
-    println!("{table}");
-    let doc = paths.root.join("docs").join("BENCHMARKS.md");
-    write_results(&doc, &table)?;
-    note(format!("wrote {}", doc.display()));
-    drop(server);
-    drop(scratch);
-    Ok(())
+    Ok(Server { child, log })
 }
 
-fn run_scenarios(server: &mut Server, addr: &str, opts: Options) -> Result<Vec<Row>> {
+/// Runs `scenarios` against `server`; on failure prints the end of the server's log. The
+/// server is stopped either way.
+fn with_server<T>(
+    mut server: Server,
+    scenarios: impl FnOnce(&mut Server) -> Result<T>,
+) -> Result<T> {
+    let result = scenarios(&mut server);
+    server.stop();
+    if result.is_err() {
+        eprintln!(
+            "---- server log (last lines) ----\n{}\n----",
+            server.log_tail()
+        );
+    }
+    result
+}
+
+/// The catalog reads, on a server that seeds the default demo catalog itself.
+fn catalog_scenarios(built: &Built, dir: &Path, opts: &Options) -> Result<Vec<Row>> {
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    step(format!(
+        "bench: starting {} on {addr}",
+        built.server_bin.display()
+    ));
+    let mut cmd = server_command(built, dir, &addr)?;
+    cmd.env("EMPORIUM_BENCH_ROUTES", "true")
+        .env("EMPORIUM_SEED_DEMO", "true");
+    let server = spawn_server(built, dir, "server.log", cmd)?;
+    with_server(server, |server| run_scenarios(server, &addr, opts))
+}
+
+fn run_scenarios(server: &mut Server, addr: &str, opts: &Options) -> Result<Vec<Row>> {
     wait_ready(server, addr)?;
     let (status, body) = http_get(addr, "/store/products?limit=20")?;
     if status != 200 {
@@ -184,10 +267,7 @@ fn run_scenarios(server: &mut Server, addr: &str, opts: Options) -> Result<Vec<R
             "Store API: product list",
             "/store/products?limit=20".to_string(),
         ),
-        (
-            "Store API: one product",
-            format!("/store/products/{handle}"),
-        ),
+        (ONE_PRODUCT, format!("/store/products/{handle}")),
         (
             "Storefront: product page (SSR)",
             format!("/products/{handle}"),
@@ -203,40 +283,91 @@ fn run_scenarios(server: &mut Server, addr: &str, opts: Options) -> Result<Vec<R
     let mut rows = Vec::new();
     for (name, path) in scenarios {
         step(format!("bench: {name} ({path})"));
-        let url = format!("http://{addr}{path}");
-        let out = output(
-            Command::new("wrk")
-                .arg(format!("-t{}", opts.threads))
-                .arg(format!("-c{}", opts.connections))
-                .arg(format!("-d{}s", opts.duration))
-                .arg("--latency")
-                .arg(&url),
-        )
-        .context("running wrk (installed by `cargo xtask setup`)")?;
-        let stats = parse_wrk(&out).with_context(|| format!("parsing wrk's output:\n{out}"))?;
-        if let Ok(Some(status)) = server.child.try_wait() {
-            bail!("the server exited ({status}) during the {name} scenario");
-        }
-        let (rss_kib, hwm_kib) = memory(server.pid());
-        note(format!(
-            "{:.0} req/s, p50 {}, p99 {}, RSS {}",
-            stats.requests_per_sec,
-            fmt_ms(stats.p50_ms),
-            fmt_ms(stats.p99_ms),
-            fmt_kib(rss_kib)
-        ));
-        if stats.non_2xx > 0 {
-            note(format!("warning: {} non-2xx/3xx responses", stats.non_2xx));
-        }
-        rows.push(Row {
-            scenario: name.to_string(),
-            path,
-            stats,
-            rss_kib,
-            hwm_kib,
-        });
+        let stats = run_wrk(opts, &format!("http://{addr}{path}"), None)?;
+        rows.push(measured_row(server, name, &path, stats)?);
     }
     Ok(rows)
+}
+
+/// `wrk --latency` with the bench's threads, connections and duration; `script`: a Lua
+/// script and the argument passed to its `init`.
+fn run_wrk(opts: &Options, url: &str, script: Option<(&Path, &Path)>) -> Result<WrkStats> {
+    let mut cmd = Command::new("wrk");
+    cmd.arg(format!("-t{}", opts.threads))
+        .arg(format!("-c{}", opts.connections))
+        .arg(format!("-d{}s", opts.duration))
+        .arg("--latency");
+    if let Some((script, _)) = script {
+        cmd.arg("-s").arg(script);
+    }
+    cmd.arg(url);
+    if let Some((_, arg)) = script {
+        cmd.arg("--").arg(arg);
+    }
+    let out = output(&mut cmd).context("running wrk (installed by `cargo xtask setup`)")?;
+    parse_wrk(&out).with_context(|| format!("parsing wrk's output:\n{out}"))
+}
+
+/// A finished wrk scenario as a row, with the server's memory now; fails if the server
+/// died during it.
+fn measured_row(server: &mut Server, name: &str, path: &str, stats: WrkStats) -> Result<Row> {
+    if let Ok(Some(status)) = server.child.try_wait() {
+        bail!("the server exited ({status}) during the {name} scenario");
+    }
+    let (rss_kib, hwm_kib) = memory(server.pid());
+    note(format!(
+        "{:.0} req/s, p50 {}, p99 {}, RSS {}",
+        stats.requests_per_sec,
+        fmt_ms(stats.p50_ms),
+        fmt_ms(stats.p99_ms),
+        fmt_kib(rss_kib)
+    ));
+    if stats.non_2xx > 0 {
+        note(format!("warning: {} non-2xx/3xx responses", stats.non_2xx));
+    }
+    if let Some(socket) = &stats.socket_errors {
+        note(format!("warning: socket errors: {socket}"));
+    }
+    Ok(Row {
+        scenario: name.to_string(),
+        path: path.to_string(),
+        stats,
+        rss_kib,
+        hwm_kib,
+    })
+}
+
+/// ERROR lines in a server log (tracing's text format, colours or not): how many, and
+/// the first without its colour codes.
+pub fn logged_errors(log: &str) -> (usize, Option<String>) {
+    let mut count = 0;
+    let mut first = None;
+    for line in log.lines() {
+        let plain = strip_ansi(line);
+        if plain.split_whitespace().nth(1) == Some("ERROR") {
+            count += 1;
+            first.get_or_insert(plain);
+        }
+    }
+    (count, first)
+}
+
+/// A line without its ANSI escape sequences (`ESC [ … letter`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn free_port() -> Result<u16> {
@@ -290,79 +421,90 @@ fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
     parse_response(&raw).with_context(|| format!("parsing the response to GET {path}"))
 }
 
+/// A whole response read to the end of the connection: status code and body.
 fn parse_response(raw: &[u8]) -> Result<(u16, String)> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no end of headers")?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let body = &raw[split + 4..];
-    let status: u16 = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .context("no status code")?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_vec()
-    };
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .context("truncated chunk header")?;
-        let size_text = String::from_utf8_lossy(&body[..line_end]);
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .with_context(|| format!("bad chunk size {size_text:?}"))?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size {
-            bail!("truncated chunk");
-        }
-        out.extend_from_slice(&body[..size]);
-        body = body.get(size + 2..).unwrap_or_default();
-    }
+    let (response, _) =
+        http::parse_message(raw, true)?.context("the connection closed mid-response")?;
+    Ok((response.status, response.body))
 }
 
 /// The first `"field": "value"` string in a JSON text (no JSON parser needed for a slug).
 pub fn first_string_field(json: &str, field: &str) -> Option<String> {
+    string_fields(json, field).into_iter().next()
+}
+
+/// Every `"field": "value"` string in a JSON text, in order (values that are not strings
+/// are skipped). Enough for ids and handles in the API's flat, known responses.
+pub fn string_fields(json: &str, field: &str) -> Vec<String> {
     let key = format!("\"{field}\"");
+    let mut found = Vec::new();
     let mut rest = json;
     while let Some(i) = rest.find(&key) {
         rest = &rest[i + key.len()..];
-        let after = rest.trim_start();
-        let Some(after) = after.strip_prefix(':') else {
+        let Some(after) = rest.trim_start().strip_prefix(':') else {
             continue;
         };
         let Some(value) = after.trim_start().strip_prefix('"') else {
             continue;
         };
         let mut out = String::new();
-        let mut chars = value.chars();
-        while let Some(c) = chars.next() {
+        let mut chars = value.char_indices();
+        let mut end = None;
+        while let Some((at, c)) = chars.next() {
             match c {
-                '"' => return Some(out),
-                '\\' => out.push(chars.next()?),
+                '"' => {
+                    end = Some(at + 1);
+                    break;
+                }
+                '\\' => match chars.next() {
+                    Some((_, escaped)) => out.push(escaped),
+                    None => break,
+                },
                 c => out.push(c),
             }
         }
-        return None;
+        let Some(end) = end else {
+            break;
+        };
+        found.push(out);
+        rest = &value[end..];
     }
-    None
+    found
+}
+
+/// Every `"field": <integer>` in a JSON text, in order.
+pub fn integer_fields(json: &str, field: &str) -> Vec<i64> {
+    let key = format!("\"{field}\"");
+    let mut found = Vec::new();
+    let mut rest = json;
+    while let Some(i) = rest.find(&key) {
+        rest = &rest[i + key.len()..];
+        let Some(after) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let end = after
+            .char_indices()
+            .find(|&(at, c)| !(c.is_ascii_digit() || (at == 0 && c == '-')))
+            .map_or(after.len(), |(at, _)| at);
+        if let Ok(n) = after[..end].parse() {
+            found.push(n);
+        }
+    }
+    found
+}
+
+/// Percent-encodes a query or path value (everything but RFC 3986's unreserved bytes).
+pub fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Parses `wrk --latency` output.
@@ -383,6 +525,8 @@ pub fn parse_wrk(out: &str) -> Result<WrkStats> {
             stats.non_2xx = v.trim().parse().unwrap_or(0);
         } else if let Some(v) = line.strip_prefix("Socket errors:") {
             stats.socket_errors = Some(v.trim().to_string());
+        } else if let Some((n, _)) = line.split_once(" requests in ") {
+            stats.requests = n.trim().parse().unwrap_or(0);
         }
     }
     stats.requests_per_sec = rps.context("no `Requests/sec:` line")?;
@@ -439,7 +583,7 @@ fn fmt_kib(kib: Option<u64>) -> String {
 }
 
 /// The generated section: a line about the run and the table.
-pub fn markdown(rows: &[Row], opts: Options) -> String {
+pub fn markdown(report: &Report, opts: &Options) -> String {
     let commit = probe(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
         .unwrap_or_else(|| "unknown".into());
     let date = probe(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
@@ -457,7 +601,18 @@ pub fn markdown(rows: &[Row], opts: Options) -> String {
          `wrk -t{} -c{} -d{}s --latency`, server and wrk on the same machine.\n\n",
         opts.threads, opts.connections, opts.duration
     );
-    out.push_str(&table(rows));
+    out.push_str(&table(&report.rows));
+    if opts.commerce {
+        out.push_str(&format!(
+            "\nPlace order: {} shoppers for {}s, each order 4 calls (create cart, add a line, \
+             checkout details, complete); catalog of {} products.\n\n",
+            opts.connections, opts.duration, opts.products
+        ));
+        out.push_str(&commerce::orders_table(&report.orders));
+    }
+    for n in &report.notes {
+        out.push_str(&format!("\n{n}\n"));
+    }
     out
 }
 
@@ -486,19 +641,65 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-const DOC_HEADER: &str = "# Benchmarks
+/// The prose of a new `docs/BENCHMARKS.md` (kept in step with the committed file).
+const DOC_HEADER: &str = r#"# Benchmarks
 
-Produced by `cargo xtask bench` (flags: `--duration <secs>`, `--connections <n>`). It builds
-the release binary, starts it on a free loopback port with a fresh data dir (SQLite; the demo
-catalog seeds itself) and `EMPORIUM_BENCH_ROUTES=true`, waits for `/health/ready`, then drives
-each route with `wrk --latency` from the same machine. *RSS after* is the server's `VmRSS`
-after each scenario, *Peak RSS* its `VmHWM`. `/bench/static` returns a constant string: the
-ceiling set by the HTTP stack alone.
+Produced by `cargo xtask bench`. Flags: `--duration <secs>` per scenario (default 20),
+`--connections <n>` (default 32: wrk's connections and the concurrent shoppers),
+`--products <n>` (default 10,000: the commerce catalog), `--postgres-url <url>`,
+`--skip-commerce` (catalog reads only). It builds the release binary and runs each group of
+scenarios on its own server, started on a free loopback port with a fresh data dir; wrk and
+the order driver run on the same machine as the server. *RSS after* is the server's `VmRSS`
+after each scenario, *Peak RSS* its `VmHWM` (each server has its own).
 
-The machine is the project's standard one (Debian 12, 2 cores shared by the server and wrk),
-so the numbers compare commits with each other; they are not a capacity plan.
+**Catalog reads.** The server seeds the default demo catalog (1,200 products) itself and
+runs with `EMPORIUM_BENCH_ROUTES=true`; after `/health/ready`, each route is driven with
+`wrk --latency`. `/bench/static` returns a constant string: the ceiling set by the HTTP
+stack alone.
 
-";
+**Add to cart** (target: p99 under 5 ms at 32 connections).
+`emporium seed --demo --products N` writes the catalog into a fresh database before `serve`
+starts (with `EMPORIUM_SEED_DEMO=false`). The bench lists the catalog, reads the
+availability of about 1,000 products spread over all of it
+(`GET /store/products/{handle}/availability`), keeps the variants with at least 5 units,
+creates the carts and writes both to a Lua data file. wrk's script then POSTs
+`{"variant_id": …, "quantity": 1}` to `/store/carts/{id}/line-items`, taking the carts in
+turn so that in-flight adds never queue on one cart; each cart gets 10 variants, at most 5
+units of each. Every add therefore stays within the cart rules (99 units a line, 50 lines a
+cart, stock checked against what is available; adding reserves nothing), and *Errors*
+(non-2xx responses) must be 0. There are enough carts for 1.5 × the *one product* rate (an
+upper bound for adds, at least 2,000/s) × the duration. Each add is a write transaction that
+reads the variant and its stock, and answers with the whole cart (up to 10 lines) and its
+totals.
+
+**Place order** (target: at least 500 orders/s on SQLite). The server is restarted over the
+same database (each commerce scenario has its own process, so neither inherits the other's
+connections, caches or memory), and about 500 of those variants get 1,000,000 units through
+`POST /admin/inventory/{variant_id}/adjustments`, since orders reserve stock. A driver in
+xtask (32 shopper threads, one keep-alive connection each) then places orders back to back
+for the duration. An order is four calls: `POST /store/carts`, add one line,
+`POST /store/carts/{id}/checkout` (email, a Berlin address, `ship_eu_standard`, manual
+payment), `POST /store/carts/{id}/complete` with a new `Idempotency-Key`, which must answer
+201. *Orders/s* counts completed orders over the time until the last shopper stopped;
+*Order* is the latency of all four calls, *Complete* that of the last call alone; *Errors*
+counts abandoned orders, by failing call and status. The confirmation emails (written to the
+data dir) and the event dispatcher run in the background, as in production.
+
+Both commerce scenarios run on SQLite (the default) and then on PostgreSQL: the server at
+`--postgres-url` (default `postgres://postgres@127.0.0.1:5432`, trust authentication) gets a
+new database `emporium_bench_<unix time>_<pid>`, dropped afterwards; bench databases older
+than two hours (left by killed runs) are dropped first. After seeding, the bench runs
+`ANALYZE` there, as autovacuum would a minute or so later: without statistics the planner
+prices a variant by scanning every variant price, and an add takes ~50 ms instead of a few.
+When PostgreSQL does not answer, its rows are missing and a note under the tables says why.
+Likewise, ERROR lines in a server's log during a commerce scenario are counted in a note
+under the tables, with the first of them.
+
+The machine is the project's standard one (Debian 12, 2 cores shared by the server, wrk and
+the order driver), so the numbers compare commits with each other; they are not a capacity
+plan.
+
+"#;
 
 /// Replaces what lies between the markers (or appends a marked section), keeping the rest.
 pub fn replace_between_markers(doc: &str, content: &str) -> Result<String> {
@@ -565,6 +766,7 @@ Transfer/sec:     52.10MB
         assert!((s.p99_ms - 0.812).abs() < 1e-9);
         assert_eq!(s.non_2xx, 3);
         assert_eq!(s.socket_errors, None);
+        assert_eq!(s.requests, 279000);
         assert!(parse_wrk("Requests/sec: 1\n").is_err());
         Ok(())
     }
@@ -588,6 +790,48 @@ Transfer/sec:     52.10MB
         );
         assert_eq!(first_string_field(r#"{"handle":null}"#, "handle"), None);
         assert_eq!(first_string_field(r#"{"a":"b"}"#, "handle"), None);
+        assert_eq!(
+            first_string_field(r#"{"handle":"unterminated"#, "handle"),
+            None
+        );
+    }
+
+    #[test]
+    fn finds_every_field() {
+        let json = r#"{"items":[{"handle":"a","x":{"handle":7}},{"handle" : "b\"q"}],"next_cursor":"c=="}"#;
+        assert_eq!(string_fields(json, "handle"), vec!["a", "b\"q"]);
+        assert_eq!(
+            first_string_field(json, "next_cursor").as_deref(),
+            Some("c==")
+        );
+        assert_eq!(
+            first_string_field(r#"{"next_cursor":null}"#, "next_cursor"),
+            None
+        );
+        let levels =
+            r#"[{"available":12,"n":1},{"available": -3},{"available":"x"},{"available":0}]"#;
+        assert_eq!(integer_fields(levels, "available"), vec![12, -3, 0]);
+    }
+
+    #[test]
+    fn counts_logged_errors() {
+        let log = "\u{1b}[2m2026-11-22T08:02:14.792680Z\u{1b}[0m \u{1b}[31mERROR\u{1b}[0m \u{1b}[2memporium_api::problem\u{1b}[0m\u{1b}[2m:\u{1b}[0m request failed\n\
+                   2026-11-22T08:02:15Z  WARN x: slow\n\
+                   2026-11-22T08:02:16Z ERROR y: again\n\
+                   2026-11-22T08:02:17Z  INFO z: an ERROR in a message\n";
+        let (count, first) = logged_errors(log);
+        assert_eq!(count, 2);
+        assert_eq!(
+            first.as_deref(),
+            Some("2026-11-22T08:02:14.792680Z ERROR emporium_api::problem: request failed")
+        );
+        assert_eq!(logged_errors("all quiet\n"), (0, None));
+    }
+
+    #[test]
+    fn encodes_url_values() {
+        assert_eq!(url_encode("linen-shirt_2.x~"), "linen-shirt_2.x~");
+        assert_eq!(url_encode("a b+c/=é"), "a%20b%2Bc%2F%3D%C3%A9");
     }
 
     #[test]
@@ -636,6 +880,19 @@ Transfer/sec:     52.10MB
     }
 
     #[test]
+    fn the_committed_doc_has_the_same_prose() -> Result<()> {
+        let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md");
+        let Ok(text) = std::fs::read_to_string(&doc) else {
+            return Ok(());
+        };
+        assert!(
+            text.starts_with(DOC_HEADER),
+            "docs/BENCHMARKS.md's prose differs from DOC_HEADER in xtask/src/bench.rs"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn rejects_broken_markers() {
         assert!(replace_between_markers(&format!("{END_MARKER}\n{BEGIN_MARKER}\n"), "t").is_err());
         assert!(replace_between_markers(&format!("{BEGIN_MARKER}\n"), "t").is_err());
@@ -654,6 +911,7 @@ Transfer/sec:     52.10MB
                 p99_ms: 2.0,
                 non_2xx: 0,
                 socket_errors: None,
+                requests: 1_000_000,
             },
             rss_kib: Some(20480),
             hwm_kib: Some(30720),

@@ -4,7 +4,8 @@
 //! - `build [--release]`: the browser bundle into `<target>/site` and the `emporium` binary.
 //! - `run [--release]`: setup, build, then `emporium serve`.
 //! - `test [--no-lint]`: setup, build, unit/service/API tests, browser tests, clippy, rustfmt.
-//! - `bench`: wrk against the release binary; results into `docs/BENCHMARKS.md`.
+//! - `bench`: wrk (and an order driver) against the release binary; results into
+//!   `docs/BENCHMARKS.md`.
 
 mod bench;
 mod build;
@@ -55,14 +56,29 @@ enum Cmd {
         #[arg(long)]
         no_lint: bool,
     },
-    /// Benchmark the release binary with wrk and record the table in docs/BENCHMARKS.md.
+    /// Benchmark the release binary (catalog reads, add to cart, place order) and record the
+    /// tables in docs/BENCHMARKS.md.
     Bench {
         /// Seconds per scenario.
         #[arg(long, default_value_t = 20, value_name = "SECS")]
         duration: u32,
-        /// Open connections (wrk -c).
+        /// Open connections (wrk -c), and concurrent shoppers placing orders.
         #[arg(long, default_value_t = 32, value_name = "N")]
         connections: u32,
+        /// Only the catalog reads: no add-to-cart or place-order scenarios.
+        #[arg(long)]
+        skip_commerce: bool,
+        /// Demo products seeded for the commerce scenarios.
+        #[arg(long, default_value_t = 10_000, value_name = "N")]
+        products: usize,
+        /// PostgreSQL server for the commerce scenarios (trust authentication); a fresh
+        /// database is created on it and dropped afterwards. Skipped if it does not answer.
+        #[arg(
+            long,
+            default_value = "postgres://postgres@127.0.0.1:5432",
+            value_name = "URL"
+        )]
+        postgres_url: String,
     },
 }
 
@@ -101,12 +117,18 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Bench {
             duration,
             connections,
+            skip_commerce,
+            products,
+            postgres_url,
         } => bench::bench(
             &paths,
             bench::Options {
                 duration,
                 connections,
                 threads: 2,
+                commerce: !skip_commerce,
+                products,
+                postgres_url,
             },
         )?,
     }
@@ -157,16 +179,32 @@ mod tests {
                 .ok(),
             Some(Cmd::Bench {
                 duration: 5,
-                connections: 8
+                connections: 8,
+                skip_commerce: false,
+                ..
             })
         ));
         assert!(matches!(
             parse(&["bench"]).map(|c| c.command).ok(),
             Some(Cmd::Bench {
                 duration: 20,
-                connections: 32
+                connections: 32,
+                skip_commerce: false,
+                products: 10_000,
+                postgres_url,
+            }) if postgres_url == "postgres://postgres@127.0.0.1:5432"
+        ));
+        assert!(matches!(
+            parse(&["bench", "--skip-commerce", "--products", "2000"])
+                .map(|c| c.command)
+                .ok(),
+            Some(Cmd::Bench {
+                skip_commerce: true,
+                products: 2_000,
+                ..
             })
         ));
+        assert!(parse(&["bench", "--products", "many"]).is_err());
         assert!(matches!(
             parse(&["setup", "--build-only"]).map(|c| c.command).ok(),
             Some(Cmd::Setup { build_only: true })

@@ -1,7 +1,10 @@
 //! Layers every request passes through, API and storefront alike.
 
 use axum::{
-    http::{HeaderName, Request},
+    extract::Request as AxumRequest,
+    http::{HeaderName, Request, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     Router,
 };
 use tower_http::{
@@ -9,6 +12,7 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Instrument;
 use tracing::Level;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -17,6 +21,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// span carrying it so every log line of the request names it.
 pub fn with_http_layers(router: Router) -> Router {
     router
+        .layer(middleware::from_fn(run_to_completion))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -38,4 +43,20 @@ pub fn with_http_layers(router: Router) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Runs the rest of the request as its own task, so it finishes even when the client
+/// goes away. hyper drops a request's future when its connection closes; a service call
+/// cut off between `BEGIN` and `COMMIT` leaves sqlx's SQLite connection believing it is
+/// still inside a transaction (launchbadge/sqlx#3932), and every later write on that
+/// pooled connection fails. Finishing the call costs one task spawn per request.
+async fn run_to_completion(request: AxumRequest, next: Next) -> Response {
+    let span = tracing::Span::current();
+    match tokio::spawn(next.run(request).instrument(span)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "request task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

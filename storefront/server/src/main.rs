@@ -130,6 +130,11 @@ async fn seed_demo(catalog: &Catalog, commerce: &Commerce, products: usize) -> a
         .seed_demo(&variant_ids)
         .await
         .context("seeding demo stock failed")?;
+    catalog
+        .database()
+        .refresh_statistics()
+        .await
+        .context("refreshing planner statistics after seeding failed")?;
     tracing::info!(
         products = report.products,
         variants = report.variants,

@@ -10,8 +10,11 @@ pub(crate) mod listing;
 pub(crate) mod product;
 
 pub(crate) use emporium_kernel::db::sql::{Arg, Sql};
-use emporium_kernel::{db::Database, money::Currency};
-use sqlx::{migrate::Migrator, Any, AnyConnection, Transaction};
+use emporium_kernel::{
+    db::{Database, Tx},
+    money::Currency,
+};
+use sqlx::{migrate::Migrator, AnyConnection};
 
 use crate::{error::CatalogError, ProductStatus, Result};
 
@@ -24,7 +27,7 @@ pub(crate) async fn migrate(db: &Database) -> Result<()> {
 }
 
 /// A transaction for one service call that writes (see [`Database::begin_write`]).
-pub(crate) async fn begin_write(db: &Database) -> Result<Transaction<'static, Any>> {
+pub(crate) async fn begin_write(db: &Database) -> Result<Tx> {
     Ok(db.begin_write().await?)
 }
 
