@@ -706,3 +706,35 @@ async fn the_openapi_document_describes_the_commerce_endpoints() {
         );
     }
 }
+
+#[tokio::test]
+async fn availability_reports_units_free_to_buy_and_404s_unknown_products() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let variant_id = product_with_stock(&app, "AVAIL-1", 3).await;
+        // product_with_stock titles the product "Mug AVAIL-1": its handle follows.
+        let r = app.get("/store/products/mug-avail-1/availability").await;
+        assert_eq!(r.status(), StatusCode::OK, "[{label}]");
+        let page: Page<Value> = r.json().await.expect("availability");
+        assert_eq!(page.items.len(), 1, "[{label}]");
+        assert_eq!(page.items[0]["variant_id"], json!(variant_id));
+        assert_eq!(page.items[0]["available"], json!(3), "[{label}]");
+        // An unpaid order holds one unit: two are left to buy.
+        place_order(&app, &variant_id, "manual").await;
+        let page: Page<Value> = app
+            .get("/store/products/mug-avail-1/availability")
+            .await
+            .json()
+            .await
+            .expect("availability");
+        assert_eq!(page.items[0]["available"], json!(2), "[{label}]");
+        assert_eq!(page.items[0]["in_stock"], json!(true));
+        problem_of(
+            app.get("/store/products/no-such-mug/availability").await,
+            StatusCode::NOT_FOUND,
+            label,
+        )
+        .await;
+    }
+}

@@ -101,6 +101,27 @@ impl Catalog {
             .map(|index| (product, index)))
     }
 
+    /// The variant ids of a published product (by id or handle), in position order, in
+    /// one query: what a stock lookup needs, without loading the whole product.
+    /// Errors: `NotFound` (entity `product`).
+    pub async fn published_variant_ids(&self, id_or_handle: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT v.id AS id FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE (p.id = $1 OR p.handle = $1) AND p.status = 'published' \
+             ORDER BY v.position, v.id",
+        )
+        .bind(id_or_handle)
+        .fetch_all(self.db.pool())
+        .await?;
+        if rows.is_empty() {
+            // A product without variants still exists; tell it apart from an unknown one.
+            self.get_product(id_or_handle, false).await?;
+        }
+        rows.iter()
+            .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "id")?))
+            .collect()
+    }
+
     /// Every variant id, oldest product first (for seeding stock).
     pub async fn variant_ids(&self) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT id FROM variants ORDER BY product_id, position, id")

@@ -71,8 +71,7 @@ pub async fn product_availability(
     State(state): State<AppState>,
     Path(id_or_handle): Path<String>,
 ) -> ApiResult<Response> {
-    let product = state.catalog.get_product(&id_or_handle, false).await?;
-    let ids: Vec<String> = product.variants.iter().map(|v| v.id.clone()).collect();
+    let ids = state.catalog.published_variant_ids(&id_or_handle).await?;
     let levels = state.commerce.inventory.levels(&ids).await?;
     let items: Vec<VariantAvailability> = ids
         .into_iter()
