@@ -37,6 +37,10 @@ pub struct Options {
     pub threads: u32,
     /// Run the add-to-cart and place-order scenarios.
     pub commerce: bool,
+    /// Run the catalog-read scenarios.
+    pub catalog: bool,
+    /// Run the commerce scenarios on PostgreSQL too.
+    pub postgres: bool,
     /// Catalog size for the commerce scenarios.
     pub products: usize,
     /// The PostgreSQL server for the commerce scenarios (trust authentication); skipped
@@ -146,10 +150,12 @@ pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
 
     // Declared before the servers so it is removed after they have stopped.
     let scratch = TempDir::new("emporium-bench")?;
-    let mut report = Report {
-        rows: catalog_scenarios(&built, &scratch.path().join("catalog"), &opts)?,
-        ..Report::default()
-    };
+    let mut report = Report::default();
+    if opts.catalog {
+        report.rows = catalog_scenarios(&built, &scratch.path().join("catalog"), &opts)?;
+    } else {
+        note("catalog scenarios skipped (--skip-catalog)");
+    }
     if opts.commerce {
         // Adding to a cart does more than serving a cached product, so that rate bounds
         // the add-to-cart rate when sizing its carts.
@@ -262,28 +268,38 @@ fn run_scenarios(server: &mut Server, addr: &str, opts: &Options) -> Result<Vec<
         .context("no product handle in /store/products?limit=20 (was the demo catalog seeded?)")?;
     note(format!("product handle: {handle}"));
 
+    // The product page twice: as shoppers without a cart get it (from the page cache,
+    // rendered once per `EMPORIUM_PAGE_CACHE_TTL`), and rendered for every request
+    // (`Cache-Control: no-cache`, as a shopper's reload asks).
     let scenarios = [
         (
             "Store API: product list",
             "/store/products?limit=20".to_string(),
+            None,
         ),
-        (ONE_PRODUCT, format!("/store/products/{handle}")),
+        (ONE_PRODUCT, format!("/store/products/{handle}"), None),
         (
-            "Storefront: product page (SSR)",
+            "Storefront: product page (SSR, page cache)",
             format!("/products/{handle}"),
+            None,
         ),
-        ("Static string (ceiling)", "/bench/static".to_string()),
+        (
+            "Storefront: product page (SSR, rendered each time)",
+            format!("/products/{handle}"),
+            Some("Cache-Control: no-cache"),
+        ),
+        ("Static string (ceiling)", "/bench/static".to_string(), None),
     ];
-    for (_, path) in &scenarios {
+    for (_, path, _) in &scenarios {
         let (status, _) = http_get(addr, path)?;
         if status != 200 {
             bail!("GET {path} returned {status} before the benchmark");
         }
     }
     let mut rows = Vec::new();
-    for (name, path) in scenarios {
+    for (name, path, header) in scenarios {
         step(format!("bench: {name} ({path})"));
-        let stats = run_wrk(opts, &format!("http://{addr}{path}"), None)?;
+        let stats = run_wrk(opts, &format!("http://{addr}{path}"), None, header)?;
         rows.push(measured_row(server, name, &path, stats)?);
     }
     Ok(rows)
@@ -291,7 +307,12 @@ fn run_scenarios(server: &mut Server, addr: &str, opts: &Options) -> Result<Vec<
 
 /// `wrk --latency` with the bench's threads, connections and duration; `script`: a Lua
 /// script and the argument passed to its `init`.
-fn run_wrk(opts: &Options, url: &str, script: Option<(&Path, &Path)>) -> Result<WrkStats> {
+fn run_wrk(
+    opts: &Options,
+    url: &str,
+    script: Option<(&Path, &Path)>,
+    header: Option<&str>,
+) -> Result<WrkStats> {
     let mut cmd = Command::new("wrk");
     cmd.arg(format!("-t{}", opts.threads))
         .arg(format!("-c{}", opts.connections))
@@ -299,6 +320,9 @@ fn run_wrk(opts: &Options, url: &str, script: Option<(&Path, &Path)>) -> Result<
         .arg("--latency");
     if let Some((script, _)) = script {
         cmd.arg("-s").arg(script);
+    }
+    if let Some(header) = header {
+        cmd.arg("-H").arg(header);
     }
     cmd.arg(url);
     if let Some((_, arg)) = script {
@@ -655,7 +679,9 @@ after each scenario, *Peak RSS* its `VmHWM` (each server has its own).
 **Catalog reads.** The server seeds the default demo catalog (1,200 products) itself and
 runs with `EMPORIUM_BENCH_ROUTES=true`; after `/health/ready`, each route is driven with
 `wrk --latency`. `/bench/static` returns a constant string: the ceiling set by the HTTP
-stack alone.
+stack alone. The product page runs twice: as a shopper without a cart gets it (served by
+the page cache, rendered once per `EMPORIUM_PAGE_CACHE_TTL`, default 2 s), and with
+`Cache-Control: no-cache` on every request, which makes the server render each one.
 
 **Add to cart** (target: p99 under 5 ms at 32 connections).
 `emporium seed --demo --products N` writes the catalog into a fresh database before `serve`

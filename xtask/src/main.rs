@@ -68,6 +68,12 @@ enum Cmd {
         /// Only the catalog reads: no add-to-cart or place-order scenarios.
         #[arg(long)]
         skip_commerce: bool,
+        /// Only the commerce scenarios: no catalog reads (for iterating on writes).
+        #[arg(long)]
+        skip_catalog: bool,
+        /// The commerce scenarios on SQLite only.
+        #[arg(long)]
+        skip_postgres: bool,
         /// Demo products seeded for the commerce scenarios.
         #[arg(long, default_value_t = 10_000, value_name = "N")]
         products: usize,
@@ -118,6 +124,8 @@ fn run(cli: Cli) -> Result<()> {
             duration,
             connections,
             skip_commerce,
+            skip_catalog,
+            skip_postgres,
             products,
             postgres_url,
         } => bench::bench(
@@ -127,6 +135,8 @@ fn run(cli: Cli) -> Result<()> {
                 connections,
                 threads: 2,
                 commerce: !skip_commerce,
+                catalog: !skip_catalog,
+                postgres: !skip_postgres,
                 products,
                 postgres_url,
             },
@@ -190,6 +200,8 @@ mod tests {
                 duration: 20,
                 connections: 32,
                 skip_commerce: false,
+                skip_catalog: false,
+                skip_postgres: false,
                 products: 10_000,
                 postgres_url,
             }) if postgres_url == "postgres://postgres@127.0.0.1:5432"

@@ -47,6 +47,9 @@ pub const CHECKOUT_COOKIE: &str = "emporium_checkout";
 pub struct StorefrontConfig {
     /// Set when Stripe is configured for the shop; only then is card payment offered.
     pub stripe_publishable_key: Option<String>,
+    /// How long anonymous catalog pages are kept rendered (see `page_cache`); zero
+    /// (the default) renders every request.
+    pub page_cache_ttl: std::time::Duration,
 }
 
 /// Why a cart, checkout or order step did not happen, as the shopper should read it.

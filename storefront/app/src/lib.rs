@@ -14,7 +14,8 @@
 //! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`);
 //! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
 //!   [`query`] (URL parameters), [`seo`] (head tags), [`response`] (status and caching);
-//! - `router` (ssr only): the axum router the `emporium` binary mounts.
+//! - `router` (ssr only): the axum router the `emporium` binary mounts, with
+//!   [`page_cache`] (ssr only) in front of the pages.
 
 // Leptos views are deeply nested types; the order and checkout pages exceed the default.
 #![recursion_limit = "256"]
@@ -30,6 +31,8 @@ pub mod home;
 pub mod layout;
 pub mod listing;
 pub mod order;
+#[cfg(feature = "ssr")]
+pub mod page_cache;
 pub mod product;
 pub mod query;
 pub mod response;
@@ -139,6 +142,7 @@ pub fn router_with_config(
 ) -> axum::Router {
     use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
+    let page_cache = std::sync::Arc::new(page_cache::PageCache::new(config.page_cache_ttl));
     let provide_client = move || {
         provide_context(client.clone());
         provide_context(config.clone());
@@ -163,4 +167,8 @@ pub fn router_with_config(
             shell,
         ))
         .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache,
+            page_cache::serve_cached,
+        ))
 }

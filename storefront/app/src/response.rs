@@ -60,16 +60,20 @@ fn set(status: Option<u16>, cache_control: &'static str) {
 fn has_cart_cookie() -> bool {
     use leptos::prelude::use_context;
 
-    let prefix = format!("{}=", crate::cart_api::CART_COOKIE);
-    use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .any(|pair| pair.trim().starts_with(&prefix) && pair.trim().len() > prefix.len())
-    })
+    use_context::<http::request::Parts>()
+        .is_some_and(|parts| has_cookie(&parts.headers, crate::cart_api::CART_COOKIE))
+}
+
+/// Whether the request carries a non-empty cookie `name`.
+#[cfg(feature = "ssr")]
+pub(crate) fn has_cookie(headers: &http::HeaderMap, name: &str) -> bool {
+    let prefix = format!("{name}=");
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().starts_with(&prefix) && pair.trim().len() > prefix.len())
 }
 
 #[cfg(not(feature = "ssr"))]

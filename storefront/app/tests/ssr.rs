@@ -33,6 +33,10 @@ struct Site {
 }
 
 fn site() -> Site {
+    site_with(emporium_storefront::StorefrontConfig::default())
+}
+
+fn site_with(config: emporium_storefront::StorefrontConfig) -> Site {
     let api = FixtureApi::default();
     let options = LeptosOptions::builder()
         .output_name(Arc::<str>::from("emporium"))
@@ -41,7 +45,7 @@ fn site() -> Site {
         .build();
     // Tests build routers while other tests render: `router` generates the route list
     // once per process, so that is safe (see leptos-rs/leptos#4773 in its comment).
-    let router = emporium_storefront::router(Client::new(api.clone()), options);
+    let router = emporium_storefront::router_with_config(Client::new(api.clone()), options, config);
     Site { router, api }
 }
 
@@ -51,6 +55,8 @@ struct Answer {
     content_type: String,
     location: String,
     set_cookies: Vec<String>,
+    /// `x-page-cache`: "hit", "miss" (rendered and kept) or "" (not cacheable).
+    page_cache: String,
     body: String,
 }
 
@@ -70,6 +76,7 @@ async fn send(site: &Site, request: Request<Body>) -> Answer {
     let cache_control = header(header::CACHE_CONTROL);
     let content_type = header(header::CONTENT_TYPE);
     let location = header(header::LOCATION);
+    let page_cache = header(emporium_storefront::page_cache::CACHE_STATUS);
     let set_cookies = response
         .headers()
         .get_all(header::SET_COOKIE)
@@ -87,6 +94,7 @@ async fn send(site: &Site, request: Request<Body>) -> Answer {
         content_type,
         location,
         set_cookies,
+        page_cache,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
@@ -115,6 +123,77 @@ fn testid_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
         text = &text[end..];
     }
     text.split('<').next()
+}
+
+fn cached_site() -> Site {
+    site_with(emporium_storefront::StorefrontConfig {
+        page_cache_ttl: std::time::Duration::from_secs(60),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn an_anonymous_catalog_page_is_rendered_once_and_then_served_from_the_page_cache() {
+    runtime().block_on(async {
+        let site = cached_site();
+        let first = get(&site, "/products/linen-tee").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(first.page_cache, "miss");
+        let second = get(&site, "/products/linen-tee").await;
+        assert_eq!(second.page_cache, "hit");
+        assert_eq!(second.status, StatusCode::OK);
+        assert_eq!(second.body, first.body);
+        assert_eq!(second.cache_control, first.cache_control);
+        assert!(second.content_type.starts_with("text/html"));
+        // A reload that asks for a fresh copy is rendered again.
+        let fresh = send(
+            &site,
+            Request::get("/products/linen-tee")
+                .header(header::CACHE_CONTROL, "no-cache")
+                .body(Body::empty())
+                .unwrap_or_default(),
+        )
+        .await;
+        assert_eq!(fresh.page_cache, "miss");
+        assert_eq!(fresh.status, StatusCode::OK);
+        // Another query string is another page.
+        let usd = get(&site, "/products/linen-tee?currency=usd").await;
+        assert_eq!(usd.page_cache, "miss");
+        assert_ne!(usd.body, first.body);
+    });
+}
+
+#[test]
+fn the_page_cache_never_serves_shoppers_with_a_cart_nor_keeps_private_or_missing_pages() {
+    runtime().block_on(async {
+        let site = cached_site();
+        let anonymous = get(&site, "/products/linen-tee").await;
+        assert_eq!(anonymous.page_cache, "miss");
+        for _ in 0..2 {
+            let personal =
+                get_with_cookie(&site, "/products/linen-tee", "emporium_cart=cart_1").await;
+            assert_eq!(personal.status, StatusCode::OK);
+            assert_eq!(
+                personal.page_cache, "",
+                "a shopper with a cart gets their own render"
+            );
+            let missing = get(&site, "/products/nope").await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert_eq!(missing.page_cache, "", "a 404 is never kept");
+            let cart = get(&site, "/cart").await;
+            assert_eq!(cart.page_cache, "", "the cart page is private");
+        }
+    });
+}
+
+#[test]
+fn without_a_ttl_every_request_renders() {
+    runtime().block_on(async {
+        let site = site();
+        for _ in 0..2 {
+            assert_eq!(get(&site, "/products/linen-tee").await.page_cache, "");
+        }
+    });
 }
 
 #[test]

@@ -36,6 +36,11 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
+    /// Seconds an anonymous catalog page (no cart cookie) stays rendered in this process
+    /// before it is rendered again; 0 renders every request.
+    #[arg(long, env = "EMPORIUM_PAGE_CACHE_TTL", default_value_t = 2)]
+    pub page_cache_ttl: u64,
+
     /// Serve `/bench/static`, the ceiling route for benchmarks.
     #[arg(long, env = "EMPORIUM_BENCH_ROUTES", default_value_t = false, action = clap::ArgAction::Set)]
     pub bench_routes: bool,
@@ -142,6 +147,7 @@ impl std::fmt::Debug for Config {
             .field("api_url", &self.api_url)
             .field("seed_demo", &self.seed_demo)
             .field("site_root", &self.site_root)
+            .field("page_cache_ttl", &self.page_cache_ttl)
             .field("bench_routes", &self.bench_routes)
             .field("shop_name", &self.shop_name)
             .field("public_url", &self.public_url)

@@ -213,6 +213,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .stripe
             .as_ref()
             .map(|s| s.publishable_key.clone()),
+        page_cache_ttl: std::time::Duration::from_secs(config.page_cache_ttl),
     };
     let api = emporium_api::router(AppState::new(catalog.clone(), commerce, api_config));
 

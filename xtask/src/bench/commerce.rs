@@ -102,6 +102,10 @@ pub fn run(
         report,
     )?;
 
+    if !opts.postgres {
+        note("PostgreSQL scenarios skipped (--skip-postgres)");
+        return Ok(());
+    }
     let pg = PgServer::parse(&opts.postgres_url)
         .with_context(|| format!("--postgres-url {:?}", opts.postgres_url))?;
     step(format!("bench: PostgreSQL at {}", pg.host_port));
@@ -475,7 +479,12 @@ fn add_to_cart(
     std::fs::write(&script, lua::ADD_TO_CART_SCRIPT)
         .with_context(|| format!("writing {}", script.display()))?;
     step(format!("bench: {name} ({ADD_TO_CART_PATH})"));
-    let stats = run_wrk(opts, &format!("http://{addr}/"), Some((&script, &data)))?;
+    let stats = run_wrk(
+        opts,
+        &format!("http://{addr}/"),
+        Some((&script, &data)),
+        None,
+    )?;
     if stats.requests > plan.capacity() {
         note(format!(
             "warning: {} requests for a plan sized for {}: some carts got a variant more \
