@@ -17,7 +17,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, RwLock,
+    },
     time::{Duration, Instant},
 };
 
@@ -51,6 +54,20 @@ struct Page {
     headers: HeaderMap,
     body: Bytes,
     stored_at: Instant,
+    /// Set by the one request that renders the page again once it expired; until that
+    /// render is stored the others get this copy (stale-while-revalidate), so an expiry
+    /// costs one render instead of one per request in flight.
+    refreshing: Arc<AtomicBool>,
+}
+
+/// How long past its TTL a page may still be served while one request renders it anew.
+const STALE_GRACE: Duration = Duration::from_secs(10);
+
+enum Lookup {
+    Fresh(Page),
+    /// Expired, and another request is rendering it: serve this copy.
+    Stale(Page),
+    Miss,
 }
 
 impl PageCache {
@@ -66,13 +83,39 @@ impl PageCache {
         !self.ttl.is_zero()
     }
 
+    fn lookup(&self, key: &str) -> Lookup {
+        let Ok(state) = self.state.read() else {
+            return Lookup::Miss;
+        };
+        let Some(page) = state.pages.get(key) else {
+            return Lookup::Miss;
+        };
+        let age = page.stored_at.elapsed();
+        if age < self.ttl {
+            return Lookup::Fresh(page.clone());
+        }
+        // The first request to see it expired renders it; the rest get the stale copy.
+        if age < self.ttl + STALE_GRACE && page.refreshing.swap(true, Ordering::AcqRel) {
+            return Lookup::Stale(page.clone());
+        }
+        Lookup::Miss
+    }
+
+    #[cfg(test)]
     fn get(&self, key: &str) -> Option<Page> {
-        let state = self.state.read().ok()?;
-        state
-            .pages
-            .get(key)
-            .filter(|p| p.stored_at.elapsed() < self.ttl)
-            .cloned()
+        match self.lookup(key) {
+            Lookup::Fresh(page) => Some(page),
+            _ => None,
+        }
+    }
+
+    /// Drops a page that is no longer cacheable (unpublished, an error now).
+    fn forget(&self, key: &str) {
+        if let Ok(mut state) = self.state.write() {
+            if let Some(old) = state.pages.remove(key) {
+                state.bytes = state.bytes.saturating_sub(old.body.len());
+            }
+        }
     }
 
     fn put(&self, key: String, page: Page) {
@@ -103,12 +146,15 @@ pub async fn serve_cached(
     // `Cache-Control: no-cache` asks for a fresh answer (RFC 9111 §5.2.1.4): render, and
     // keep the result for the next request.
     if !wants_fresh(request.headers()) {
-        if let Some(page) = cache.get(&key) {
-            return respond(&page, "hit");
+        match cache.lookup(&key) {
+            Lookup::Fresh(page) => return respond(&page, "hit"),
+            Lookup::Stale(page) => return respond(&page, "stale"),
+            Lookup::Miss => {}
         }
     }
     let response = next.run(request).await;
     if !is_shared(&response) {
+        cache.forget(&key);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -123,6 +169,7 @@ pub async fn serve_cached(
         headers: parts.headers,
         body,
         stored_at: Instant::now(),
+        refreshing: Arc::default(),
     };
     cache.put(key, page.clone());
     respond(&page, "miss")
@@ -176,7 +223,33 @@ mod tests {
             headers: HeaderMap::new(),
             body: Bytes::from_static(body.as_bytes()),
             stored_at: Instant::now(),
+            refreshing: Arc::default(),
         }
+    }
+
+    #[test]
+    fn after_expiry_one_caller_renders_while_the_others_get_the_stale_copy() {
+        let cache = PageCache::new(Duration::from_millis(20));
+        cache.put("/p".into(), page("old"));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(
+            matches!(cache.lookup("/p"), Lookup::Miss),
+            "the first renders"
+        );
+        for _ in 0..3 {
+            match cache.lookup("/p") {
+                Lookup::Stale(p) => assert_eq!(p.body, Bytes::from("old")),
+                _ => panic!("the others must get the stale copy"),
+            }
+        }
+        cache.put("/p".into(), page("new"));
+        match cache.lookup("/p") {
+            Lookup::Fresh(p) => assert_eq!(p.body, Bytes::from("new")),
+            _ => panic!("the new render is served fresh"),
+        }
+        cache.forget("/p");
+        assert!(matches!(cache.lookup("/p"), Lookup::Miss));
+        assert_eq!(cache.state.read().map(|s| s.bytes).unwrap_or(1), 0);
     }
 
     #[test]
