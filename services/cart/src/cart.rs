@@ -11,10 +11,11 @@ use crate::{
     store::{
         self,
         cart::{CartRow, LineRow},
+        region::ShippingOptionRow,
     },
     totals::{compute_totals, ShippingRule, TaxRule},
-    Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Region, Result,
-    ShippingQuote,
+    Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Discount, Region,
+    Result, ShippingQuote,
 };
 
 /// The default region for carts that name none.
@@ -27,29 +28,34 @@ pub(crate) const MAX_LINES: usize = 50;
 pub(crate) const IDLE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 pub(crate) async fn create(
-    db: &Database,
+    carts: &Carts,
     region_id: Option<&str>,
     currency: Option<Currency>,
 ) -> Result<Cart> {
-    let mut tx = db.begin_write().await?;
+    // Regions are read before the write lock, which is held for the insert alone.
+    let db = &carts.db;
+    let mut conn = db.pool().acquire().await?;
     let region =
         match (region_id, currency) {
-            (Some(id), _) => store::region::find(&mut tx, id).await?.ok_or_else(|| {
+            (Some(id), _) => carts.regions.find(&mut conn, id).await?.ok_or_else(|| {
                 CartError::RegionNotFound {
                     region_id: id.to_owned(),
                 }
             })?,
-            (None, Some(currency)) => store::region::by_currency(&mut tx, currency.as_str())
+            (None, Some(currency)) => store::region::by_currency(&mut conn, currency.as_str())
                 .await?
                 .ok_or_else(|| CartError::UnsupportedCurrency {
                     currency: currency.to_string(),
                 })?,
-            (None, None) => store::region::find(&mut tx, DEFAULT_REGION)
+            (None, None) => carts
+                .regions
+                .find(&mut conn, DEFAULT_REGION)
                 .await?
                 .ok_or_else(|| CartError::RegionNotFound {
                     region_id: DEFAULT_REGION.to_owned(),
                 })?,
         };
+    drop(conn);
     if let Some(currency) = currency.filter(|c| *c != region.currency) {
         return Err(CartError::invalid(
             "currency",
@@ -76,17 +82,17 @@ pub(crate) async fn create(
         updated_at: now,
         expires_at: now + IDLE_MS,
     };
-    store::cart::insert(&mut tx, &row).await?;
-    let cart = view(&mut tx, &row).await?;
-    tx.commit().await?;
-    tracing::info!(cart_id = %cart.id, region_id = %region.id, "cart created");
+    store::cart::insert(&mut *db.write_conn().await?, &row).await?;
+    let region_id = region.id.clone();
+    let cart = render(&row, Vec::new(), &Definitions::of_new_cart(region))?;
+    tracing::info!(cart_id = %cart.id, %region_id, "cart created");
     Ok(cart)
 }
 
-pub(crate) async fn get(db: &Database, cart_id: &str) -> Result<Cart> {
-    let mut conn = db.pool().acquire().await?;
+pub(crate) async fn get(carts: &Carts, cart_id: &str) -> Result<Cart> {
+    let mut conn = carts.db.pool().acquire().await?;
     let row = find(&mut conn, cart_id).await?;
-    view(&mut conn, &row).await
+    view(carts, &mut conn, &row).await
 }
 
 pub(crate) async fn find(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
@@ -111,11 +117,12 @@ pub(crate) fn ensure_open(row: &CartRow) -> Result<()> {
 /// (which locks the cart row) and returns the cart as it now is.
 pub(crate) async fn lock_open(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
     let now = now_ms();
-    if !store::cart::touch_open(conn, cart_id, now, now + IDLE_MS).await? {
-        let row = find(conn, cart_id).await?;
-        ensure_open(&row)?;
+    if let Some(row) = store::cart::touch_open(conn, cart_id, now, now + IDLE_MS).await? {
+        return Ok(row);
     }
-    find(conn, cart_id).await
+    let row = find(conn, cart_id).await?;
+    ensure_open(&row)?;
+    Ok(row)
 }
 
 pub(crate) fn cart_currency(row: &CartRow) -> Result<Currency> {
@@ -149,13 +156,16 @@ pub(crate) async fn add_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    // Ask the other services before taking the write lock: their latency must not hold
-    // up every other writer on SQLite.
-    let row = {
+    // Read everything that is not the cart's own rows before taking the write lock: on
+    // SQLite every writer of the process waits while one holds it, so it is held for the
+    // cart row, its lines and the one line written, nothing else.
+    let (row, defs) = {
         let mut conn = carts.db.pool().acquire().await?;
-        find(&mut conn, cart_id).await?
+        let row = find(&mut conn, cart_id).await?;
+        ensure_open(&row)?;
+        let defs = Definitions::load(carts, &mut conn, &row).await?;
+        (row, defs)
     };
-    ensure_open(&row)?;
     let currency = cart_currency(&row)?;
     let variant = carts
         .variants
@@ -172,10 +182,12 @@ pub(crate) async fn add_line(
 
     let mut tx = carts.db.begin_write().await?;
     let row = lock_open(&mut tx, cart_id).await?;
-    let lines = store::cart::lines(&mut tx, cart_id).await?;
+    let mut lines = store::cart::lines(&mut tx, cart_id).await?;
     let now = now_ms();
-    let existing = lines.iter().find(|l| l.variant_id == variant_id);
-    let merged = existing.map_or(0, |l| l.quantity).saturating_add(quantity);
+    let existing = lines.iter().position(|l| l.variant_id == variant_id);
+    let merged = existing
+        .map_or(0, |i| lines[i].quantity)
+        .saturating_add(quantity);
     if merged > MAX_QUANTITY {
         return Err(CartError::quantity(format!(
             "at most {MAX_QUANTITY} of one item per cart; the cart already has {}",
@@ -191,7 +203,7 @@ pub(crate) async fn add_line(
     }
     // A repeated add refreshes the snapshot: the shopper just saw the current price.
     let line = LineRow {
-        id: existing.map_or_else(|| new_id("cali"), |l| l.id.clone()),
+        id: existing.map_or_else(|| new_id("cali"), |i| lines[i].id.clone()),
         cart_id: cart_id.to_owned(),
         // Keyed by the id asked for, so repeated adds always find this line.
         variant_id: variant_id.to_owned(),
@@ -203,18 +215,24 @@ pub(crate) async fn add_line(
         image_url: variant.image_url,
         unit_price,
         quantity: merged,
-        created_at: existing.map_or(now, |l| l.created_at),
+        created_at: existing.map_or(now, |i| lines[i].created_at),
         updated_at: now,
     };
-    if existing.is_some() {
-        store::cart::update_line(&mut tx, &line).await?;
-    } else {
-        if lines.len() >= MAX_LINES {
-            return Err(CartError::TooManyLines { max: MAX_LINES });
+    match existing {
+        Some(i) => {
+            store::cart::update_line(&mut tx, &line).await?;
+            lines[i] = line;
         }
-        store::cart::insert_line(&mut tx, &line).await?;
+        None => {
+            if lines.len() >= MAX_LINES {
+                return Err(CartError::TooManyLines { max: MAX_LINES });
+            }
+            store::cart::insert_line(&mut tx, &line).await?;
+            lines.push(line);
+        }
     }
-    let cart = view(&mut tx, &row).await?;
+    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
+    let cart = render(&row, lines, &defs)?;
     tx.commit().await?;
     tracing::info!(
         cart_id,
@@ -233,11 +251,12 @@ pub(crate) async fn update_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    let (row, lines) = {
+    let (row, lines, defs) = {
         let mut conn = carts.db.pool().acquire().await?;
         let row = find(&mut conn, cart_id).await?;
         let lines = store::cart::lines(&mut conn, cart_id).await?;
-        (row, lines)
+        let defs = Definitions::load(carts, &mut conn, &row).await?;
+        (row, lines, defs)
     };
     ensure_open(&row)?;
     let variant_id = lines
@@ -258,40 +277,41 @@ pub(crate) async fn update_line(
 
     let mut tx = carts.db.begin_write().await?;
     let row = lock_open(&mut tx, cart_id).await?;
-    let lines = store::cart::lines(&mut tx, cart_id).await?;
-    let mut line =
+    let mut lines = store::cart::lines(&mut tx, cart_id).await?;
+    let line =
         lines
-            .into_iter()
+            .iter_mut()
             .find(|l| l.id == line_id)
             .ok_or_else(|| CartError::LineNotFound {
                 line_id: line_id.to_owned(),
             })?;
     line.quantity = quantity;
     line.updated_at = now_ms();
-    store::cart::update_line(&mut tx, &line).await?;
-    let cart = view(&mut tx, &row).await?;
+    store::cart::update_line(&mut tx, line).await?;
+    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
+    let cart = render(&row, lines, &defs)?;
     tx.commit().await?;
     tracing::info!(cart_id, line_id, quantity, "cart line quantity changed");
     Ok(cart)
 }
 
-pub(crate) async fn remove_line(db: &Database, cart_id: &str, line_id: &str) -> Result<Cart> {
-    let mut tx = db.begin_write().await?;
+pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> Result<Cart> {
+    let mut tx = carts.db.begin_write().await?;
     let row = lock_open(&mut tx, cart_id).await?;
     if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
         return Err(CartError::LineNotFound {
             line_id: line_id.to_owned(),
         });
     }
-    let cart = view(&mut tx, &row).await?;
+    let cart = view(carts, &mut tx, &row).await?;
     tx.commit().await?;
     tracing::info!(cart_id, line_id, "cart line removed");
     Ok(cart)
 }
 
-pub(crate) async fn apply_discount(db: &Database, cart_id: &str, code: &str) -> Result<Cart> {
+pub(crate) async fn apply_discount(carts: &Carts, cart_id: &str, code: &str) -> Result<Cart> {
     let code = normalize_code(code);
-    let mut tx = db.begin_write().await?;
+    let mut tx = carts.db.begin_write().await?;
     let mut row = lock_open(&mut tx, cart_id).await?;
     let discount = store::discount::by_code(&mut tx, &code)
         .await?
@@ -301,18 +321,18 @@ pub(crate) async fn apply_discount(db: &Database, cart_id: &str, code: &str) -> 
     rule_for(&discount, now_ms(), subtotal, cart_currency(&row)?)?;
     store::cart::set_discount(&mut tx, cart_id, Some(&discount.code)).await?;
     row.discount_code = Some(discount.code);
-    let cart = view(&mut tx, &row).await?;
+    let cart = view(carts, &mut tx, &row).await?;
     tx.commit().await?;
     tracing::info!(cart_id, code = %code, "discount applied to cart");
     Ok(cart)
 }
 
-pub(crate) async fn remove_discount(db: &Database, cart_id: &str) -> Result<Cart> {
-    let mut tx = db.begin_write().await?;
+pub(crate) async fn remove_discount(carts: &Carts, cart_id: &str) -> Result<Cart> {
+    let mut tx = carts.db.begin_write().await?;
     let mut row = lock_open(&mut tx, cart_id).await?;
     store::cart::set_discount(&mut tx, cart_id, None).await?;
     row.discount_code = None;
-    let cart = view(&mut tx, &row).await?;
+    let cart = view(carts, &mut tx, &row).await?;
     tx.commit().await?;
     tracing::info!(cart_id, "discount removed from cart");
     Ok(cart)
@@ -380,56 +400,146 @@ pub(crate) fn parse_address(field: &str, json: Option<&str>) -> Result<Option<Ad
         .transpose()
 }
 
+/// What a cart view reads besides the cart's own rows: its region and the discount
+/// code and shipping option it names. Loaded before a change takes the write lock, and
+/// read again inside it only when a concurrent change named other ones meanwhile.
+pub(crate) struct Definitions {
+    region: Region,
+    discount_code: Option<String>,
+    /// `None` with a code: the code no longer exists.
+    discount: Option<Discount>,
+    shipping_option_id: Option<String>,
+    shipping: Option<ShippingOptionRow>,
+}
+
+impl Definitions {
+    pub(crate) async fn load(
+        carts: &Carts,
+        conn: &mut AnyConnection,
+        row: &CartRow,
+    ) -> Result<Self> {
+        let region = carts
+            .regions
+            .find(conn, &row.region_id)
+            .await?
+            .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+        let discount = match &row.discount_code {
+            Some(code) => store::discount::by_code(conn, code).await?,
+            None => None,
+        };
+        let shipping = match &row.shipping_option_id {
+            Some(id) => store::region::shipping_option(conn, id).await?,
+            None => None,
+        };
+        Ok(Definitions {
+            region,
+            discount_code: row.discount_code.clone(),
+            discount,
+            shipping_option_id: row.shipping_option_id.clone(),
+            shipping,
+        })
+    }
+
+    /// Definitions already read: the region, the discount code with its definition
+    /// (`None` when the code no longer exists) and the shipping option.
+    pub(crate) fn new(
+        region: Region,
+        discount_code: Option<String>,
+        discount: Option<Discount>,
+        shipping: Option<ShippingOptionRow>,
+    ) -> Self {
+        Definitions {
+            region,
+            discount_code,
+            discount,
+            shipping_option_id: shipping.as_ref().map(|o| o.id.clone()),
+            shipping,
+        }
+    }
+
+    /// A new cart's: its region, no discount, no shipping option.
+    fn of_new_cart(region: Region) -> Self {
+        Definitions {
+            region,
+            discount_code: None,
+            discount: None,
+            shipping_option_id: None,
+            shipping: None,
+        }
+    }
+
+    fn fits(&self, row: &CartRow) -> bool {
+        self.region.id == row.region_id
+            && self.discount_code == row.discount_code
+            && self.shipping_option_id == row.shipping_option_id
+    }
+
+    /// These definitions if they are the ones `row` names, else a fresh read on `conn`.
+    pub(crate) async fn reload_unless_fits(
+        self,
+        carts: &Carts,
+        conn: &mut AnyConnection,
+        row: &CartRow,
+    ) -> Result<Self> {
+        if self.fits(row) {
+            Ok(self)
+        } else {
+            Definitions::load(carts, conn, row).await
+        }
+    }
+}
+
 /// The cart view: lines at their snapshot prices, the discount if it still applies (a
 /// note saying why not otherwise), the chosen shipping option and the totals.
-pub(crate) async fn view(conn: &mut AnyConnection, row: &CartRow) -> Result<Cart> {
-    let region = store::region::find(conn, &row.region_id)
-        .await?
-        .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
-    let currency = cart_currency(row)?;
+pub(crate) async fn view(carts: &Carts, conn: &mut AnyConnection, row: &CartRow) -> Result<Cart> {
     let lines = store::cart::lines(conn, &row.id).await?;
+    let defs = Definitions::load(carts, conn, row).await?;
+    render(row, lines, &defs)
+}
+
+/// The view of `row` with `lines` (in the order they were first added) and the
+/// definitions the row names. Pure: every amount comes from [`compute_totals`].
+pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions) -> Result<Cart> {
+    lines.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let region = &defs.region;
+    let currency = cart_currency(row)?;
     let pairs: Vec<(i64, i64)> = lines.iter().map(|l| (l.unit_price, l.quantity)).collect();
     let subtotal = subtotal(&lines)?;
 
-    let (discount, rule) = match &row.discount_code {
-        None => (None, None),
-        Some(code) => match store::discount::by_code(conn, code).await? {
-            None => (
+    let (discount, rule) = match (&row.discount_code, &defs.discount) {
+        (None, _) => (None, None),
+        (Some(code), None) => (
+            Some(CartDiscount {
+                code: code.clone(),
+                kind: String::new(),
+                value: 0,
+                note: Some(format!("discount code `{code}` no longer exists")),
+            }),
+            None,
+        ),
+        (Some(_), Some(d)) => {
+            let (rule, note) = match rule_for(d, now_ms(), subtotal, currency) {
+                Ok(rule) => (Some(rule), None),
+                Err(why) => (None, Some(why.to_string())),
+            };
+            (
                 Some(CartDiscount {
-                    code: code.clone(),
-                    kind: String::new(),
-                    value: 0,
-                    note: Some(format!("discount code `{code}` no longer exists")),
+                    code: d.code.clone(),
+                    kind: d.kind.name().to_owned(),
+                    value: d.kind.value(),
+                    note,
                 }),
-                None,
-            ),
-            Some(d) => {
-                let (rule, note) = match rule_for(&d, now_ms(), subtotal, currency) {
-                    Ok(rule) => (Some(rule), None),
-                    Err(why) => (None, Some(why.to_string())),
-                };
-                (
-                    Some(CartDiscount {
-                        code: d.code.clone(),
-                        kind: d.kind.name().to_owned(),
-                        value: d.kind.value(),
-                        note,
-                    }),
-                    rule,
-                )
-            }
-        },
+                rule,
+            )
+        }
     };
 
-    let shipping = match &row.shipping_option_id {
-        Some(id) => store::region::shipping_option(conn, id).await?,
-        None => None,
-    };
-    let shipping_rule = shipping.as_ref().map(|o| ShippingRule {
+    let shipping = defs.shipping.as_ref();
+    let shipping_rule = shipping.map(|o| ShippingRule {
         amount: o.amount,
         free_above: o.free_above,
     });
-    let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax_rule(&region))?;
+    let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax_rule(region))?;
 
     Ok(Cart {
         id: row.id.clone(),
@@ -465,8 +575,8 @@ pub(crate) async fn view(conn: &mut AnyConnection, row: &CartRow) -> Result<Cart
         billing_address: parse_address("billing_address", row.billing_address.as_deref())?,
         shipping_option: shipping.map(|o| CartShipping {
             amount: totals.shipping_total,
-            id: o.id,
-            name: o.name,
+            id: o.id.clone(),
+            name: o.name.clone(),
         }),
         payment_method: row.payment_method.clone(),
         totals,

@@ -4,7 +4,7 @@
 use emporium_kernel::{clock::now_ms, db::Database};
 
 use crate::{
-    cart::{self, cart_currency, ensure_open, lock_open, parse_address, tax_rule},
+    cart::{self, cart_currency, ensure_open, lock_open, parse_address, tax_rule, Definitions},
     discount::rule_for,
     error::CartError,
     store::{self, cart::DetailsRow},
@@ -125,16 +125,29 @@ fn to_json(address: &Address) -> Result<String> {
 }
 
 pub(crate) async fn set_details(
-    db: &Database,
+    carts: &Carts,
     cart_id: &str,
     details: CheckoutDetails,
 ) -> Result<Cart> {
     let email = validate_email(&details.email)?;
-    let mut tx = db.begin_write().await?;
-    let mut row = lock_open(&mut tx, cart_id).await?;
-    let region = store::region::find(&mut tx, &row.region_id)
-        .await?
-        .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+    // Validate against the region and the definitions before taking the write lock (a
+    // cart's region never changes), so the lock is held for the cart's rows only.
+    let (region, option, discount_code, discount) = {
+        let mut conn = carts.db.pool().acquire().await?;
+        let row = cart::find(&mut conn, cart_id).await?;
+        ensure_open(&row)?;
+        let region = carts
+            .regions
+            .find(&mut conn, &row.region_id)
+            .await?
+            .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+        let option = store::region::shipping_option(&mut conn, &details.shipping_option_id).await?;
+        let discount = match &row.discount_code {
+            Some(code) => store::discount::by_code(&mut conn, code).await?,
+            None => None,
+        };
+        (region, option, row.discount_code, discount)
+    };
     let shipping = validate_address(
         "shipping_address",
         &details.shipping_address,
@@ -145,19 +158,24 @@ pub(crate) async fn set_details(
         .as_ref()
         .map(|a| validate_address("billing_address", a, None))
         .transpose()?;
-    let option = store::region::shipping_option(&mut tx, &details.shipping_option_id).await?;
-    if option.is_none_or(|o| o.region_id != region.id) {
-        return Err(CartError::invalid(
-            "shipping_option_id",
-            format!(
-                "`{}` is not a shipping option of region `{}`: pick one from the cart's shipping options",
-                details.shipping_option_id, region.id
-            ),
-        ));
-    }
+    let option = match option {
+        Some(o) if o.region_id == region.id => o,
+        _ => {
+            return Err(CartError::invalid(
+                "shipping_option_id",
+                format!(
+                    "`{}` is not a shipping option of region `{}`: pick one from the cart's shipping options",
+                    details.shipping_option_id, region.id
+                ),
+            ))
+        }
+    };
     let payment_method = validate_payment_method(&details.payment_method)?;
     let shipping_json = to_json(&shipping)?;
     let billing_json = billing.as_ref().map(to_json).transpose()?;
+
+    let mut tx = carts.db.begin_write().await?;
+    let mut row = lock_open(&mut tx, cart_id).await?;
     store::cart::set_details(
         &mut tx,
         cart_id,
@@ -175,7 +193,11 @@ pub(crate) async fn set_details(
     row.billing_address = billing_json;
     row.shipping_option_id = Some(details.shipping_option_id);
     row.payment_method = Some(payment_method);
-    let cart = cart::view(&mut tx, &row).await?;
+    let lines = store::cart::lines(&mut tx, cart_id).await?;
+    let defs = Definitions::new(region, discount_code, discount, Some(option))
+        .reload_unless_fits(carts, &mut tx, &row)
+        .await?;
+    let cart = cart::render(&row, lines, &defs)?;
     tx.commit().await?;
     tracing::info!(cart_id, "checkout details set");
     Ok(cart)
@@ -186,7 +208,9 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
         let mut conn = carts.db.pool().acquire().await?;
         let row = cart::find(&mut conn, cart_id).await?;
         let lines = store::cart::lines(&mut conn, cart_id).await?;
-        let region = store::region::find(&mut conn, &row.region_id)
+        let region = carts
+            .regions
+            .find(&mut conn, &row.region_id)
             .await?
             .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
         let option = match &row.shipping_option_id {

@@ -26,6 +26,7 @@ mod discount;
 pub mod error;
 pub mod lookup;
 pub mod model;
+mod regions;
 mod seed;
 mod store;
 pub mod totals;
@@ -49,6 +50,7 @@ pub struct Carts {
     bus: EventBus,
     variants: Arc<dyn VariantLookup>,
     stock: Arc<dyn StockCheck>,
+    regions: Arc<regions::RegionCache>,
 }
 
 impl std::fmt::Debug for Carts {
@@ -71,6 +73,7 @@ impl Carts {
             bus,
             variants,
             stock,
+            regions: Arc::default(),
         }
     }
 
@@ -107,12 +110,12 @@ impl Carts {
         region_id: Option<&str>,
         currency: Option<Currency>,
     ) -> Result<Cart> {
-        cart::create(&self.db, region_id, currency).await
+        cart::create(self, region_id, currency).await
     }
 
     /// The cart with its totals. Errors: `CartNotFound`.
     pub async fn cart(&self, cart_id: &str) -> Result<Cart> {
-        cart::get(&self.db, cart_id).await
+        cart::get(self, cart_id).await
     }
 
     /// Adds `quantity` of a variant, merging with its line if there is one (which also
@@ -131,7 +134,7 @@ impl Carts {
 
     /// Errors: `LineNotFound`, `CartCompleted`, `CartNotFound`.
     pub async fn remove_line(&self, cart_id: &str, line_id: &str) -> Result<Cart> {
-        cart::remove_line(&self.db, cart_id, line_id).await
+        cart::remove_line(self, cart_id, line_id).await
     }
 
     /// Idle open carts (no change for 30 days) whose expiry is before `now_ms` are
@@ -147,11 +150,11 @@ impl Carts {
     /// `DiscountUsedUp`, `DiscountCurrencyMismatch`, `DiscountMinimumNotMet`. A code that
     /// stops applying later stays on the cart with a `note` and a zero discount.
     pub async fn apply_discount(&self, cart_id: &str, code: &str) -> Result<Cart> {
-        cart::apply_discount(&self.db, cart_id, code).await
+        cart::apply_discount(self, cart_id, code).await
     }
 
     pub async fn remove_discount(&self, cart_id: &str) -> Result<Cart> {
-        cart::remove_discount(&self.db, cart_id).await
+        cart::remove_discount(self, cart_id).await
     }
 
     /// Creates a code (stored upper case). Errors: `InvalidField` (`code`,
@@ -186,7 +189,7 @@ impl Carts {
         cart_id: &str,
         details: CheckoutDetails,
     ) -> Result<Cart> {
-        checkout::set_details(&self.db, cart_id, details).await
+        checkout::set_details(self, cart_id, details).await
     }
 
     /// What the checkout service places an order from: every line re-priced from the

@@ -73,32 +73,44 @@ impl Catalog {
         product::get(&self.db, id_or_handle, include_drafts).await
     }
 
-    /// The product a variant (`var_…`) belongs to, with the variant's index in
-    /// `product.variants`: what a cart needs to snapshot a line. `None` for an unknown
-    /// variant or, unless `include_drafts`, one whose product is not published.
-    pub async fn find_variant(
+    /// What a cart line snapshots of a variant of a published product, in one query:
+    /// product id, handle and title, the variant's title and SKU, its price in
+    /// `currency` (`None` when it has none there) and the product's first image.
+    /// `None` for an unknown variant or one whose product is a draft. The add-to-cart
+    /// path asks this on every add, so it must not load the whole product.
+    pub async fn variant_for_cart(
         &self,
         variant_id: &str,
-        include_drafts: bool,
-    ) -> Result<Option<(Product, usize)>> {
-        let row = sqlx::query("SELECT product_id FROM variants WHERE id = $1")
-            .bind(variant_id)
-            .fetch_optional(self.db.pool())
-            .await?;
+        currency: emporium_kernel::money::Currency,
+    ) -> Result<Option<CartVariant>> {
+        let row = sqlx::query(
+            "SELECT v.id AS id, v.product_id AS product_id, p.handle AS handle, \
+                    p.title AS product_title, v.title AS variant_title, v.sku AS sku, \
+                    (SELECT vp.amount FROM variant_prices vp \
+                      WHERE vp.variant_id = v.id AND vp.currency = $2) AS unit_price, \
+                    (SELECT i.url FROM images i WHERE i.product_id = p.id \
+                      ORDER BY i.position, i.id LIMIT 1) AS image_url \
+             FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE v.id = $1 AND p.status = 'published'",
+        )
+        .bind(variant_id)
+        .bind(currency.as_str())
+        .fetch_optional(self.db.pool())
+        .await?;
         let Some(row) = row else {
             return Ok(None);
         };
-        let product_id: String = sqlx::Row::try_get(&row, "product_id")?;
-        let product = match product::get(&self.db, &product_id, include_drafts).await {
-            Ok(product) => product,
-            Err(CatalogError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(product
-            .variants
-            .iter()
-            .position(|v| v.id == variant_id)
-            .map(|index| (product, index)))
+        use sqlx::Row as _;
+        Ok(Some(CartVariant {
+            variant_id: row.try_get("id")?,
+            product_id: row.try_get("product_id")?,
+            product_handle: row.try_get("handle")?,
+            product_title: row.try_get("product_title")?,
+            variant_title: row.try_get("variant_title")?,
+            sku: row.try_get("sku")?,
+            unit_price: row.try_get("unit_price")?,
+            image_url: row.try_get("image_url")?,
+        }))
     }
 
     /// The variant ids of a published product (by id or handle), in position order, in

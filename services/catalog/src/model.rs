@@ -299,3 +299,17 @@ pub struct CollectionChanges {
     pub description: Option<String>,
     pub product_ids: Option<Vec<String>>,
 }
+
+/// A variant as a cart line snapshots it (see `Catalog::variant_for_cart`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartVariant {
+    pub variant_id: String,
+    pub product_id: String,
+    pub product_handle: String,
+    pub product_title: String,
+    pub variant_title: String,
+    pub sku: String,
+    /// Minor units in the asked currency; `None` when the variant has no price there.
+    pub unit_price: Option<i64>,
+    pub image_url: Option<String>,
+}

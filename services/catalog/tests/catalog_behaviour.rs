@@ -1767,3 +1767,65 @@ async fn concurrent_writes_queue_instead_of_failing() {
         assert_eq!(handles.len(), listed, "[{l}] handles stay unique");
     }
 }
+
+#[tokio::test]
+async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_first_image() {
+    for env in envs().await {
+        let (l, c) = (env.label, &env.catalog);
+        let product = c
+            .create_product(shirt("Snapshot Shirt", "SNAP"))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] {e}"));
+        let medium = &product.variants[1];
+        let large = &product.variants[2];
+
+        let eur = c
+            .variant_for_cart(&medium.id, Currency::parse("EUR").expect("EUR"))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] {e}"))
+            .unwrap_or_else(|| panic!("[{l}] a published variant is found"));
+        assert_eq!(eur.variant_id, medium.id, "[{l}]");
+        assert_eq!(eur.product_id, product.id, "[{l}]");
+        assert_eq!(eur.product_handle, "snapshot-shirt", "[{l}]");
+        assert_eq!(eur.product_title, "Snapshot Shirt", "[{l}]");
+        assert_eq!(eur.variant_title, "Medium blue", "[{l}]");
+        assert_eq!(eur.sku, "SNAP-M-BLUE", "[{l}]");
+        assert_eq!(eur.unit_price, Some(3500), "[{l}]");
+        assert_eq!(
+            eur.image_url.as_deref(),
+            Some("https://cdn.example.com/shirt-front.jpg"),
+            "[{l}] the product's first image"
+        );
+
+        let usd = Currency::parse("USD").expect("USD");
+        let usd_price = |v: &str| {
+            let v = v.to_owned();
+            async move {
+                c.variant_for_cart(&v, usd)
+                    .await
+                    .unwrap_or_else(|e| panic!("[{l}] {e}"))
+                    .map(|s| s.unit_price)
+            }
+        };
+        assert_eq!(usd_price(&medium.id).await, Some(Some(3799)), "[{l}]");
+        assert_eq!(
+            usd_price(&large.id).await,
+            Some(None),
+            "[{l}] no USD price: found, without a price"
+        );
+        assert_eq!(
+            usd_price("var_00000000000000000000000000").await,
+            None,
+            "[{l}] unknown variant"
+        );
+
+        c.set_product_status(&product.id, ProductStatus::Draft)
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] {e}"));
+        assert_eq!(
+            usd_price(&medium.id).await,
+            None,
+            "[{l}] a draft's variants cannot go into carts"
+        );
+    }
+}

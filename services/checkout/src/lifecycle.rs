@@ -112,7 +112,7 @@ async fn transition_to_paid(
 
 /// Keeps the order visible to the merchant with a note on what to do.
 async fn flag(co: &Checkout, order: Order, payment_id: &str, note: &str) -> Result<Order> {
-    let mut conn = co.db.pool().acquire().await?;
+    let mut conn = co.db.write_conn().await?;
     if store::flag_attention(&mut conn, &order.id, payment_id, note, now_ms()).await? {
         tracing::warn!(order_id = %order.id, %payment_id, note, "order needs attention");
     }

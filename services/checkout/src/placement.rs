@@ -259,10 +259,13 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
             return Err(CheckoutError::Stock(e));
         }
     };
-    {
-        let mut conn = co.db.pool().acquire().await?;
-        store::set_reservation(&mut conn, &order.id, &reservation_id, now_ms()).await?;
-    }
+    store::set_reservation(
+        &mut *co.db.write_conn().await?,
+        &order.id,
+        &reservation_id,
+        now_ms(),
+    )
+    .await?;
 
     let request = PaymentRequest {
         order_id: order.id.clone(),
@@ -307,9 +310,13 @@ async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Res
         .mark_completed(&input.cart_id, order_id)
         .await
         .map_err(CheckoutError::Cart)?;
-    let mut conn = co.db.pool().acquire().await?;
-    store::complete_idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key, now_ms())
-        .await?;
+    store::complete_idempotency_key(
+        &mut *co.db.write_conn().await?,
+        &input.cart_id,
+        &input.idempotency_key,
+        now_ms(),
+    )
+    .await?;
     Ok(())
 }
 

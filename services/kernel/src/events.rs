@@ -22,7 +22,10 @@ use tokio::sync::Notify;
 
 use crate::{
     clock::now_ms,
-    db::{Database, DbError},
+    db::{
+        sql::{Sql, MAX_PARAMS},
+        Database, DbError,
+    },
     id::new_id,
 };
 
@@ -281,16 +284,22 @@ impl Dispatcher {
         .fetch_all(self.db.pool())
         .await?;
         let mut report = PassReport::default();
-        for row in &rows {
-            let event = event_from_row(row)?;
-            let Some(attempts) = self.claim(name, &event.id).await? else {
-                continue; // another dispatcher holds it
-            };
+        if rows.is_empty() {
+            self.advance_settled(name, settled).await?;
+            return Ok(report);
+        }
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let claimed = self.claim(name, &events).await?;
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        for (event, attempts) in claimed {
             if !consumer.wants(&event.topic) {
-                self.finish(name, &event.id, attempts, Ok(())).await?;
+                outcomes.push((event, attempts, Ok(())));
                 continue;
             }
-            let outcome = consumer.handle(&event).await;
+            let outcome = consumer.handle(event).await;
             match &outcome {
                 Ok(()) => {
                     report.handled += 1;
@@ -308,91 +317,134 @@ impl Dispatcher {
                     );
                 }
             }
-            self.finish(name, &event.id, attempts, outcome).await?;
+            outcomes.push((event, attempts, outcome));
         }
-        if rows.is_empty() {
-            self.advance_settled(name, settled).await?;
-        }
+        self.finish(name, outcomes).await?;
         Ok(report)
     }
 
-    /// Claims one event for this consumer; `Some(previous attempts)` when claimed.
-    async fn claim(&self, consumer: &str, event_id: &str) -> Result<Option<i64>, DbError> {
+    /// Claims a batch of due events for this consumer in one write transaction: new ones
+    /// with one multi-row insert, due retries (and claims whose lease ran out) one by one.
+    /// Returns the events this dispatcher now holds, with their previous attempts; events
+    /// another dispatcher holds are left out. Writes go through the database's writer
+    /// queue like every other write: on SQLite a write beside it would wait in SQLite's
+    /// busy handler, which sleeps up to 100 ms at a time.
+    async fn claim<'e>(
+        &self,
+        consumer: &str,
+        events: &'e [Event],
+    ) -> Result<Vec<(&'e Event, i64)>, DbError> {
         let now = now_ms();
         let lease_until = now + self.policy.lease_ms;
-        let inserted = sqlx::query(
-            "INSERT INTO event_deliveries \
-               (consumer, event_id, status, attempts, next_attempt_at, updated_at) \
-             VALUES ($1, $2, 'processing', 0, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(consumer)
-        .bind(event_id)
-        .bind(lease_until)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Some(0));
+        let mut tx = self.db.begin_write().await?;
+        let mut fresh = std::collections::HashSet::new();
+        // Three shared parameters, then one per row.
+        for chunk in events.chunks(MAX_PARAMS - 3) {
+            let mut sql = Sql::new(
+                "INSERT INTO event_deliveries \
+                   (consumer, event_id, status, attempts, next_attempt_at, updated_at) VALUES ",
+            );
+            let (c, lease, at) = (sql.param(consumer), sql.param(lease_until), sql.param(now));
+            for (i, event) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .push(&c)
+                    .push(", ")
+                    .bind(event.id.as_str())
+                    .push(&format!(", 'processing', 0, {lease}, {at})"));
+            }
+            sql.push(" ON CONFLICT DO NOTHING RETURNING event_id");
+            for row in sql.query().persistent(false).fetch_all(&mut *tx).await? {
+                fresh.insert(row.try_get::<String, _>("event_id")?);
+            }
         }
-        let taken = sqlx::query(
-            "UPDATE event_deliveries SET status = 'processing', next_attempt_at = $1, updated_at = $2 \
-             WHERE consumer = $3 AND event_id = $4 \
-               AND status IN ('processing', 'retry') AND next_attempt_at <= $2",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(consumer)
-        .bind(event_id)
-        .execute(self.db.pool())
-        .await?;
-        if taken.rows_affected() != 1 {
-            return Ok(None);
+        let mut claimed = Vec::with_capacity(events.len());
+        for event in events {
+            if fresh.contains(&event.id) {
+                claimed.push((event, 0));
+                continue;
+            }
+            let taken = sqlx::query(
+                "UPDATE event_deliveries SET status = 'processing', next_attempt_at = $1, updated_at = $2 \
+                 WHERE consumer = $3 AND event_id = $4 \
+                   AND status IN ('processing', 'retry') AND next_attempt_at <= $2 \
+                 RETURNING attempts",
+            )
+            .bind(lease_until)
+            .bind(now)
+            .bind(consumer)
+            .bind(&event.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // None: another dispatcher holds it.
+            if let Some(row) = taken {
+                claimed.push((event, row.try_get("attempts")?));
+            }
         }
-        let row = sqlx::query(
-            "SELECT attempts FROM event_deliveries WHERE consumer = $1 AND event_id = $2",
-        )
-        .bind(consumer)
-        .bind(event_id)
-        .fetch_one(self.db.pool())
-        .await?;
-        Ok(Some(row.try_get("attempts")?))
+        tx.commit().await?;
+        Ok(claimed)
     }
 
+    /// Records the outcomes of a pass in one write transaction: every success with one
+    /// statement, each failure (a retry time or `dead`) with its own.
     async fn finish(
         &self,
         consumer: &str,
-        event_id: &str,
-        previous_attempts: i64,
-        outcome: Result<(), HandleError>,
+        outcomes: Vec<(&Event, i64, Result<(), HandleError>)>,
     ) -> Result<(), DbError> {
-        let now = now_ms();
-        let attempts = previous_attempts + 1;
-        let (status, next, error) = match outcome {
-            Ok(()) => ("done", now, None),
-            Err(e) if attempts >= self.policy.max_attempts => ("dead", now, Some(e.0)),
-            Err(e) => ("retry", now + self.policy.delay_after(attempts), Some(e.0)),
-        };
-        if status == "dead" {
-            tracing::error!(
-                consumer,
-                event_id,
-                attempts,
-                "event delivery gave up; parked as dead"
-            );
+        if outcomes.is_empty() {
+            return Ok(());
         }
-        sqlx::query(
-            "UPDATE event_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
-               last_error = $4, updated_at = $5 WHERE consumer = $6 AND event_id = $7",
-        )
-        .bind(status)
-        .bind(attempts)
-        .bind(next)
-        .bind(error)
-        .bind(now)
-        .bind(consumer)
-        .bind(event_id)
-        .execute(self.db.pool())
-        .await?;
+        let now = now_ms();
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for (event, previous_attempts, outcome) in outcomes {
+            match outcome {
+                Ok(()) => done.push(event.id.as_str()),
+                Err(e) => failed.push((event.id.as_str(), previous_attempts + 1, e)),
+            }
+        }
+        let mut tx = self.db.begin_write().await?;
+        for chunk in done.chunks(MAX_PARAMS - 2) {
+            let mut sql = Sql::new(
+                "UPDATE event_deliveries SET status = 'done', attempts = attempts + 1, \
+                   last_error = NULL, next_attempt_at = ",
+            );
+            let at = sql.param(now);
+            sql.push(&at)
+                .push(&format!(", updated_at = {at} WHERE consumer = "))
+                .bind(consumer)
+                .push(" AND event_id IN (")
+                .bind_list(chunk.iter().copied())
+                .push(")");
+            sql.query().persistent(false).execute(&mut *tx).await?;
+        }
+        for (event_id, attempts, error) in failed {
+            let (status, next) = if attempts >= self.policy.max_attempts {
+                tracing::error!(
+                    consumer,
+                    event_id,
+                    attempts,
+                    "event delivery gave up; parked as dead"
+                );
+                ("dead", now)
+            } else {
+                ("retry", now + self.policy.delay_after(attempts))
+            };
+            sqlx::query(
+                "UPDATE event_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
+                   last_error = $4, updated_at = $5 WHERE consumer = $6 AND event_id = $7",
+            )
+            .bind(status)
+            .bind(attempts)
+            .bind(next)
+            .bind(error.0)
+            .bind(now)
+            .bind(consumer)
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -439,6 +491,7 @@ impl Dispatcher {
         if target <= settled {
             return Ok(());
         }
+        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO event_consumers (consumer, settled_seq) VALUES ($1, $2) \
              ON CONFLICT (consumer) DO UPDATE SET settled_seq = excluded.settled_seq \
@@ -446,8 +499,9 @@ impl Dispatcher {
         )
         .bind(consumer)
         .bind(target)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

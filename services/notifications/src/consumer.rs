@@ -55,8 +55,7 @@ impl Consumer for EmailConsumer {
         let dedupe_key = format!("{}:{}", event.id, template.as_str());
         let mut conn = self
             .db
-            .pool()
-            .acquire()
+            .write_conn()
             .await
             .map_err(|e| HandleError::new(format!("database unavailable: {e}")))?;
         let inserted = store::insert_email(

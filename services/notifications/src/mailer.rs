@@ -164,7 +164,7 @@ pub(crate) async fn deliver_due(
             store::due_ids(&mut conn, now, BATCH).await?
         };
         for id in &ids {
-            let mut conn = db.pool().acquire().await?;
+            let mut conn = db.write_conn().await?;
             let Some(email) = store::claim(&mut conn, id, now, now + LEASE_MS).await? else {
                 continue; // another mailer has it
             };
@@ -193,7 +193,7 @@ async fn deliver_one(
         Ok(message) => transport.send(message, email).await,
         Err(reason) => Err((true, reason)),
     };
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.write_conn().await?;
     match outcome {
         Ok(()) => {
             store::mark_sent(&mut conn, &email.id, attempts, now).await?;

@@ -98,6 +98,10 @@ impl Payments {
         Ok(self.db.pool().acquire().await?)
     }
 
+    async fn write_conn(&self) -> Result<emporium_kernel::db::WriteConn> {
+        Ok(self.db.write_conn().await?)
+    }
+
     async fn begin(&self) -> Result<Tx> {
         Ok(self.db.begin_write().await?)
     }
@@ -196,7 +200,7 @@ impl Payments {
             Ok(session) => session,
             Err(err) => {
                 tracing::warn!(payment_id = %payment.id, provider = provider.id(), error = %err, "payment session failed");
-                let mut conn = self.conn().await?;
+                let mut conn = self.write_conn().await?;
                 store::note_session_failure(&mut conn, &payment.id, &err.to_string(), now_ms())
                     .await?;
                 return Err(err);

@@ -36,28 +36,18 @@ impl VariantLookup for CatalogVariants {
     ) -> Result<Option<VariantSnapshot>, LookupError> {
         let found = self
             .catalog
-            .find_variant(variant_id, false)
+            .variant_for_cart(variant_id, currency)
             .await
             .map_err(|e| LookupError(e.to_string()))?;
-        let Some((product, index)) = found else {
-            return Ok(None);
-        };
-        let Some(variant) = product.variants.get(index) else {
-            return Ok(None);
-        };
-        Ok(Some(VariantSnapshot {
-            variant_id: variant.id.clone(),
-            product_id: product.id.clone(),
-            product_handle: product.handle.clone(),
-            product_title: product.title.clone(),
-            variant_title: variant.title.clone(),
-            sku: variant.sku.clone(),
-            unit_price: variant
-                .prices
-                .iter()
-                .find(|p| p.currency == currency)
-                .map(|p| p.amount),
-            image_url: product.images.first().map(|i| i.url.clone()),
+        Ok(found.map(|v| VariantSnapshot {
+            variant_id: v.variant_id,
+            product_id: v.product_id,
+            product_handle: v.product_handle,
+            product_title: v.product_title,
+            variant_title: v.variant_title,
+            sku: v.sku,
+            unit_price: v.unit_price,
+            image_url: v.image_url,
         }))
     }
 }

@@ -70,25 +70,26 @@ pub(crate) async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Ca
     row.as_ref().map(cart_from_row).transpose()
 }
 
-/// Records activity on an open cart. Being the transaction's first write, it also locks
-/// the cart row on PostgreSQL, so concurrent changes to one cart run one after the other
-/// (SQLite's `BEGIN IMMEDIATE` already serialises all writers). Returns false when the
-/// cart does not exist or is completed.
+/// Records activity on an open cart and returns the cart as it now is. Being the
+/// transaction's first write, it also locks the cart row on PostgreSQL, so concurrent
+/// changes to one cart run one after the other (SQLite's `BEGIN IMMEDIATE` already
+/// serialises all writers). `None` when the cart does not exist or is completed.
 pub(crate) async fn touch_open(
     conn: &mut AnyConnection,
     id: &str,
     now: i64,
     expires_at: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE carts SET updated_at = $1, expires_at = $2 WHERE id = $3 AND completed_at IS NULL",
-    )
+) -> Result<Option<CartRow>> {
+    let row = sqlx::query(&format!(
+        "UPDATE carts SET updated_at = $1, expires_at = $2 \
+         WHERE id = $3 AND completed_at IS NULL RETURNING {CART_COLUMNS}"
+    ))
     .bind(now)
     .bind(expires_at)
     .bind(id)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(done.rows_affected() > 0)
+    row.as_ref().map(cart_from_row).transpose()
 }
 
 pub(crate) async fn set_discount(

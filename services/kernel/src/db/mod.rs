@@ -52,6 +52,29 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+/// A pooled connection for ONE write statement, which runs as its own (autocommit)
+/// transaction. On SQLite it holds this process's writer slot like [`Tx`] does, without
+/// the round trips of `BEGIN` and `COMMIT`. Use `&mut *conn` wherever a connection is
+/// wanted; several statements that must commit together need [`Database::begin_write`].
+pub struct WriteConn {
+    inner: sqlx::pool::PoolConnection<Any>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
 /// How long a writer waits for its turn on SQLite before giving up with an error
 /// (rather than hanging) — far above any real queue, so only a bug reaches it.
 const WRITER_WAIT: Duration = Duration::from_secs(30);
@@ -129,13 +152,21 @@ impl Database {
         let pool = match backend {
             Backend::Sqlite => {
                 pool_options
-                    // Readers run in parallel under WAL; writers queue on busy_timeout.
+                    // Readers run in parallel under WAL; writers queue in the writer slot.
                     .max_connections(8)
+                    // A file has no network to drop the connection: the ping sqlx sends
+                    // before each hand-out would be a wasted round trip to the
+                    // connection's worker thread (several per request).
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
+                            // mmap: readers map the database file instead of copying
+                            // every page they read with pread (each write to the file
+                            // makes the other connections drop their page caches).
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA mmap_size = 268435456;",
                             )
                             .await?;
                             Ok(())
@@ -175,14 +206,7 @@ impl Database {
     /// latency; and a deferred transaction that reads and then writes fails at once with
     /// "database is locked" when another writer got in between.
     pub async fn begin_write(&self) -> Result<Tx, DbError> {
-        let writer = match &self.writer {
-            Some(slot) => Some(
-                tokio::time::timeout(WRITER_WAIT, slot.clone().lock_owned())
-                    .await
-                    .map_err(|_| DbError::Busy(WRITER_WAIT))?,
-            ),
-            None => None,
-        };
+        let writer = self.writer_slot().await?;
         let inner = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -191,6 +215,30 @@ impl Database {
             inner,
             _writer: writer,
         })
+    }
+
+    /// A connection for one write statement (see [`WriteConn`]). Every write of the
+    /// process goes through this or [`Database::begin_write`]: on SQLite a write beside
+    /// the writer slot would collide with its holder and wait in SQLite's busy handler,
+    /// which sleeps up to 100 ms at a time.
+    pub async fn write_conn(&self) -> Result<WriteConn, DbError> {
+        let writer = self.writer_slot().await?;
+        let inner = self.pool.acquire().await?;
+        Ok(WriteConn {
+            inner,
+            _writer: writer,
+        })
+    }
+
+    async fn writer_slot(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbError> {
+        match &self.writer {
+            Some(slot) => Ok(Some(
+                tokio::time::timeout(WRITER_WAIT, slot.clone().lock_owned())
+                    .await
+                    .map_err(|_| DbError::Busy(WRITER_WAIT))?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// Refreshes the query planner's statistics after a bulk load. On PostgreSQL fresh

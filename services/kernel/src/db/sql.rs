@@ -79,6 +79,13 @@ impl Sql {
         self
     }
 
+    /// Adds `arg` without writing its placeholder and returns the placeholder (`$n`), for
+    /// a value the text refers to more than once (a constant column of a multi-row insert).
+    pub fn param(&mut self, arg: impl Into<Arg>) -> String {
+        self.args.push(arg.into());
+        format!("${}", self.args.len())
+    }
+
     /// Appends `$a, $b, …` for each item (the caller writes the parentheses).
     pub fn bind_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
         for (i, item) in items.into_iter().enumerate() {
@@ -153,5 +160,18 @@ mod tests {
             .bind_list(["x", "y"])
             .push(")");
         assert_eq!(sql.text(), "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)");
+    }
+
+    #[test]
+    fn a_shared_param_is_numbered_once_and_can_be_written_many_times() {
+        let mut sql = Sql::new("INSERT INTO t (k, v) VALUES ");
+        let k = sql.param("shared");
+        sql.push(&format!("({k}, "))
+            .bind(1)
+            .push(&format!("), ({k}, "))
+            .bind(2)
+            .push(")");
+        assert_eq!(sql.text(), "INSERT INTO t (k, v) VALUES ($1, $2), ($1, $3)");
+        assert_eq!(sql.args.len(), 3);
     }
 }
