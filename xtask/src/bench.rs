@@ -145,8 +145,24 @@ pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
     if opts.commerce && opts.products < MIN_PRODUCTS {
         bail!("--products must be at least {MIN_PRODUCTS}");
     }
-    let toolchain = setup::setup(paths, setup::Options::default())?;
-    let built = build::build(paths, true, Some(toolchain))?;
+    // A binary built earlier (say, from another commit) instead of building this tree:
+    // two builds compared back to back on the same machine state.
+    let built = match std::env::var_os("EMPORIUM_BENCH_BIN") {
+        Some(bin) => {
+            note(format!(
+                "using EMPORIUM_BENCH_BIN={} (no build)",
+                Path::new(&bin).display()
+            ));
+            Built {
+                server_bin: PathBuf::from(bin),
+                site: paths.site.clone(),
+            }
+        }
+        None => {
+            let toolchain = setup::setup(paths, setup::Options::default())?;
+            build::build(paths, true, Some(toolchain))?
+        }
+    };
 
     // Declared before the servers so it is removed after they have stopped.
     let scratch = TempDir::new("emporium-bench")?;
@@ -671,9 +687,12 @@ const DOC_HEADER: &str = r#"# Benchmarks
 Produced by `cargo xtask bench`. Flags: `--duration <secs>` per scenario (default 20),
 `--connections <n>` (default 32: wrk's connections and the concurrent shoppers),
 `--products <n>` (default 10,000: the commerce catalog), `--postgres-url <url>`,
-`--skip-commerce` (catalog reads only). It builds the release binary and runs each group of
-scenarios on its own server, started on a free loopback port with a fresh data dir; wrk and
-the order driver run on the same machine as the server. *RSS after* is the server's `VmRSS`
+`--skip-commerce` (catalog reads only), `--skip-catalog`, `--skip-postgres`. It builds the
+release binary (or takes the one `EMPORIUM_BENCH_BIN` names, to compare two builds back to
+back) and runs each group of scenarios on its own server, started on a free loopback port
+with a fresh data dir; wrk and the order driver run on the same machine as the server.
+Runs of one binary have differed by up to 1.7× in throughput on this shared machine:
+compare builds in alternating runs, not across days. *RSS after* is the server's `VmRSS`
 after each scenario, *Peak RSS* its `VmHWM` (each server has its own).
 
 **Catalog reads.** The server seeds the default demo catalog (1,200 products) itself and
@@ -694,7 +713,7 @@ turn so that in-flight adds never queue on one cart; each cart gets 10 variants,
 units of each. Every add therefore stays within the cart rules (99 units a line, 50 lines a
 cart, stock checked against what is available; adding reserves nothing), and *Errors*
 (non-2xx responses) must be 0. There are enough carts for 1.5 × the *one product* rate (an
-upper bound for adds, at least 2,000/s) × the duration. Each add is a write transaction that
+upper bound for adds, at least 10,000/s) × the duration. Each add is a write transaction that
 reads the variant and its stock, and answers with the whole cart (up to 10 lines) and its
 totals.
 

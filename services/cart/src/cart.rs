@@ -81,6 +81,7 @@ pub(crate) async fn create(
         created_at: now,
         updated_at: now,
         expires_at: now + IDLE_MS,
+        version: 0,
     };
     store::cart::insert(&mut *db.write_conn().await?, &row).await?;
     let region_id = region.id.clone();
@@ -125,6 +126,42 @@ pub(crate) async fn lock_open(conn: &mut AnyConnection, cart_id: &str) -> Result
     Ok(row)
 }
 
+/// An open cart, its lines and its definitions, read before a change takes the write
+/// lock. Errors: `CartNotFound`, `CartCompleted`.
+pub(crate) async fn read_for_change(
+    carts: &Carts,
+    cart_id: &str,
+) -> Result<(CartRow, Vec<LineRow>, Definitions)> {
+    let mut conn = carts.db.pool().acquire().await?;
+    let (row, lines) = store::cart::find_with_lines(&mut conn, cart_id)
+        .await?
+        .ok_or_else(|| CartError::CartNotFound {
+            cart_id: cart_id.to_owned(),
+        })?;
+    ensure_open(&row)?;
+    let defs = Definitions::load(carts, &mut conn, &row).await?;
+    Ok((row, lines, defs))
+}
+
+/// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the
+/// write lock: when the cart is still at the version read, what was read still holds and
+/// the lines are not read again; otherwise they are read again under the lock.
+pub(crate) async fn lock_unchanged(
+    conn: &mut AnyConnection,
+    read: CartRow,
+    lines: Vec<LineRow>,
+) -> Result<(CartRow, Vec<LineRow>)> {
+    let now = now_ms();
+    match store::cart::touch_open_at(conn, &read.id, read.version, now, now + IDLE_MS).await? {
+        Some(row) => Ok((row, lines)),
+        None => {
+            let row = lock_open(conn, &read.id).await?;
+            let lines = store::cart::lines(conn, &row.id).await?;
+            Ok((row, lines))
+        }
+    }
+}
+
 pub(crate) fn cart_currency(row: &CartRow) -> Result<Currency> {
     store::parse_currency(&row.currency)
 }
@@ -156,16 +193,10 @@ pub(crate) async fn add_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    // Read everything that is not the cart's own rows before taking the write lock: on
-    // SQLite every writer of the process waits while one holds it, so it is held for the
-    // cart row, its lines and the one line written, nothing else.
-    let (row, defs) = {
-        let mut conn = carts.db.pool().acquire().await?;
-        let row = find(&mut conn, cart_id).await?;
-        ensure_open(&row)?;
-        let defs = Definitions::load(carts, &mut conn, &row).await?;
-        (row, defs)
-    };
+    // Read everything before taking the write lock: on SQLite every writer of the
+    // process waits while one holds it, so it is held for the two writes alone (the cart
+    // row, checked unchanged since this read, and the line), unless the cart changed.
+    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
     let currency = cart_currency(&row)?;
     let variant = carts
         .variants
@@ -180,9 +211,8 @@ pub(crate) async fn add_line(
     })?;
     let available = carts.available(variant_id).await?;
 
-    let mut tx = carts.db.begin_write().await?;
-    let row = lock_open(&mut tx, cart_id).await?;
-    let mut lines = store::cart::lines(&mut tx, cart_id).await?;
+    let mut tx = carts.db.begin_serial().await?;
+    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
     let now = now_ms();
     let existing = lines.iter().position(|l| l.variant_id == variant_id);
     let merged = existing
@@ -251,14 +281,7 @@ pub(crate) async fn update_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    let (row, lines, defs) = {
-        let mut conn = carts.db.pool().acquire().await?;
-        let row = find(&mut conn, cart_id).await?;
-        let lines = store::cart::lines(&mut conn, cart_id).await?;
-        let defs = Definitions::load(carts, &mut conn, &row).await?;
-        (row, lines, defs)
-    };
-    ensure_open(&row)?;
+    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
     let variant_id = lines
         .iter()
         .find(|l| l.id == line_id)
@@ -275,9 +298,8 @@ pub(crate) async fn update_line(
         });
     }
 
-    let mut tx = carts.db.begin_write().await?;
-    let row = lock_open(&mut tx, cart_id).await?;
-    let mut lines = store::cart::lines(&mut tx, cart_id).await?;
+    let mut tx = carts.db.begin_serial().await?;
+    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
     let line =
         lines
             .iter_mut()
@@ -296,14 +318,17 @@ pub(crate) async fn update_line(
 }
 
 pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> Result<Cart> {
-    let mut tx = carts.db.begin_write().await?;
-    let row = lock_open(&mut tx, cart_id).await?;
+    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
+    let mut tx = carts.db.begin_serial().await?;
+    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
     if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
         return Err(CartError::LineNotFound {
             line_id: line_id.to_owned(),
         });
     }
-    let cart = view(carts, &mut tx, &row).await?;
+    lines.retain(|l| l.id != line_id);
+    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
+    let cart = render(&row, lines, &defs)?;
     tx.commit().await?;
     tracing::info!(cart_id, line_id, "cart line removed");
     Ok(cart)
@@ -440,20 +465,16 @@ impl Definitions {
         })
     }
 
-    /// Definitions already read: the region, the discount code with its definition
-    /// (`None` when the code no longer exists) and the shipping option.
-    pub(crate) fn new(
-        region: Region,
-        discount_code: Option<String>,
-        discount: Option<Discount>,
-        shipping: Option<ShippingOptionRow>,
-    ) -> Self {
+    pub(crate) fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// These definitions with `shipping` as the cart's shipping option (being chosen).
+    pub(crate) fn with_shipping(self, shipping: ShippingOptionRow) -> Self {
         Definitions {
-            region,
-            discount_code,
-            discount,
-            shipping_option_id: shipping.as_ref().map(|o| o.id.clone()),
-            shipping,
+            shipping_option_id: Some(shipping.id.clone()),
+            shipping: Some(shipping),
+            ..self
         }
     }
 

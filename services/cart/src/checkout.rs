@@ -4,7 +4,7 @@
 use emporium_kernel::{clock::now_ms, db::Database};
 
 use crate::{
-    cart::{self, cart_currency, ensure_open, lock_open, parse_address, tax_rule, Definitions},
+    cart::{self, cart_currency, ensure_open, parse_address, tax_rule},
     discount::rule_for,
     error::CartError,
     store::{self, cart::DetailsRow},
@@ -130,24 +130,15 @@ pub(crate) async fn set_details(
     details: CheckoutDetails,
 ) -> Result<Cart> {
     let email = validate_email(&details.email)?;
-    // Validate against the region and the definitions before taking the write lock (a
-    // cart's region never changes), so the lock is held for the cart's rows only.
-    let (region, option, discount_code, discount) = {
+    // Read and validate everything before taking the write lock (a cart's region never
+    // changes), so the lock is held for the cart row alone unless the cart changed.
+    let (row, lines, defs, option) = {
+        let (row, lines, defs) = cart::read_for_change(carts, cart_id).await?;
         let mut conn = carts.db.pool().acquire().await?;
-        let row = cart::find(&mut conn, cart_id).await?;
-        ensure_open(&row)?;
-        let region = carts
-            .regions
-            .find(&mut conn, &row.region_id)
-            .await?
-            .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
         let option = store::region::shipping_option(&mut conn, &details.shipping_option_id).await?;
-        let discount = match &row.discount_code {
-            Some(code) => store::discount::by_code(&mut conn, code).await?,
-            None => None,
-        };
-        (region, option, row.discount_code, discount)
+        (row, lines, defs, option)
     };
+    let region = defs.region();
     let shipping = validate_address(
         "shipping_address",
         &details.shipping_address,
@@ -174,8 +165,8 @@ pub(crate) async fn set_details(
     let shipping_json = to_json(&shipping)?;
     let billing_json = billing.as_ref().map(to_json).transpose()?;
 
-    let mut tx = carts.db.begin_write().await?;
-    let mut row = lock_open(&mut tx, cart_id).await?;
+    let mut tx = carts.db.begin_serial().await?;
+    let (mut row, lines) = cart::lock_unchanged(&mut tx, row, lines).await?;
     store::cart::set_details(
         &mut tx,
         cart_id,
@@ -193,8 +184,8 @@ pub(crate) async fn set_details(
     row.billing_address = billing_json;
     row.shipping_option_id = Some(details.shipping_option_id);
     row.payment_method = Some(payment_method);
-    let lines = store::cart::lines(&mut tx, cart_id).await?;
-    let defs = Definitions::new(region, discount_code, discount, Some(option))
+    let defs = defs
+        .with_shipping(option)
         .reload_unless_fits(carts, &mut tx, &row)
         .await?;
     let cart = cart::render(&row, lines, &defs)?;

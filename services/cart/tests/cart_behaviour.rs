@@ -411,6 +411,53 @@ async fn adding_a_variant_again_merges_into_its_line_and_lines_keep_their_price_
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_to_one_cart_all_land_and_each_answer_shows_its_own() {
+    for env in envs().await {
+        let l = env.label;
+        let env = Arc::new(env);
+        let cart = env.eu_cart().await;
+        let distinct: Vec<String> = (0..20).map(|i| format!("var_c{i:02}")).collect();
+        for id in &distinct {
+            env.catalog.put(id, Some(100), None);
+            env.stock.set(id, 50);
+        }
+        // Twenty different variants and ten adds of the same one, all at once: most
+        // read the cart before another's change lands, so their version check fails and
+        // they read it again under the lock.
+        let mut tasks = Vec::new();
+        for variant in distinct
+            .iter()
+            .cloned()
+            .chain((0..10).map(|_| MUG.to_owned()))
+        {
+            let (env, cart_id) = (env.clone(), cart.id.clone());
+            tasks.push(tokio::spawn(async move {
+                let seen = env.add(&cart_id, &variant, 1).await;
+                (variant, seen)
+            }));
+        }
+        for task in tasks {
+            let (variant, seen) = task.await.unwrap_or_else(|e| panic!("[{l}] task: {e}"));
+            assert!(
+                seen.lines.iter().any(|line| line.variant_id == variant),
+                "[{l}] the answer to adding {variant} shows its line"
+            );
+            assert_eq!(
+                seen.item_count,
+                seen.lines.iter().map(|line| line.quantity).sum::<i64>(),
+                "[{l}]"
+            );
+        }
+        let done = env.carts.cart(&cart.id).await.must(l, "cart");
+        assert_eq!(done.lines.len(), 21, "[{l}] one line per variant");
+        assert_eq!(done.item_count, 30, "[{l}] no add was lost");
+        let mug = done.lines.iter().find(|line| line.variant_id == MUG);
+        assert_eq!(mug.map(|line| line.quantity), Some(10), "[{l}] merged adds");
+        assert_eq!(done.totals.subtotal, 20 * 100 + 10 * 1200, "[{l}]");
+    }
+}
+
 #[tokio::test]
 async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_field() {
     for env in envs().await {

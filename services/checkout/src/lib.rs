@@ -36,15 +36,19 @@ mod placement;
 mod refund;
 mod store;
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, future::Future, sync::Arc, time::Duration};
 
-use emporium_kernel::{db::Database, events::EventBus};
+use emporium_kernel::{clock::now_ms, db::Database, events::EventBus};
 use subtle::ConstantTimeEq;
 
 pub use consumer::PaymentEventsConsumer;
 pub use error::{CheckoutError, Result, SourceError};
 pub use model::*;
 pub use partners::*;
+
+/// How old an order without a reservation must be before it counts as an interrupted
+/// placement (see [`Checkout::run_recovery_job`]).
+pub const INTERRUPTED_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Tunables of checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +130,32 @@ impl Checkout {
     /// inventory failed; `PlacementInProgress` when a replay outwaited the first request.
     pub async fn place_order(&self, input: PlaceOrder) -> Result<PlacedOrder> {
         placement::place(self, input).await
+    }
+
+    /// Cancels placements interrupted before they reserved stock (see
+    /// `placement::recover_interrupted`) whose order is older than `older_than`; returns
+    /// how many. Run by [`Checkout::run_recovery_job`].
+    pub async fn recover_interrupted_placements(&self, older_than: Duration) -> Result<usize> {
+        let age = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        placement::recover_interrupted(self, now_ms().saturating_sub(age)).await
+    }
+
+    /// Every `every`, until `shutdown` resolves: [`Checkout::recover_interrupted_placements`]
+    /// for orders older than [`INTERRUPTED_AFTER`] (a placement reserves within
+    /// milliseconds, so an order this old without a reservation has no saga left).
+    pub async fn run_recovery_job(self, every: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.recover_interrupted_placements(INTERRUPTED_AFTER).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(cancelled = n, "interrupted placements recovered"),
+                Err(e) => tracing::warn!(error = %e, "recovering interrupted placements failed"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
     }
 
     // ----- reads -----

@@ -422,3 +422,55 @@ async fn replay(
         }
     }
 }
+
+/// Cancels orders whose placement stopped between writing the order and reserving its
+/// stock (the process died there): `pending_payment`, no reservation, placed before
+/// `cutoff_ms`. Each becomes `cancelled` (`placement_interrupted`, with
+/// `order.cancelled`) and loses its idempotency key, so the shopper's retry with that
+/// key places the cart again instead of waiting on an order that will never move; the
+/// cart stays open. An order that did reserve has its reservation's expiry to end it.
+/// Returns how many orders were cancelled.
+pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result<usize> {
+    let stuck = {
+        let mut conn = co.db.pool().acquire().await?;
+        store::interrupted_placements(&mut conn, cutoff_ms, 100).await?
+    };
+    let mut cancelled = 0;
+    for order_id in stuck {
+        let now = now_ms();
+        let mut tx = co.db.begin_write().await?;
+        let how = Cancellation {
+            reason: "placement_interrupted",
+            detail: None,
+            by: None,
+            placement_failed: true,
+        };
+        // Conditional on the status, and the reservation is checked again: a placement
+        // that was only slow and reserved meanwhile is left alone.
+        if !store::cancel_unreserved(&mut tx, &order_id, &how, now).await? {
+            continue;
+        }
+        let order = store::order(&mut tx, &order_id)
+            .await?
+            .ok_or(CheckoutError::OrderNotFound)?;
+        events::emit(
+            &mut tx,
+            ORDER_CANCELLED,
+            &order,
+            Extra {
+                reason: Some(how.reason),
+                ..Extra::default()
+            },
+            None,
+        )
+        .await?;
+        store::forget_open_idempotency_keys(&mut tx, &order_id).await?;
+        tx.commit().await?;
+        cancelled += 1;
+        tracing::warn!(%order_id, cart_id = %order.cart_id, "interrupted placement cancelled; the cart is open again");
+    }
+    if cancelled > 0 {
+        co.bus.wake();
+    }
+    Ok(cancelled)
+}

@@ -67,6 +67,8 @@ enum ResState {
 
 #[derive(Default)]
 struct StockState {
+    /// `reserve` never answers, as if the process died while asking.
+    stalled: bool,
     available: HashMap<String, i64>,
     reservations: HashMap<String, (Vec<(String, i64)>, ResState)>,
     next: usize,
@@ -81,6 +83,10 @@ struct FakeStock {
 }
 
 impl FakeStock {
+    fn stall(&self, stalled: bool) {
+        self.state.lock().expect("lock").stalled = stalled;
+    }
+
     fn set(&self, variant: &str, quantity: i64) {
         self.state
             .lock()
@@ -149,6 +155,9 @@ impl StockReservations for FakeStock {
         lines: &[(String, i64)],
         _ttl: Duration,
     ) -> Result<String, ReserveError> {
+        if self.state.lock().expect("lock").stalled {
+            std::future::pending::<()>().await;
+        }
         let mut s = self.state.lock().expect("lock");
         Self::take(&mut s, lines)?;
         s.next += 1;
@@ -823,6 +832,86 @@ async fn a_payment_session_failure_releases_the_reservation_and_cancels_the_orde
         assert!(!placed.replayed, "[{l}]");
         assert_ne!(placed.order.id, failed.id, "[{l}]");
         assert_eq!(placed.order.status, OrderStatus::PendingPayment, "[{l}]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placement_interrupted_before_reserving_is_cancelled_and_its_key_places_again() {
+    for env in envs().await {
+        let l = env.label;
+        env.cart("cart_a", "ada@example.com");
+        env.stock.stall(true);
+        let checkout = env.checkout.clone();
+        let request = env.request("cart_a", "key-a");
+        let placing = tokio::spawn(async move { checkout.place_order(request).await });
+        // Once the order is written, stop the placement where a crash would.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let order = loop {
+            let page = env
+                .checkout
+                .list_orders(OrderQuery::default())
+                .await
+                .unwrap_or_else(|e| panic!("[{l}] list: {e}"));
+            if let Some(order) = page.items.into_iter().next() {
+                break order;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "[{l}] no order written"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        placing.abort();
+        let _ = placing.await;
+        env.stock.stall(false);
+        assert_eq!(order.status, OrderStatus::PendingPayment, "[{l}]");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+
+        let recover = |age: Duration| {
+            let checkout = env.checkout.clone();
+            async move {
+                checkout
+                    .recover_interrupted_placements(age)
+                    .await
+                    .unwrap_or_else(|e| panic!("[{l}] recover: {e}"))
+            }
+        };
+        assert_eq!(
+            recover(Duration::from_secs(300)).await,
+            0,
+            "[{l}] a young order is left alone"
+        );
+        assert_eq!(recover(Duration::ZERO).await, 1, "[{l}]");
+        let cancelled = env.checkout.order(&order.id).await.expect("order");
+        assert_eq!(cancelled.status, OrderStatus::Cancelled, "[{l}]");
+        assert_eq!(
+            cancelled.cancel_reason.as_deref(),
+            Some("placement_interrupted"),
+            "[{l}]"
+        );
+        assert!(
+            env.topics(&order.id)
+                .await
+                .contains(&"order.cancelled".to_owned()),
+            "[{l}]"
+        );
+        assert_eq!(recover(Duration::ZERO).await, 0, "[{l}] once");
+
+        // The shopper's retry with the same key places the cart again.
+        let placed = env
+            .checkout
+            .place_order(env.request("cart_a", "key-a"))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] retry: {e}"));
+        assert!(!placed.replayed, "[{l}]");
+        assert_ne!(placed.order.id, order.id, "[{l}]");
+        assert_eq!(placed.order.status, OrderStatus::PendingPayment, "[{l}]");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            recover(Duration::ZERO).await,
+            0,
+            "[{l}] an order that reserved its stock is not an interrupted one"
+        );
     }
 }
 

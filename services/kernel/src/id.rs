@@ -70,6 +70,9 @@ mod tests {
         let ids: Vec<String> = (0..1_000).map(|_| new_id("eml")).collect();
         let mut sorted = ids.clone();
         sorted.sort();
-        assert_eq!(ids, sorted, "ids made within one millisecond keep their order");
+        assert_eq!(
+            ids, sorted,
+            "ids made within one millisecond keep their order"
+        );
     }
 }

@@ -40,8 +40,9 @@ const SAMPLED_PRODUCTS: usize = 1_000;
 /// Variants the orders are spread over (each gets 1,000,000 units).
 const ORDER_VARIANTS: usize = 500;
 const ORDER_STOCK: i64 = 1_000_000;
-/// Add-to-cart carts are sized for this rate at least, with this headroom.
-const MIN_RATE: f64 = 2_000.0;
+/// Add-to-cart carts are sized for this rate at least, with this headroom (the floor
+/// when the catalog rows did not run and there is no measured rate to size by).
+const MIN_RATE: f64 = 10_000.0;
 const RATE_HEADROOM: f64 = 1.5;
 const MAX_CARTS: usize = 200_000;
 /// Connections used to set a run up (listing products, creating carts, stock).
@@ -839,10 +840,10 @@ mod tests {
 
     #[test]
     fn sizes_add_to_cart_runs() {
-        // 2,000/s floor × 20 s × 1.5 = 60,000 adds, 50 per cart.
-        assert_eq!(carts_for(None, 20, 32), 1_200);
-        assert_eq!(carts_for(Some(100.0), 20, 32), 1_200);
-        assert_eq!(carts_for(Some(10_000.0), 20, 32), 6_000);
+        // 10,000/s floor × 20 s × 1.5 = 300,000 adds, 50 per cart.
+        assert_eq!(carts_for(None, 20, 32), 6_000);
+        assert_eq!(carts_for(Some(100.0), 20, 32), 6_000);
+        assert_eq!(carts_for(Some(20_000.0), 20, 32), 12_000);
         // At least 4 carts per connection, at most MAX_CARTS.
         assert_eq!(carts_for(None, 1, 2_000), 8_000);
         assert_eq!(carts_for(Some(1e9), 20, 32), MAX_CARTS);

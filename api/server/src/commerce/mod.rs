@@ -226,7 +226,8 @@ impl Commerce {
     }
 
     /// Runs everything in the background until `shutdown` resolves: the event
-    /// dispatcher, the reservation expiry job and the mailer.
+    /// dispatcher, the reservation expiry job, the recovery of interrupted placements
+    /// and the mailer.
     pub fn spawn_workers<F>(&self, shutdown: F) -> Vec<tokio::task::JoinHandle<()>>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -240,6 +241,7 @@ impl Commerce {
         };
         let dispatcher = self.dispatcher();
         let inventory = self.inventory.clone();
+        let checkout = self.checkout.clone();
         let notifications = self.notifications.clone();
         vec![
             tokio::spawn(async move {
@@ -248,6 +250,7 @@ impl Commerce {
             }),
             tokio::spawn(dispatcher.run(Duration::from_millis(500), stopped())),
             tokio::spawn(inventory.run_expiry_job(Duration::from_secs(30), stopped())),
+            tokio::spawn(checkout.run_recovery_job(Duration::from_secs(60), stopped())),
             tokio::spawn(notifications.run_mailer(Duration::from_secs(2), stopped())),
         ]
     }

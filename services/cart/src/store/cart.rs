@@ -21,11 +21,13 @@ pub(crate) struct CartRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
+    /// Changes so far (see migration 3001).
+    pub version: i64,
 }
 
 const CART_COLUMNS: &str = "id, region_id, currency, email, shipping_address, billing_address, \
      shipping_option_id, payment_method, discount_code, completed_at, order_id, created_at, \
-     updated_at, expires_at";
+     updated_at, expires_at, version";
 
 fn cart_from_row(r: &AnyRow) -> Result<CartRow> {
     Ok(CartRow {
@@ -43,6 +45,7 @@ fn cart_from_row(r: &AnyRow) -> Result<CartRow> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         expires_at: r.try_get("expires_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -81,7 +84,7 @@ pub(crate) async fn touch_open(
     expires_at: i64,
 ) -> Result<Option<CartRow>> {
     let row = sqlx::query(&format!(
-        "UPDATE carts SET updated_at = $1, expires_at = $2 \
+        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
          WHERE id = $3 AND completed_at IS NULL RETURNING {CART_COLUMNS}"
     ))
     .bind(now)
@@ -90,6 +93,80 @@ pub(crate) async fn touch_open(
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(cart_from_row).transpose()
+}
+
+/// [`touch_open`] only if the cart is still at `version`, i.e. neither it nor its lines
+/// changed since it was read: then what was read is still true. `None` otherwise (or
+/// when the cart is gone or completed).
+pub(crate) async fn touch_open_at(
+    conn: &mut AnyConnection,
+    id: &str,
+    version: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<Option<CartRow>> {
+    let row = sqlx::query(&format!(
+        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
+         WHERE id = $3 AND completed_at IS NULL AND version = $4 RETURNING {CART_COLUMNS}"
+    ))
+    .bind(now)
+    .bind(expires_at)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(cart_from_row).transpose()
+}
+
+/// The cart and its lines (in the order they were first added) in one query.
+pub(crate) async fn find_with_lines(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(CartRow, Vec<LineRow>)>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let cart = CART_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lines = LINE_COLUMNS
+            .split(", ")
+            .map(|c| format!("l.{c} AS line_{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {cart}, {lines} FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id \
+             WHERE c.id = $1 ORDER BY l.created_at, l.id"
+        )
+    });
+    let rows = sqlx::query(&SQL).bind(id).fetch_all(&mut *conn).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let cart = cart_from_row(first)?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        // A cart without lines comes back as one row whose line columns are NULL.
+        let Some(line_id) = r.try_get::<Option<String>, _>("line_id")? else {
+            continue;
+        };
+        lines.push(LineRow {
+            id: line_id,
+            cart_id: r.try_get("line_cart_id")?,
+            variant_id: r.try_get("line_variant_id")?,
+            product_id: r.try_get("line_product_id")?,
+            product_handle: r.try_get("line_product_handle")?,
+            title: r.try_get("line_title")?,
+            variant_title: r.try_get("line_variant_title")?,
+            sku: r.try_get("line_sku")?,
+            image_url: r.try_get("line_image_url")?,
+            unit_price: r.try_get("line_unit_price")?,
+            quantity: r.try_get("line_quantity")?,
+            created_at: r.try_get("line_created_at")?,
+            updated_at: r.try_get("line_updated_at")?,
+        });
+    }
+    Ok(Some((cart, lines)))
 }
 
 pub(crate) async fn set_discount(

@@ -506,6 +506,61 @@ pub(crate) async fn cancel(
     Ok(done.rows_affected() == 1)
 }
 
+/// Orders still `pending_payment` without a reservation, placed before `before_ms`
+/// (oldest first): placements that stopped before reserving stock.
+pub(crate) async fn interrupted_placements(
+    conn: &mut AnyConnection,
+    before_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id FROM orders WHERE status = 'pending_payment' AND reservation_id IS NULL \
+           AND placement_failed = 0 AND created_at < $1 ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(before_ms)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map_err(Into::into))
+        .collect()
+}
+
+/// [`cancel`] from `pending_payment`, only while the order holds no reservation.
+pub(crate) async fn cancel_unreserved(
+    conn: &mut AnyConnection,
+    id: &str,
+    how: &Cancellation<'_>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
+           cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
+         WHERE id = $6 AND status = 'pending_payment' AND reservation_id IS NULL",
+    )
+    .bind(how.reason)
+    .bind(how.detail)
+    .bind(how.by)
+    .bind(i64::from(how.placement_failed))
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets the keys that name this order and never completed.
+pub(crate) async fn forget_open_idempotency_keys(
+    conn: &mut AnyConnection,
+    order_id: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE order_id = $1 AND completed_at IS NULL")
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// `from` (pending_payment, or cancelled for a payment that arrived late) -> `paid`.
 pub(crate) async fn mark_paid(
     conn: &mut AnyConnection,

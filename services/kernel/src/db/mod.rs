@@ -75,6 +75,46 @@ impl std::ops::DerefMut for WriteConn {
     }
 }
 
+/// A change whose statements must run without other writers in between but need not
+/// commit together (see [`Database::begin_serial`]). Use `&mut *w` wherever a connection
+/// is wanted.
+pub enum SerialWrite {
+    /// PostgreSQL: a transaction, whose row locks order concurrent changes.
+    Transaction(Tx),
+    /// SQLite: the writer slot; each statement commits by itself.
+    Slot(WriteConn),
+}
+
+impl SerialWrite {
+    /// Commits the transaction (PostgreSQL); on SQLite every statement has committed.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            SerialWrite::Transaction(tx) => tx.commit().await,
+            SerialWrite::Slot(_) => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for SerialWrite {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            SerialWrite::Transaction(tx) => tx,
+            SerialWrite::Slot(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SerialWrite {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            SerialWrite::Transaction(tx) => tx,
+            SerialWrite::Slot(conn) => conn,
+        }
+    }
+}
+
 /// How long a writer waits for its turn on SQLite before giving up with an error
 /// (rather than hanging) — far above any real queue, so only a bug reaches it.
 const WRITER_WAIT: Duration = Duration::from_secs(30);
@@ -160,13 +200,9 @@ impl Database {
                     .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
-                            // mmap: readers map the database file instead of copying
-                            // every page they read with pread (each write to the file
-                            // makes the other connections drop their page caches).
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA mmap_size = 268435456;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                             )
                             .await?;
                             Ok(())
@@ -227,6 +263,21 @@ impl Database {
         Ok(WriteConn {
             inner,
             _writer: writer,
+        })
+    }
+
+    /// For a change whose statements are each safe to commit alone: a crash or an error
+    /// between two of them leaves nothing a retry cannot put right (a cart touched but
+    /// not yet changed), yet no other writer may come in between (the second statement
+    /// relies on what the first checked). On SQLite the writer slot alone keeps other
+    /// writers out, so the statements autocommit one by one, saving the round trips of
+    /// `BEGIN` and `COMMIT`; on PostgreSQL, where writers run side by side, it is a
+    /// transaction like [`Database::begin_write`]. Nothing is rolled back on SQLite: do
+    /// not use it for statements that must all happen or none.
+    pub async fn begin_serial(&self) -> Result<SerialWrite, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => SerialWrite::Slot(self.write_conn().await?),
+            Backend::Postgres => SerialWrite::Transaction(self.begin_write().await?),
         })
     }
 
