@@ -489,11 +489,24 @@ pub(crate) async fn cancel(
     how: &Cancellation<'_>,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    cancel_where(conn, id, from, how, now, "").await
+}
+
+/// `from` -> `cancelled` when the order is in `from` and `condition` (constant SQL, never
+/// input) holds too.
+async fn cancel_where(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: OrderStatus,
+    how: &Cancellation<'_>,
+    now: i64,
+    condition: &'static str,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
         "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
            cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
-         WHERE id = $6 AND status = $7",
-    )
+         WHERE id = $6 AND status = $7{condition}"
+    ))
     .bind(how.reason)
     .bind(how.detail)
     .bind(how.by)
@@ -533,20 +546,15 @@ pub(crate) async fn cancel_unreserved(
     how: &Cancellation<'_>,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
-           cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
-         WHERE id = $6 AND status = 'pending_payment' AND reservation_id IS NULL",
+    cancel_where(
+        conn,
+        id,
+        OrderStatus::PendingPayment,
+        how,
+        now,
+        " AND reservation_id IS NULL",
     )
-    .bind(how.reason)
-    .bind(how.detail)
-    .bind(how.by)
-    .bind(i64::from(how.placement_failed))
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Forgets the keys that name this order and never completed.
