@@ -259,13 +259,9 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
             return Err(CheckoutError::Stock(e));
         }
     };
-    store::set_reservation(
-        &mut *co.db.write_conn().await?,
-        &order.id,
-        &reservation_id,
-        now_ms(),
-    )
-    .await?;
+    // The reservation id is written with the payment id below, in one transaction: a
+    // placement that stops before that holds no reservation on the order, which is what
+    // the recovery job looks for (the reservation itself lapses by its TTL).
 
     let request = PaymentRequest {
         order_id: order.id.clone(),
@@ -291,6 +287,7 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
     };
     {
         let mut tx = co.db.begin_write().await?;
+        store::set_reservation(&mut tx, &order.id, &reservation_id, now_ms()).await?;
         store::set_payment_id(&mut tx, &order.id, &payment.payment_id, now_ms()).await?;
         store::remember_payment(&mut tx, &input.cart_id, &input.idempotency_key, &payment).await?;
         tx.commit().await?;
@@ -423,13 +420,14 @@ async fn replay(
     }
 }
 
-/// Cancels orders whose placement stopped between writing the order and reserving its
-/// stock (the process died there): `pending_payment`, no reservation, placed before
-/// `cutoff_ms`. Each becomes `cancelled` (`placement_interrupted`, with
+/// Cancels orders whose placement stopped between writing the order and recording its
+/// reservation and payment (the process died there): `pending_payment`, no reservation,
+/// placed before `cutoff_ms`. Each becomes `cancelled` (`placement_interrupted`, with
 /// `order.cancelled`) and loses its idempotency key, so the shopper's retry with that
 /// key places the cart again instead of waiting on an order that will never move; the
-/// cart stays open. An order that did reserve has its reservation's expiry to end it.
-/// Returns how many orders were cancelled.
+/// cart stays open. A payment opened for it is cancelled (best effort); stock reserved
+/// for it comes back when the reservation's TTL runs out. Returns how many orders were
+/// cancelled.
 pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result<usize> {
     let stuck = {
         let mut conn = co.db.pool().acquire().await?;
@@ -468,6 +466,9 @@ pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result
         tx.commit().await?;
         cancelled += 1;
         tracing::warn!(%order_id, cart_id = %order.cart_id, "interrupted placement cancelled; the cart is open again");
+        if let Err(e) = co.payments.cancel(&order_id).await {
+            tracing::warn!(%order_id, error = %e, "cancelling the payment of an interrupted placement failed");
+        }
     }
     if cancelled > 0 {
         co.bus.wake();

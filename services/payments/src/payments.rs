@@ -165,15 +165,17 @@ impl Payments {
             created_at: now,
             updated_at: now,
         };
-        let stored = {
-            let mut tx = self.begin().await?;
-            store::insert_payment(&mut tx, &fresh, &input.idempotency_key).await?;
-            let stored = store::payment_by_order(&mut tx, &input.order_id)
-                .await?
-                .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
-            tx.commit().await?;
-            stored
-        };
+        // One statement each (the insert keeps the first payment of an order), so the
+        // writer slot is taken for the statement alone and the reads run beside it.
+        store::insert_payment(
+            &mut *self.write_conn().await?,
+            &fresh,
+            &input.idempotency_key,
+        )
+        .await?;
+        let stored = store::payment_by_order(&mut *self.conn().await?, &input.order_id)
+            .await?
+            .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
         let payment = stored.payment;
         if payment.provider_ref.is_some() || payment.status != PaymentStatus::Pending {
             tracing::debug!(payment_id = %payment.id, order_id = %payment.order_id, "payment exists; returned as is");
@@ -206,19 +208,17 @@ impl Payments {
                 return Err(err);
             }
         };
-        let mut tx = self.begin().await?;
         store::set_session(
-            &mut tx,
+            &mut *self.write_conn().await?,
             &payment.id,
             &session.provider_ref,
             session.client_secret.as_deref(),
             now_ms(),
         )
         .await?;
-        let stored = store::payment_by_id(&mut tx, &payment.id)
+        let stored = store::payment_by_id(&mut *self.conn().await?, &payment.id)
             .await?
             .ok_or_else(|| PaymentError::not_found("payment", &payment.id))?;
-        tx.commit().await?;
         tracing::info!(
             payment_id = %payment.id,
             order_id = %payment.order_id,
