@@ -2,7 +2,12 @@
 //! price snapshot and the stock check), discount codes on a cart, and the cart view with
 //! its totals.
 
-use emporium_kernel::{clock::now_ms, db::Database, id::new_id, money::Currency};
+use emporium_kernel::{
+    clock::now_ms,
+    db::{lite::rusqlite, Database},
+    id::new_id,
+    money::Currency,
+};
 use sqlx::AnyConnection;
 
 use crate::{
@@ -15,7 +20,7 @@ use crate::{
     },
     totals::{compute_totals, ShippingRule, TaxRule},
     Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Discount, Region,
-    Result, ShippingQuote,
+    Result, ShippingQuote, VariantSnapshot,
 };
 
 /// The default region for carts that name none.
@@ -132,14 +137,18 @@ pub(crate) async fn read_for_change(
     carts: &Carts,
     cart_id: &str,
 ) -> Result<(CartRow, Vec<LineRow>, Definitions)> {
-    let mut conn = carts.db.pool().acquire().await?;
-    let (row, lines) = store::cart::find_with_lines(&mut conn, cart_id)
-        .await?
-        .ok_or_else(|| CartError::CartNotFound {
-            cart_id: cart_id.to_owned(),
-        })?;
+    let found = match carts.db.lite() {
+        Some(lite) => lite.read(|conn| store::cart::lite::find_with_lines(conn, cart_id))?,
+        None => {
+            let mut conn = carts.db.pool().acquire().await?;
+            store::cart::find_with_lines(&mut conn, cart_id).await?
+        }
+    };
+    let (row, lines) = found.ok_or_else(|| CartError::CartNotFound {
+        cart_id: cart_id.to_owned(),
+    })?;
     ensure_open(&row)?;
-    let defs = Definitions::load(carts, &mut conn, &row).await?;
+    let defs = Definitions::load_pooled(carts, &row).await?;
     Ok((row, lines, defs))
 }
 
@@ -160,6 +169,31 @@ pub(crate) async fn lock_unchanged(
             Ok((row, lines))
         }
     }
+}
+
+/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`.
+fn lock_unchanged_lite(
+    tx: &rusqlite::Connection,
+    read: CartRow,
+    lines: Vec<LineRow>,
+) -> Result<(CartRow, Vec<LineRow>)> {
+    use store::cart::lite;
+    let now = now_ms();
+    if let Some(row) = lite::touch_open(tx, &read.id, Some(read.version), now, now + IDLE_MS)? {
+        return Ok((row, lines));
+    }
+    let row = match lite::touch_open(tx, &read.id, None, now, now + IDLE_MS)? {
+        Some(row) => row,
+        None => {
+            let row = lite::find(tx, &read.id)?.ok_or_else(|| CartError::CartNotFound {
+                cart_id: read.id.clone(),
+            })?;
+            ensure_open(&row)?;
+            row
+        }
+    };
+    let lines = lite::lines(tx, &row.id)?;
+    Ok((row, lines))
 }
 
 pub(crate) fn cart_currency(row: &CartRow) -> Result<Currency> {
@@ -186,6 +220,71 @@ impl Carts {
     }
 }
 
+/// What an add to cart puts in: a variant as looked up, at its current price.
+struct Addition<'a> {
+    cart_id: &'a str,
+    /// The id asked for, which keys the line, so repeated adds always find it.
+    variant_id: &'a str,
+    quantity: i64,
+    available: i64,
+    unit_price: i64,
+    variant: VariantSnapshot,
+}
+
+impl Addition<'_> {
+    /// The line this addition makes of `lines` (the cart's as they now are), and the
+    /// index of the line it replaces (`None`: a new line). Errors: the line would pass
+    /// the quantity cap or the stock, or the cart is full.
+    fn plan(&self, lines: &[LineRow], now: i64) -> Result<(LineRow, Option<usize>)> {
+        let existing = lines.iter().position(|l| l.variant_id == self.variant_id);
+        let merged = existing
+            .map_or(0, |i| lines[i].quantity)
+            .saturating_add(self.quantity);
+        if merged > MAX_QUANTITY {
+            return Err(CartError::quantity(format!(
+                "at most {MAX_QUANTITY} of one item per cart; the cart already has {}",
+                merged - self.quantity
+            )));
+        }
+        if merged > self.available {
+            return Err(CartError::InsufficientStock {
+                variant_id: self.variant_id.to_owned(),
+                requested: merged,
+                available: self.available,
+            });
+        }
+        if existing.is_none() && lines.len() >= MAX_LINES {
+            return Err(CartError::TooManyLines { max: MAX_LINES });
+        }
+        let v = &self.variant;
+        // A repeated add refreshes the snapshot: the shopper just saw the current price.
+        let line = LineRow {
+            id: existing.map_or_else(|| new_id("cali"), |i| lines[i].id.clone()),
+            cart_id: self.cart_id.to_owned(),
+            variant_id: self.variant_id.to_owned(),
+            product_id: v.product_id.clone(),
+            product_handle: v.product_handle.clone(),
+            title: v.product_title.clone(),
+            variant_title: v.variant_title.clone(),
+            sku: v.sku.clone(),
+            image_url: v.image_url.clone(),
+            unit_price: self.unit_price,
+            quantity: merged,
+            created_at: existing.map_or(now, |i| lines[i].created_at),
+            updated_at: now,
+        };
+        Ok((line, existing))
+    }
+}
+
+/// Puts `line` in `lines` at `existing` (or at the end).
+fn place(lines: &mut Vec<LineRow>, line: LineRow, existing: Option<usize>) {
+    match existing {
+        Some(i) => lines[i] = line,
+        None => lines.push(line),
+    }
+}
+
 pub(crate) async fn add_line(
     carts: &Carts,
     cart_id: &str,
@@ -209,68 +308,47 @@ pub(crate) async fn add_line(
         variant_id: variant_id.to_owned(),
         currency: currency.to_string(),
     })?;
-    let available = carts.available(variant_id).await?;
-
-    let mut tx = carts.db.begin_serial().await?;
-    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
-    let now = now_ms();
-    let existing = lines.iter().position(|l| l.variant_id == variant_id);
-    let merged = existing
-        .map_or(0, |i| lines[i].quantity)
-        .saturating_add(quantity);
-    if merged > MAX_QUANTITY {
-        return Err(CartError::quantity(format!(
-            "at most {MAX_QUANTITY} of one item per cart; the cart already has {}",
-            merged - quantity
-        )));
-    }
-    if merged > available {
-        return Err(CartError::InsufficientStock {
-            variant_id: variant_id.to_owned(),
-            requested: merged,
-            available,
-        });
-    }
-    // A repeated add refreshes the snapshot: the shopper just saw the current price.
-    let line = LineRow {
-        id: existing.map_or_else(|| new_id("cali"), |i| lines[i].id.clone()),
-        cart_id: cart_id.to_owned(),
-        // Keyed by the id asked for, so repeated adds always find this line.
-        variant_id: variant_id.to_owned(),
-        product_id: variant.product_id,
-        product_handle: variant.product_handle,
-        title: variant.product_title,
-        variant_title: variant.variant_title,
-        sku: variant.sku,
-        image_url: variant.image_url,
-        unit_price,
-        quantity: merged,
-        created_at: existing.map_or(now, |i| lines[i].created_at),
-        updated_at: now,
-    };
-    match existing {
-        Some(i) => {
-            store::cart::update_line(&mut tx, &line).await?;
-            lines[i] = line;
-        }
-        None => {
-            if lines.len() >= MAX_LINES {
-                return Err(CartError::TooManyLines { max: MAX_LINES });
-            }
-            store::cart::insert_line(&mut tx, &line).await?;
-            lines.push(line);
-        }
-    }
-    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
-    let cart = render(&row, lines, &defs)?;
-    tx.commit().await?;
-    tracing::info!(
+    let addition = Addition {
         cart_id,
         variant_id,
-        quantity = merged,
+        quantity,
+        available: carts.available(variant_id).await?,
         unit_price,
-        "cart line added"
-    );
+        variant,
+    };
+
+    let (row, lines, quantity) = match carts.db.lite() {
+        Some(lite) => {
+            lite.write(|tx| {
+                let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
+                let (line, existing) = addition.plan(&lines, now_ms())?;
+                match existing {
+                    Some(_) => store::cart::lite::update_line(tx, &line)?,
+                    None => store::cart::lite::insert_line(tx, &line)?,
+                }
+                let quantity = line.quantity;
+                place(&mut lines, line, existing);
+                Ok::<_, CartError>((row, lines, quantity))
+            })
+            .await?
+        }
+        None => {
+            let mut tx = carts.db.begin_serial().await?;
+            let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
+            let (line, existing) = addition.plan(&lines, now_ms())?;
+            match existing {
+                Some(_) => store::cart::update_line(&mut tx, &line).await?,
+                None => store::cart::insert_line(&mut tx, &line).await?,
+            }
+            tx.commit().await?;
+            let quantity = line.quantity;
+            place(&mut lines, line, existing);
+            (row, lines, quantity)
+        }
+    };
+    let defs = defs.refresh_unless_fits(carts, &row).await?;
+    let cart = render(&row, lines, &defs)?;
+    tracing::info!(cart_id, variant_id, quantity, unit_price, "cart line added");
     Ok(cart)
 }
 
@@ -298,8 +376,31 @@ pub(crate) async fn update_line(
         });
     }
 
-    let mut tx = carts.db.begin_serial().await?;
-    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
+    let (row, lines) = match carts.db.lite() {
+        Some(lite) => {
+            lite.write(|tx| {
+                let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
+                store::cart::lite::update_line(tx, set_quantity(&mut lines, line_id, quantity)?)?;
+                Ok::<_, CartError>((row, lines))
+            })
+            .await?
+        }
+        None => {
+            let mut tx = carts.db.begin_serial().await?;
+            let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
+            store::cart::update_line(&mut tx, set_quantity(&mut lines, line_id, quantity)?).await?;
+            tx.commit().await?;
+            (row, lines)
+        }
+    };
+    let defs = defs.refresh_unless_fits(carts, &row).await?;
+    let cart = render(&row, lines, &defs)?;
+    tracing::info!(cart_id, line_id, quantity, "cart line quantity changed");
+    Ok(cart)
+}
+
+/// Sets the quantity of line `line_id` among `lines` (the cart's as they now are).
+fn set_quantity<'a>(lines: &'a mut [LineRow], line_id: &str, quantity: i64) -> Result<&'a LineRow> {
     let line =
         lines
             .iter_mut()
@@ -309,27 +410,38 @@ pub(crate) async fn update_line(
             })?;
     line.quantity = quantity;
     line.updated_at = now_ms();
-    store::cart::update_line(&mut tx, line).await?;
-    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
-    let cart = render(&row, lines, &defs)?;
-    tx.commit().await?;
-    tracing::info!(cart_id, line_id, quantity, "cart line quantity changed");
-    Ok(cart)
+    Ok(line)
 }
 
 pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> Result<Cart> {
     let (row, lines, defs) = read_for_change(carts, cart_id).await?;
-    let mut tx = carts.db.begin_serial().await?;
-    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
-    if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
-        return Err(CartError::LineNotFound {
-            line_id: line_id.to_owned(),
-        });
-    }
+    let line_gone = || CartError::LineNotFound {
+        line_id: line_id.to_owned(),
+    };
+    let (row, mut lines) = match carts.db.lite() {
+        Some(lite) => {
+            lite.write(|tx| {
+                let (row, lines) = lock_unchanged_lite(tx, row, lines)?;
+                if !store::cart::lite::delete_line(tx, cart_id, line_id)? {
+                    return Err(line_gone());
+                }
+                Ok((row, lines))
+            })
+            .await?
+        }
+        None => {
+            let mut tx = carts.db.begin_serial().await?;
+            let (row, lines) = lock_unchanged(&mut tx, row, lines).await?;
+            if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
+                return Err(line_gone());
+            }
+            tx.commit().await?;
+            (row, lines)
+        }
+    };
     lines.retain(|l| l.id != line_id);
-    let defs = defs.reload_unless_fits(carts, &mut tx, &row).await?;
+    let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
-    tx.commit().await?;
     tracing::info!(cart_id, line_id, "cart line removed");
     Ok(cart)
 }
@@ -465,6 +577,27 @@ impl Definitions {
         })
     }
 
+    /// [`Definitions::load`] on a pooled connection, taken only when something is not
+    /// in memory (the region is usually kept; a discount or shipping option is read).
+    pub(crate) async fn load_pooled(carts: &Carts, row: &CartRow) -> Result<Self> {
+        if row.discount_code.is_none() && row.shipping_option_id.is_none() {
+            if let Some(region) = carts.regions.fresh(&row.region_id) {
+                return Ok(Definitions::of_new_cart(region));
+            }
+        }
+        let mut conn = carts.db.pool().acquire().await?;
+        Definitions::load(carts, &mut conn, row).await
+    }
+
+    /// These definitions if they are the ones `row` names, else [`Definitions::load_pooled`].
+    pub(crate) async fn refresh_unless_fits(self, carts: &Carts, row: &CartRow) -> Result<Self> {
+        if self.fits(row) {
+            Ok(self)
+        } else {
+            Definitions::load_pooled(carts, row).await
+        }
+    }
+
     pub(crate) fn region(&self) -> &Region {
         &self.region
     }
@@ -478,7 +611,7 @@ impl Definitions {
         }
     }
 
-    /// A new cart's: its region, no discount, no shipping option.
+    /// A new cart's (or any cart's without discount and shipping option): its region.
     fn of_new_cart(region: Region) -> Self {
         Definitions {
             region,

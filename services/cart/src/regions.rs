@@ -35,7 +35,8 @@ impl RegionCache {
         Ok(found)
     }
 
-    fn fresh(&self, id: &str) -> Option<Region> {
+    /// The kept copy of the region while it is fresh, without reading the database.
+    pub(crate) fn fresh(&self, id: &str) -> Option<Region> {
         self.lock()
             .get(id)
             .filter(|(at, _)| at.elapsed() < REGION_TTL)

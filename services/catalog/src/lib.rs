@@ -83,34 +83,51 @@ impl Catalog {
         variant_id: &str,
         currency: emporium_kernel::money::Currency,
     ) -> Result<Option<CartVariant>> {
-        let row = sqlx::query(
-            "SELECT v.id AS id, v.product_id AS product_id, p.handle AS handle, \
+        const SQL: &str = "SELECT v.id AS id, v.product_id AS product_id, p.handle AS handle, \
                     p.title AS product_title, v.title AS variant_title, v.sku AS sku, \
                     (SELECT vp.amount FROM variant_prices vp \
                       WHERE vp.variant_id = v.id AND vp.currency = $2) AS unit_price, \
                     (SELECT i.url FROM images i WHERE i.product_id = p.id \
                       ORDER BY i.position, i.id LIMIT 1) AS image_url \
              FROM variants v JOIN products p ON p.id = v.product_id \
-             WHERE v.id = $1 AND p.status = 'published'",
-        )
-        .bind(variant_id)
-        .bind(currency.as_str())
-        .fetch_optional(self.db.pool())
-        .await?;
+             WHERE v.id = $1 AND p.status = 'published'";
+        // One mapping for both drivers; `$get` reads a column by name.
+        macro_rules! cart_variant {
+            ($row:ident . $get:ident) => {
+                CartVariant {
+                    variant_id: $row.$get("id")?,
+                    product_id: $row.$get("product_id")?,
+                    product_handle: $row.$get("handle")?,
+                    product_title: $row.$get("product_title")?,
+                    variant_title: $row.$get("variant_title")?,
+                    sku: $row.$get("sku")?,
+                    unit_price: $row.$get("unit_price")?,
+                    image_url: $row.$get("image_url")?,
+                }
+            };
+        }
+        if let Some(lite) = self.db.lite() {
+            use emporium_kernel::db::lite::rusqlite::named_params;
+            return lite.read(|conn| {
+                let mut statement = conn.prepare_cached(SQL)?;
+                let mut rows =
+                    statement.query(named_params! {"$1": variant_id, "$2": currency.as_str()})?;
+                Ok(match rows.next()? {
+                    Some(row) => Some(cart_variant!(row.get)),
+                    None => None,
+                })
+            });
+        }
+        let row = sqlx::query(SQL)
+            .bind(variant_id)
+            .bind(currency.as_str())
+            .fetch_optional(self.db.pool())
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         use sqlx::Row as _;
-        Ok(Some(CartVariant {
-            variant_id: row.try_get("id")?,
-            product_id: row.try_get("product_id")?,
-            product_handle: row.try_get("handle")?,
-            product_title: row.try_get("product_title")?,
-            variant_title: row.try_get("variant_title")?,
-            sku: row.try_get("sku")?,
-            unit_price: row.try_get("unit_price")?,
-            image_url: row.try_get("image_url")?,
-        }))
+        Ok(Some(cart_variant!(row.try_get)))
     }
 
     /// The variant ids of a published product (by id or handle), in position order, in

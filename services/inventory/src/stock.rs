@@ -35,10 +35,17 @@ fn check_reason(reason: &str) -> Result<&str> {
 }
 
 pub(crate) async fn level(inv: &Inventory, variant_id: &str) -> Result<StockLevel> {
-    let mut conn = inv.db.pool().acquire().await?;
-    Ok(store::level::find(&mut conn, variant_id, DEFAULT_LOCATION)
-        .await?
-        .unwrap_or_else(|| StockLevel::empty(variant_id)))
+    // Asked on every add to cart: on SQLite without a hop to a connection thread.
+    let found = match inv.db.lite() {
+        Some(lite) => {
+            lite.read(|conn| store::level::find_lite(conn, variant_id, DEFAULT_LOCATION))?
+        }
+        None => {
+            let mut conn = inv.db.pool().acquire().await?;
+            store::level::find(&mut conn, variant_id, DEFAULT_LOCATION).await?
+        }
+    };
+    Ok(found.unwrap_or_else(|| StockLevel::empty(variant_id)))
 }
 
 pub(crate) async fn levels(

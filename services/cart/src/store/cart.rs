@@ -1,5 +1,7 @@
 //! Carts and their lines.
 
+use std::sync::LazyLock;
+
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use crate::Result;
@@ -29,24 +31,54 @@ const CART_COLUMNS: &str = "id, region_id, currency, email, shipping_address, bi
      shipping_option_id, payment_method, discount_code, completed_at, order_id, created_at, \
      updated_at, expires_at, version";
 
+/// A [`CartRow`] from a row of either driver: `$get` reads a column by name, and every
+/// column name is `$prefix` + the stored name.
+macro_rules! cart_row {
+    ($r:ident . $get:ident) => {
+        CartRow {
+            id: $r.$get("id")?,
+            region_id: $r.$get("region_id")?,
+            currency: $r.$get("currency")?,
+            email: $r.$get("email")?,
+            shipping_address: $r.$get("shipping_address")?,
+            billing_address: $r.$get("billing_address")?,
+            shipping_option_id: $r.$get("shipping_option_id")?,
+            payment_method: $r.$get("payment_method")?,
+            discount_code: $r.$get("discount_code")?,
+            completed_at: $r.$get("completed_at")?,
+            order_id: $r.$get("order_id")?,
+            created_at: $r.$get("created_at")?,
+            updated_at: $r.$get("updated_at")?,
+            expires_at: $r.$get("expires_at")?,
+            version: $r.$get("version")?,
+        }
+    };
+}
+
+/// A [`LineRow`] from a row of either driver (see [`cart_row`]); `$prefix` is put before
+/// every column name.
+macro_rules! line_row {
+    ($r:ident . $get:ident, $prefix:literal) => {
+        LineRow {
+            id: $r.$get(concat!($prefix, "id"))?,
+            cart_id: $r.$get(concat!($prefix, "cart_id"))?,
+            variant_id: $r.$get(concat!($prefix, "variant_id"))?,
+            product_id: $r.$get(concat!($prefix, "product_id"))?,
+            product_handle: $r.$get(concat!($prefix, "product_handle"))?,
+            title: $r.$get(concat!($prefix, "title"))?,
+            variant_title: $r.$get(concat!($prefix, "variant_title"))?,
+            sku: $r.$get(concat!($prefix, "sku"))?,
+            image_url: $r.$get(concat!($prefix, "image_url"))?,
+            unit_price: $r.$get(concat!($prefix, "unit_price"))?,
+            quantity: $r.$get(concat!($prefix, "quantity"))?,
+            created_at: $r.$get(concat!($prefix, "created_at"))?,
+            updated_at: $r.$get(concat!($prefix, "updated_at"))?,
+        }
+    };
+}
+
 fn cart_from_row(r: &AnyRow) -> Result<CartRow> {
-    Ok(CartRow {
-        id: r.try_get("id")?,
-        region_id: r.try_get("region_id")?,
-        currency: r.try_get("currency")?,
-        email: r.try_get("email")?,
-        shipping_address: r.try_get("shipping_address")?,
-        billing_address: r.try_get("billing_address")?,
-        shipping_option_id: r.try_get("shipping_option_id")?,
-        payment_method: r.try_get("payment_method")?,
-        discount_code: r.try_get("discount_code")?,
-        completed_at: r.try_get("completed_at")?,
-        order_id: r.try_get("order_id")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        expires_at: r.try_get("expires_at")?,
-        version: r.try_get("version")?,
-    })
+    Ok(cart_row!(r.try_get))
 }
 
 pub(crate) async fn insert(conn: &mut AnyConnection, c: &CartRow) -> Result<()> {
@@ -65,13 +97,32 @@ pub(crate) async fn insert(conn: &mut AnyConnection, c: &CartRow) -> Result<()> 
     Ok(())
 }
 
+static FIND: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {CART_COLUMNS} FROM carts WHERE id = $1"));
+
 pub(crate) async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<CartRow>> {
-    let row = sqlx::query(&format!("SELECT {CART_COLUMNS} FROM carts WHERE id = $1"))
+    let row = sqlx::query(&FIND)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(cart_from_row).transpose()
 }
+
+/// `$1` now, `$2` the new expiry, `$3` the cart id.
+static TOUCH_OPEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
+         WHERE id = $3 AND completed_at IS NULL RETURNING {CART_COLUMNS}"
+    )
+});
+
+/// [`TOUCH_OPEN`] with `$4` the version the cart must still be at.
+static TOUCH_OPEN_AT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
+         WHERE id = $3 AND completed_at IS NULL AND version = $4 RETURNING {CART_COLUMNS}"
+    )
+});
 
 /// Records activity on an open cart and returns the cart as it now is. Being the
 /// transaction's first write, it also locks the cart row on PostgreSQL, so concurrent
@@ -83,15 +134,12 @@ pub(crate) async fn touch_open(
     now: i64,
     expires_at: i64,
 ) -> Result<Option<CartRow>> {
-    let row = sqlx::query(&format!(
-        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
-         WHERE id = $3 AND completed_at IS NULL RETURNING {CART_COLUMNS}"
-    ))
-    .bind(now)
-    .bind(expires_at)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&TOUCH_OPEN)
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(cart_from_row).transpose()
 }
 
@@ -105,66 +153,53 @@ pub(crate) async fn touch_open_at(
     now: i64,
     expires_at: i64,
 ) -> Result<Option<CartRow>> {
-    let row = sqlx::query(&format!(
-        "UPDATE carts SET updated_at = $1, expires_at = $2, version = version + 1 \
-         WHERE id = $3 AND completed_at IS NULL AND version = $4 RETURNING {CART_COLUMNS}"
-    ))
-    .bind(now)
-    .bind(expires_at)
-    .bind(id)
-    .bind(version)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&TOUCH_OPEN_AT)
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(cart_from_row).transpose()
 }
+
+/// The cart and its lines (in the order they were first added) in one query; a cart
+/// without lines comes back as one row whose line columns are NULL.
+static FIND_WITH_LINES: LazyLock<String> = LazyLock::new(|| {
+    let cart = CART_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lines = LINE_COLUMNS
+        .split(", ")
+        .map(|c| format!("l.{c} AS line_{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {cart}, {lines} FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id \
+         WHERE c.id = $1 ORDER BY l.created_at, l.id"
+    )
+});
 
 /// The cart and its lines (in the order they were first added) in one query.
 pub(crate) async fn find_with_lines(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<(CartRow, Vec<LineRow>)>> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let cart = CART_COLUMNS
-            .split(", ")
-            .map(|c| format!("c.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let lines = LINE_COLUMNS
-            .split(", ")
-            .map(|c| format!("l.{c} AS line_{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "SELECT {cart}, {lines} FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id \
-             WHERE c.id = $1 ORDER BY l.created_at, l.id"
-        )
-    });
-    let rows = sqlx::query(&SQL).bind(id).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&FIND_WITH_LINES)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
     let cart = cart_from_row(first)?;
     let mut lines = Vec::with_capacity(rows.len());
     for r in &rows {
-        // A cart without lines comes back as one row whose line columns are NULL.
-        let Some(line_id) = r.try_get::<Option<String>, _>("line_id")? else {
-            continue;
-        };
-        lines.push(LineRow {
-            id: line_id,
-            cart_id: r.try_get("line_cart_id")?,
-            variant_id: r.try_get("line_variant_id")?,
-            product_id: r.try_get("line_product_id")?,
-            product_handle: r.try_get("line_product_handle")?,
-            title: r.try_get("line_title")?,
-            variant_title: r.try_get("line_variant_title")?,
-            sku: r.try_get("line_sku")?,
-            image_url: r.try_get("line_image_url")?,
-            unit_price: r.try_get("line_unit_price")?,
-            quantity: r.try_get("line_quantity")?,
-            created_at: r.try_get("line_created_at")?,
-            updated_at: r.try_get("line_updated_at")?,
-        });
+        if r.try_get::<Option<String>, _>("line_id")?.is_some() {
+            lines.push(line_row!(r.try_get, "line_"));
+        }
     }
     Ok(Some((cart, lines)))
 }
@@ -270,78 +305,73 @@ const LINE_COLUMNS: &str = "id, cart_id, variant_id, product_id, product_handle,
      variant_title, sku, image_url, unit_price, quantity, created_at, updated_at";
 
 fn line_from_row(r: &AnyRow) -> Result<LineRow> {
-    Ok(LineRow {
-        id: r.try_get("id")?,
-        cart_id: r.try_get("cart_id")?,
-        variant_id: r.try_get("variant_id")?,
-        product_id: r.try_get("product_id")?,
-        product_handle: r.try_get("product_handle")?,
-        title: r.try_get("title")?,
-        variant_title: r.try_get("variant_title")?,
-        sku: r.try_get("sku")?,
-        image_url: r.try_get("image_url")?,
-        unit_price: r.try_get("unit_price")?,
-        quantity: r.try_get("quantity")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+    Ok(line_row!(r.try_get, ""))
 }
+
+static LINES: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {LINE_COLUMNS} FROM cart_lines WHERE cart_id = $1 ORDER BY created_at, id")
+});
 
 /// The cart's lines in the order they were first added.
 pub(crate) async fn lines(conn: &mut AnyConnection, cart_id: &str) -> Result<Vec<LineRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {LINE_COLUMNS} FROM cart_lines WHERE cart_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(cart_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(&LINES)
+        .bind(cart_id)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(line_from_row).collect()
 }
 
-pub(crate) async fn insert_line(conn: &mut AnyConnection, l: &LineRow) -> Result<()> {
-    sqlx::query(&format!(
+/// `$1`…`$13`: the [`LINE_COLUMNS`] in order.
+static INSERT_LINE: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "INSERT INTO cart_lines ({LINE_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&l.id)
-    .bind(&l.cart_id)
-    .bind(&l.variant_id)
-    .bind(&l.product_id)
-    .bind(&l.product_handle)
-    .bind(&l.title)
-    .bind(&l.variant_title)
-    .bind(&l.sku)
-    .bind(&l.image_url)
-    .bind(l.unit_price)
-    .bind(l.quantity)
-    .bind(l.created_at)
-    .bind(l.updated_at)
-    .execute(&mut *conn)
-    .await?;
+    )
+});
+
+pub(crate) async fn insert_line(conn: &mut AnyConnection, l: &LineRow) -> Result<()> {
+    sqlx::query(&INSERT_LINE)
+        .bind(&l.id)
+        .bind(&l.cart_id)
+        .bind(&l.variant_id)
+        .bind(&l.product_id)
+        .bind(&l.product_handle)
+        .bind(&l.title)
+        .bind(&l.variant_title)
+        .bind(&l.sku)
+        .bind(&l.image_url)
+        .bind(l.unit_price)
+        .bind(l.quantity)
+        .bind(l.created_at)
+        .bind(l.updated_at)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
+const UPDATE_LINE: &str = "UPDATE cart_lines SET product_id = $1, product_handle = $2, \
+     title = $3, variant_title = $4, sku = $5, image_url = $6, unit_price = $7, quantity = $8, \
+     updated_at = $9 WHERE id = $10";
+
 /// Rewrites a line's snapshot and quantity (a repeated add refreshes the snapshot).
 pub(crate) async fn update_line(conn: &mut AnyConnection, l: &LineRow) -> Result<()> {
-    sqlx::query(
-        "UPDATE cart_lines SET product_id = $1, product_handle = $2, title = $3, \
-         variant_title = $4, sku = $5, image_url = $6, unit_price = $7, quantity = $8, \
-         updated_at = $9 WHERE id = $10",
-    )
-    .bind(&l.product_id)
-    .bind(&l.product_handle)
-    .bind(&l.title)
-    .bind(&l.variant_title)
-    .bind(&l.sku)
-    .bind(&l.image_url)
-    .bind(l.unit_price)
-    .bind(l.quantity)
-    .bind(l.updated_at)
-    .bind(&l.id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(UPDATE_LINE)
+        .bind(&l.product_id)
+        .bind(&l.product_handle)
+        .bind(&l.title)
+        .bind(&l.variant_title)
+        .bind(&l.sku)
+        .bind(&l.image_url)
+        .bind(l.unit_price)
+        .bind(l.quantity)
+        .bind(l.updated_at)
+        .bind(&l.id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
+
+const DELETE_LINE: &str = "DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2";
 
 /// Deletes a line of this cart; false when there was none.
 pub(crate) async fn delete_line(
@@ -349,10 +379,114 @@ pub(crate) async fn delete_line(
     cart_id: &str,
     line_id: &str,
 ) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2")
+    let done = sqlx::query(DELETE_LINE)
         .bind(line_id)
         .bind(cart_id)
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// The statements of a cart change on the calling thread (SQLite; see
+/// `emporium_kernel::db::lite`): the same SQL texts as above, bound by name.
+pub(crate) mod lite {
+    use emporium_kernel::db::lite::rusqlite::{named_params, Connection};
+
+    use super::{
+        CartRow, LineRow, DELETE_LINE, FIND, FIND_WITH_LINES, INSERT_LINE, LINES, TOUCH_OPEN,
+        TOUCH_OPEN_AT, UPDATE_LINE,
+    };
+    use crate::Result;
+
+    pub(crate) fn find(conn: &Connection, id: &str) -> Result<Option<CartRow>> {
+        let mut statement = conn.prepare_cached(&FIND)?;
+        let mut rows = statement.query(named_params! {"$1": id})?;
+        Ok(match rows.next()? {
+            Some(r) => Some(cart_row!(r.get)),
+            None => None,
+        })
+    }
+
+    /// See [`super::find_with_lines`].
+    pub(crate) fn find_with_lines(
+        conn: &Connection,
+        id: &str,
+    ) -> Result<Option<(CartRow, Vec<LineRow>)>> {
+        let mut statement = conn.prepare_cached(&FIND_WITH_LINES)?;
+        let mut rows = statement.query(named_params! {"$1": id})?;
+        let mut found: Option<(CartRow, Vec<LineRow>)> = None;
+        while let Some(r) = rows.next()? {
+            let (_, lines) = match &mut found {
+                Some(found) => found,
+                None => found.insert((cart_row!(r.get), Vec::new())),
+            };
+            if r.get::<_, Option<String>>("line_id")?.is_some() {
+                lines.push(line_row!(r.get, "line_"));
+            }
+        }
+        Ok(found)
+    }
+
+    /// See [`super::touch_open`] (`version: None`) and [`super::touch_open_at`].
+    pub(crate) fn touch_open(
+        conn: &Connection,
+        id: &str,
+        version: Option<i64>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Option<CartRow>> {
+        let mut statement;
+        let mut rows = match version {
+            Some(version) => {
+                statement = conn.prepare_cached(&TOUCH_OPEN_AT)?;
+                statement
+                    .query(named_params! {"$1": now, "$2": expires_at, "$3": id, "$4": version})?
+            }
+            None => {
+                statement = conn.prepare_cached(&TOUCH_OPEN)?;
+                statement.query(named_params! {"$1": now, "$2": expires_at, "$3": id})?
+            }
+        };
+        Ok(match rows.next()? {
+            Some(r) => Some(cart_row!(r.get)),
+            None => None,
+        })
+    }
+
+    pub(crate) fn lines(conn: &Connection, cart_id: &str) -> Result<Vec<LineRow>> {
+        let mut statement = conn.prepare_cached(&LINES)?;
+        let mut rows = statement.query(named_params! {"$1": cart_id})?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(line_row!(r.get, ""));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn insert_line(conn: &Connection, l: &LineRow) -> Result<()> {
+        conn.prepare_cached(&INSERT_LINE)?.execute(named_params! {
+            "$1": l.id, "$2": l.cart_id, "$3": l.variant_id, "$4": l.product_id,
+            "$5": l.product_handle, "$6": l.title, "$7": l.variant_title, "$8": l.sku,
+            "$9": l.image_url, "$10": l.unit_price, "$11": l.quantity,
+            "$12": l.created_at, "$13": l.updated_at,
+        })?;
+        Ok(())
+    }
+
+    pub(crate) fn update_line(conn: &Connection, l: &LineRow) -> Result<()> {
+        conn.prepare_cached(UPDATE_LINE)?.execute(named_params! {
+            "$1": l.product_id, "$2": l.product_handle, "$3": l.title,
+            "$4": l.variant_title, "$5": l.sku, "$6": l.image_url, "$7": l.unit_price,
+            "$8": l.quantity, "$9": l.updated_at, "$10": l.id,
+        })?;
+        Ok(())
+    }
+
+    /// See [`super::delete_line`].
+    pub(crate) fn delete_line(conn: &Connection, cart_id: &str, line_id: &str) -> Result<bool> {
+        let deleted = conn
+            .prepare_cached(DELETE_LINE)?
+            .execute(named_params! {"$1": line_id, "$2": cart_id})?;
+        Ok(deleted > 0)
+    }
 }

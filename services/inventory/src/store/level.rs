@@ -31,6 +31,29 @@ pub(crate) async fn find(
     row.as_ref().map(from_row).transpose()
 }
 
+/// [`find`] on the calling thread (SQLite; see `emporium_kernel::db::lite`).
+pub(crate) fn find_lite(
+    conn: &emporium_kernel::db::lite::rusqlite::Connection,
+    variant_id: &str,
+    location_id: &str,
+) -> Result<Option<StockLevel>> {
+    use emporium_kernel::db::lite::rusqlite::named_params;
+    let mut statement = conn.prepare_cached(
+        "SELECT variant_id, location_id, on_hand, reserved FROM inventory_levels \
+         WHERE variant_id = $1 AND location_id = $2",
+    )?;
+    let mut rows = statement.query(named_params! {"$1": variant_id, "$2": location_id})?;
+    Ok(match rows.next()? {
+        Some(r) => Some(StockLevel::new(
+            r.get("variant_id")?,
+            r.get("location_id")?,
+            r.get("on_hand")?,
+            r.get("reserved")?,
+        )),
+        None => None,
+    })
+}
+
 /// The stored levels among `variant_ids` (one statement per 249 ids).
 pub(crate) async fn find_many(
     conn: &mut AnyConnection,

@@ -17,6 +17,7 @@ use sqlx::{
     AnyPool, Executor,
 };
 
+pub mod lite;
 pub mod sql;
 
 pub use sqlx::{Any, AnyPool as Pool, Row};
@@ -132,6 +133,8 @@ pub enum DbError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Lite(#[from] rusqlite::Error),
     #[error("cannot encode {0}")]
     Encode(String),
     #[error("the database stayed busy: no write slot within {0:?}")]
@@ -143,7 +146,17 @@ pub enum DbError {
 impl DbError {
     /// Whether this error is a unique-constraint violation (a duplicate handle, SKU, …).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, DbError::Sqlx(e) if is_unique_violation(e))
+        match self {
+            DbError::Sqlx(e) => is_unique_violation(e),
+            DbError::Lite(e) => matches!(
+                e.sqlite_error().map(|e| e.extended_code),
+                Some(
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                )
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -166,6 +179,8 @@ pub struct Database {
     backend: Backend,
     /// SQLite only: one writer at a time, queued in FIFO order in this process.
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite files only: statements on the calling thread (see [`lite`]).
+    lite: Option<std::sync::Arc<lite::Lite>>,
 }
 
 impl Database {
@@ -225,12 +240,33 @@ impl Database {
             tokio::spawn(checkpoints(pool.clone()));
         }
         tracing::debug!(backend = ?backend, "database connected");
-        let writer = (backend == Backend::Sqlite).then(Default::default);
+        let writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>> =
+            (backend == Backend::Sqlite).then(Default::default);
+        let lite = match &writer {
+            Some(slot) => {
+                // The file as SQLite resolved it; empty for an in-memory database, which
+                // other connections could not open.
+                let file: String =
+                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(&pool)
+                        .await?;
+                (!file.is_empty())
+                    .then(|| std::sync::Arc::new(lite::Lite::new(file.into(), slot.clone())))
+            }
+            None => None,
+        };
         Ok(Database {
             pool,
             backend,
             writer,
+            lite,
         })
+    }
+
+    /// On a SQLite file: statements that run on the calling thread, for hot paths (see
+    /// [`lite`]). `None` on PostgreSQL.
+    pub fn lite(&self) -> Option<&lite::Lite> {
+        self.lite.as_deref()
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -1,0 +1,146 @@
+//! SQLite statements on the calling thread (`Database::lite`) beside the sqlx pool.
+
+use std::time::Duration;
+
+use emporium_kernel::db::{
+    lite::rusqlite::{self, named_params},
+    testing, DbError,
+};
+
+async fn sqlite_with_table() -> testing::TestDatabase {
+    let t = testing::sqlite().await;
+    sqlx::query("CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(t.db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("create table: {e}"));
+    t
+}
+
+fn count(t: &testing::TestDatabase) -> i64 {
+    let lite =
+        t.db.lite()
+            .unwrap_or_else(|| panic!("a SQLite file has lite access"));
+    lite.read(|c| Ok::<_, DbError>(c.query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?))
+        .unwrap_or_else(|e| panic!("count: {e}"))
+}
+
+#[tokio::test]
+async fn writes_commit_and_both_drivers_see_them() {
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    lite.write(|tx| {
+        tx.execute(
+            "INSERT INTO notes (id, body) VALUES ($1, $2)",
+            named_params! {"$1": "a", "$2": "from lite"},
+        )?;
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("lite write: {e}"));
+    sqlx::query("INSERT INTO notes (id, body) VALUES ('b', 'from sqlx')")
+        .execute(&mut *t.db.write_conn().await.unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("sqlx write: {e}"));
+
+    assert_eq!(count(&t), 2, "lite reads see both writes");
+    let via_sqlx: String = sqlx::query_scalar("SELECT body FROM notes WHERE id = 'a'")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("sqlx read: {e}"));
+    assert_eq!(via_sqlx, "from lite");
+}
+
+#[tokio::test]
+async fn a_write_that_fails_leaves_nothing_behind() {
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    let failed = lite
+        .write(|tx| {
+            tx.execute("INSERT INTO notes (id, body) VALUES ('a', 'first')", [])?;
+            // The same key again: a constraint violation after a successful statement.
+            tx.execute("INSERT INTO notes (id, body) VALUES ('a', 'again')", [])?;
+            Ok::<_, DbError>(())
+        })
+        .await;
+    let err = failed
+        .err()
+        .unwrap_or_else(|| panic!("a duplicate key must fail"));
+    assert!(err.is_unique_violation(), "reported as a duplicate: {err}");
+    assert_eq!(count(&t), 0, "the first insert was rolled back");
+
+    // The writer connection is usable afterwards.
+    lite.write(|tx| {
+        tx.execute("INSERT INTO notes (id, body) VALUES ('a', 'ok')", [])?;
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("write after a failed one: {e}"));
+    assert_eq!(count(&t), 1);
+}
+
+#[tokio::test]
+async fn read_connections_refuse_writes() {
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    let err = lite
+        .read(|c| {
+            c.execute("INSERT INTO notes (id, body) VALUES ('x', 'y')", [])?;
+            Ok::<_, DbError>(())
+        })
+        .err()
+        .unwrap_or_else(|| panic!("a write on a read connection must fail"));
+    assert!(
+        matches!(&err, DbError::Lite(rusqlite::Error::SqliteFailure(..))),
+        "{err}"
+    );
+    assert_eq!(count(&t), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lite_write_waits_for_the_writer_slot() {
+    let t = sqlite_with_table().await;
+    // A sqlx transaction holds the slot (and SQLite's write lock) for a while.
+    let mut tx = t.db.begin_write().await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("INSERT INTO notes (id, body) VALUES ('first', 'sqlx')")
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let db = t.db.clone();
+    let waiting = tokio::spawn(async move {
+        let lite = db.lite().unwrap_or_else(|| panic!("lite"));
+        lite.write(|tx| {
+            // Runs only after the sqlx transaction committed: it sees its row.
+            let seen: i64 =
+                tx.query_row("SELECT COUNT(*) FROM notes WHERE id = 'first'", [], |r| {
+                    r.get(0)
+                })?;
+            tx.execute("INSERT INTO notes (id, body) VALUES ('second', 'lite')", [])?;
+            Ok::<_, DbError>(seen)
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "the lite write waited for the slot");
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+
+    let seen = waiting
+        .await
+        .unwrap_or_else(|e| panic!("join: {e}"))
+        .unwrap_or_else(|e| panic!("lite write: {e}"));
+    assert_eq!(
+        seen, 1,
+        "the lite write ran after the commit, in queue order"
+    );
+    assert_eq!(count(&t), 2);
+}
+
+#[tokio::test]
+async fn postgres_has_no_lite_access() {
+    let Some(url) = testing::postgres_url() else {
+        // Without PostgreSQL (never in CI: `postgres_url` is set there) nothing to check.
+        return;
+    };
+    let t = testing::postgres(&url).await;
+    assert!(t.db.lite().is_none());
+}
