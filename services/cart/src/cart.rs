@@ -221,17 +221,17 @@ impl Carts {
 }
 
 /// What an add to cart puts in: a variant as looked up, at its current price.
-struct Addition<'a> {
-    cart_id: &'a str,
+struct Addition {
+    cart_id: String,
     /// The id asked for, which keys the line, so repeated adds always find it.
-    variant_id: &'a str,
+    variant_id: String,
     quantity: i64,
     available: i64,
     unit_price: i64,
     variant: VariantSnapshot,
 }
 
-impl Addition<'_> {
+impl Addition {
     /// The line this addition makes of `lines` (the cart's as they now are), and the
     /// index of the line it replaces (`None`: a new line). Errors: the line would pass
     /// the quantity cap or the stock, or the cart is full.
@@ -248,7 +248,7 @@ impl Addition<'_> {
         }
         if merged > self.available {
             return Err(CartError::InsufficientStock {
-                variant_id: self.variant_id.to_owned(),
+                variant_id: self.variant_id.clone(),
                 requested: merged,
                 available: self.available,
             });
@@ -260,8 +260,8 @@ impl Addition<'_> {
         // A repeated add refreshes the snapshot: the shopper just saw the current price.
         let line = LineRow {
             id: existing.map_or_else(|| new_id("cali"), |i| lines[i].id.clone()),
-            cart_id: self.cart_id.to_owned(),
-            variant_id: self.variant_id.to_owned(),
+            cart_id: self.cart_id.clone(),
+            variant_id: self.variant_id.clone(),
             product_id: v.product_id.clone(),
             product_handle: v.product_handle.clone(),
             title: v.product_title.clone(),
@@ -309,8 +309,8 @@ pub(crate) async fn add_line(
         currency: currency.to_string(),
     })?;
     let addition = Addition {
-        cart_id,
-        variant_id,
+        cart_id: cart_id.to_owned(),
+        variant_id: variant_id.to_owned(),
         quantity,
         available: carts.available(variant_id).await?,
         unit_price,
@@ -319,7 +319,7 @@ pub(crate) async fn add_line(
 
     let (row, lines, quantity) = match carts.db.lite() {
         Some(lite) => {
-            lite.write(|tx| {
+            lite.write(move |tx| {
                 let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
                 let (line, existing) = addition.plan(&lines, now_ms())?;
                 match existing {
@@ -378,9 +378,10 @@ pub(crate) async fn update_line(
 
     let (row, lines) = match carts.db.lite() {
         Some(lite) => {
-            lite.write(|tx| {
+            let line_id = line_id.to_owned();
+            lite.write(move |tx| {
                 let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
-                store::cart::lite::update_line(tx, set_quantity(&mut lines, line_id, quantity)?)?;
+                store::cart::lite::update_line(tx, set_quantity(&mut lines, &line_id, quantity)?)?;
                 Ok::<_, CartError>((row, lines))
             })
             .await?
@@ -415,15 +416,16 @@ fn set_quantity<'a>(lines: &'a mut [LineRow], line_id: &str, quantity: i64) -> R
 
 pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> Result<Cart> {
     let (row, lines, defs) = read_for_change(carts, cart_id).await?;
-    let line_gone = || CartError::LineNotFound {
+    let line_gone = |line_id: &str| CartError::LineNotFound {
         line_id: line_id.to_owned(),
     };
     let (row, mut lines) = match carts.db.lite() {
         Some(lite) => {
-            lite.write(|tx| {
+            let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
+            lite.write(move |tx| {
                 let (row, lines) = lock_unchanged_lite(tx, row, lines)?;
-                if !store::cart::lite::delete_line(tx, cart_id, line_id)? {
-                    return Err(line_gone());
+                if !store::cart::lite::delete_line(tx, &cart_id, &line_id)? {
+                    return Err(line_gone(&line_id));
                 }
                 Ok((row, lines))
             })
@@ -433,7 +435,7 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
             let mut tx = carts.db.begin_serial().await?;
             let (row, lines) = lock_unchanged(&mut tx, row, lines).await?;
             if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
-                return Err(line_gone());
+                return Err(line_gone(line_id));
             }
             tx.commit().await?;
             (row, lines)

@@ -144,3 +144,60 @@ async fn postgres_has_no_lite_access() {
     let t = testing::postgres(&url).await;
     assert!(t.db.lite().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_commit_together_and_a_failing_one_alone_rolls_back() {
+    let t = sqlite_with_table().await;
+    // Hold the slot so the writes below queue up and run as one batch.
+    let held = t.db.write_conn().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut writes = Vec::new();
+    for i in 0..20 {
+        let db = t.db.clone();
+        writes.push(tokio::spawn(async move {
+            let lite = db.lite().unwrap_or_else(|| panic!("lite"));
+            lite.write(move |tx| {
+                tx.execute(
+                    "INSERT INTO notes (id, body) VALUES ($1, 'ok')",
+                    named_params! {"$1": format!("n{i}")},
+                )?;
+                if i == 7 {
+                    // After its own insert, so the rollback of this change alone is seen.
+                    tx.execute("INSERT INTO notes (id, body) VALUES ('n7', 'dup')", [])?;
+                }
+                Ok::<_, DbError>(i)
+            })
+            .await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&t), 0, "nothing commits while the slot is held");
+    drop(held);
+
+    let mut ok = Vec::new();
+    for w in writes {
+        match w.await.unwrap_or_else(|e| panic!("join: {e}")) {
+            Ok(i) => ok.push(i),
+            Err(e) => assert!(e.is_unique_violation(), "only the duplicate fails: {e}"),
+        }
+    }
+    ok.sort_unstable();
+    let expected: Vec<i32> = (0..20).filter(|i| *i != 7).collect();
+    assert_eq!(ok, expected, "every other change succeeded");
+    assert_eq!(
+        count(&t),
+        19,
+        "the failing change left nothing, the others all stayed"
+    );
+    let n7 =
+        t.db.lite()
+            .unwrap_or_else(|| panic!("lite"))
+            .read(|c| {
+                Ok::<_, DbError>(c.query_row(
+                    "SELECT COUNT(*) FROM notes WHERE id = 'n7'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n7, 0, "the failing change's first insert was rolled back");
+}

@@ -12,9 +12,10 @@
 //!
 //! - Reads ([`Lite::read`]) take a connection from a small stack and never wait: under
 //!   WAL a reader sees the last commit and does not block on writers.
-//! - Writes ([`Lite::write`]) first wait for the process's writer slot, the same FIFO
-//!   queue sqlx writes go through (see [`super::Database::begin_write`]), and then run as
-//!   one `BEGIN IMMEDIATE` transaction on the one writer connection.
+//! - Writes ([`Lite::write`]) wait for the process's writer slot, the same FIFO queue
+//!   sqlx writes go through (see [`super::Database::begin_write`]), and run in a
+//!   `BEGIN IMMEDIATE` transaction on the one writer connection, committed together
+//!   with the other changes queued meanwhile (group commit).
 //!
 //! Both block the calling (async) thread for the statements' duration, tens of
 //! microseconds; nothing in a closure may wait on anything else.
@@ -29,7 +30,7 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{DbError, WRITER_WAIT};
 
@@ -44,6 +45,8 @@ pub struct Lite {
     readers: Mutex<Vec<Connection>>,
     /// Opened on the first write; used only by the holder of `slot`.
     writer: Mutex<Option<Connection>>,
+    /// Changes waiting for the next holder of `slot` (see [`Lite::write`]).
+    queue: Mutex<Vec<Job>>,
     slot: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -61,6 +64,7 @@ impl Lite {
             path,
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
+            queue: Mutex::new(Vec::new()),
             slot,
         }
     }
@@ -83,28 +87,141 @@ impl Lite {
         out
     }
 
-    /// Waits for the writer slot, then runs `f` in one `BEGIN IMMEDIATE` transaction
-    /// that commits when `f` returns `Ok` and rolls back when it returns `Err`.
-    pub async fn write<T, E: From<DbError>>(
+    /// Runs `f` as part of one `BEGIN IMMEDIATE` transaction on the writer connection,
+    /// inside a savepoint: its changes stay when it returns `Ok` and are rolled back when
+    /// it returns `Err`. The answer comes once the transaction has committed.
+    ///
+    /// Group commit: the change is queued, and whichever caller next gets the writer
+    /// slot runs every queued change in one transaction. Under load one commit (one
+    /// append to the WAL, one invalidation of the readers' page caches) serves many
+    /// changes, and pages they share (an index leaf, the last page of a table keyed by
+    /// time-ordered ids) are written once. A caller whose change another ran is answered
+    /// without taking the slot.
+    pub async fn write<T, E>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let _slot = tokio::time::timeout(WRITER_WAIT, self.slot.lock())
-            .await
-            .map_err(|_| DbError::Busy(WRITER_WAIT))?;
-        let mut writer = lock(&self.writer);
-        if writer.is_none() {
-            *writer = Some(open(&self.path, false).map_err(DbError::from)?);
-        }
-        let Some(conn) = writer.as_mut() else {
-            unreachable!("the writer connection was opened just above");
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (answer, mut answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn| {
+            let out = match conn {
+                Ok(conn) => f(conn),
+                Err(why) => Err(E::from(DbError::NotCommitted(why.to_owned()))),
+            };
+            let keep = out.is_ok();
+            let deliver: Deliver = Box::new(move |failed| {
+                let out = match failed {
+                    None => out,
+                    // A change that succeeded is lost with its transaction.
+                    Some(why) => {
+                        out.and_then(|_| Err(E::from(DbError::NotCommitted(why.to_owned()))))
+                    }
+                };
+                // The caller may be gone (its request dropped): nobody to tell.
+                let _ = answer.send(out);
+            });
+            (keep, deliver)
+        });
+        lock(&self.queue).push(job);
+        let lost = || {
+            E::from(DbError::NotCommitted(
+                "the write batch was abandoned".to_owned(),
+            ))
         };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(DbError::from)?;
-        Ok(out)
+        tokio::select! {
+            biased;
+            out = &mut answered => return out.unwrap_or_else(|_| Err(lost())),
+            slot = tokio::time::timeout(WRITER_WAIT, self.slot.lock()) => {
+                let _slot = slot.map_err(|_| DbError::Busy(WRITER_WAIT))?;
+                // Holding the slot: run every queued change, ours among them unless an
+                // earlier holder ran it (and answered before letting the slot go).
+                self.run_queue();
+            }
+        }
+        answered.await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// Runs every queued change in one transaction and answers each. Call with the
+    /// writer slot held.
+    fn run_queue(&self) {
+        let jobs = std::mem::take(&mut *lock(&self.queue));
+        if jobs.is_empty() {
+            return;
+        }
+        let mut writer = lock(&self.writer);
+        let conn = match writer.as_mut() {
+            Some(conn) => Ok(conn),
+            None => open(&self.path, false).map(|conn| writer.insert(conn)),
+        };
+        match conn {
+            Ok(conn) => run_batch(conn, jobs),
+            Err(e) => fail_all(&e.to_string(), jobs, Vec::new()),
+        }
+    }
+}
+
+/// A queued change: runs on the writer connection (or, given why not, fails without
+/// running) and says whether its changes stay, and how to answer once the batch ends.
+type Job = Box<dyn FnOnce(Result<&Connection, &str>) -> (bool, Deliver) + Send>;
+/// Answers a change: `None` when its batch committed, else why it did not.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// One transaction for all `jobs`, each in a savepoint (rolled back alone when its job
+/// fails); answers every job after the commit.
+fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
+    let changes = jobs.len();
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
+    };
+    let mut delivers = Vec::with_capacity(changes);
+    let mut jobs = jobs.into_iter();
+    while let Some(job) = jobs.next() {
+        let savepoint = match tx.savepoint() {
+            Ok(savepoint) => savepoint,
+            Err(e) => {
+                return fail_all(
+                    &e.to_string(),
+                    std::iter::once(job).chain(jobs).collect(),
+                    delivers,
+                )
+            }
+        };
+        let (keep, deliver) = job(Ok(&savepoint));
+        delivers.push(deliver);
+        // Dropping a savepoint rolls it back.
+        if keep {
+            if let Err(e) = savepoint.commit() {
+                return fail_all(&e.to_string(), jobs.collect(), delivers);
+            }
+        }
+    }
+    match tx.commit() {
+        Ok(()) => {
+            tracing::trace!(changes, "SQLite write batch committed");
+            delivers.into_iter().for_each(|d| d(None));
+        }
+        Err(e) => fail_all(&e.to_string(), Vec::new(), delivers),
+    }
+}
+
+/// Answers every change of a batch that did not commit (an open transaction rolls back
+/// when dropped, before this runs): those that ran, and those that did not run.
+fn fail_all(why: &str, not_run: Vec<Job>, ran: Vec<Deliver>) {
+    tracing::error!(
+        error = why,
+        changes = not_run.len() + ran.len(),
+        "SQLite write batch failed"
+    );
+    for deliver in ran {
+        deliver(Some(why));
+    }
+    for job in not_run {
+        let (_, deliver) = job(Err(why));
+        deliver(Some(why));
     }
 }
 

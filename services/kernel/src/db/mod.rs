@@ -137,6 +137,8 @@ pub enum DbError {
     Lite(#[from] rusqlite::Error),
     #[error("cannot encode {0}")]
     Encode(String),
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
     #[error("the database stayed busy: no write slot within {0:?}")]
     Busy(Duration),
     #[error("migration failed: {0}")]
