@@ -46,7 +46,7 @@ pub struct Lite {
     /// Opened on the first write; used only by the holder of `slot`.
     writer: Mutex<Option<Connection>>,
     /// Changes waiting for the next holder of `slot` (see [`Lite::write`]).
-    queue: Mutex<Vec<Job>>,
+    queue: Mutex<Queue>,
     slot: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -64,7 +64,7 @@ impl Lite {
             path,
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
             slot,
         }
     }
@@ -125,7 +125,13 @@ impl Lite {
             });
             (keep, deliver)
         });
-        lock(&self.queue).push(job);
+        let ticket = {
+            let mut queue = lock(&self.queue);
+            queue.next_ticket += 1;
+            let ticket = queue.next_ticket;
+            queue.jobs.push((ticket, job));
+            ticket
+        };
         let lost = || {
             E::from(DbError::NotCommitted(
                 "the write batch was abandoned".to_owned(),
@@ -134,11 +140,19 @@ impl Lite {
         tokio::select! {
             biased;
             out = &mut answered => return out.unwrap_or_else(|_| Err(lost())),
-            slot = tokio::time::timeout(WRITER_WAIT, self.slot.lock()) => {
-                let _slot = slot.map_err(|_| DbError::Busy(WRITER_WAIT))?;
+            slot = tokio::time::timeout(WRITER_WAIT, self.slot.lock()) => match slot {
                 // Holding the slot: run every queued change, ours among them unless an
                 // earlier holder ran it (and answered before letting the slot go).
-                self.run_queue();
+                Ok(_slot) => self.run_queue(),
+                Err(_) => {
+                    // Given up: take the change back unless a holder already took it, so
+                    // it never commits after its caller was told it failed.
+                    let mut queue = lock(&self.queue);
+                    if let Some(at) = queue.jobs.iter().position(|(t, _)| *t == ticket) {
+                        drop(queue.jobs.remove(at));
+                        return Err(E::from(DbError::Busy(WRITER_WAIT)));
+                    }
+                }
             }
         }
         answered.await.unwrap_or_else(|_| Err(lost()))
@@ -147,7 +161,10 @@ impl Lite {
     /// Runs every queued change in one transaction and answers each. Call with the
     /// writer slot held.
     fn run_queue(&self) {
-        let jobs = std::mem::take(&mut *lock(&self.queue));
+        let jobs: Vec<Job> = std::mem::take(&mut lock(&self.queue).jobs)
+            .into_iter()
+            .map(|(_, job)| job)
+            .collect();
         if jobs.is_empty() {
             return;
         }
@@ -161,6 +178,13 @@ impl Lite {
             Err(e) => fail_all(&e.to_string(), jobs, Vec::new()),
         }
     }
+}
+
+/// Changes waiting for the writer slot, each with a ticket to find it by.
+#[derive(Default)]
+struct Queue {
+    next_ticket: u64,
+    jobs: Vec<(u64, Job)>,
 }
 
 /// A queued change: runs on the writer connection (or, given why not, fails without
