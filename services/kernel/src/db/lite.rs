@@ -232,8 +232,9 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
     }
 }
 
-/// Answers every change of a batch that did not commit (an open transaction rolls back
-/// when dropped, before this runs): those that ran, and those that did not run.
+/// Answers every change of a batch that did not commit: those that ran, and those that
+/// did not run. The batch's transaction, never committed, rolls back when dropped; until
+/// then the writer slot is still held, so nothing else sees or writes in between.
 fn fail_all(why: &str, not_run: Vec<Job>, ran: Vec<Deliver>) {
     tracing::error!(
         error = why,
