@@ -123,7 +123,7 @@ pub(crate) fn ensure_open(row: &CartRow) -> Result<()> {
 /// (which locks the cart row) and returns the cart as it now is.
 pub(crate) async fn lock_open(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
     let now = now_ms();
-    if let Some(row) = store::cart::touch_open(conn, cart_id, now, now + IDLE_MS).await? {
+    if let Some(row) = store::cart::touch_open(conn, cart_id, None, now, now + IDLE_MS).await? {
         return Ok(row);
     }
     let row = find(conn, cart_id).await?;
@@ -161,7 +161,8 @@ pub(crate) async fn lock_unchanged(
     lines: Vec<LineRow>,
 ) -> Result<(CartRow, Vec<LineRow>)> {
     let now = now_ms();
-    match store::cart::touch_open_at(conn, &read.id, read.version, now, now + IDLE_MS).await? {
+    let version = Some(read.version);
+    match store::cart::touch_open(conn, &read.id, version, now, now + IDLE_MS).await? {
         Some(row) => Ok((row, lines)),
         None => {
             let row = lock_open(conn, &read.id).await?;

@@ -128,38 +128,26 @@ static TOUCH_OPEN_AT: LazyLock<String> = LazyLock::new(|| {
 /// transaction's first write, it also locks the cart row on PostgreSQL, so concurrent
 /// changes to one cart run one after the other (SQLite's `BEGIN IMMEDIATE` already
 /// serialises all writers). `None` when the cart does not exist or is completed.
+///
+/// With a `version`, only if the cart is still at it, i.e. neither it nor its lines
+/// changed since it was read: then what was read is still true (`None` otherwise).
 pub(crate) async fn touch_open(
     conn: &mut AnyConnection,
     id: &str,
+    version: Option<i64>,
     now: i64,
     expires_at: i64,
 ) -> Result<Option<CartRow>> {
-    let row = sqlx::query(&TOUCH_OPEN)
-        .bind(now)
-        .bind(expires_at)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(cart_from_row).transpose()
-}
-
-/// [`touch_open`] only if the cart is still at `version`, i.e. neither it nor its lines
-/// changed since it was read: then what was read is still true. `None` otherwise (or
-/// when the cart is gone or completed).
-pub(crate) async fn touch_open_at(
-    conn: &mut AnyConnection,
-    id: &str,
-    version: i64,
-    now: i64,
-    expires_at: i64,
-) -> Result<Option<CartRow>> {
-    let row = sqlx::query(&TOUCH_OPEN_AT)
-        .bind(now)
-        .bind(expires_at)
-        .bind(id)
-        .bind(version)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let sql = if version.is_some() {
+        &TOUCH_OPEN_AT
+    } else {
+        &TOUCH_OPEN
+    };
+    let mut query = sqlx::query(sql).bind(now).bind(expires_at).bind(id);
+    if let Some(version) = version {
+        query = query.bind(version);
+    }
+    let row = query.fetch_optional(&mut *conn).await?;
     row.as_ref().map(cart_from_row).transpose()
 }
 
@@ -427,7 +415,7 @@ pub(crate) mod lite {
         Ok(found)
     }
 
-    /// See [`super::touch_open`] (`version: None`) and [`super::touch_open_at`].
+    /// See [`super::touch_open`].
     pub(crate) fn touch_open(
         conn: &Connection,
         id: &str,
