@@ -19,8 +19,8 @@ use crate::{
         region::ShippingOptionRow,
     },
     totals::{compute_totals, ShippingRule, TaxRule},
-    Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Discount, Region,
-    Result, ShippingQuote, VariantSnapshot,
+    Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Discount, Freshness,
+    Region, Result, ShippingQuote, VariantSnapshot,
 };
 
 /// The default region for carts that name none.
@@ -89,6 +89,7 @@ pub(crate) async fn create(
         version: 0,
     };
     store::cart::insert(&mut *db.write_conn().await?, &row).await?;
+    remember_currency(carts, &row.id, region.currency);
     let region_id = region.id.clone();
     let cart = render(&row, Vec::new(), &Definitions::of_new_cart(region))?;
     tracing::info!(cart_id = %cart.id, %region_id, "cart created");
@@ -148,8 +149,15 @@ pub(crate) async fn read_for_change(
         cart_id: cart_id.to_owned(),
     })?;
     ensure_open(&row)?;
+    remember_currency(carts, &row.id, cart_currency(&row)?);
     let defs = Definitions::load_pooled(carts, &row).await?;
     Ok((row, lines, defs))
+}
+
+/// Notes a cart's currency, which never changes (see `Carts::currencies`).
+fn remember_currency(carts: &Carts, cart_id: &str, currency: Currency) {
+    let stamp = carts.currencies.stamp();
+    carts.currencies.put(stamp, cart_id.to_owned(), currency);
 }
 
 /// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the
@@ -172,22 +180,27 @@ pub(crate) async fn lock_unchanged(
     }
 }
 
-/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`.
+/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`; with
+/// nothing `read` before, it reads the lines here. The writer's page cache survives its
+/// own commits, so reading here costs less than on a read connection, whose cache every
+/// commit empties.
 fn lock_unchanged_lite(
     tx: &rusqlite::Connection,
-    read: CartRow,
-    lines: Vec<LineRow>,
+    cart_id: &str,
+    read: Option<(CartRow, Vec<LineRow>)>,
 ) -> Result<(CartRow, Vec<LineRow>)> {
     use store::cart::lite;
     let now = now_ms();
-    if let Some(row) = lite::touch_open(tx, &read.id, Some(read.version), now, now + IDLE_MS)? {
-        return Ok((row, lines));
+    if let Some((read, lines)) = read {
+        if let Some(row) = lite::touch_open(tx, cart_id, Some(read.version), now, now + IDLE_MS)? {
+            return Ok((row, lines));
+        }
     }
-    let row = match lite::touch_open(tx, &read.id, None, now, now + IDLE_MS)? {
+    let row = match lite::touch_open(tx, cart_id, None, now, now + IDLE_MS)? {
         Some(row) => row,
         None => {
-            let row = lite::find(tx, &read.id)?.ok_or_else(|| CartError::CartNotFound {
-                cart_id: read.id.clone(),
+            let row = lite::find(tx, cart_id)?.ok_or_else(|| CartError::CartNotFound {
+                cart_id: cart_id.to_owned(),
             })?;
             ensure_open(&row)?;
             row
@@ -233,6 +246,36 @@ struct Addition {
 }
 
 impl Addition {
+    /// `quantity` of a variant as the catalog and inventory recently knew it, for a cart
+    /// in `currency`. Errors: `VariantNotFound`, `PriceMissing`, `Lookup`.
+    async fn look_up(
+        carts: &Carts,
+        cart_id: &str,
+        variant_id: &str,
+        quantity: i64,
+        currency: Currency,
+    ) -> Result<Self> {
+        let variant = carts
+            .variants
+            .variant(variant_id, currency, Freshness::Recent)
+            .await?
+            .ok_or_else(|| CartError::VariantNotFound {
+                variant_id: variant_id.to_owned(),
+            })?;
+        let unit_price = variant.unit_price.ok_or_else(|| CartError::PriceMissing {
+            variant_id: variant_id.to_owned(),
+            currency: currency.to_string(),
+        })?;
+        Ok(Addition {
+            cart_id: cart_id.to_owned(),
+            variant_id: variant_id.to_owned(),
+            quantity,
+            available: carts.available(variant_id).await?,
+            unit_price,
+            variant,
+        })
+    }
+
     /// The line this addition makes of `lines` (the cart's as they now are), and the
     /// index of the line it replaces (`None`: a new line). Errors: the line would pass
     /// the quantity cap or the stock, or the cart is full.
@@ -293,45 +336,33 @@ pub(crate) async fn add_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
+    let lite = carts.db.lite();
+    if let (Some(lite), Some(currency)) = (lite, carts.currencies.get(cart_id)) {
+        // A cart this process has seen, on SQLite: the variant and its stock come from
+        // the catalog's and inventory's memos, the cart and its lines are read by the
+        // writer inside the change, and no read connection is needed.
+        let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
+        let id = cart_id.to_owned();
+        let (row, lines, quantity) = lite
+            .write(move |tx| add_lite(tx, &id, None, addition))
+            .await?;
+        let defs = Definitions::load_pooled(carts, &row).await?;
+        let cart = render(&row, lines, &defs)?;
+        tracing::info!(cart_id, variant_id, quantity, "cart line added");
+        return Ok(cart);
+    }
+
     // Read everything before taking the write lock: on SQLite every writer of the
     // process waits while one holds it, so it is held for the two writes alone (the cart
     // row, checked unchanged since this read, and the line), unless the cart changed.
     let (row, lines, defs) = read_for_change(carts, cart_id).await?;
     let currency = cart_currency(&row)?;
-    let variant = carts
-        .variants
-        .variant(variant_id, currency)
-        .await?
-        .ok_or_else(|| CartError::VariantNotFound {
-            variant_id: variant_id.to_owned(),
-        })?;
-    let unit_price = variant.unit_price.ok_or_else(|| CartError::PriceMissing {
-        variant_id: variant_id.to_owned(),
-        currency: currency.to_string(),
-    })?;
-    let addition = Addition {
-        cart_id: cart_id.to_owned(),
-        variant_id: variant_id.to_owned(),
-        quantity,
-        available: carts.available(variant_id).await?,
-        unit_price,
-        variant,
-    };
-
-    let (row, lines, quantity) = match carts.db.lite() {
+    let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
+    let (row, lines, quantity) = match lite {
         Some(lite) => {
-            lite.write(move |tx| {
-                let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
-                let (line, existing) = addition.plan(&lines, now_ms())?;
-                match existing {
-                    Some(_) => store::cart::lite::update_line(tx, &line)?,
-                    None => store::cart::lite::insert_line(tx, &line)?,
-                }
-                let quantity = line.quantity;
-                place(&mut lines, line, existing);
-                Ok::<_, CartError>((row, lines, quantity))
-            })
-            .await?
+            let id = cart_id.to_owned();
+            lite.write(move |tx| add_lite(tx, &id, Some((row, lines)), addition))
+                .await?
         }
         None => {
             let mut tx = carts.db.begin_serial().await?;
@@ -349,8 +380,28 @@ pub(crate) async fn add_line(
     };
     let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
-    tracing::info!(cart_id, variant_id, quantity, unit_price, "cart line added");
+    tracing::info!(cart_id, variant_id, quantity, "cart line added");
     Ok(cart)
+}
+
+/// An add to cart on SQLite's writer connection, inside its transaction `tx` (see
+/// [`lock_unchanged_lite`] for `read`): the cart as it now is, its lines and the added
+/// line's new quantity.
+fn add_lite(
+    tx: &rusqlite::Connection,
+    cart_id: &str,
+    read: Option<(CartRow, Vec<LineRow>)>,
+    addition: Addition,
+) -> Result<(CartRow, Vec<LineRow>, i64)> {
+    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, read)?;
+    let (line, existing) = addition.plan(&lines, now_ms())?;
+    match existing {
+        Some(_) => store::cart::lite::update_line(tx, &line)?,
+        None => store::cart::lite::insert_line(tx, &line)?,
+    }
+    let quantity = line.quantity;
+    place(&mut lines, line, existing);
+    Ok((row, lines, quantity))
 }
 
 pub(crate) async fn update_line(
@@ -379,9 +430,9 @@ pub(crate) async fn update_line(
 
     let (row, lines) = match carts.db.lite() {
         Some(lite) => {
-            let line_id = line_id.to_owned();
+            let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, mut lines) = lock_unchanged_lite(tx, row, lines)?;
+                let (row, mut lines) = lock_unchanged_lite(tx, &cart_id, Some((row, lines)))?;
                 store::cart::lite::update_line(tx, set_quantity(&mut lines, &line_id, quantity)?)?;
                 Ok::<_, CartError>((row, lines))
             })
@@ -424,7 +475,7 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
         Some(lite) => {
             let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, lines) = lock_unchanged_lite(tx, row, lines)?;
+                let (row, lines) = lock_unchanged_lite(tx, &cart_id, Some((row, lines)))?;
                 if !store::cart::lite::delete_line(tx, &cart_id, &line_id)? {
                     return Err(line_gone(&line_id));
                 }

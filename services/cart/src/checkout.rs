@@ -9,7 +9,7 @@ use crate::{
     error::CartError,
     store::{self, cart::DetailsRow},
     totals::{compute_totals, ShippingRule},
-    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Result, SnapshotLine,
+    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Freshness, Result, SnapshotLine,
 };
 
 const MAX_EMAIL: usize = 254;
@@ -248,7 +248,7 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
     for line in &lines {
         let variant = carts
             .variants
-            .variant(&line.variant_id, currency)
+            .variant(&line.variant_id, currency, Freshness::Current)
             .await?
             .ok_or_else(|| CartError::VariantNotFound {
                 variant_id: line.variant_id.clone(),

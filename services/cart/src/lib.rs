@@ -31,14 +31,19 @@ mod seed;
 mod store;
 pub mod totals;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 pub use error::{CartError, Result};
-pub use lookup::{LookupError, StockCheck, VariantLookup, VariantSnapshot};
+pub use lookup::{Freshness, LookupError, StockCheck, VariantLookup, VariantSnapshot};
 pub use model::*;
 pub use totals::{compute_totals, DiscountRule, ShippingRule, TaxRule, Totals};
 
-use emporium_kernel::{db::Database, events::EventBus, money::Currency};
+use emporium_kernel::{cache::Memo, db::Database, events::EventBus, money::Currency};
+
+/// Carts whose currency is remembered (about 100 bytes each).
+const CURRENCIES_CAPACITY: usize = 100_000;
+/// A cart's currency never changes; the ttl only lets idle carts' entries go.
+const CURRENCIES_TTL: Duration = Duration::from_secs(3_600);
 
 /// The cart service. Cheap to clone: a pool and two shared trait objects.
 #[derive(Clone)]
@@ -51,6 +56,9 @@ pub struct Carts {
     variants: Arc<dyn VariantLookup>,
     stock: Arc<dyn StockCheck>,
     regions: Arc<regions::RegionCache>,
+    /// The currency of each cart this process created or read: it never changes, so an
+    /// add to a cart found here needs no read before its write (see `cart::add_line`).
+    currencies: Arc<Memo<String, Currency>>,
 }
 
 impl std::fmt::Debug for Carts {
@@ -74,6 +82,7 @@ impl Carts {
             variants,
             stock,
             regions: Arc::default(),
+            currencies: Arc::new(Memo::new(CURRENCIES_CAPACITY, CURRENCIES_TTL)),
         }
     }
 

@@ -5,6 +5,8 @@
 use async_trait::async_trait;
 use emporium_kernel::money::Currency;
 
+pub use emporium_kernel::cache::Freshness;
+
 /// A variant as the cart snapshots it into a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantSnapshot {
@@ -27,11 +29,14 @@ pub struct LookupError(pub String);
 /// Variants and their current prices.
 #[async_trait]
 pub trait VariantLookup: Send + Sync + 'static {
-    /// None when the variant does not exist or its product is not published.
+    /// None when the variant does not exist or its product is not published. Adding to
+    /// a cart asks for a [`Freshness::Recent`] answer; checkout, which prices the order,
+    /// for a [`Freshness::Current`] one.
     async fn variant(
         &self,
         variant_id: &str,
         currency: Currency,
+        freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError>;
 }
 

@@ -10,8 +10,8 @@ use std::{
 
 use async_trait::async_trait;
 use emporium_cart::{
-    Address, Cart, CartError, Carts, CheckoutDetails, DiscountKind, LookupError, NewDiscount,
-    StockCheck, VariantLookup, VariantSnapshot,
+    Address, Cart, CartError, Carts, CheckoutDetails, DiscountKind, Freshness, LookupError,
+    NewDiscount, StockCheck, VariantLookup, VariantSnapshot,
 };
 use emporium_kernel::{
     clock::now_ms,
@@ -31,10 +31,13 @@ struct FakeVariant {
     prices: HashMap<Currency, i64>,
 }
 
-/// The catalog as a map from variant id to its product data and prices.
+/// The catalog as a map from variant id to its product data and prices. Like the real
+/// one, it answers `Recent` lookups from a memo that its own writes clear, and that
+/// another process's writes ([`FakeCatalog::set_price_elsewhere`]) leave as it was.
 #[derive(Default)]
 struct FakeCatalog {
     variants: Mutex<HashMap<String, FakeVariant>>,
+    memo: Mutex<HashMap<(String, Currency), Option<VariantSnapshot>>>,
 }
 
 impl FakeCatalog {
@@ -54,9 +57,16 @@ impl FakeCatalog {
             prices,
         };
         self.lock().insert(id.to_owned(), variant);
+        self.forget();
     }
 
     fn set_price(&self, id: &str, currency: Currency, amount: i64) {
+        self.set_price_elsewhere(id, currency, amount);
+        self.forget();
+    }
+
+    /// A price change this process does not hear of: `Recent` lookups keep the old one.
+    fn set_price_elsewhere(&self, id: &str, currency: Currency, amount: i64) {
         if let Some(v) = self.lock().get_mut(id) {
             v.prices.insert(currency, amount);
         }
@@ -66,6 +76,27 @@ impl FakeCatalog {
         if let Some(v) = self.lock().get_mut(id) {
             v.published = false;
         }
+        self.forget();
+    }
+
+    fn forget(&self) {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn snapshot(&self, variant_id: &str, currency: Currency) -> Option<VariantSnapshot> {
+        self.lock()
+            .get(variant_id)
+            .filter(|v| v.published)
+            .map(|v| VariantSnapshot {
+                variant_id: variant_id.to_owned(),
+                product_id: v.product_id.clone(),
+                product_handle: v.product_id.replace('_', "-"),
+                product_title: v.title.clone(),
+                variant_title: "Default".to_owned(),
+                sku: v.sku.clone(),
+                unit_price: v.prices.get(&currency).copied(),
+                image_url: None,
+            })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, FakeVariant>> {
@@ -79,21 +110,16 @@ impl VariantLookup for FakeCatalog {
         &self,
         variant_id: &str,
         currency: Currency,
+        freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
-        let variants = self.lock();
-        Ok(variants
-            .get(variant_id)
-            .filter(|v| v.published)
-            .map(|v| VariantSnapshot {
-                variant_id: variant_id.to_owned(),
-                product_id: v.product_id.clone(),
-                product_handle: v.product_id.replace('_', "-"),
-                product_title: v.title.clone(),
-                variant_title: "Default".to_owned(),
-                sku: v.sku.clone(),
-                unit_price: v.prices.get(&currency).copied(),
-                image_url: None,
-            }))
+        if freshness == Freshness::Current {
+            return Ok(self.snapshot(variant_id, currency));
+        }
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(memo
+            .entry((variant_id.to_owned(), currency))
+            .or_insert_with(|| self.snapshot(variant_id, currency))
+            .clone())
     }
 }
 
@@ -1172,7 +1198,9 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
             .set_checkout_details(&cart.id, details("NL", "ship_eu_standard"))
             .await
             .must(l, "details");
-        env.catalog.set_price(SHIRT, Currency::EUR, 4000);
+        // Even a change this process has not heard of: the order is priced from a
+        // current lookup, not from the add-to-cart memo.
+        env.catalog.set_price_elsewhere(SHIRT, Currency::EUR, 4000);
 
         let snap = env
             .carts
@@ -1239,6 +1267,72 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
         );
         assert!(
             matches!(&err, CartError::VariantNotFound { variant_id } if variant_id == MUG),
+            "[{l}] {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
+    // A second `Carts` over the same database stands for another process: it never saw
+    // the cart created through the first, so its first add reads the cart before its
+    // write, and the later ones, like the first service's, do not.
+    for env in envs().await {
+        let l = env.label;
+        let other = Carts::new(
+            env.carts.database().clone(),
+            EventBus::new(),
+            env.catalog.clone(),
+            env.stock.clone(),
+        );
+        let cart = env.eu_cart().await;
+        let seen = other
+            .add_line(&cart.id, SHIRT, 1)
+            .await
+            .must(l, "other add");
+        assert_eq!(seen.lines.len(), 1, "[{l}]");
+        env.add(&cart.id, MUG, 2).await;
+        let seen = other
+            .add_line(&cart.id, SHIRT, 2)
+            .await
+            .must(l, "other add again");
+        let lines: Vec<(&str, i64)> = seen
+            .lines
+            .iter()
+            .map(|x| (x.variant_id.as_str(), x.quantity))
+            .collect();
+        assert_eq!(
+            lines,
+            [(SHIRT, 3), (MUG, 2)],
+            "[{l}] each sees the other's lines"
+        );
+        assert_eq!(seen.totals.subtotal, 3 * 4500 + 2 * 1200, "[{l}]");
+
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let carts = if i % 2 == 0 {
+                env.carts.clone()
+            } else {
+                other.clone()
+            };
+            let id = cart.id.clone();
+            tasks.push(tokio::spawn(
+                async move { carts.add_line(&id, MUG, 1).await },
+            ));
+        }
+        for task in tasks {
+            task.await
+                .unwrap_or_else(|e| panic!("[{l}] task: {e}"))
+                .must(l, "concurrent add");
+        }
+        let after = env.carts.cart(&cart.id).await.must(l, "cart");
+        let mug = after.lines.iter().find(|x| x.variant_id == MUG);
+        assert_eq!(mug.map(|x| x.quantity), Some(12), "[{l}] no add was lost");
+
+        // A cart that does not exist is not found, even by a service with a warm memo.
+        let err = failure(other.add_line("cart_nope", SHIRT, 1).await, l, "no cart");
+        assert!(
+            matches!(err, CartError::CartNotFound { .. }),
             "[{l}] {err:?}"
         );
     }

@@ -30,17 +30,40 @@ mod store;
 pub use error::{CatalogError, Result};
 pub use model::*;
 
-use emporium_kernel::db::Database;
+use std::{sync::Arc, time::Duration};
 
-/// The catalog service. Cheap to clone: it holds a connection pool.
+use emporium_kernel::{
+    cache::{Forget, Freshness, Memo},
+    db::Database,
+    money::Currency,
+};
+
+/// Cart snapshots remembered for [`Freshness::Recent`] lookups (a few hundred bytes each).
+const FOR_CART_CAPACITY: usize = 20_000;
+/// How long a remembered snapshot may miss another process's catalog write.
+const FOR_CART_TTL: Duration = Duration::from_secs(10);
+
+/// The catalog service. Cheap to clone: it holds a connection pool, and its clones share
+/// one memo of cart snapshots. Build one per database and process (clone it to share),
+/// so that its own writes keep that memo exact.
 #[derive(Clone, Debug)]
 pub struct Catalog {
     db: Database,
+    for_cart: Arc<Memo<(String, Currency), Option<CartVariant>>>,
 }
 
 impl Catalog {
     pub fn new(db: Database) -> Self {
-        Catalog { db }
+        Catalog {
+            db,
+            for_cart: Arc::new(Memo::new(FOR_CART_CAPACITY, FOR_CART_TTL)),
+        }
+    }
+
+    /// Forgets every remembered cart snapshot when dropped: when a product write
+    /// returns, or when its future is dropped after the write may have committed.
+    fn forget_snapshots(&self) -> Forget<'_, (String, Currency), Option<CartVariant>> {
+        self.for_cart.forget_on_drop(None)
     }
 
     pub fn database(&self) -> &Database {
@@ -77,11 +100,31 @@ impl Catalog {
     /// product id, handle and title, the variant's title and SKU, its price in
     /// `currency` (`None` when it has none there) and the product's first image.
     /// `None` for an unknown variant or one whose product is a draft. The add-to-cart
-    /// path asks this on every add, so it must not load the whole product.
+    /// path asks this on every add, so it must not load the whole product, and it asks
+    /// for a [`Freshness::Recent`] answer, which comes from memory when this process read
+    /// it since its last product write (and within the last 10 s).
     pub async fn variant_for_cart(
         &self,
         variant_id: &str,
-        currency: emporium_kernel::money::Currency,
+        currency: Currency,
+        freshness: Freshness,
+    ) -> Result<Option<CartVariant>> {
+        let key = (variant_id.to_owned(), currency);
+        if freshness == Freshness::Recent {
+            if let Some(found) = self.for_cart.get(&key) {
+                return Ok(found);
+            }
+        }
+        let stamp = self.for_cart.stamp();
+        let found = self.read_variant_for_cart(variant_id, currency).await?;
+        self.for_cart.put(stamp, key, found.clone());
+        Ok(found)
+    }
+
+    async fn read_variant_for_cart(
+        &self,
+        variant_id: &str,
+        currency: Currency,
     ) -> Result<Option<CartVariant>> {
         const SQL: &str = "SELECT v.id AS id, v.product_id AS product_id, p.handle AS handle, \
                     p.title AS product_title, v.title AS variant_title, v.sku AS sku, \
@@ -194,21 +237,25 @@ impl Catalog {
     /// "variants[i].sku" }`, two variants with one option combination `Conflict { field:
     /// "variants[i].options" }`; unknown category/collection ids are `Invalid`.
     pub async fn create_product(&self, input: NewProduct) -> Result<Product> {
+        let _forget = self.forget_snapshots();
         product::create(&self.db, input).await
     }
 
     /// Changes the given fields; `Some("")` clears an SEO field; link lists replace the
     /// current links. The handle changes only when given (titles may change freely).
     pub async fn update_product(&self, id: &str, changes: ProductChanges) -> Result<Product> {
+        let _forget = self.forget_snapshots();
         product::update(&self.db, id, changes).await
     }
 
     pub async fn set_product_status(&self, id: &str, status: ProductStatus) -> Result<Product> {
+        let _forget = self.forget_snapshots();
         product::set_status(&self.db, id, status).await
     }
 
     /// Deletes a product with its variants, prices, images and links.
     pub async fn delete_product(&self, id: &str) -> Result<()> {
+        let _forget = self.forget_snapshots();
         product::delete(&self.db, id).await
     }
 
@@ -216,6 +263,7 @@ impl Catalog {
     /// of its values (`Invalid { field: "options[k].value" }`); SKU and combination must
     /// be new (`Conflict { field: "sku" / "options" }`). Fields are top-level here.
     pub async fn add_variant(&self, product_id: &str, input: NewVariant) -> Result<Variant> {
+        let _forget = self.forget_snapshots();
         product::add_variant(&self.db, product_id, input).await
     }
 
@@ -227,19 +275,23 @@ impl Catalog {
         variant_id: &str,
         changes: VariantChanges,
     ) -> Result<Variant> {
+        let _forget = self.forget_snapshots();
         product::update_variant(&self.db, product_id, variant_id, changes).await
     }
 
     pub async fn delete_variant(&self, product_id: &str, variant_id: &str) -> Result<()> {
+        let _forget = self.forget_snapshots();
         product::delete_variant(&self.db, product_id, variant_id).await
     }
 
     /// Adds an image at the end (the first image is the product's thumbnail).
     pub async fn add_image(&self, product_id: &str, input: NewImage) -> Result<Image> {
+        let _forget = self.forget_snapshots();
         product::add_image(&self.db, product_id, input).await
     }
 
     pub async fn delete_image(&self, product_id: &str, image_id: &str) -> Result<()> {
+        let _forget = self.forget_snapshots();
         product::delete_image(&self.db, product_id, image_id).await
     }
 

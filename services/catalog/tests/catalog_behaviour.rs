@@ -11,6 +11,7 @@ use emporium_catalog::{
     ProductSort, ProductStatus, ProductSummary, VariantChanges,
 };
 use emporium_kernel::{
+    cache::Freshness,
     db::testing::{self, TestDatabase},
     money::Currency,
 };
@@ -1780,7 +1781,11 @@ async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_firs
         let large = &product.variants[2];
 
         let eur = c
-            .variant_for_cart(&medium.id, Currency::parse("EUR").expect("EUR"))
+            .variant_for_cart(
+                &medium.id,
+                Currency::parse("EUR").expect("EUR"),
+                Freshness::Current,
+            )
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"))
             .unwrap_or_else(|| panic!("[{l}] a published variant is found"));
@@ -1801,7 +1806,8 @@ async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_firs
         let usd_price = |v: &str| {
             let v = v.to_owned();
             async move {
-                c.variant_for_cart(&v, usd)
+                // Recent: the memo, which this catalog's own writes below must clear.
+                c.variant_for_cart(&v, usd, Freshness::Recent)
                     .await
                     .unwrap_or_else(|e| panic!("[{l}] {e}"))
                     .map(|s| s.unit_price)
@@ -1826,6 +1832,73 @@ async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_firs
             usd_price(&medium.id).await,
             None,
             "[{l}] a draft's variants cannot go into carts"
+        );
+    }
+}
+
+#[tokio::test]
+async fn recent_cart_snapshots_follow_this_catalogs_writes_and_current_ones_every_write() {
+    for env in envs().await {
+        let (l, c) = (env.label, &env.catalog);
+        let product = c
+            .create_product(shirt("Memo Shirt", "MEMO"))
+            .await
+            .unwrap_or_else(|e| panic!("[{l}] {e}"));
+        let medium = product.variants[1].id.clone();
+        let eur = Currency::parse("EUR").expect("EUR");
+        let price = |catalog: Catalog, freshness: Freshness| {
+            let medium = medium.clone();
+            async move {
+                catalog
+                    .variant_for_cart(&medium, eur, freshness)
+                    .await
+                    .unwrap_or_else(|e| panic!("[{l}] {e}"))
+                    .and_then(|s| s.unit_price)
+            }
+        };
+        let reprice = |catalog: Catalog, amount: i64| {
+            let (product_id, medium) = (product.id.clone(), medium.clone());
+            async move {
+                let changes = VariantChanges {
+                    prices: Some(vec![NewPrice {
+                        currency: "EUR".to_owned(),
+                        amount,
+                    }]),
+                    ..VariantChanges::default()
+                };
+                catalog
+                    .update_variant(&product_id, &medium, changes)
+                    .await
+                    .unwrap_or_else(|e| panic!("[{l}] reprice: {e}"));
+            }
+        };
+        assert_eq!(
+            price(c.clone(), Freshness::Recent).await,
+            Some(3500),
+            "[{l}]"
+        );
+
+        // This catalog's own write (a clone shares the memo): seen at once.
+        reprice(c.clone(), 3600).await;
+        assert_eq!(
+            price(c.clone(), Freshness::Recent).await,
+            Some(3600),
+            "[{l}] a recent snapshot missed this process's price change"
+        );
+
+        // Another process's write (a catalog with its own memo over the same database):
+        // a recent snapshot may miss it for up to its ttl; a current one never does.
+        let elsewhere = Catalog::new(c.database().clone());
+        reprice(elsewhere, 3700).await;
+        assert_eq!(
+            price(c.clone(), Freshness::Recent).await,
+            Some(3600),
+            "[{l}] the recent snapshot comes from memory"
+        );
+        assert_eq!(
+            price(c.clone(), Freshness::Current).await,
+            Some(3700),
+            "[{l}] a current snapshot reads the database"
         );
     }
 }

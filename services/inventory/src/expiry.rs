@@ -44,6 +44,7 @@ pub(crate) async fn release_expired(inv: &Inventory, now: i64) -> Result<usize> 
 /// Expires one reservation; false when it was no longer active and due.
 async fn expire_one(inv: &Inventory, id: &str, due_by: i64) -> Result<bool> {
     let now = now_ms();
+    let _forget = inv.forget_levels(None);
     let mut tx = inv.db.begin_write().await?;
     let moved = store::reservation::transition(
         &mut tx,

@@ -34,23 +34,48 @@ pub mod seed;
 mod stock;
 mod store;
 
-use std::{collections::HashMap, future::Future, time::Duration};
+use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
 
 pub use error::{InventoryError, Result};
 pub use model::*;
 
-use emporium_kernel::{db::Database, events::EventBus};
+use emporium_kernel::{
+    cache::{Forget, Memo},
+    db::Database,
+    events::EventBus,
+};
 
-/// The inventory service. Cheap to clone: a connection pool and a wake-up handle.
+/// Levels remembered for [`Inventory::recent_level`] (about 100 bytes each).
+const RECENT_CAPACITY: usize = 50_000;
+/// How long a remembered level may miss another process's stock change.
+const RECENT_TTL: Duration = Duration::from_secs(10);
+
+/// The inventory service. Cheap to clone: a connection pool, a wake-up handle and the
+/// memo of [`Inventory::recent_level`], which clones share. Build one per database and
+/// process (clone it to share), so that its own writes keep that memo exact.
 #[derive(Clone, Debug)]
 pub struct Inventory {
     db: Database,
     bus: EventBus,
+    recent: Arc<Memo<String, StockLevel>>,
 }
 
 impl Inventory {
     pub fn new(db: Database, bus: EventBus) -> Self {
-        Inventory { db, bus }
+        Inventory {
+            db,
+            bus,
+            recent: Arc::new(Memo::new(RECENT_CAPACITY, RECENT_TTL)),
+        }
+    }
+
+    /// Forgets the remembered levels of `variant_ids` (every level: `None`) when dropped.
+    /// Every stock write takes one before its commit.
+    pub(crate) fn forget_levels(
+        &self,
+        variant_ids: Option<Vec<String>>,
+    ) -> Forget<'_, String, StockLevel> {
+        self.recent.forget_on_drop(variant_ids)
     }
 
     pub fn database(&self) -> &Database {
@@ -69,6 +94,20 @@ impl Inventory {
     /// nothing on hand.
     pub async fn level(&self, variant_id: &str) -> Result<StockLevel> {
         stock::level(self, variant_id).await
+    }
+
+    /// [`Inventory::level`] from memory when this process read it since its last change
+    /// to the variant's stock (and within the last 10 s): what the add-to-cart check asks
+    /// on every add. Another process's change may be missed for those 10 s; reserving,
+    /// one conditional update, is exact whatever this said.
+    pub async fn recent_level(&self, variant_id: &str) -> Result<StockLevel> {
+        if let Some(level) = self.recent.get(variant_id) {
+            return Ok(level);
+        }
+        let stamp = self.recent.stamp();
+        let level = stock::level(self, variant_id).await?;
+        self.recent.put(stamp, variant_id.to_owned(), level.clone());
+        Ok(level)
     }
 
     /// Stock of many variants (for product pages and cart views) in one query per 249

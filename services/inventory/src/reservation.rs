@@ -88,6 +88,7 @@ pub(crate) async fn reserve(
             return Ok(existing);
         }
     }
+    let _forget = inv.forget_levels(Some(lines.iter().map(|l| l.variant_id.clone()).collect()));
     // A second attempt only when a concurrent call for the same reference was rolled
     // back after we saw its row (PostgreSQL): then the reference is free again.
     for _ in 0..3 {
@@ -190,6 +191,8 @@ fn sale(r: &Reservation, line: &ReserveLine, on_hand: i64, now: i64) -> Movement
 
 pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
     let now = now_ms();
+    // The lines are known only once loaded; commits are rare next to reads.
+    let _forget = inv.forget_levels(None);
     let mut tx = inv.db.begin_write().await?;
     let from_active = store::reservation::transition(
         &mut tx,
@@ -338,6 +341,7 @@ async fn commit_lapsed(
 
 pub(crate) async fn release(inv: &Inventory, id: &str) -> Result<Reservation> {
     let now = now_ms();
+    let _forget = inv.forget_levels(None);
     let mut tx = inv.db.begin_write().await?;
     let from_active = store::reservation::transition(
         &mut tx,

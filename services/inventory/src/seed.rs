@@ -47,6 +47,7 @@ pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[String]) -> Result
         return Ok(());
     }
     let now = now_ms();
+    let _forget = inv.forget_levels(None);
     let mut tx = inv.db.begin_write().await?;
     let stocked: HashSet<String> = store::level::find_many(&mut tx, &ids, DEFAULT_LOCATION)
         .await?

@@ -86,6 +86,7 @@ pub(crate) async fn adjust(
         ));
     }
     let now = now_ms();
+    let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
     let mut tx = inv.db.begin_write().await?;
     store::level::lock_or_create(&mut tx, variant_id, DEFAULT_LOCATION, now).await?;
     let Some(level) =
@@ -132,6 +133,7 @@ pub(crate) async fn set(
         ));
     }
     let now = now_ms();
+    let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
     let mut tx = inv.db.begin_write().await?;
     // Holding the row lock (PostgreSQL; SQLite holds the write lock already) makes the
     // read below current until commit, so the delta we log is the delta we apply.

@@ -150,6 +150,63 @@ async fn levels_returns_every_requested_variant_with_available_stock() {
 // ----- reserve -----
 
 #[tokio::test]
+async fn recent_levels_follow_every_stock_write_of_this_process() {
+    for env in envs().await {
+        let l = env.label;
+        let recent = |env: &Env| {
+            let inv = env.inv.clone();
+            async move { ok(l, "recent_level", inv.recent_level("var_r").await).available }
+        };
+        assert_eq!(recent(&env).await, 0, "[{l}] never stocked");
+        env.stock("var_r", 10).await;
+        assert_eq!(recent(&env).await, 10, "[{l}] after set_stock");
+        ok(
+            l,
+            "adjust",
+            env.inv.adjust_stock("var_r", -2, "damaged", None).await,
+        );
+        assert_eq!(recent(&env).await, 8, "[{l}] after adjust_stock");
+        let held = env.reserve("ord_r1", &[line("var_r", 3)]).await;
+        assert_eq!(recent(&env).await, 5, "[{l}] after reserve");
+        ok(l, "release", env.inv.release(&held.id).await);
+        assert_eq!(recent(&env).await, 8, "[{l}] after release");
+        let sold = env.reserve("ord_r2", &[line("var_r", 1)]).await;
+        ok(l, "commit", env.inv.commit(&sold.id).await);
+        assert_eq!(recent(&env).await, 7, "[{l}] after reserve and commit");
+        let lapsing = ok(
+            l,
+            "reserve",
+            env.inv
+                .reserve("ord_r3", &[line("var_r", 4)], Duration::from_millis(1))
+                .await,
+        );
+        assert_eq!(recent(&env).await, 3, "[{l}] after a short reserve");
+        ok(
+            l,
+            "expire",
+            env.inv.release_expired(now_ms() + 60_000).await,
+        );
+        assert_eq!(
+            ok(l, "lapsed", env.inv.reservation(&lapsing.id).await).status,
+            ReservationStatus::Expired,
+            "[{l}]"
+        );
+        assert_eq!(recent(&env).await, 7, "[{l}] after expiry");
+
+        // Another process's change (an inventory with its own memo over the database):
+        // `recent_level` may miss it for up to its ttl, `level` never does.
+        let elsewhere = Inventory::new(env.db.db.clone(), EventBus::new());
+        ok(
+            l,
+            "elsewhere",
+            elsewhere.set_stock("var_r", 1, "count", None).await,
+        );
+        assert_eq!(recent(&env).await, 7, "[{l}] from memory");
+        assert_eq!(env.level("var_r").await.available, 1, "[{l}] level reads");
+    }
+}
+
+#[tokio::test]
 async fn reserving_more_than_available_fails_with_out_of_stock_naming_the_numbers() {
     for env in envs().await {
         let l = env.label;

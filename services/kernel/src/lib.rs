@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`id`]: prefixed, time-sortable, opaque identifiers (`prod_01j…`).
 //! - [`money`]: ISO 4217 currency codes and integer minor-unit amounts.
+//! - [`cache`]: a read-through memo that the owning service's writes keep exact.
 //! - [`clock`]: UTC timestamps stored as Unix milliseconds, RFC 3339 on the wire.
 //! - [`db`]: one connection pool type for SQLite (embedded default) and PostgreSQL,
 //!   write transactions, and a small SQL builder for queries shaped by input.
@@ -11,6 +12,7 @@
 //!
 //! Nothing here knows about HTTP or about any particular service's tables.
 
+pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod events;

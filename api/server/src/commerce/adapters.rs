@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use emporium_cart::{Carts, LookupError, StockCheck, VariantLookup, VariantSnapshot};
+use emporium_cart::{Carts, Freshness, LookupError, StockCheck, VariantLookup, VariantSnapshot};
 use emporium_catalog::Catalog;
 use emporium_checkout::{
     Address, CartSnapshot, CartSource, PaymentInfo, PaymentRequest, PaymentSessions, RefundInfo,
@@ -33,10 +33,11 @@ impl VariantLookup for CatalogVariants {
         &self,
         variant_id: &str,
         currency: Currency,
+        freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
         let found = self
             .catalog
-            .variant_for_cart(variant_id, currency)
+            .variant_for_cart(variant_id, currency, freshness)
             .await
             .map_err(|e| LookupError(e.to_string()))?;
         Ok(found.map(|v| VariantSnapshot {
@@ -66,8 +67,9 @@ impl InventoryStock {
 #[async_trait]
 impl StockCheck for InventoryStock {
     async fn available(&self, variant_id: &str) -> Result<i64, LookupError> {
+        // Adding to a cart reserves nothing: checkout's reservation checks again, exactly.
         self.inventory
-            .level(variant_id)
+            .recent_level(variant_id)
             .await
             .map(|level| level.available)
             .map_err(|e| LookupError(e.to_string()))
