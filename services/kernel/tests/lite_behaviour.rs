@@ -201,3 +201,39 @@ async fn concurrent_writes_commit_together_and_a_failing_one_alone_rolls_back() 
             .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n7, 0, "the failing change's first insert was rolled back");
 }
+
+#[tokio::test]
+async fn a_queued_write_commits_even_when_its_caller_stops_waiting() {
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    // A sqlx transaction holds the writer slot, so the change stays queued.
+    let mut held = t.db.begin_write().await.unwrap_or_else(|e| panic!("{e}"));
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(50),
+        lite.write(|tx| {
+            tx.execute("INSERT INTO notes (id, body) VALUES ('q', 'queued')", [])?;
+            Ok::<_, DbError>(())
+        }),
+    )
+    .await;
+    assert!(
+        gave_up.is_err(),
+        "the write could not finish while the slot was held"
+    );
+    sqlx::query("INSERT INTO notes (id, body) VALUES ('s', 'sqlx')")
+        .execute(&mut *held)
+        .await
+        .unwrap_or_else(|e| panic!("sqlx write: {e}"));
+    held.commit()
+        .await
+        .unwrap_or_else(|e| panic!("commit: {e}"));
+
+    // The leader runs the queued change once the slot is free; nobody is waiting for it.
+    for _ in 0..100 {
+        if count(&t) == 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the queued change never committed: {} rows", count(&t));
+}

@@ -12,13 +12,13 @@
 //!
 //! - Reads ([`Lite::read`]) take a connection from a small stack and never wait: under
 //!   WAL a reader sees the last commit and does not block on writers.
-//! - Writes ([`Lite::write`]) wait for the process's writer slot, the same FIFO queue
-//!   sqlx writes go through (see [`super::Database::begin_write`]), and run in a
-//!   `BEGIN IMMEDIATE` transaction on the one writer connection, committed together
-//!   with the other changes queued meanwhile (group commit).
+//! - Writes ([`Lite::write`]) are queued; a leader task takes the process's writer
+//!   slot, the same FIFO queue sqlx writes go through (see
+//!   [`super::Database::begin_write`]), and runs everything queued in one
+//!   `BEGIN IMMEDIATE` transaction on the one writer connection (group commit).
 //!
-//! Both block the calling (async) thread for the statements' duration, tens of
-//! microseconds; nothing in a closure may wait on anything else.
+//! Reads block the calling (async) thread, and writes the leader's, for the statements'
+//! duration, tens of microseconds; nothing in a closure may wait on anything else.
 //!
 //! SQL texts are the portable ones of the sqlx path: SQLite reads `$1` as a parameter
 //! named `$1`, so bind by name ([`rusqlite::named_params`]), never by position (a `$2`
@@ -45,7 +45,7 @@ pub struct Lite {
     readers: Mutex<Vec<Connection>>,
     /// Opened on the first write; used only by the holder of `slot`.
     writer: Mutex<Option<Connection>>,
-    /// Changes waiting for the next holder of `slot` (see [`Lite::write`]).
+    /// Changes waiting for the leader task (see [`Lite::write`]).
     queue: Mutex<Queue>,
     slot: Arc<tokio::sync::Mutex<()>>,
 }
@@ -91,25 +91,31 @@ impl Lite {
     /// inside a savepoint: its changes stay when it returns `Ok` and are rolled back when
     /// it returns `Err`. The answer comes once the transaction has committed.
     ///
-    /// Group commit: the change is queued, and whichever caller next gets the writer
-    /// slot runs every queued change in one transaction. Under load one commit (one
-    /// append to the WAL, one invalidation of the readers' page caches) serves many
-    /// changes, and pages they share (an index leaf, the last page of a table keyed by
-    /// time-ordered ids) are written once. A caller whose change another ran is answered
-    /// without taking the slot.
+    /// Group commit: the change is queued, and a leader task runs every queued change in
+    /// one transaction per turn in the writer slot. Under load one commit (one append to
+    /// the WAL, one invalidation of the readers' page caches) serves many changes, and
+    /// pages they share (an index leaf, the last page of a table keyed by time-ordered
+    /// ids) are written once.
+    ///
+    /// The leader is a task of its own, not one of the callers: a caller waiting in the
+    /// slot's queue would hold the next turn until it had been scheduled, and under load
+    /// those are the very callers just answered, so each batch waited for all of the last
+    /// batch's responses to be written. Dropping the returned future does not withdraw
+    /// the change. If the slot stays taken for 30 s, the queued changes are dropped
+    /// unrun and their callers get `Busy`.
     pub async fn write<T, E>(
-        &self,
+        self: &Arc<Self>,
         f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let (answer, mut answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |conn| {
             let out = match conn {
                 Ok(conn) => f(conn),
-                Err(why) => Err(E::from(DbError::NotCommitted(why.to_owned()))),
+                Err(refused) => Err(E::from(refused.error())),
             };
             let keep = out.is_ok();
             let deliver: Deliver = Box::new(move |failed| {
@@ -125,46 +131,56 @@ impl Lite {
             });
             (keep, deliver)
         });
-        let ticket = {
+        let lead = {
             let mut queue = lock(&self.queue);
-            queue.next_ticket += 1;
-            let ticket = queue.next_ticket;
-            queue.jobs.push((ticket, job));
-            ticket
+            queue.jobs.push(job);
+            !std::mem::replace(&mut queue.leading, true)
         };
-        let lost = || {
-            E::from(DbError::NotCommitted(
+        if lead {
+            tokio::spawn(Arc::clone(self).lead());
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(E::from(DbError::NotCommitted(
                 "the write batch was abandoned".to_owned(),
-            ))
-        };
-        tokio::select! {
-            biased;
-            out = &mut answered => return out.unwrap_or_else(|_| Err(lost())),
-            slot = tokio::time::timeout(WRITER_WAIT, self.slot.lock()) => match slot {
-                // Holding the slot: run every queued change, ours among them unless an
-                // earlier holder ran it (and answered before letting the slot go).
+            )))
+        })
+    }
+
+    /// Runs the queue, one batch per turn in the writer slot (so sqlx writers waiting
+    /// for the slot get theirs in between), until it is empty.
+    async fn lead(self: Arc<Self>) {
+        loop {
+            match tokio::time::timeout(WRITER_WAIT, self.slot.lock()).await {
                 Ok(_slot) => self.run_queue(),
                 Err(_) => {
-                    // Given up: take the change back unless a holder already took it, so
-                    // it never commits after its caller was told it failed.
-                    let mut queue = lock(&self.queue);
-                    if let Some(at) = queue.jobs.iter().position(|(t, _)| *t == ticket) {
-                        drop(queue.jobs.remove(at));
-                        return Err(E::from(DbError::Busy(WRITER_WAIT)));
+                    let jobs = std::mem::take(&mut lock(&self.queue).jobs);
+                    tracing::warn!(
+                        changes = jobs.len(),
+                        "SQLite writer slot taken for {WRITER_WAIT:?}: queued changes refused"
+                    );
+                    for job in jobs {
+                        let (_, deliver) = job(Err(Refusal::Busy));
+                        deliver(Some("the writer slot stayed taken"));
                     }
                 }
             }
+            {
+                let mut queue = lock(&self.queue);
+                if queue.jobs.is_empty() {
+                    queue.leading = false;
+                    return;
+                }
+            }
+            // Let the callers just answered, woken on this thread, run before the next
+            // batch holds it again.
+            tokio::task::yield_now().await;
         }
-        answered.await.unwrap_or_else(|_| Err(lost()))
     }
 
     /// Runs every queued change in one transaction and answers each. Call with the
     /// writer slot held.
     fn run_queue(&self) {
-        let jobs: Vec<Job> = std::mem::take(&mut lock(&self.queue).jobs)
-            .into_iter()
-            .map(|(_, job)| job)
-            .collect();
+        let jobs = std::mem::take(&mut lock(&self.queue).jobs);
         if jobs.is_empty() {
             return;
         }
@@ -180,16 +196,34 @@ impl Lite {
     }
 }
 
-/// Changes waiting for the writer slot, each with a ticket to find it by.
+/// Changes waiting for the writer slot, and whether a leader task is running them.
 #[derive(Default)]
 struct Queue {
-    next_ticket: u64,
-    jobs: Vec<(u64, Job)>,
+    jobs: Vec<Job>,
+    leading: bool,
 }
 
-/// A queued change: runs on the writer connection (or, given why not, fails without
-/// running) and says whether its changes stay, and how to answer once the batch ends.
-type Job = Box<dyn FnOnce(Result<&Connection, &str>) -> (bool, Deliver) + Send>;
+/// Why a queued change was not run.
+#[derive(Clone, Copy)]
+enum Refusal<'a> {
+    /// Its batch failed before it ran.
+    Failed(&'a str),
+    /// The writer slot stayed taken.
+    Busy,
+}
+
+impl Refusal<'_> {
+    fn error(self) -> DbError {
+        match self {
+            Refusal::Failed(why) => DbError::NotCommitted(why.to_owned()),
+            Refusal::Busy => DbError::Busy(WRITER_WAIT),
+        }
+    }
+}
+
+/// A queued change: runs on the writer connection (or, refused, fails without running)
+/// and says whether its changes stay, and how to answer once the batch ends.
+type Job = Box<dyn FnOnce(Result<&Connection, Refusal<'_>>) -> (bool, Deliver) + Send>;
 /// Answers a change: `None` when its batch committed, else why it did not.
 type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
@@ -245,7 +279,7 @@ fn fail_all(why: &str, not_run: Vec<Job>, ran: Vec<Deliver>) {
         deliver(Some(why));
     }
     for job in not_run {
-        let (_, deliver) = job(Err(why));
+        let (_, deliver) = job(Err(Refusal::Failed(why)));
         deliver(Some(why));
     }
 }

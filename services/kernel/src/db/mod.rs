@@ -267,8 +267,8 @@ impl Database {
 
     /// On a SQLite file: statements that run on the calling thread, for hot paths (see
     /// [`lite`]). `None` on PostgreSQL.
-    pub fn lite(&self) -> Option<&lite::Lite> {
-        self.lite.as_deref()
+    pub fn lite(&self) -> Option<&std::sync::Arc<lite::Lite>> {
+        self.lite.as_ref()
     }
 
     pub fn pool(&self) -> &AnyPool {
