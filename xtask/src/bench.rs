@@ -713,9 +713,11 @@ turn so that in-flight adds never queue on one cart; each cart gets 10 variants,
 units of each. Every add therefore stays within the cart rules (99 units a line, 50 lines a
 cart, stock checked against what is available; adding reserves nothing), and *Errors*
 (non-2xx responses) must be 0. There are enough carts for 1.5 × the *one product* rate (an
-upper bound for adds, at least 10,000/s) × the duration. Each add is a write transaction that
-reads the variant and its stock, and answers with the whole cart (up to 10 lines) and its
-totals.
+upper bound for adds, at least 10,000/s) × the duration. Each add is a write (on SQLite,
+batched with the adds queued meanwhile into one transaction) that touches the cart, reads its
+lines and writes one; the variant and its stock come from memory once read (the catalog's
+and inventory's memos, kept exact by their own writes), and the answer is the whole cart
+(up to 10 lines) with its totals.
 
 **Place order** (target: at least 500 orders/s on SQLite). The server is restarted over the
 same database (each commerce scenario has its own process, so neither inherits the other's
