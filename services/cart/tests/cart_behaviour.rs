@@ -1447,6 +1447,52 @@ async fn completing_again_for_the_same_order_is_a_no_op_and_redeems_the_code_onc
 }
 
 #[tokio::test]
+async fn a_change_moves_an_expiry_that_lags_more_than_a_day() {
+    for env in envs().await {
+        let l = env.label;
+        let day = 24 * 60 * 60 * 1000;
+        let cart = env.eu_cart().await;
+        let set_expiry = |at: i64| {
+            let db = env.carts.database().clone();
+            let id = cart.id.clone();
+            async move {
+                sqlx::query("UPDATE carts SET expires_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(db.pool())
+                    .await
+                    .unwrap_or_else(|e| panic!("[{l}] set expiry: {e}"));
+            }
+        };
+        // Within a day of the full 30: left alone (no index write on every change).
+        let recent = now_ms() + 29 * day + day / 2;
+        set_expiry(recent).await;
+        let seen = env.add(&cart.id, MUG, 1).await;
+        assert_eq!(seen.expires_at, recent, "[{l}] a small lag stays");
+
+        // Lagging by more: moved back to 30 days from now.
+        let stale = now_ms() + 10 * day;
+        set_expiry(stale).await;
+        let before = now_ms();
+        let seen = env.add(&cart.id, MUG, 1).await;
+        assert!(
+            seen.expires_at >= before + 30 * day,
+            "[{l}] expiry moved: {} < {}",
+            seen.expires_at,
+            before + 30 * day
+        );
+        assert_eq!(
+            env.carts
+                .purge_idle(now_ms() + 20 * day)
+                .await
+                .must(l, "purge"),
+            0,
+            "[{l}] the moved expiry is stored"
+        );
+    }
+}
+
+#[tokio::test]
 async fn idle_open_carts_are_purged_after_thirty_days_and_completed_ones_are_kept() {
     for env in envs().await {
         let l = env.label;

@@ -237,3 +237,23 @@ async fn a_queued_write_commits_even_when_its_caller_stops_waiting() {
     }
     panic!("the queued change never committed: {} rows", count(&t));
 }
+
+#[tokio::test]
+async fn a_change_that_panics_does_not_stop_later_writes() {
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    let panicked = lite
+        .write(|_tx| -> Result<(), DbError> { panic!("a bug in a change") })
+        .await;
+    assert!(
+        panicked.is_err(),
+        "the caller hears that its change was lost"
+    );
+    lite.write(|tx| {
+        tx.execute("INSERT INTO notes (id, body) VALUES ('after', 'ok')", [])?;
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("a write after the panic: {e}"));
+    assert_eq!(count(&t), 1);
+}

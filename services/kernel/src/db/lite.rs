@@ -149,6 +149,10 @@ impl Lite {
     /// Runs the queue, one batch per turn in the writer slot (so sqlx writers waiting
     /// for the slot get theirs in between), until it is empty.
     async fn lead(self: Arc<Self>) {
+        let mut term = Leading {
+            lite: &self,
+            ended: false,
+        };
         loop {
             match tokio::time::timeout(WRITER_WAIT, self.slot.lock()).await {
                 Ok(_slot) => self.run_queue(),
@@ -168,6 +172,7 @@ impl Lite {
                 let mut queue = lock(&self.queue);
                 if queue.jobs.is_empty() {
                     queue.leading = false;
+                    term.ended = true;
                     return;
                 }
             }
@@ -192,6 +197,25 @@ impl Lite {
         match conn {
             Ok(conn) => run_batch(conn, jobs),
             Err(e) => fail_all(&e.to_string(), jobs, Vec::new()),
+        }
+    }
+}
+
+/// Ends a leader's term if its task ends any other way than by finding the queue empty
+/// (a change's closure panicked, or the runtime shut down): what is queued is dropped, so
+/// its callers hear that the batch was abandoned, and the next write leads again.
+struct Leading<'a> {
+    lite: &'a Lite,
+    /// Set when the queue was found empty: a later leader may be running by now.
+    ended: bool,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let mut queue = lock(&self.lite.queue);
+            queue.leading = false;
+            queue.jobs.clear();
         }
     }
 }
