@@ -44,6 +44,9 @@ pub struct Memo<K, V> {
 struct Inner<K, V> {
     /// Bumped by every invalidation; a read's stamp is the value it saw.
     generation: u64,
+    /// Counts stores, to spread their lifetimes (see [`Memo::put`]).
+    stored: u64,
+    /// Each value with the moment it stops being served.
     entries: HashMap<K, (Instant, V)>,
 }
 
@@ -52,11 +55,12 @@ struct Inner<K, V> {
 pub struct Stamp(u64);
 
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
-    /// At most `capacity` entries, each served for at most `ttl`.
+    /// At most `capacity` entries, each served for at most `ttl` (and at least half of it).
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         Memo {
             inner: Mutex::new(Inner {
                 generation: 0,
+                stored: 0,
                 entries: HashMap::new(),
             }),
             ttl,
@@ -71,8 +75,8 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let inner = self.lock();
-        let (at, value) = inner.entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let (until, value) = inner.entries.get(key)?;
+        (Instant::now() < *until).then(|| value.clone())
     }
 
     /// Take before reading what [`Memo::put`] will store.
@@ -92,7 +96,14 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
             // and the hot keys come back first.
             inner.entries.clear();
         }
-        inner.entries.insert(key, (Instant::now(), value));
+        // Each entry lives between half the ttl and all of it, spread evenly (Fibonacci
+        // hashing of a counter): entries stored together, as at start-up, would otherwise
+        // all expire at once, and their reads again land in one burst.
+        inner.stored = inner.stored.wrapping_add(1);
+        let spread = inner.stored.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+        let share = 0.5 + 0.5 * (spread as f64 / (1u64 << 53) as f64);
+        let until = Instant::now() + self.ttl.mul_f64(share);
+        inner.entries.insert(key, (until, value));
     }
 
     /// Forgets `keys`; call after the write that changed them committed.
@@ -209,6 +220,36 @@ mod tests {
         let stamp = m.stamp();
         m.put(stamp, "a".to_owned(), 1);
         assert_eq!(m.get("a"), None);
+    }
+
+    #[test]
+    fn lifetimes_spread_between_half_the_ttl_and_all_of_it() {
+        let ttl = Duration::from_secs(1_000);
+        let m: Memo<u32, u32> = Memo::new(1_000, ttl);
+        let before = Instant::now();
+        let stamp = m.stamp();
+        for key in 0..200 {
+            m.put(stamp, key, key);
+        }
+        let lives: Vec<Duration> = m
+            .lock()
+            .entries
+            .values()
+            .map(|(until, _)| until.duration_since(before))
+            .collect();
+        let (shortest, longest) = (
+            lives.iter().min().copied().unwrap_or_default(),
+            lives.iter().max().copied().unwrap_or_default(),
+        );
+        assert!(shortest >= ttl / 2, "shortest {shortest:?}");
+        assert!(
+            longest <= ttl + Duration::from_secs(1),
+            "longest {longest:?}"
+        );
+        assert!(
+            longest - shortest > ttl / 3,
+            "stored together, they expire at different times: {shortest:?}..{longest:?}"
+        );
     }
 
     #[test]
