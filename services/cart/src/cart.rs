@@ -336,64 +336,63 @@ pub(crate) async fn add_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    let lite = carts.db.lite();
-    if let (Some(lite), Some(currency)) = (lite, carts.currencies.get(cart_id)) {
-        // A cart this process has seen, on SQLite: the variant and its stock come from
-        // the catalog's and inventory's memos, the cart and its lines are read by the
-        // writer inside the change, and no read connection is needed.
+    if let Some(lite) = carts.db.lite() {
+        // On SQLite: the variant and its stock come from the catalog's and inventory's
+        // memos, the cart and its lines are read by the writer inside the change, and
+        // the cart's currency (to price the variant in) is remembered, or read alone.
+        let currency = match carts.currencies.get(cart_id) {
+            Some(currency) => currency,
+            None => {
+                let row = lite
+                    .read(|conn| store::cart::lite::find(conn, cart_id))?
+                    .ok_or_else(|| CartError::CartNotFound {
+                        cart_id: cart_id.to_owned(),
+                    })?;
+                ensure_open(&row)?;
+                let currency = cart_currency(&row)?;
+                remember_currency(carts, cart_id, currency);
+                currency
+            }
+        };
         let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
         let id = cart_id.to_owned();
-        let (row, lines, quantity) = lite
-            .write(move |tx| add_lite(tx, &id, None, addition))
-            .await?;
+        let (row, lines, quantity) = lite.write(move |tx| add_lite(tx, &id, addition)).await?;
         let defs = Definitions::load_pooled(carts, &row).await?;
         let cart = render(&row, lines, &defs)?;
         tracing::info!(cart_id, variant_id, quantity, "cart line added");
         return Ok(cart);
     }
 
-    // Read everything before taking the write lock: on SQLite every writer of the
-    // process waits while one holds it, so it is held for the two writes alone (the cart
-    // row, checked unchanged since this read, and the line), unless the cart changed.
+    // PostgreSQL. Read everything before the transaction, which then holds the cart's
+    // row lock for the two writes alone (the cart row, checked unchanged since this
+    // read, and the line), unless the cart changed meanwhile.
     let (row, lines, defs) = read_for_change(carts, cart_id).await?;
     let currency = cart_currency(&row)?;
     let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
-    let (row, lines, quantity) = match lite {
-        Some(lite) => {
-            let id = cart_id.to_owned();
-            lite.write(move |tx| add_lite(tx, &id, Some((row, lines)), addition))
-                .await?
-        }
-        None => {
-            let mut tx = carts.db.begin_serial().await?;
-            let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
-            let (line, existing) = addition.plan(&lines, now_ms())?;
-            match existing {
-                Some(_) => store::cart::update_line(&mut tx, &line).await?,
-                None => store::cart::insert_line(&mut tx, &line).await?,
-            }
-            tx.commit().await?;
-            let quantity = line.quantity;
-            place(&mut lines, line, existing);
-            (row, lines, quantity)
-        }
-    };
+    let mut tx = carts.db.begin_serial().await?;
+    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
+    let (line, existing) = addition.plan(&lines, now_ms())?;
+    match existing {
+        Some(_) => store::cart::update_line(&mut tx, &line).await?,
+        None => store::cart::insert_line(&mut tx, &line).await?,
+    }
+    tx.commit().await?;
+    let quantity = line.quantity;
+    place(&mut lines, line, existing);
     let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
     tracing::info!(cart_id, variant_id, quantity, "cart line added");
     Ok(cart)
 }
 
-/// An add to cart on SQLite's writer connection, inside its transaction `tx` (see
-/// [`lock_unchanged_lite`] for `read`): the cart as it now is, its lines and the added
-/// line's new quantity.
+/// An add to cart on SQLite's writer connection, inside its transaction `tx`: the cart
+/// as it now is (touched), its lines and the added line's new quantity.
 fn add_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
-    read: Option<(CartRow, Vec<LineRow>)>,
     addition: Addition,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, read)?;
+    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, None)?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
         Some(_) => store::cart::lite::update_line(tx, &line)?,
