@@ -3,6 +3,7 @@
 //! its totals.
 
 use emporium_kernel::{
+    change,
     clock::now_ms,
     db::{lite::rusqlite, Database},
     id::new_id,
@@ -88,7 +89,10 @@ pub(crate) async fn create(
         expires_at: now + IDLE_MS,
         version: 0,
     };
-    store::cart::insert(&mut *db.write_conn().await?, &row).await?;
+    {
+        let row = row.clone();
+        change!(db, CartError, |conn| store::cart::insert(conn, &row))?;
+    }
     remember_currency(carts, &row.id, region.currency);
     let region_id = region.id.clone();
     let cart = render(&row, Vec::new(), &Definitions::of_new_cart(region))?;
@@ -184,7 +188,7 @@ pub(crate) async fn lock_unchanged(
 /// nothing `read` before, it reads the lines here. The writer's page cache survives its
 /// own commits, so reading here costs less than on a read connection, whose cache every
 /// commit empties.
-fn lock_unchanged_lite(
+pub(crate) fn lock_unchanged_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
     read: Option<(CartRow, Vec<LineRow>)>,
@@ -679,20 +683,6 @@ impl Definitions {
         self.region.id == row.region_id
             && self.discount_code == row.discount_code
             && self.shipping_option_id == row.shipping_option_id
-    }
-
-    /// These definitions if they are the ones `row` names, else a fresh read on `conn`.
-    pub(crate) async fn reload_unless_fits(
-        self,
-        carts: &Carts,
-        conn: &mut AnyConnection,
-        row: &CartRow,
-    ) -> Result<Self> {
-        if self.fits(row) {
-            Ok(self)
-        } else {
-            Definitions::load(carts, conn, row).await
-        }
     }
 }
 

@@ -1,7 +1,12 @@
 //! The cart's side of checkout: the shopper's details, the re-priced snapshot the
 //! checkout service places an order from, and completion (which redeems the discount).
 
-use emporium_kernel::{clock::now_ms, db::Database};
+use emporium_kernel::{
+    change,
+    clock::now_ms,
+    db::{conn::Conn, Database},
+    sql,
+};
 
 use crate::{
     cart::{self, cart_currency, ensure_open, parse_address, tax_rule},
@@ -165,20 +170,49 @@ pub(crate) async fn set_details(
     let shipping_json = to_json(&shipping)?;
     let billing_json = billing.as_ref().map(to_json).transpose()?;
 
-    let mut tx = carts.db.begin_serial().await?;
-    let (mut row, lines) = cart::lock_unchanged(&mut tx, row, lines).await?;
-    store::cart::set_details(
-        &mut tx,
-        cart_id,
-        &DetailsRow {
-            email: &email,
-            shipping_address: &shipping_json,
-            billing_address: billing_json.as_deref(),
-            shipping_option_id: &details.shipping_option_id,
-            payment_method: &payment_method,
-        },
-    )
-    .await?;
+    let (mut row, lines) = match carts.db.lite() {
+        Some(lite) => {
+            let id = cart_id.to_owned();
+            let (email, shipping_json, billing_json) =
+                (email.clone(), shipping_json.clone(), billing_json.clone());
+            let (option_id, payment_method) =
+                (details.shipping_option_id.clone(), payment_method.clone());
+            lite.write(move |tx| {
+                let (row, lines) = cart::lock_unchanged_lite(tx, &id, Some((row, lines)))?;
+                store::cart::lite::set_details(
+                    tx,
+                    &id,
+                    &DetailsRow {
+                        email: &email,
+                        shipping_address: &shipping_json,
+                        billing_address: billing_json.as_deref(),
+                        shipping_option_id: &option_id,
+                        payment_method: &payment_method,
+                    },
+                )?;
+                Ok::<_, CartError>((row, lines))
+            })
+            .await?
+        }
+        None => {
+            let mut tx = carts.db.begin_serial().await?;
+            let (row, lines) = cart::lock_unchanged(&mut tx, row, lines).await?;
+            store::cart::set_details(
+                &mut tx,
+                cart_id,
+                &DetailsRow {
+                    email: &email,
+                    shipping_address: &shipping_json,
+                    billing_address: billing_json.as_deref(),
+                    shipping_option_id: &details.shipping_option_id,
+                    payment_method: &payment_method,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            (row, lines)
+        }
+    };
     row.email = Some(email);
     row.shipping_address = Some(shipping_json);
     row.billing_address = billing_json;
@@ -186,10 +220,9 @@ pub(crate) async fn set_details(
     row.payment_method = Some(payment_method);
     let defs = defs
         .with_shipping(option)
-        .reload_unless_fits(carts, &mut tx, &row)
+        .refresh_unless_fits(carts, &row)
         .await?;
     let cart = cart::render(&row, lines, &defs)?;
-    tx.commit().await?;
     tracing::info!(cart_id, "checkout details set");
     Ok(cart)
 }
@@ -316,45 +349,69 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
 }
 
 pub(crate) async fn mark_completed(db: &Database, cart_id: &str, order_id: &str) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let row = cart::find(&mut tx, cart_id).await?;
-    if row.completed_at.is_some() {
-        // A retried saga step: the same order again is success, another order is not.
-        return match row.order_id.as_deref() {
-            Some(done) if done == order_id => Ok(()),
+    let (id, order, now) = (cart_id.to_owned(), order_id.to_owned(), now_ms());
+    let completed = change!(db, CartError, |conn| complete(conn, &id, &order, now))?;
+    if let Some(discount_code) = completed {
+        tracing::info!(cart_id, order_id, ?discount_code, "cart completed");
+    }
+    Ok(())
+}
+
+/// Completes the cart as `order_id` and redeems its discount code, in one change.
+/// `Some(code)` when this call completed it; `None` when it already was, as this order
+/// (a retried saga step). Completing first locks the cart row (PostgreSQL), so a
+/// concurrent retry of this step waits there instead of redeeming the code a second
+/// time.
+async fn complete(
+    conn: &mut Conn<'_>,
+    cart_id: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<Option<Option<String>>> {
+    let completed = conn
+        .fetch_optional(&sql!(
+            "UPDATE carts SET completed_at = $1, order_id = $2, updated_at = $1 \
+             WHERE id = $3 AND completed_at IS NULL RETURNING discount_code",
+            now,
+            order_id,
+            cart_id
+        ))
+        .await?;
+    let Some(completed) = completed else {
+        // Missing, or completed before (as this order is success, as another is not).
+        let row = conn
+            .fetch_optional(&sql!("SELECT order_id FROM carts WHERE id = $1", cart_id))
+            .await?
+            .ok_or_else(|| CartError::CartNotFound {
+                cart_id: cart_id.to_owned(),
+            })?;
+        return match row.opt_text(0)? {
+            Some(done) if done == order_id => Ok(None),
             other => Err(CartError::CartCompleted {
-                order_id: other.unwrap_or_default().to_owned(),
+                order_id: other.unwrap_or_default(),
             }),
         };
-    }
-    // Completing first locks the cart row (PostgreSQL), so a concurrent retry of this
-    // step waits here instead of redeeming the code a second time.
-    if !store::cart::complete(&mut tx, cart_id, order_id, now_ms()).await? {
-        // Completed between our read and our write (PostgreSQL, read committed).
-        tx.rollback().await?;
-        let row = {
-            let mut conn = db.pool().acquire().await?;
-            cart::find(&mut conn, cart_id).await?
-        };
-        return match row.order_id.as_deref() {
-            Some(done) if done == order_id => Ok(()),
-            other => Err(CartError::CartCompleted {
-                order_id: other.unwrap_or_default().to_owned(),
-            }),
-        };
-    }
-    if let Some(code) = &row.discount_code {
+    };
+    let code = completed.opt_text(0)?;
+    if let Some(code) = &code {
+        let redeemed = conn
+            .execute(&sql!(
+                "UPDATE discounts SET used_count = used_count + 1 \
+                 WHERE code = $1 AND (usage_limit IS NULL OR used_count < usage_limit)",
+                code
+            ))
+            .await?;
         // A code deleted since it was applied was left out of the snapshot's totals, so
         // there is nothing to redeem.
-        if store::discount::by_code(&mut tx, code).await?.is_some()
-            && !store::discount::redeem(&mut tx, code).await?
+        if redeemed == 0
+            && conn
+                .fetch_optional(&sql!("SELECT code FROM discounts WHERE code = $1", code))
+                .await?
+                .is_some()
         {
-            tx.rollback().await?;
             tracing::warn!(cart_id, order_id, code = %code, "discount used up at completion");
             return Err(CartError::DiscountUsedUp { code: code.clone() });
         }
     }
-    tx.commit().await?;
-    tracing::info!(cart_id, order_id, discount_code = ?row.discount_code, "cart completed");
-    Ok(())
+    Ok(Some(code))
 }

@@ -1,7 +1,7 @@
 //! The `order.*` events and their payload, exactly as docs/COMMERCE.md documents it (the
 //! notifications service decodes it with its own structs).
 
-use emporium_kernel::{clock::rfc3339, events::append};
+use emporium_kernel::{clock::rfc3339, db::conn::Conn, events::append_on};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -95,6 +95,17 @@ pub(crate) async fn emit(
     extra: Extra<'_>,
     request_id: Option<&str>,
 ) -> Result<String> {
+    emit_on(&mut Conn::Sqlx(conn), topic, order, extra, request_id).await
+}
+
+/// [`emit`] within a change written against [`Conn`].
+pub(crate) async fn emit_on(
+    conn: &mut Conn<'_>,
+    topic: &str,
+    order: &Order,
+    extra: Extra<'_>,
+    request_id: Option<&str>,
+) -> Result<String> {
     let payload = Payload {
         order: OrderDoc {
             id: &order.id,
@@ -135,7 +146,7 @@ pub(crate) async fn emit(
         refund: extra.refund,
         reason: extra.reason,
     };
-    let id = append(conn, topic, &order.id, &payload, request_id).await?;
+    let id = append_on(conn, topic, &order.id, &payload, request_id).await?;
     tracing::debug!(order_id = %order.id, event_id = %id, topic, "order event appended");
     Ok(id)
 }

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use emporium_kernel::{clock::now_ms, db::is_unique_violation, id::new_id};
+use emporium_kernel::{change, clock::now_ms, db::conn::Conn, id::new_id};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +81,7 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
             .await
             .map_err(CheckoutError::Cart)?;
         validate_snapshot(&input.cart_id, &snapshot)?;
-        match insert_order(co, &input, &snapshot).await? {
+        match insert_order(co, &input, snapshot).await? {
             Some(order) => return run_saga(co, &input, order).await,
             // Another request won the unique key: the next round replays it or names the
             // cart's order.
@@ -148,61 +148,30 @@ fn new_access_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Step 3: order, lines, idempotency key and `order.placed` in one transaction. `None`
-/// when a concurrent request took the key or the cart first.
+/// Step 3: order, lines, idempotency key and `order.placed` in one change. `None` when a
+/// concurrent request took the key or the cart first.
 async fn insert_order(
     co: &Checkout,
     input: &PlaceOrder,
-    snapshot: &CartSnapshot,
+    snapshot: CartSnapshot,
 ) -> Result<Option<Order>> {
-    let now = now_ms();
-    let id = new_id("ord");
-    let access_token = new_access_token();
-    let mut tx = co.db.begin_write().await?;
-    let number = store::next_order_number(&mut tx).await?.to_string();
     let new = NewOrder {
-        id: &id,
-        number: &number,
+        id: new_id("ord"),
         snapshot,
-        access_token: &access_token,
-        request_id: input.request_id.as_deref(),
-        now,
+        access_token: new_access_token(),
+        request_id: input.request_id.clone(),
+        idempotency_key: input.idempotency_key.clone(),
+        request_hash: input.request_hash.clone(),
+        now: now_ms(),
     };
-    let inserted = match store::insert_order(&mut tx, &new).await {
-        Ok(()) => {
-            store::insert_idempotency_key(
-                &mut tx,
-                &input.cart_id,
-                &input.idempotency_key,
-                &input.request_hash,
-                &id,
-                now,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    match inserted {
-        Ok(()) => {}
-        Err(e) if is_unique_violation(&e) => {
-            tx.rollback().await?;
+    let order = match change!(&co.db, CheckoutError, |conn| write_order(conn, &new)) {
+        Ok(order) => order,
+        Err(CheckoutError::Database(e)) if e.is_unique_violation() => {
             tracing::info!(cart_id = %input.cart_id, "concurrent placement of the cart won; replaying");
             return Ok(None);
         }
-        Err(e) => return Err(e.into()),
-    }
-    let order = store::order(&mut tx, &id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    events::emit(
-        &mut tx,
-        ORDER_PLACED,
-        &order,
-        Extra::default(),
-        input.request_id.as_deref(),
-    )
-    .await?;
-    tx.commit().await?;
+        Err(e) => return Err(e),
+    };
     co.bus.wake();
     tracing::info!(
         order_id = %order.id,
@@ -213,6 +182,19 @@ async fn insert_order(
         "order placed"
     );
     Ok(Some(order))
+}
+
+async fn write_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<Order> {
+    let order = store::insert_order(conn, new).await?;
+    events::emit_on(
+        conn,
+        ORDER_PLACED,
+        &order,
+        Extra::default(),
+        new.request_id.as_deref(),
+    )
+    .await?;
+    Ok(order)
 }
 
 /// Steps 4–6: reserve stock, open the payment, complete the cart.
@@ -286,11 +268,22 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
         }
     };
     {
-        let mut tx = co.db.begin_write().await?;
-        store::set_reservation(&mut tx, &order.id, &reservation_id, now_ms()).await?;
-        store::set_payment_id(&mut tx, &order.id, &payment.payment_id, now_ms()).await?;
-        store::remember_payment(&mut tx, &input.cart_id, &input.idempotency_key, &payment).await?;
-        tx.commit().await?;
+        let (order_id, scope, key) = (
+            order.id.clone(),
+            input.cart_id.clone(),
+            input.idempotency_key.clone(),
+        );
+        let payment = payment.clone();
+        let now = now_ms();
+        change!(&co.db, CheckoutError, |conn| store::record_payment(
+            conn,
+            &order_id,
+            &reservation_id,
+            &scope,
+            &key,
+            &payment,
+            now
+        ))?;
     }
     complete_cart(co, input, &order.id).await?;
     let order = co.load(&order.id).await?;
@@ -307,13 +300,14 @@ async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Res
         .mark_completed(&input.cart_id, order_id)
         .await
         .map_err(CheckoutError::Cart)?;
-    store::complete_idempotency_key(
-        &mut *co.db.write_conn().await?,
-        &input.cart_id,
-        &input.idempotency_key,
+    let (scope, key, now) = (
+        input.cart_id.clone(),
+        input.idempotency_key.clone(),
         now_ms(),
-    )
-    .await?;
+    );
+    change!(&co.db, CheckoutError, |conn| {
+        store::complete_idempotency_key(conn, &scope, &key, now)
+    })?;
     Ok(())
 }
 
@@ -353,8 +347,13 @@ async fn fail_placement(
         .await?;
     }
     if keep_key {
-        store::complete_idempotency_key(&mut tx, &input.cart_id, &input.idempotency_key, now)
-            .await?;
+        store::complete_idempotency_key(
+            &mut Conn::Sqlx(&mut tx),
+            &input.cart_id,
+            &input.idempotency_key,
+            now,
+        )
+        .await?;
     } else {
         store::forget_idempotency_key(&mut tx, &input.cart_id, &input.idempotency_key).await?;
     }

@@ -12,6 +12,7 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use emporium_kernel::{
+    change,
     clock::now_ms,
     db::{is_unique_violation, Tx},
     events,
@@ -19,7 +20,7 @@ use emporium_kernel::{
 };
 
 use crate::{
-    stock::{self, check_variant_id, MAX_QUANTITY},
+    stock::{check_variant_id, MAX_QUANTITY},
     store::{self, corrupt},
     topics, Inventory, InventoryError, Movement, Reservation, ReservationEvent, ReservationStatus,
     ReserveLine, Result,
@@ -103,55 +104,45 @@ pub(crate) async fn reserve(
             created_at: now,
             updated_at: now,
         };
-        let mut tx = inv.db.begin_write().await?;
-        if let Some(existing) = store::reservation::find_live(&mut tx, reference).await? {
-            tx.rollback().await?;
-            tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
-            return Ok(existing);
-        }
-        match store::reservation::insert(&mut tx, &reservation).await {
-            Ok(()) => {}
-            Err(e) if is_unique_violation(&e) => {
-                // Another process inserted a live reservation for this reference and
-                // committed while we waited on the unique index: that one is the answer.
-                tx.rollback().await?;
-                let mut conn = inv.db.pool().acquire().await?;
-                if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
-                    return Ok(existing);
-                }
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        for line in &reservation.lines {
-            let held = store::level::reserve_units(
-                &mut tx,
-                &line.variant_id,
-                &reservation.location_id,
-                line.quantity,
-                now,
-            )
-            .await?;
-            if !held {
-                // Everything this call reserved so far goes back with the rollback.
-                tx.rollback().await?;
-                let available = stock::level(inv, &line.variant_id).await?.available;
+        let placing = reservation.clone();
+        let placed = change!(&inv.db, InventoryError, |conn| {
+            store::reservation::place(conn, &placing)
+        });
+        let raced = match placed {
+            Ok(None) => false,
+            // A live reservation for the reference exists (`Some`), or another process
+            // inserted one and committed while we waited on the unique index.
+            Ok(Some(_)) => true,
+            Err(InventoryError::Database(e)) if e.is_unique_violation() => true,
+            Err(InventoryError::OutOfStock {
+                variant_id,
+                requested,
+                available,
+            }) => {
                 tracing::info!(
                     reference,
-                    variant_id = %line.variant_id,
-                    requested = line.quantity,
+                    %variant_id,
+                    requested,
                     available,
                     "reservation refused: out of stock"
                 );
                 return Err(InventoryError::OutOfStock {
-                    variant_id: line.variant_id.clone(),
-                    requested: line.quantity,
-                    available: available.max(0),
+                    variant_id,
+                    requested,
+                    available,
                 });
             }
+            Err(e) => return Err(e),
+        };
+        if raced {
+            // That one is the answer, unless it was rolled back meanwhile.
+            let mut conn = inv.db.pool().acquire().await?;
+            if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
+                tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+                return Ok(existing);
+            }
+            continue;
         }
-        store::reservation::insert_lines(&mut tx, &reservation).await?;
-        tx.commit().await?;
         tracing::info!(
             reference,
             reservation_id = %reservation.id,

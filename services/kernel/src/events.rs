@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use crate::{
     clock::now_ms,
     db::{
+        conn::Conn,
         sql::{Sql, MAX_PARAMS},
         Database, DbError,
     },
@@ -71,20 +72,37 @@ pub async fn append<T: Serialize>(
     payload: &T,
     request_id: Option<&str>,
 ) -> Result<String, DbError> {
+    append_on(
+        &mut Conn::Sqlx(conn),
+        topic,
+        aggregate_id,
+        payload,
+        request_id,
+    )
+    .await
+}
+
+/// [`append`] for a change written against [`Conn`] (see [`crate::change`]).
+pub async fn append_on<T: Serialize>(
+    conn: &mut Conn<'_>,
+    topic: &str,
+    aggregate_id: &str,
+    payload: &T,
+    request_id: Option<&str>,
+) -> Result<String, DbError> {
     let id = new_id("evt");
     let payload = serde_json::to_string(payload)
         .map_err(|e| DbError::Encode(format!("event payload for {topic}: {e}")))?;
-    sqlx::query(
+    conn.execute(&crate::sql!(
         "INSERT INTO outbox_events (id, topic, aggregate_id, payload, request_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(topic)
-    .bind(aggregate_id)
-    .bind(&payload)
-    .bind(request_id)
-    .bind(now_ms())
-    .execute(&mut *conn)
+        &id,
+        topic,
+        aggregate_id,
+        payload,
+        request_id,
+        now_ms()
+    ))
     .await?;
     Ok(id)
 }
@@ -336,52 +354,20 @@ impl Dispatcher {
     ) -> Result<Vec<(&'e Event, i64)>, DbError> {
         let now = now_ms();
         let lease_until = now + self.policy.lease_ms;
-        let mut tx = self.db.begin_write().await?;
-        let mut fresh = std::collections::HashSet::new();
-        // Three shared parameters, then one per row.
-        for chunk in events.chunks(MAX_PARAMS - 3) {
-            let mut sql = Sql::new(
-                "INSERT INTO event_deliveries \
-                   (consumer, event_id, status, attempts, next_attempt_at, updated_at) VALUES ",
-            );
-            let (c, lease, at) = (sql.param(consumer), sql.param(lease_until), sql.param(now));
-            for (i, event) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
-                    .push(&c)
-                    .push(", ")
-                    .bind(event.id.as_str())
-                    .push(&format!(", 'processing', 0, {lease}, {at})"));
-            }
-            sql.push(" ON CONFLICT DO NOTHING RETURNING event_id");
-            for row in sql.query().persistent(false).fetch_all(&mut *tx).await? {
-                fresh.insert(row.try_get::<String, _>("event_id")?);
-            }
-        }
-        let mut claimed = Vec::with_capacity(events.len());
-        for event in events {
-            if fresh.contains(&event.id) {
-                claimed.push((event, 0));
-                continue;
-            }
-            let taken = sqlx::query(
-                "UPDATE event_deliveries SET status = 'processing', next_attempt_at = $1, updated_at = $2 \
-                 WHERE consumer = $3 AND event_id = $4 \
-                   AND status IN ('processing', 'retry') AND next_attempt_at <= $2 \
-                 RETURNING attempts",
-            )
-            .bind(lease_until)
-            .bind(now)
-            .bind(consumer)
-            .bind(&event.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            // None: another dispatcher holds it.
-            if let Some(row) = taken {
-                claimed.push((event, row.try_get("attempts")?));
-            }
-        }
-        tx.commit().await?;
-        Ok(claimed)
+        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        let consumer = consumer.to_owned();
+        let db = &self.db;
+        let taken = crate::change!(db, DbError, |conn| claim_ids(
+            conn,
+            &consumer,
+            &ids,
+            now,
+            lease_until
+        ))?;
+        Ok(events
+            .iter()
+            .filter_map(|e| taken.get(&e.id).map(|attempts| (e, *attempts)))
+            .collect())
     }
 
     /// Records the outcomes of a pass in one write transaction: every success with one
@@ -399,53 +385,35 @@ impl Dispatcher {
         let mut failed = Vec::new();
         for (event, previous_attempts, outcome) in outcomes {
             match outcome {
-                Ok(()) => done.push(event.id.as_str()),
-                Err(e) => failed.push((event.id.as_str(), previous_attempts + 1, e)),
+                Ok(()) => done.push(event.id.clone()),
+                Err(e) => {
+                    let attempts = previous_attempts + 1;
+                    let (status, next) = if attempts >= self.policy.max_attempts {
+                        tracing::error!(
+                            consumer,
+                            event_id = %event.id,
+                            attempts,
+                            "event delivery gave up; parked as dead"
+                        );
+                        ("dead", now)
+                    } else {
+                        ("retry", now + self.policy.delay_after(attempts))
+                    };
+                    failed.push(Failure {
+                        event_id: event.id.clone(),
+                        attempts,
+                        status,
+                        next,
+                        error: e.0,
+                    });
+                }
             }
         }
-        let mut tx = self.db.begin_write().await?;
-        for chunk in done.chunks(MAX_PARAMS - 2) {
-            let mut sql = Sql::new(
-                "UPDATE event_deliveries SET status = 'done', attempts = attempts + 1, \
-                   last_error = NULL, next_attempt_at = ",
-            );
-            let at = sql.param(now);
-            sql.push(&at)
-                .push(&format!(", updated_at = {at} WHERE consumer = "))
-                .bind(consumer)
-                .push(" AND event_id IN (")
-                .bind_list(chunk.iter().copied())
-                .push(")");
-            sql.query().persistent(false).execute(&mut *tx).await?;
-        }
-        for (event_id, attempts, error) in failed {
-            let (status, next) = if attempts >= self.policy.max_attempts {
-                tracing::error!(
-                    consumer,
-                    event_id,
-                    attempts,
-                    "event delivery gave up; parked as dead"
-                );
-                ("dead", now)
-            } else {
-                ("retry", now + self.policy.delay_after(attempts))
-            };
-            sqlx::query(
-                "UPDATE event_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
-                   last_error = $4, updated_at = $5 WHERE consumer = $6 AND event_id = $7",
-            )
-            .bind(status)
-            .bind(attempts)
-            .bind(next)
-            .bind(error.0)
-            .bind(now)
-            .bind(consumer)
-            .bind(event_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let consumer = consumer.to_owned();
+        let db = &self.db;
+        crate::change!(db, DbError, |conn| record_outcomes(
+            conn, &consumer, &done, &failed, now
+        ))
     }
 
     async fn settled_seq(&self, consumer: &str) -> Result<i64, DbError> {
@@ -504,6 +472,112 @@ impl Dispatcher {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A failed delivery as [`record_outcomes`] writes it.
+struct Failure {
+    event_id: String,
+    attempts: i64,
+    /// `retry` or `dead`.
+    status: &'static str,
+    next: i64,
+    error: String,
+}
+
+/// Claims `ids` for `consumer`: new ones with one multi-row insert, due retries (and
+/// claims whose lease ran out) one by one. Returns the claimed ids with their previous
+/// attempts; ids another dispatcher holds are left out.
+async fn claim_ids(
+    conn: &mut Conn<'_>,
+    consumer: &str,
+    ids: &[String],
+    now: i64,
+    lease_until: i64,
+) -> Result<std::collections::HashMap<String, i64>, DbError> {
+    let mut taken = std::collections::HashMap::with_capacity(ids.len());
+    // Three shared parameters, then one per row.
+    for chunk in ids.chunks(MAX_PARAMS - 3) {
+        let mut sql = Sql::new(
+            "INSERT INTO event_deliveries \
+               (consumer, event_id, status, attempts, next_attempt_at, updated_at) VALUES ",
+        );
+        let (c, lease, at) = (sql.param(consumer), sql.param(lease_until), sql.param(now));
+        for (i, id) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .push(&c)
+                .push(", ")
+                .bind(id)
+                .push(&format!(", 'processing', 0, {lease}, {at})"));
+        }
+        sql.push(" ON CONFLICT DO NOTHING RETURNING event_id")
+            .transient();
+        for row in conn.fetch_all(&sql).await? {
+            taken.insert(row.text(0)?, 0);
+        }
+    }
+    for id in ids {
+        if taken.contains_key(id) {
+            continue;
+        }
+        let row = conn
+            .fetch_optional(&crate::sql!(
+                "UPDATE event_deliveries SET status = 'processing', next_attempt_at = $1, \
+                   updated_at = $2 \
+                 WHERE consumer = $3 AND event_id = $4 \
+                   AND status IN ('processing', 'retry') AND next_attempt_at <= $2 \
+                 RETURNING attempts",
+                lease_until,
+                now,
+                consumer,
+                id
+            ))
+            .await?;
+        // None: another dispatcher holds it.
+        if let Some(row) = row {
+            taken.insert(id.clone(), row.int(0)?);
+        }
+    }
+    Ok(taken)
+}
+
+/// Marks `done` delivered with one statement per chunk, and each failure with its own.
+async fn record_outcomes(
+    conn: &mut Conn<'_>,
+    consumer: &str,
+    done: &[String],
+    failed: &[Failure],
+    now: i64,
+) -> Result<(), DbError> {
+    for chunk in done.chunks(MAX_PARAMS - 2) {
+        let mut sql = Sql::new(
+            "UPDATE event_deliveries SET status = 'done', attempts = attempts + 1, \
+               last_error = NULL, next_attempt_at = ",
+        );
+        let at = sql.param(now);
+        sql.push(&at)
+            .push(&format!(", updated_at = {at} WHERE consumer = "))
+            .bind(consumer)
+            .push(" AND event_id IN (")
+            .bind_list(chunk.iter())
+            .push(")")
+            .transient();
+        conn.execute(&sql).await?;
+    }
+    for f in failed {
+        conn.execute(&crate::sql!(
+            "UPDATE event_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
+               last_error = $4, updated_at = $5 WHERE consumer = $6 AND event_id = $7",
+            f.status,
+            f.attempts,
+            f.next,
+            &f.error,
+            now,
+            consumer,
+            &f.event_id
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Delivery state of one event for one consumer (for tests and the admin).

@@ -5,6 +5,7 @@
 //! again (after a crash, or from a second dispatcher) never queues a second email.
 
 use emporium_kernel::{
+    change,
     clock::now_ms,
     db::Database,
     events::{Consumer, Event, HandleError},
@@ -12,6 +13,7 @@ use emporium_kernel::{
 };
 
 use crate::{
+    error::NotificationsError,
     payload::OrderPayload,
     store::{self, NewEmail},
     template::{render, ShopDetails, Template},
@@ -51,28 +53,22 @@ impl Consumer for EmailConsumer {
         } else {
             payload.order.id.as_str()
         };
-        let id = new_id("eml");
-        let dedupe_key = format!("{}:{}", event.id, template.as_str());
-        let mut conn = self
-            .db
-            .write_conn()
-            .await
-            .map_err(|e| HandleError::new(format!("database unavailable: {e}")))?;
-        let inserted = store::insert_email(
-            &mut conn,
-            &NewEmail {
-                id: &id,
-                dedupe_key: &dedupe_key,
-                order_id,
-                template: template.as_str(),
-                to_address: payload.order.email.trim(),
-                subject: &email.subject,
-                text_body: &email.text,
-                html_body: &email.html,
-                now: now_ms(),
-            },
-        )
-        .await
+        let new = NewEmail {
+            id: new_id("eml"),
+            dedupe_key: format!("{}:{}", event.id, template.as_str()),
+            order_id: order_id.to_owned(),
+            template: template.as_str(),
+            to_address: payload.order.email.trim().to_owned(),
+            subject: email.subject,
+            text_body: email.text,
+            html_body: email.html,
+            now: now_ms(),
+        };
+        let id = new.id.clone();
+        let db = &self.db;
+        let inserted = change!(db, NotificationsError, |conn| store::insert_email(
+            conn, &new
+        ))
         .map_err(HandleError::new)?;
         if inserted {
             tracing::info!(email_id = %id, template = %template, order_id, event_id = %event.id, "email queued");

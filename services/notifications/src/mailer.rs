@@ -13,6 +13,7 @@
 
 use std::path::Path;
 
+use emporium_kernel::change;
 use lettre::{
     message::{Mailbox, MultiPart},
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -163,18 +164,22 @@ pub(crate) async fn deliver_due(
             let mut conn = db.pool().acquire().await?;
             store::due_ids(&mut conn, now, BATCH).await?
         };
-        for id in &ids {
-            let mut conn = db.write_conn().await?;
-            let Some(email) = store::claim(&mut conn, id, now, now + LEASE_MS).await? else {
+        let batch = ids.len() as i64;
+        for id in ids {
+            let claimed = change!(db, NotificationsError, |conn| store::claim(
+                conn,
+                &id,
+                now,
+                now + LEASE_MS
+            ))?;
+            let Some(email) = claimed else {
                 continue; // another mailer has it
             };
-            // Do not hold a pooled connection while talking to the SMTP server.
-            drop(conn);
             deliver_one(db, transport, from, &email, now, &mut report).await?;
         }
         // Rows of this batch are now sent, leased or scheduled later, so the next query
         // only sees rows that were not in it.
-        if (ids.len() as i64) < BATCH {
+        if batch < BATCH {
             return Ok(report);
         }
     }
@@ -193,16 +198,21 @@ async fn deliver_one(
         Ok(message) => transport.send(message, email).await,
         Err(reason) => Err((true, reason)),
     };
-    let mut conn = db.write_conn().await?;
+    let id = email.id.clone();
     match outcome {
         Ok(()) => {
-            store::mark_sent(&mut conn, &email.id, attempts, now).await?;
+            change!(db, NotificationsError, |conn| store::mark_sent(
+                conn, &id, attempts, now
+            ))?;
             report.sent += 1;
             tracing::info!(email_id = %email.id, template = %email.template, order_id = %email.order_id, attempts, "email sent");
         }
         Err((permanent, reason)) if permanent || attempts >= MAX_ATTEMPTS => {
             let reason = truncate(reason);
-            store::mark_dead(&mut conn, &email.id, attempts, &reason).await?;
+            let why = reason.clone();
+            change!(db, NotificationsError, |conn| store::mark_dead(
+                conn, &id, attempts, &why
+            ))?;
             report.dead += 1;
             tracing::error!(
                 email_id = %email.id,
@@ -217,7 +227,10 @@ async fn deliver_one(
         Err((_, reason)) => {
             let reason = truncate(reason);
             let next = now + retry_delay_ms(attempts);
-            store::mark_retry(&mut conn, &email.id, attempts, next, &reason).await?;
+            let why = reason.clone();
+            change!(db, NotificationsError, |conn| store::mark_retry(
+                conn, &id, attempts, next, &why
+            ))?;
             report.failed += 1;
             tracing::warn!(
                 email_id = %email.id,

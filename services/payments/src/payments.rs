@@ -3,6 +3,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use emporium_kernel::{
+    change,
     clock::now_ms,
     db::{Database, Tx},
     events::{self, EventBus},
@@ -167,12 +168,12 @@ impl Payments {
         };
         // One statement each (the insert keeps the first payment of an order), so the
         // writer slot is taken for the statement alone and the reads run beside it.
-        store::insert_payment(
-            &mut *self.write_conn().await?,
-            &fresh,
-            &input.idempotency_key,
-        )
-        .await?;
+        {
+            let key = input.idempotency_key.clone();
+            change!(&self.db, PaymentError, |conn| store::insert_payment(
+                conn, &fresh, &key
+            ))?;
+        }
         let stored = store::payment_by_order(&mut *self.conn().await?, &input.order_id)
             .await?
             .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
@@ -208,14 +209,21 @@ impl Payments {
                 return Err(err);
             }
         };
-        store::set_session(
-            &mut *self.write_conn().await?,
-            &payment.id,
-            &session.provider_ref,
-            session.client_secret.as_deref(),
-            now_ms(),
-        )
-        .await?;
+        {
+            let (id, provider_ref, secret, now) = (
+                payment.id.clone(),
+                session.provider_ref.clone(),
+                session.client_secret.clone(),
+                now_ms(),
+            );
+            change!(&self.db, PaymentError, |conn| store::set_session(
+                conn,
+                &id,
+                &provider_ref,
+                secret.as_deref(),
+                now
+            ))?;
+        }
         let stored = store::payment_by_id(&mut *self.conn().await?, &payment.id)
             .await?
             .ok_or_else(|| PaymentError::not_found("payment", &payment.id))?;

@@ -4,8 +4,9 @@
 //! that a service call can run several of them in one transaction.
 
 use emporium_kernel::{
-    db::{sql::Sql, Database},
+    db::{conn::Conn, sql::Sql, Database},
     money::Currency,
+    sql,
 };
 use sqlx::{any::AnyRow, migrate::Migrator, AnyConnection, Row};
 
@@ -79,30 +80,30 @@ fn refund_from_row(row: &AnyRow) -> Result<Refund> {
 
 /// Inserts a pending payment unless the order has one. Returns whether it inserted.
 pub(crate) async fn insert_payment(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     payment: &Payment,
     idempotency_key: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO payments (id, order_id, order_number, provider, provider_ref, amount, \
-           currency, status, amount_refunded, client_secret, failure_reason, email, \
-           idempotency_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, 0, NULL, NULL, $8, $9, $10, $10) \
-         ON CONFLICT (order_id) DO NOTHING",
-    )
-    .bind(&payment.id)
-    .bind(&payment.order_id)
-    .bind(&payment.order_number)
-    .bind(&payment.provider)
-    .bind(payment.amount)
-    .bind(payment.currency.as_str())
-    .bind(payment.status.as_str())
-    .bind(payment.email.as_deref())
-    .bind(idempotency_key)
-    .bind(payment.created_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = conn
+        .execute(&sql!(
+            "INSERT INTO payments (id, order_id, order_number, provider, provider_ref, amount, \
+               currency, status, amount_refunded, client_secret, failure_reason, email, \
+               idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, 0, NULL, NULL, $8, $9, $10, $10) \
+             ON CONFLICT (order_id) DO NOTHING",
+            &payment.id,
+            &payment.order_id,
+            &payment.order_number,
+            &payment.provider,
+            payment.amount,
+            payment.currency.as_str(),
+            payment.status.as_str(),
+            payment.email.as_ref(),
+            idempotency_key,
+            payment.created_at
+        ))
+        .await?;
+    Ok(done == 1)
 }
 
 pub(crate) async fn payment_by_id(
@@ -149,21 +150,20 @@ pub(crate) async fn payment_by_provider_ref(
 /// Stores the provider's session on a payment that has none yet (a concurrent creation
 /// that got there first wins; the idempotency key made both see the same session).
 pub(crate) async fn set_session(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     provider_ref: &str,
     client_secret: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE payments SET provider_ref = $1, client_secret = $2, failure_reason = NULL, \
            updated_at = $3 WHERE id = $4 AND provider_ref IS NULL",
-    )
-    .bind(provider_ref)
-    .bind(client_secret)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
+        provider_ref,
+        client_secret,
+        now,
+        id
+    ))
     .await?;
     Ok(())
 }

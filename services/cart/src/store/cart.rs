@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use emporium_kernel::{db::conn::Conn, sql};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use crate::Result;
@@ -86,18 +87,17 @@ fn cart_from_row(r: &AnyRow) -> Result<CartRow> {
     Ok(cart_row!(r.try_get, 0))
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, c: &CartRow) -> Result<()> {
-    sqlx::query(
+pub(crate) async fn insert(conn: &mut Conn<'_>, c: &CartRow) -> Result<()> {
+    conn.execute(&sql!(
         "INSERT INTO carts (id, region_id, currency, created_at, updated_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&c.id)
-    .bind(&c.region_id)
-    .bind(&c.currency)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .bind(c.expires_at)
-    .execute(&mut *conn)
+        &c.id,
+        &c.region_id,
+        &c.currency,
+        c.created_at,
+        c.updated_at,
+        c.expires_at
+    ))
     .await?;
     Ok(())
 }
@@ -245,43 +245,24 @@ pub(crate) struct DetailsRow<'a> {
     pub payment_method: &'a str,
 }
 
+const SET_DETAILS: &str = "UPDATE carts SET email = $1, shipping_address = $2, \
+    billing_address = $3, shipping_option_id = $4, payment_method = $5 WHERE id = $6";
+
 pub(crate) async fn set_details(
     conn: &mut AnyConnection,
     id: &str,
     d: &DetailsRow<'_>,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE carts SET email = $1, shipping_address = $2, billing_address = $3, \
-         shipping_option_id = $4, payment_method = $5 WHERE id = $6",
-    )
-    .bind(d.email)
-    .bind(d.shipping_address)
-    .bind(d.billing_address)
-    .bind(d.shipping_option_id)
-    .bind(d.payment_method)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(SET_DETAILS)
+        .bind(d.email)
+        .bind(d.shipping_address)
+        .bind(d.billing_address)
+        .bind(d.shipping_option_id)
+        .bind(d.payment_method)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
-}
-
-/// Marks an open cart completed by `order_id`; false when it was not open.
-pub(crate) async fn complete(
-    conn: &mut AnyConnection,
-    id: &str,
-    order_id: &str,
-    now: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE carts SET completed_at = $1, order_id = $2, updated_at = $1 \
-         WHERE id = $3 AND completed_at IS NULL",
-    )
-    .bind(now)
-    .bind(order_id)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 /// Deletes open carts (and their lines) whose expiry passed before `now`. Completed carts
@@ -412,8 +393,8 @@ pub(crate) mod lite {
     use emporium_kernel::db::lite::rusqlite::{named_params, Connection};
 
     use super::{
-        expiry_lags, CartRow, LineRow, CART_WIDTH, DELETE_LINE, EXTEND, FIND, FIND_WITH_LINES,
-        INSERT_LINE, LINES, TOUCH_OPEN, TOUCH_OPEN_AT, UPDATE_LINE,
+        expiry_lags, CartRow, DetailsRow, LineRow, CART_WIDTH, DELETE_LINE, EXTEND, FIND,
+        FIND_WITH_LINES, INSERT_LINE, LINES, SET_DETAILS, TOUCH_OPEN, TOUCH_OPEN_AT, UPDATE_LINE,
     };
     use crate::Result;
 
@@ -505,6 +486,15 @@ pub(crate) mod lite {
             "$1": l.product_id, "$2": l.product_handle, "$3": l.title,
             "$4": l.variant_title, "$5": l.sku, "$6": l.image_url, "$7": l.unit_price,
             "$8": l.quantity, "$9": l.updated_at, "$10": l.id,
+        })?;
+        Ok(())
+    }
+
+    /// See [`super::set_details`].
+    pub(crate) fn set_details(conn: &Connection, id: &str, d: &DetailsRow<'_>) -> Result<()> {
+        conn.prepare_cached(SET_DETAILS)?.execute(named_params! {
+            "$1": d.email, "$2": d.shipping_address, "$3": d.billing_address,
+            "$4": d.shipping_option_id, "$5": d.payment_method, "$6": id,
         })?;
         Ok(())
     }

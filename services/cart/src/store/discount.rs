@@ -106,16 +106,3 @@ pub(crate) async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
         .await?;
     Ok(done.rows_affected() > 0)
 }
-
-/// Counts one use of `code` if it has uses left. One conditional UPDATE, so two orders
-/// racing for the last use cannot both get it: returns false when none was left.
-pub(crate) async fn redeem(conn: &mut AnyConnection, code: &str) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE discounts SET used_count = used_count + 1 \
-         WHERE code = $1 AND (usage_limit IS NULL OR used_count < usage_limit)",
-    )
-    .bind(code)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}

@@ -4,9 +4,13 @@
 use std::collections::HashMap;
 
 use emporium_kernel::{
-    db::sql::{Arg, Sql},
+    db::{
+        conn::Conn,
+        sql::{Arg, Sql},
+    },
     id::new_id,
     money::Currency,
+    sql,
 };
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
@@ -27,64 +31,118 @@ const ORDER_COLUMNS: &str = "id, number, cart_id, status, email, currency, regio
 
 /// The next order number, from the counter row. Run it in the placing transaction: the
 /// row lock orders concurrent placements and a rollback gives the number back.
-pub(crate) async fn next_order_number(conn: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query(
-        "UPDATE order_counters SET value = value + 1 WHERE name = 'order' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get("value")?)
+async fn next_order_number(conn: &mut Conn<'_>) -> Result<i64> {
+    let row = conn
+        .fetch_one(&sql!(
+            "UPDATE order_counters SET value = value + 1 WHERE name = 'order' RETURNING value"
+        ))
+        .await?;
+    Ok(row.int(0)?)
 }
 
-/// A new order as placement writes it.
-pub(crate) struct NewOrder<'a> {
-    pub id: &'a str,
-    pub number: &'a str,
-    pub snapshot: &'a CartSnapshot,
-    pub access_token: &'a str,
-    pub request_id: Option<&'a str>,
+/// A new order as placement writes it, with the idempotency key that names it. Owned:
+/// on SQLite it is written by the writer's batch, not the request's task.
+pub(crate) struct NewOrder {
+    pub id: String,
+    pub snapshot: CartSnapshot,
+    pub access_token: String,
+    pub request_id: Option<String>,
+    pub idempotency_key: String,
+    pub request_hash: String,
     pub now: i64,
 }
 
-/// Inserts the order row (status `pending_payment`). Returns the raw sqlx error so that
-/// the caller can tell a lost race (unique violation on the live cart) from a failure.
-pub(crate) async fn insert_order(
-    conn: &mut AnyConnection,
-    new: &NewOrder<'_>,
-) -> std::result::Result<(), sqlx::Error> {
-    let s = new.snapshot;
-    let shipping = encode_address(&s.shipping_address);
-    let billing = encode_address(&s.billing_address);
-    sqlx::query(
+impl NewOrder {
+    /// The order exactly as [`insert_order`] stores it (the tests compare the two).
+    fn order(&self, number: String) -> Order {
+        let s = &self.snapshot;
+        Order {
+            id: self.id.clone(),
+            number,
+            cart_id: s.cart_id.clone(),
+            status: OrderStatus::PendingPayment,
+            email: s.email.clone(),
+            currency: s.currency,
+            region_id: s.region_id.clone(),
+            lines: s
+                .lines
+                .iter()
+                .map(|l| OrderLine {
+                    variant_id: l.variant_id.clone(),
+                    product_id: l.product_id.clone(),
+                    title: l.title.clone(),
+                    variant_title: l.variant_title.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    line_total: l.line_total,
+                })
+                .collect(),
+            subtotal: s.totals.subtotal,
+            discount_total: s.totals.discount_total,
+            shipping_total: s.totals.shipping_total,
+            tax_total: s.totals.tax_total,
+            total: s.totals.total,
+            tax_inclusive: s.tax_inclusive,
+            refunded_total: 0,
+            shipping_address: s.shipping_address.clone(),
+            billing_address: s.billing_address.clone(),
+            shipping_option_id: s.shipping_option_id.clone(),
+            shipping_method: s.shipping_method_name.clone(),
+            payment_provider: s.payment_method.clone(),
+            payment_id: None,
+            reservation_id: None,
+            discount_code: s.discount_code.clone(),
+            fulfillments: Vec::new(),
+            cancel_reason: None,
+            cancelled_by: None,
+            needs_attention: false,
+            attention_note: None,
+            access_token: self.access_token.clone(),
+            created_at: self.now,
+            updated_at: self.now,
+            paid_at: None,
+            cancelled_at: None,
+        }
+    }
+}
+
+/// Writes the order (status `pending_payment`, the next number), its lines and its
+/// idempotency key, and returns the order as stored. A unique violation (the key or the
+/// cart's one live order taken by a concurrent placement) comes back as the database
+/// error, for the caller to tell a lost race from a failure.
+pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<Order> {
+    let number = next_order_number(conn).await?.to_string();
+    let s = &new.snapshot;
+    conn.execute(&sql!(
         "INSERT INTO orders (id, number, cart_id, status, email, currency, region_id, \
            subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, \
            shipping_address, billing_address, shipping_option_id, shipping_method, \
            payment_provider, discount_code, access_token, request_id, created_at, updated_at) \
          VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
            $14, $15, $16, $17, $18, $19, $20, $21, $21)",
-    )
-    .bind(new.id)
-    .bind(new.number)
-    .bind(&s.cart_id)
-    .bind(&s.email)
-    .bind(s.currency.as_str())
-    .bind(&s.region_id)
-    .bind(s.totals.subtotal)
-    .bind(s.totals.discount_total)
-    .bind(s.totals.shipping_total)
-    .bind(s.totals.tax_total)
-    .bind(s.totals.total)
-    .bind(i64::from(s.tax_inclusive))
-    .bind(shipping)
-    .bind(billing)
-    .bind(&s.shipping_option_id)
-    .bind(&s.shipping_method_name)
-    .bind(&s.payment_method)
-    .bind(s.discount_code.as_deref())
-    .bind(new.access_token)
-    .bind(new.request_id)
-    .bind(new.now)
-    .execute(&mut *conn)
+        &new.id,
+        &number,
+        &s.cart_id,
+        &s.email,
+        s.currency.as_str(),
+        &s.region_id,
+        s.totals.subtotal,
+        s.totals.discount_total,
+        s.totals.shipping_total,
+        s.totals.tax_total,
+        s.totals.total,
+        s.tax_inclusive,
+        encode_address(&s.shipping_address),
+        encode_address(&s.billing_address),
+        &s.shipping_option_id,
+        &s.shipping_method_name,
+        &s.payment_method,
+        s.discount_code.as_ref(),
+        &new.access_token,
+        new.request_id.as_ref(),
+        new.now,
+    ))
     .await?;
     let mut sql = Sql::new(
         "INSERT INTO order_lines (id, order_id, position, variant_id, product_id, title, \
@@ -94,7 +152,7 @@ pub(crate) async fn insert_order(
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind_list::<Arg>([
             new_id("oli").into(),
-            new.id.into(),
+            new.id.as_str().into(),
             (i as i64).into(),
             (&line.variant_id).into(),
             (&line.product_id).into(),
@@ -108,8 +166,18 @@ pub(crate) async fn insert_order(
         sql.push(")");
     }
     // The statement's shape depends on the line count: not worth a prepared slot.
-    sql.query().persistent(false).execute(&mut *conn).await?;
-    Ok(())
+    conn.execute(sql.transient()).await?;
+    conn.execute(&sql!(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &s.cart_id,
+        &new.idempotency_key,
+        &new.request_hash,
+        &new.id,
+        new.now,
+    ))
+    .await?;
+    Ok(new.order(number))
 }
 
 /// The id of the cart's live order (one whose placement did not fail), if any.
@@ -131,28 +199,6 @@ pub(crate) struct IdempotencyRecord {
     pub order_id: String,
     pub payment: Option<PaymentInfo>,
     pub completed: bool,
-}
-
-pub(crate) async fn insert_idempotency_key(
-    conn: &mut AnyConnection,
-    scope: &str,
-    key: &str,
-    request_hash: &str,
-    order_id: &str,
-    now: i64,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(request_hash)
-    .bind(order_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 pub(crate) async fn idempotency_key(
@@ -185,40 +231,20 @@ pub(crate) async fn idempotency_key(
     }))
 }
 
-/// Remembers the payment session so that a replay answers with it.
-pub(crate) async fn remember_payment(
-    conn: &mut AnyConnection,
-    scope: &str,
-    key: &str,
-    payment: &PaymentInfo,
-) -> Result<()> {
-    let json = serde_json::to_string(payment).map_err(|e| {
-        emporium_kernel::db::DbError::Encode(format!("payment session of {scope}: {e}"))
-    })?;
-    sqlx::query("UPDATE idempotency_keys SET payment = $1 WHERE scope = $2 AND key = $3")
-        .bind(json)
-        .bind(scope)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Marks the placement behind a key as finished: replays answer at once from now on.
 pub(crate) async fn complete_idempotency_key(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     scope: &str,
     key: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE idempotency_keys SET completed_at = $1 \
          WHERE scope = $2 AND key = $3 AND completed_at IS NULL",
-    )
-    .bind(now)
-    .bind(scope)
-    .bind(key)
-    .execute(&mut *conn)
+        now,
+        scope,
+        key
+    ))
     .await?;
     Ok(())
 }
@@ -439,34 +465,35 @@ fn decode_address(column: &str, json: &str) -> Result<Address> {
 // Each is one conditional UPDATE on the status it leaves, so that two racing calls
 // cannot both move the order: the one that changed no row knows it lost.
 
-pub(crate) async fn set_reservation(
-    conn: &mut AnyConnection,
-    id: &str,
+/// Records the placement's reservation and payment on the order, and the payment session
+/// on the idempotency key (so that a replay answers with it), in one change.
+pub(crate) async fn record_payment(
+    conn: &mut Conn<'_>,
+    order_id: &str,
     reservation_id: &str,
+    scope: &str,
+    key: &str,
+    payment: &PaymentInfo,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE orders SET reservation_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(reservation_id)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn set_payment_id(
-    conn: &mut AnyConnection,
-    id: &str,
-    payment_id: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE orders SET payment_id = $1, updated_at = $2 WHERE id = $3 AND payment_id IS NULL",
-    )
-    .bind(payment_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
+    let json = serde_json::to_string(payment).map_err(|e| {
+        emporium_kernel::db::DbError::Encode(format!("payment session of {scope}: {e}"))
+    })?;
+    conn.execute(&sql!(
+        "UPDATE orders SET reservation_id = $1, updated_at = $2, \
+           payment_id = COALESCE(payment_id, $3) WHERE id = $4",
+        reservation_id,
+        now,
+        &payment.payment_id,
+        order_id
+    ))
+    .await?;
+    conn.execute(&sql!(
+        "UPDATE idempotency_keys SET payment = $1 WHERE scope = $2 AND key = $3",
+        json,
+        scope,
+        key
+    ))
     .await?;
     Ok(())
 }
@@ -725,4 +752,118 @@ pub(crate) async fn apply_refunded_total(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use emporium_kernel::{change, db::testing};
+
+    use super::*;
+    use crate::{
+        error::CheckoutError,
+        partners::{SnapshotLine, Totals},
+    };
+
+    fn snapshot(cart_id: &str) -> CartSnapshot {
+        let address = Address {
+            name: "Ada Lovelace".into(),
+            line1: "Unter den Linden 1".into(),
+            line2: None,
+            city: "Berlin".into(),
+            postal_code: "10117".into(),
+            country: "DE".into(),
+            phone: Some("+49 30 1234".into()),
+        };
+        let line = |n: i64| SnapshotLine {
+            variant_id: format!("var_{n}"),
+            product_id: format!("prod_{n}"),
+            title: format!("Mug {n}"),
+            variant_title: "Blue".into(),
+            sku: format!("MUG-{n}"),
+            quantity: n,
+            unit_price: 1250,
+            line_total: 1250 * n,
+        };
+        CartSnapshot {
+            cart_id: cart_id.into(),
+            currency: Currency::parse("EUR").unwrap_or_else(|e| panic!("{e:?}")),
+            region_id: "reg_eu".into(),
+            email: "ada@example.com".into(),
+            billing_address: Address {
+                line2: Some("Hinterhaus".into()),
+                ..address.clone()
+            },
+            shipping_address: address,
+            shipping_option_id: "ship_eu_standard".into(),
+            shipping_method_name: "Standard".into(),
+            payment_method: "manual".into(),
+            discount_code: Some("WELCOME10".into()),
+            tax_inclusive: true,
+            lines: vec![line(1), line(2), line(3)],
+            totals: Totals {
+                subtotal: 7500,
+                discount_total: 750,
+                shipping_total: 495,
+                tax_total: 1156,
+                total: 7245,
+            },
+        }
+    }
+
+    fn new_order(cart_id: &str, key: &str) -> NewOrder {
+        NewOrder {
+            id: new_id("ord"),
+            snapshot: snapshot(cart_id),
+            access_token: "token".into(),
+            request_id: Some("req_1".into()),
+            idempotency_key: key.into(),
+            request_hash: "hash".into(),
+            now: 1_700_000_000_123,
+        }
+    }
+
+    /// Placement answers (and emits `order.placed`) with the order it built, not one read
+    /// back: it must be exactly the stored one.
+    #[tokio::test]
+    async fn the_order_placement_returns_is_the_order_it_stored() {
+        for t in testing::databases().await {
+            let db = &t.db;
+            crate::store::migrate(db)
+                .await
+                .unwrap_or_else(|e| panic!("{}: migrate: {e}", t.label));
+            let new = new_order("cart_1", "key_1");
+            let id = new.id.clone();
+            let placed = change!(db, CheckoutError, |conn| insert_order(conn, &new))
+                .unwrap_or_else(|e| panic!("{}: place: {e}", t.label));
+            let mut conn = db.pool().acquire().await.unwrap_or_else(|e| panic!("{e}"));
+            let stored = order(&mut conn, &id)
+                .await
+                .unwrap_or_else(|e| panic!("{}: load: {e}", t.label))
+                .unwrap_or_else(|| panic!("{}: the order was not stored", t.label));
+            assert_eq!(placed, stored, "{}", t.label);
+            assert_eq!(
+                placed.number, "1001",
+                "{}: numbers follow the counter",
+                t.label
+            );
+
+            // The cart's second live order is refused by the database, and the failed
+            // change gives its order number back.
+            let again = change!(db, CheckoutError, |conn| {
+                insert_order(conn, &new_order("cart_1", "key_2"))
+            });
+            match again {
+                Err(CheckoutError::Database(e)) if e.is_unique_violation() => {}
+                other => panic!(
+                    "{}: a second live order was not refused: {other:?}",
+                    t.label
+                ),
+            }
+            let next = change!(db, CheckoutError, |conn| {
+                insert_order(conn, &new_order("cart_2", "key_1"))
+            })
+            .unwrap_or_else(|e| panic!("{}: next: {e}", t.label));
+            assert_eq!(next.number, "1002", "{}", t.label);
+        }
+    }
 }

@@ -132,29 +132,6 @@ pub(crate) async fn add_on_hand(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Holds `quantity` more units if that many are available. The one statement that
-/// decides whether an order gets its stock: true when it did.
-pub(crate) async fn reserve_units(
-    conn: &mut AnyConnection,
-    variant_id: &str,
-    location_id: &str,
-    quantity: i64,
-    now: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE inventory_levels SET reserved = reserved + $1, updated_at = $2 \
-         WHERE variant_id = $3 AND location_id = $4 AND on_hand - reserved >= $5",
-    )
-    .bind(quantity)
-    .bind(now)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(quantity)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Gives back `quantity` reserved units; false if fewer are reserved (corrupt state).
 pub(crate) async fn unreserve_units(
     conn: &mut AnyConnection,

@@ -1,52 +1,89 @@
 //! `reservations` and `reservation_lines`.
 
+use emporium_kernel::{db::conn::Conn, sql};
 use sqlx::{AnyConnection, Row};
 
-use super::{corrupt, insert_rows, Arg, Sql};
-use crate::{Reservation, ReservationStatus, ReserveLine, Result};
+use super::{corrupt, Arg, Sql};
+use crate::{InventoryError, Reservation, ReservationStatus, ReserveLine, Result};
 
 const COLUMNS: &str = "id, reference, location_id, status, expires_at, created_at, updated_at";
 
-/// Inserts the reservation row. Returns the raw sqlx error so the caller can tell a
-/// unique violation (another live reservation for the reference) from other failures.
-pub(crate) async fn insert(conn: &mut AnyConnection, r: &Reservation) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Places a new reservation in one change: unless a live one for its reference exists
+/// (then its id comes back and nothing is written), inserts it and its lines and holds
+/// each line's units with one conditional UPDATE. A line short of stock ends the change
+/// with `OutOfStock` (and what is available, read in the same change), which rolls back
+/// the lines held before it. A unique violation (a concurrent call's reservation for the
+/// reference, PostgreSQL) comes back as the database error.
+pub(crate) async fn place(conn: &mut Conn<'_>, r: &Reservation) -> Result<Option<String>> {
+    let live = conn
+        .fetch_optional(&sql!(
+            "SELECT id FROM reservations WHERE status IN ('active', 'committed') \
+             AND reference = $1",
+            &r.reference
+        ))
+        .await?;
+    if let Some(row) = live {
+        return Ok(Some(row.text(0)?));
+    }
+    conn.execute(&sql!(
         "INSERT INTO reservations \
            (id, reference, location_id, status, expires_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&r.id)
-    .bind(&r.reference)
-    .bind(&r.location_id)
-    .bind(r.status.as_str())
-    .bind(r.expires_at)
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .execute(&mut *conn)
+        &r.id,
+        &r.reference,
+        &r.location_id,
+        r.status.as_str(),
+        r.expires_at,
+        r.created_at,
+        r.updated_at
+    ))
     .await?;
-    Ok(())
-}
-
-pub(crate) async fn insert_lines(conn: &mut AnyConnection, r: &Reservation) -> Result<()> {
-    let rows = r
-        .lines
-        .iter()
-        .map(|l| {
-            vec![
-                Arg::from(&r.id),
-                Arg::from(&l.variant_id),
-                Arg::from(&r.location_id),
-                Arg::from(l.quantity),
-            ]
-        })
-        .collect();
-    insert_rows(
-        conn,
-        "reservation_lines",
-        &["reservation_id", "variant_id", "location_id", "quantity"],
-        rows,
-    )
-    .await
+    for line in &r.lines {
+        // The one statement that decides whether an order gets its stock.
+        let held = conn
+            .execute(&sql!(
+                "UPDATE inventory_levels SET reserved = reserved + $1, updated_at = $2 \
+                 WHERE variant_id = $3 AND location_id = $4 AND on_hand - reserved >= $1",
+                line.quantity,
+                r.created_at,
+                &line.variant_id,
+                &r.location_id
+            ))
+            .await?;
+        if held != 1 {
+            let available = conn
+                .fetch_optional(&sql!(
+                    "SELECT on_hand - reserved FROM inventory_levels \
+                     WHERE variant_id = $1 AND location_id = $2",
+                    &line.variant_id,
+                    &r.location_id
+                ))
+                .await?
+                .map(|row| row.int(0))
+                .transpose()?
+                .unwrap_or(0);
+            return Err(InventoryError::OutOfStock {
+                variant_id: line.variant_id.clone(),
+                requested: line.quantity,
+                available: available.max(0),
+            });
+        }
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO reservation_lines (reservation_id, variant_id, location_id, quantity) VALUES ",
+    );
+    for (i, line) in r.lines.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind_list::<Arg>([
+                (&r.id).into(),
+                (&line.variant_id).into(),
+                (&r.location_id).into(),
+                line.quantity.into(),
+            ])
+            .push(")");
+    }
+    conn.execute(sql.transient()).await?;
+    Ok(None)
 }
 
 async fn with_lines(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> Result<Reservation> {

@@ -30,9 +30,9 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
-use super::{DbError, WRITER_WAIT};
+use super::{conn::Conn, DbError, WRITER_WAIT};
 
 pub use rusqlite;
 
@@ -74,12 +74,32 @@ impl Lite {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.with_reader(|conn| f(&lock(conn)))
+    }
+
+    /// [`Lite::read`] for reads written against [`Conn`] (see [`super::conn`]); `f`
+    /// polls the read's future with [`super::conn::complete_now`].
+    pub fn read_with<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.with_reader(|conn| f(&mut Conn::Lite(conn)))
+    }
+
+    fn with_reader<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Mutex<Connection>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let idle = lock(&self.readers).pop();
         let conn = match idle {
             Some(conn) => conn,
             None => open(&self.path, true).map_err(DbError::from)?,
         };
+        // A mutex as on the writer (see `run_queue`): moving the handle in and out is
+        // free, and `Conn` needs it.
+        let conn = Mutex::new(conn);
         let out = f(&conn);
+        let conn = conn.into_inner().unwrap_or_else(PoisonError::into_inner);
         let mut idle = lock(&self.readers);
         if idle.len() < IDLE_READERS && conn.is_autocommit() {
             idle.push(conn);
@@ -106,6 +126,31 @@ impl Lite {
     pub async fn write<T, E>(
         self: &Arc<Self>,
         f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.enqueue(move |conn| f(&lock(conn))).await
+    }
+
+    /// [`Lite::write`] for a change written against [`Conn`] (see [`super::conn`]), run
+    /// to completion in its turn: `f` polls the change's future with
+    /// [`super::conn::complete_now`].
+    pub async fn change<T, E>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.enqueue(move |conn| f(&mut Conn::Lite(conn))).await
+    }
+
+    async fn enqueue<T, E>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Mutex<Connection>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -190,14 +235,20 @@ impl Lite {
             return;
         }
         let mut writer = lock(&self.writer);
-        let conn = match writer.as_mut() {
-            Some(conn) => Ok(conn),
-            None => open(&self.path, false).map(|conn| writer.insert(conn)),
+        let conn = match writer.take() {
+            Some(conn) => conn,
+            None => match open(&self.path, false) {
+                Ok(conn) => conn,
+                Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
+            },
         };
-        match conn {
-            Ok(conn) => run_batch(conn, jobs),
-            Err(e) => fail_all(&e.to_string(), jobs, Vec::new()),
-        }
+        // Behind a mutex while the jobs run, so that a change holding it across its
+        // (never pending) awaits stays `Send`. A panicking job unwinds past the put-back
+        // below: the connection is closed, its open transaction rolled back, and the next
+        // batch opens a new one.
+        let conn = Mutex::new(conn);
+        run_batch(&conn, jobs);
+        *writer = Some(conn.into_inner().unwrap_or_else(PoisonError::into_inner));
     }
 }
 
@@ -247,52 +298,70 @@ impl Refusal<'_> {
 
 /// A queued change: runs on the writer connection (or, refused, fails without running)
 /// and says whether its changes stay, and how to answer once the batch ends.
-type Job = Box<dyn FnOnce(Result<&Connection, Refusal<'_>>) -> (bool, Deliver) + Send>;
+type Job = Box<dyn FnOnce(Result<&Mutex<Connection>, Refusal<'_>>) -> (bool, Deliver) + Send>;
 /// Answers a change: `None` when its batch committed, else why it did not.
 type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// One transaction for all `jobs`, each in a savepoint (rolled back alone when its job
 /// fails); answers every job after the commit.
-fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
+fn run_batch(conn: &Mutex<Connection>, jobs: Vec<Job>) {
     let changes = jobs.len();
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
-    };
+    if let Err(e) = step(conn, "BEGIN IMMEDIATE") {
+        return fail_all(&e.to_string(), jobs, Vec::new());
+    }
     let mut delivers = Vec::with_capacity(changes);
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        let savepoint = match tx.savepoint() {
-            Ok(savepoint) => savepoint,
-            Err(e) => {
-                return fail_all(
-                    &e.to_string(),
-                    std::iter::once(job).chain(jobs).collect(),
-                    delivers,
-                )
-            }
-        };
-        let (keep, deliver) = job(Ok(&savepoint));
+        if let Err(e) = step(conn, "SAVEPOINT change") {
+            rollback(conn);
+            return fail_all(
+                &e.to_string(),
+                std::iter::once(job).chain(jobs).collect(),
+                delivers,
+            );
+        }
+        let (keep, deliver) = job(Ok(conn));
         delivers.push(deliver);
-        // Dropping a savepoint rolls it back.
-        if keep {
-            if let Err(e) = savepoint.commit() {
-                return fail_all(&e.to_string(), jobs.collect(), delivers);
-            }
+        let ended = if keep {
+            step(conn, "RELEASE change")
+        } else {
+            step(conn, "ROLLBACK TO change").and_then(|()| step(conn, "RELEASE change"))
+        };
+        if let Err(e) = ended {
+            rollback(conn);
+            return fail_all(&e.to_string(), jobs.collect(), delivers);
         }
     }
-    match tx.commit() {
+    match step(conn, "COMMIT") {
         Ok(()) => {
             tracing::trace!(changes, "SQLite write batch committed");
             delivers.into_iter().for_each(|d| d(None));
         }
-        Err(e) => fail_all(&e.to_string(), Vec::new(), delivers),
+        Err(e) => {
+            rollback(conn);
+            fail_all(&e.to_string(), Vec::new(), delivers)
+        }
+    }
+}
+
+/// One of the batch's own statements, kept prepared (they run several times a batch).
+fn step(conn: &Mutex<Connection>, sql: &str) -> rusqlite::Result<()> {
+    lock(conn).prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Ends a failed batch's transaction; until then the writer slot is still held, so
+/// nothing else sees or writes in between.
+fn rollback(conn: &Mutex<Connection>) {
+    let conn = lock(conn);
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "rolling back a failed SQLite write batch failed");
+        }
     }
 }
 
 /// Answers every change of a batch that did not commit: those that ran, and those that
-/// did not run. The batch's transaction, never committed, rolls back when dropped; until
-/// then the writer slot is still held, so nothing else sees or writes in between.
+/// did not run.
 fn fail_all(why: &str, not_run: Vec<Job>, ran: Vec<Deliver>) {
     tracing::error!(
         error = why,

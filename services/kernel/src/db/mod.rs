@@ -17,8 +17,54 @@ use sqlx::{
     AnyPool, Executor,
 };
 
+pub mod conn;
 pub mod lite;
 pub mod sql;
+
+/// Runs one change, written once against [`conn::Conn`], as one write: on a SQLite file
+/// a group-committed [`lite::Lite::change`] (the change runs on the writer connection
+/// in its batch's turn), else a [`Database::begin_write`] transaction, committed when
+/// the change returns `Ok` and rolled back when it returns `Err`.
+///
+/// `change!(db, ErrorType, |conn| some_change(conn, &owned).await)`: the body is an
+/// expression on `conn: &mut Conn` whose value is a future of `Result<T, ErrorType>`
+/// (the `.await` is written by the macro, not the caller: `|conn| f(conn, &x)`).
+/// On SQLite it runs in a `move` closure, so what it uses must be owned; `ErrorType`
+/// converts from [`DbError`]. The value is `Result<T, ErrorType>`.
+#[macro_export]
+macro_rules! change {
+    ($db:expr, $err:ty, |$conn:ident| $body:expr) => {{
+        let db: &$crate::db::Database = $db;
+        match db.lite() {
+            Some(lite) => {
+                let lite = ::std::sync::Arc::clone(lite);
+                lite.change(move |$conn| $crate::db::conn::complete_now::<_, $err>($body))
+                    .await
+            }
+            None => match db.begin_write().await {
+                Err(e) => Err(<$err>::from(e)),
+                Ok(mut tx) => {
+                    let out: ::std::result::Result<_, $err> = {
+                        let $conn = &mut $crate::db::conn::Conn::Sqlx(&mut *tx);
+                        $body.await
+                    };
+                    match out {
+                        Ok(value) => match tx.commit().await {
+                            Ok(()) => Ok(value),
+                            Err(e) => Err(<$err>::from($crate::db::DbError::Sqlx(e))),
+                        },
+                        Err(e) => {
+                            if let Err(rollback) = tx.rollback().await {
+                                ::tracing::warn!(error = %rollback, "rolling back a failed change failed");
+                            }
+                            Err(e)
+                        }
+                    }
+                }
+            },
+        }
+    }};
+}
 
 pub use sqlx::{Any, AnyPool as Pool, Row};
 

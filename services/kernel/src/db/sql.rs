@@ -46,6 +46,30 @@ impl From<Option<String>> for Arg {
     }
 }
 
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Arg::NullText, |v| Arg::Text(v.to_owned()))
+    }
+}
+
+impl From<Option<&String>> for Arg {
+    fn from(v: Option<&String>) -> Self {
+        v.map_or(Arg::NullText, |v| Arg::Text(v.clone()))
+    }
+}
+
+impl From<&i64> for Arg {
+    fn from(v: &i64) -> Self {
+        Arg::Int(*v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+
 impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Arg::NullInt, Arg::Int)
@@ -53,10 +77,27 @@ impl From<Option<i64>> for Arg {
 }
 
 /// SQL text with its arguments, numbered `$1, $2, …` as they are bound.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// Whether the prepared statement is worth keeping for the next call.
+    persistent: bool,
+}
+
+impl Default for Sql {
+    fn default() -> Self {
+        Sql::new("")
+    }
+}
+
+/// A fixed SQL text with its arguments: `sql!("… $1 … $2", a, b)`. The arguments are
+/// anything [`Arg`] converts from, in `$n` order.
+#[macro_export]
+macro_rules! sql {
+    ($text:expr $(, $arg:expr)* $(,)?) => {
+        $crate::db::sql::Sql::with($text, vec![$($crate::db::sql::Arg::from($arg)),*])
+    };
 }
 
 impl Sql {
@@ -64,7 +105,32 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            persistent: true,
         }
+    }
+
+    /// A text that already holds its placeholders, `$1` for `args[0]` and so on.
+    pub fn with(text: &str, args: Vec<Arg>) -> Self {
+        Sql {
+            text: text.to_owned(),
+            args,
+            persistent: true,
+        }
+    }
+
+    /// Marks a statement whose text varies with the input (a list of values): it is not
+    /// kept prepared, where it would only push out the statements that repeat.
+    pub fn transient(&mut self) -> &mut Self {
+        self.persistent = false;
+        self
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    pub fn args(&self) -> &[Arg] {
+        &self.args
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {

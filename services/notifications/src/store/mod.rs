@@ -2,7 +2,10 @@
 //! query run through sqlx's `Any` driver on SQLite and PostgreSQL alike (`$n`
 //! placeholders, TEXT ids, BIGINT Unix-ms timestamps; only i64, String and NULL values).
 
-use emporium_kernel::db::Database;
+use emporium_kernel::{
+    db::{conn::Conn, Database},
+    sql,
+};
 use sqlx::{migrate::Migrator, AnyConnection, Row};
 
 use crate::{EmailRecord, EmailStatus, Result};
@@ -15,40 +18,40 @@ pub(crate) async fn migrate(db: &Database) -> Result<()> {
     Ok(())
 }
 
-/// A new email to queue.
-pub(crate) struct NewEmail<'a> {
-    pub id: &'a str,
-    pub dedupe_key: &'a str,
-    pub order_id: &'a str,
-    pub template: &'a str,
-    pub to_address: &'a str,
-    pub subject: &'a str,
-    pub text_body: &'a str,
-    pub html_body: &'a str,
+/// A new email to queue. Owned: on SQLite it is written by the writer's batch.
+pub(crate) struct NewEmail {
+    pub id: String,
+    pub dedupe_key: String,
+    pub order_id: String,
+    pub template: &'static str,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
     pub now: i64,
 }
 
 /// Queues an email unless one with the same dedupe key exists. Returns whether it
 /// was inserted (false: the event was delivered before and its email is queued).
-pub(crate) async fn insert_email(conn: &mut AnyConnection, email: &NewEmail<'_>) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO emails (id, dedupe_key, order_id, template, to_address, subject, \
-           text_body, html_body, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(email.id)
-    .bind(email.dedupe_key)
-    .bind(email.order_id)
-    .bind(email.template)
-    .bind(email.to_address)
-    .bind(email.subject)
-    .bind(email.text_body)
-    .bind(email.html_body)
-    .bind(email.now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub(crate) async fn insert_email(conn: &mut Conn<'_>, email: &NewEmail) -> Result<bool> {
+    let done = conn
+        .execute(&sql!(
+            "INSERT INTO emails (id, dedupe_key, order_id, template, to_address, subject, \
+               text_body, html_body, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+            &email.id,
+            &email.dedupe_key,
+            &email.order_id,
+            email.template,
+            &email.to_address,
+            &email.subject,
+            &email.text_body,
+            &email.html_body,
+            email.now
+        ))
+        .await?;
+    Ok(done == 1)
 }
 
 /// Ids of emails due at `now` and not leased by another mailer, oldest due first.
@@ -85,81 +88,74 @@ pub(crate) struct ClaimedEmail {
 /// of two mailers racing for a row exactly one wins. `None` when another mailer got it
 /// first (or it is no longer due).
 pub(crate) async fn claim(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<ClaimedEmail>> {
-    let claimed = sqlx::query(
-        "UPDATE emails SET status = 'sending', lease_until = $1 \
-         WHERE id = $2 AND status IN ('pending', 'sending') AND next_attempt_at <= $3 \
-           AND (lease_until IS NULL OR lease_until <= $3)",
-    )
-    .bind(lease_until)
-    .bind(id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    if claimed.rows_affected() != 1 {
+    let claimed = conn
+        .fetch_optional(&sql!(
+            "UPDATE emails SET status = 'sending', lease_until = $1 \
+             WHERE id = $2 AND status IN ('pending', 'sending') AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until <= $3) \
+             RETURNING id, order_id, template, to_address, subject, text_body, html_body, \
+               attempts",
+            lease_until,
+            id,
+            now
+        ))
+        .await?;
+    let Some(row) = claimed else {
         return Ok(None);
-    }
-    let row = sqlx::query(
-        "SELECT id, order_id, template, to_address, subject, text_body, html_body, attempts \
-         FROM emails WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
+    };
     Ok(Some(ClaimedEmail {
-        id: row.try_get("id")?,
-        order_id: row.try_get("order_id")?,
-        template: row.try_get("template")?,
-        to_address: row.try_get("to_address")?,
-        subject: row.try_get("subject")?,
-        text_body: row.try_get("text_body")?,
-        html_body: row.try_get("html_body")?,
-        attempts: row.try_get("attempts")?,
+        id: row.text(0)?,
+        order_id: row.text(1)?,
+        template: row.text(2)?,
+        to_address: row.text(3)?,
+        subject: row.text(4)?,
+        text_body: row.text(5)?,
+        html_body: row.text(6)?,
+        attempts: row.int(7)?,
     }))
 }
 
 /// Records that the SMTP server (or file, or log) accepted the email.
 pub(crate) async fn mark_sent(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     attempts: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE emails SET status = 'sent', attempts = $1, sent_at = $2, lease_until = NULL, \
-           last_error = NULL \
-         WHERE id = $3 AND status = 'sending'",
-    )
-    .bind(attempts)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
+               last_error = NULL \
+             WHERE id = $3 AND status = 'sending'",
+        attempts,
+        now,
+        id,
+    ))
     .await?;
     Ok(())
 }
 
 /// Records a failed attempt: back to `pending` until `next_attempt_at`.
 pub(crate) async fn mark_retry(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     attempts: i64,
     next_attempt_at: i64,
     error: &str,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE emails SET status = 'pending', attempts = $1, next_attempt_at = $2, \
-           lease_until = NULL, last_error = $3 \
-         WHERE id = $4 AND status = 'sending'",
-    )
-    .bind(attempts)
-    .bind(next_attempt_at)
-    .bind(error)
-    .bind(id)
-    .execute(&mut *conn)
+               lease_until = NULL, last_error = $3 \
+             WHERE id = $4 AND status = 'sending'",
+        attempts,
+        next_attempt_at,
+        error,
+        id,
+    ))
     .await?;
     Ok(())
 }
@@ -167,19 +163,18 @@ pub(crate) async fn mark_retry(
 /// Parks an email that will never go out (bad address, permanent rejection, too many
 /// attempts); it stays visible with the reason.
 pub(crate) async fn mark_dead(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     attempts: i64,
     error: &str,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE emails SET status = 'dead', attempts = $1, lease_until = NULL, last_error = $2 \
-         WHERE id = $3 AND status = 'sending'",
-    )
-    .bind(attempts)
-    .bind(error)
-    .bind(id)
-    .execute(&mut *conn)
+             WHERE id = $3 AND status = 'sending'",
+        attempts,
+        error,
+        id,
+    ))
     .await?;
     Ok(())
 }

@@ -1,0 +1,243 @@
+//! One connection type for both ways of writing, so that a change's statements are
+//! written once and run either in a sqlx transaction (PostgreSQL, or SQLite without a
+//! file) or inside a group-committed [`Lite::write`](super::lite::Lite::write) batch
+//! (a SQLite file).
+//!
+//! Statements are [`Sql`] values (portable text with `$n` placeholders and owned
+//! arguments), rows come back as [`Row`]s read by column index. The functions are
+//! `async` for the sqlx side; on the lite side every call completes without waiting, so
+//! [`Database::change`](super::Database::change) runs the whole change to completion in
+//! one poll, inside the batch, on the writer connection.
+
+use std::{
+    future::Future,
+    pin::pin,
+    sync::{LazyLock, Mutex, PoisonError},
+    task::{Context, Poll, Waker},
+};
+
+use rusqlite::types::Value;
+use sqlx::{any::AnyRow, AnyConnection, Row as _};
+
+use super::{
+    sql::{Arg, Sql, MAX_PARAMS},
+    DbError,
+};
+
+/// Where a change's statements run.
+pub enum Conn<'c> {
+    /// The lite writer connection (inside a batch's savepoint) or a lite read connection,
+    /// behind a mutex so that a change holding it across its (never pending) awaits is
+    /// `Send` like one holding a sqlx connection.
+    Lite(&'c Mutex<rusqlite::Connection>),
+    /// A sqlx transaction or pooled connection.
+    Sqlx(&'c mut AnyConnection),
+}
+
+impl Conn<'_> {
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, DbError> {
+        match self {
+            Conn::Lite(conn) => run(conn, sql, |statement| Ok(statement.raw_execute()? as u64)),
+            Conn::Sqlx(conn) => Ok(sql
+                .query()
+                .persistent(sql.is_persistent())
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    /// Runs a query and returns every row.
+    pub async fn fetch_all(&mut self, sql: &Sql) -> Result<Vec<Row>, DbError> {
+        match self {
+            Conn::Lite(conn) => run(conn, sql, |statement| {
+                let width = statement.column_count();
+                let mut rows = statement.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(lite_row(row, width)?);
+                }
+                Ok(out)
+            }),
+            Conn::Sqlx(conn) => Ok(sql
+                .query()
+                .persistent(sql.is_persistent())
+                .fetch_all(&mut **conn)
+                .await?
+                .into_iter()
+                .map(Row::Sqlx)
+                .collect()),
+        }
+    }
+
+    /// Runs a query and returns its first row, if any.
+    pub async fn fetch_optional(&mut self, sql: &Sql) -> Result<Option<Row>, DbError> {
+        match self {
+            Conn::Lite(conn) => run(conn, sql, |statement| {
+                let width = statement.column_count();
+                let mut rows = statement.raw_query();
+                match rows.next()? {
+                    Some(row) => Ok(Some(lite_row(row, width)?)),
+                    None => Ok(None),
+                }
+            }),
+            Conn::Sqlx(conn) => Ok(sql
+                .query()
+                .persistent(sql.is_persistent())
+                .fetch_optional(&mut **conn)
+                .await?
+                .map(Row::Sqlx)),
+        }
+    }
+
+    /// Runs a query that must return a row (an `UPDATE … RETURNING` on a row known to
+    /// exist, an aggregate).
+    pub async fn fetch_one(&mut self, sql: &Sql) -> Result<Row, DbError> {
+        self.fetch_optional(sql)
+            .await?
+            .ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
+    }
+}
+
+/// The `$n` parameter names, made once.
+static PARAM_NAMES: LazyLock<Vec<String>> =
+    LazyLock::new(|| (1..=MAX_PARAMS).map(|n| format!("${n}")).collect());
+
+/// Prepares `sql`, binds its arguments and hands the statement to `f`.
+fn run<T>(
+    conn: &Mutex<rusqlite::Connection>,
+    sql: &Sql,
+    f: impl FnOnce(&mut rusqlite::Statement<'_>) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    // Only one change uses a connection at a time: the lock is never contended.
+    let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+    if sql.is_persistent() {
+        let mut statement = conn.prepare_cached(sql.text())?;
+        bind(&mut statement, sql)?;
+        f(&mut statement)
+    } else {
+        // Text that varies with the input (a list of values) would only push the
+        // statements that repeat out of the cache.
+        let mut statement = conn.prepare(sql.text())?;
+        bind(&mut statement, sql)?;
+        f(&mut statement)
+    }
+}
+
+/// Binds by name: SQLite reads `$1` as a parameter named `$1`, whose position is that of
+/// its first appearance in the text, which need not be argument order.
+fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<(), DbError> {
+    let args = sql.args();
+    if statement.parameter_count() != args.len() {
+        return Err(DbError::Encode(format!(
+            "statement has {} parameters but {} arguments: {}",
+            statement.parameter_count(),
+            args.len(),
+            sql.text()
+        )));
+    }
+    for (i, arg) in args.iter().enumerate() {
+        let owned;
+        let name = match PARAM_NAMES.get(i) {
+            Some(name) => name.as_str(),
+            None => {
+                owned = format!("${}", i + 1);
+                owned.as_str()
+            }
+        };
+        let Some(index) = statement.parameter_index(name)? else {
+            return Err(DbError::Encode(format!(
+                "statement does not use parameter {name}: {}",
+                sql.text()
+            )));
+        };
+        match arg {
+            Arg::Int(v) => statement.raw_bind_parameter(index, v)?,
+            Arg::Text(v) => statement.raw_bind_parameter(index, v)?,
+            Arg::NullInt | Arg::NullText => {
+                statement.raw_bind_parameter(index, rusqlite::types::Null)?
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lite_row(row: &rusqlite::Row<'_>, width: usize) -> Result<Row, DbError> {
+    let mut values = Vec::with_capacity(width);
+    for i in 0..width {
+        values.push(row.get::<_, Value>(i)?);
+    }
+    Ok(Row::Lite(values))
+}
+
+/// A result row from either side, read by column index.
+pub enum Row {
+    Lite(Vec<Value>),
+    Sqlx(AnyRow),
+}
+
+impl Row {
+    pub fn int(&self, index: usize) -> Result<i64, DbError> {
+        self.opt_int(index)?
+            .ok_or_else(|| unexpected(index, "NULL"))
+    }
+
+    pub fn opt_int(&self, index: usize) -> Result<Option<i64>, DbError> {
+        match self {
+            Row::Lite(values) => match values.get(index) {
+                Some(Value::Integer(v)) => Ok(Some(*v)),
+                Some(Value::Null) => Ok(None),
+                _ => Err(unexpected(index, "not an integer")),
+            },
+            Row::Sqlx(row) => Ok(row.try_get(index)?),
+        }
+    }
+
+    pub fn text(&self, index: usize) -> Result<String, DbError> {
+        self.opt_text(index)?
+            .ok_or_else(|| unexpected(index, "NULL"))
+    }
+
+    pub fn opt_text(&self, index: usize) -> Result<Option<String>, DbError> {
+        match self {
+            Row::Lite(values) => match values.get(index) {
+                Some(Value::Text(v)) => Ok(Some(v.clone())),
+                Some(Value::Null) => Ok(None),
+                _ => Err(unexpected(index, "not text")),
+            },
+            Row::Sqlx(row) => Ok(row.try_get(index)?),
+        }
+    }
+
+    /// An integer column holding a 0/1 flag.
+    pub fn flag(&self, index: usize) -> Result<bool, DbError> {
+        Ok(self.int(index)? != 0)
+    }
+}
+
+fn unexpected(index: usize, what: &str) -> DbError {
+    DbError::Sqlx(sqlx::Error::ColumnDecode {
+        index: index.to_string(),
+        source: format!("unexpected value: {what}").into(),
+    })
+}
+
+/// Runs a change written against [`Conn::Lite`] to completion right here. Such a change
+/// never waits (every statement runs on the calling thread), so one poll finishes it; a
+/// change that does wait on something else is a bug, reported as an error rather than
+/// blocking the writer.
+pub fn complete_now<T, E: From<DbError>>(
+    change: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let mut change = pin!(change);
+    match change
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => Err(E::from(DbError::NotCommitted(
+            "a change on the SQLite writer waited on something else".to_owned(),
+        ))),
+    }
+}
