@@ -51,15 +51,7 @@ impl Conn<'_> {
     /// Runs a query and returns every row.
     pub async fn fetch_all(&mut self, sql: &Sql) -> Result<Vec<Row>, DbError> {
         match self {
-            Conn::Lite(conn) => run(conn, sql, |statement| {
-                let width = statement.column_count();
-                let mut rows = statement.raw_query();
-                let mut out = Vec::new();
-                while let Some(row) = rows.next()? {
-                    out.push(lite_row(row, width)?);
-                }
-                Ok(out)
-            }),
+            Conn::Lite(conn) => lite_rows(conn, sql, usize::MAX),
             Conn::Sqlx(conn) => Ok(sql
                 .query()
                 .persistent(sql.is_persistent())
@@ -74,14 +66,7 @@ impl Conn<'_> {
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional(&mut self, sql: &Sql) -> Result<Option<Row>, DbError> {
         match self {
-            Conn::Lite(conn) => run(conn, sql, |statement| {
-                let width = statement.column_count();
-                let mut rows = statement.raw_query();
-                match rows.next()? {
-                    Some(row) => Ok(Some(lite_row(row, width)?)),
-                    None => Ok(None),
-                }
-            }),
+            Conn::Lite(conn) => Ok(lite_rows(conn, sql, 1)?.pop()),
             Conn::Sqlx(conn) => Ok(sql
                 .query()
                 .persistent(sql.is_persistent())
@@ -161,6 +146,26 @@ fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<(), DbErro
         }
     }
     Ok(())
+}
+
+/// The first `limit` rows of `sql` on a lite connection.
+fn lite_rows(
+    conn: &Mutex<rusqlite::Connection>,
+    sql: &Sql,
+    limit: usize,
+) -> Result<Vec<Row>, DbError> {
+    run(conn, sql, |statement| {
+        let width = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            match rows.next()? {
+                Some(row) => out.push(lite_row(row, width)?),
+                None => break,
+            }
+        }
+        Ok(out)
+    })
 }
 
 fn lite_row(row: &rusqlite::Row<'_>, width: usize) -> Result<Row, DbError> {
