@@ -94,6 +94,7 @@ pub(crate) async fn create(
         change!(db, CartError, |conn| store::cart::insert(conn, &row))?;
     }
     remember_currency(carts, &row.id, region.currency);
+    remember_lines(carts, &row, &[]);
     let region_id = region.id.clone();
     let cart = render(&row, Vec::new(), &Definitions::of_new_cart(region))?;
     tracing::info!(cart_id = %cart.id, %region_id, "cart created");
@@ -164,6 +165,19 @@ fn remember_currency(carts: &Carts, cart_id: &str, currency: Currency) {
     carts.currencies.put(stamp, cart_id.to_owned(), currency);
 }
 
+/// Notes the lines of a cart this process just changed, with the version the change left
+/// the cart at (see `Carts::lines`).
+pub(crate) fn remember_lines(carts: &Carts, row: &CartRow, lines: &[LineRow]) {
+    if carts.db.lite().is_none() {
+        // Only SQLite's add to cart uses them.
+        return;
+    }
+    let stamp = carts.lines.stamp();
+    carts
+        .lines
+        .put(stamp, row.id.clone(), (row.version, lines.to_vec()));
+}
+
 /// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the
 /// write lock: when the cart is still at the version read, what was read still holds and
 /// the lines are not read again; otherwise they are read again under the lock.
@@ -184,19 +198,20 @@ pub(crate) async fn lock_unchanged(
     }
 }
 
-/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`; with
-/// nothing `read` before, it reads the lines here. The writer's page cache survives its
+/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`, given
+/// the version and lines read (or remembered) before; with nothing `read`, or a cart no
+/// longer at that version, it reads the lines here. The writer's page cache survives its
 /// own commits, so reading here costs less than on a read connection, whose cache every
-/// commit empties.
+/// commit empties; but every other write waits for it, so a remembered read is better.
 pub(crate) fn lock_unchanged_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
-    read: Option<(CartRow, Vec<LineRow>)>,
+    read: Option<(i64, Vec<LineRow>)>,
 ) -> Result<(CartRow, Vec<LineRow>)> {
     use store::cart::lite;
     let now = now_ms();
-    if let Some((read, lines)) = read {
-        if let Some(row) = lite::touch_open(tx, cart_id, Some(read.version), now, now + IDLE_MS)? {
+    if let Some((version, lines)) = read {
+        if let Some(row) = lite::touch_open(tx, cart_id, Some(version), now, now + IDLE_MS)? {
             return Ok((row, lines));
         }
     }
@@ -342,8 +357,9 @@ pub(crate) async fn add_line(
     check_quantity(quantity)?;
     if let Some(lite) = carts.db.lite() {
         // On SQLite: the variant and its stock come from the catalog's and inventory's
-        // memos, the cart and its lines are read by the writer inside the change, and
-        // the cart's currency (to price the variant in) is remembered, or read alone.
+        // memos, the cart's lines from `Carts::lines` (checked by version inside the
+        // change, read by the writer when unknown or stale), and the cart's currency (to
+        // price the variant in) is remembered, or read alone.
         let currency = match carts.currencies.get(cart_id) {
             Some(currency) => currency,
             None => {
@@ -360,7 +376,11 @@ pub(crate) async fn add_line(
         };
         let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
         let id = cart_id.to_owned();
-        let (row, lines, quantity) = lite.write(move |tx| add_lite(tx, &id, addition)).await?;
+        let known = carts.lines.get(cart_id);
+        let (row, lines, quantity) = lite
+            .write(move |tx| add_lite(tx, &id, known, addition))
+            .await?;
+        remember_lines(carts, &row, &lines);
         let defs = Definitions::load_pooled(carts, &row).await?;
         let cart = render(&row, lines, &defs)?;
         tracing::info!(cart_id, variant_id, quantity, "cart line added");
@@ -390,13 +410,15 @@ pub(crate) async fn add_line(
 }
 
 /// An add to cart on SQLite's writer connection, inside its transaction `tx`: the cart
-/// as it now is (touched), its lines and the added line's new quantity.
+/// as it now is (touched), its lines and the added line's new quantity. `known`: the
+/// cart's version and lines as this process last left them, if remembered.
 fn add_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
+    known: Option<(i64, Vec<LineRow>)>,
     addition: Addition,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, None)?;
+    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, known)?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
         Some(_) => store::cart::lite::update_line(tx, &line)?,
@@ -435,7 +457,8 @@ pub(crate) async fn update_line(
         Some(lite) => {
             let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, mut lines) = lock_unchanged_lite(tx, &cart_id, Some((row, lines)))?;
+                let (row, mut lines) =
+                    lock_unchanged_lite(tx, &cart_id, Some((row.version, lines)))?;
                 store::cart::lite::update_line(tx, set_quantity(&mut lines, &line_id, quantity)?)?;
                 Ok::<_, CartError>((row, lines))
             })
@@ -449,6 +472,7 @@ pub(crate) async fn update_line(
             (row, lines)
         }
     };
+    remember_lines(carts, &row, &lines);
     let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
     tracing::info!(cart_id, line_id, quantity, "cart line quantity changed");
@@ -478,7 +502,7 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
         Some(lite) => {
             let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, lines) = lock_unchanged_lite(tx, &cart_id, Some((row, lines)))?;
+                let (row, lines) = lock_unchanged_lite(tx, &cart_id, Some((row.version, lines)))?;
                 if !store::cart::lite::delete_line(tx, &cart_id, &line_id)? {
                     return Err(line_gone(&line_id));
                 }
@@ -497,6 +521,7 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
         }
     };
     lines.retain(|l| l.id != line_id);
+    remember_lines(carts, &row, &lines);
     let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
     tracing::info!(cart_id, line_id, "cart line removed");

@@ -178,7 +178,7 @@ pub(crate) async fn set_details(
             let (option_id, payment_method) =
                 (details.shipping_option_id.clone(), payment_method.clone());
             lite.write(move |tx| {
-                let (row, lines) = cart::lock_unchanged_lite(tx, &id, Some((row, lines)))?;
+                let (row, lines) = cart::lock_unchanged_lite(tx, &id, Some((row.version, lines)))?;
                 store::cart::lite::set_details(
                     tx,
                     &id,
@@ -218,6 +218,7 @@ pub(crate) async fn set_details(
     row.billing_address = billing_json;
     row.shipping_option_id = Some(details.shipping_option_id);
     row.payment_method = Some(payment_method);
+    cart::remember_lines(carts, &row, &lines);
     let defs = defs
         .with_shipping(option)
         .refresh_unless_fits(carts, &row)

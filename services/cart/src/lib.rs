@@ -44,6 +44,11 @@ use emporium_kernel::{cache::Memo, db::Database, events::EventBus, money::Curren
 const CURRENCIES_CAPACITY: usize = 100_000;
 /// A cart's currency never changes; the ttl only lets idle carts' entries go.
 const CURRENCIES_TTL: Duration = Duration::from_secs(3_600);
+/// Carts whose lines are remembered (a few hundred bytes a line).
+const LINES_CAPACITY: usize = 8_192;
+/// A remembered version is checked by the write that uses it, so the ttl only bounds how
+/// long an idle cart's lines stay in memory.
+const LINES_TTL: Duration = Duration::from_secs(600);
 
 /// The cart service. Cheap to clone: a pool and two shared trait objects.
 #[derive(Clone)]
@@ -59,6 +64,12 @@ pub struct Carts {
     /// The currency of each cart this process created or read: it never changes, so an
     /// add to a cart found here needs no read before its write (see `cart::add_line`).
     currencies: Arc<Memo<String, Currency>>,
+    /// The lines of carts this process changed last, with the cart's version after that
+    /// change. An add to cart on SQLite hands them to its write, which only checks that
+    /// the cart is still at that version instead of reading the lines in the writer's
+    /// turn, which every other write waits for (see `cart::add_line`). A stale entry
+    /// (another process changed the cart) fails the check and the lines are read.
+    lines: Arc<Memo<String, (i64, Vec<store::cart::LineRow>)>>,
 }
 
 impl std::fmt::Debug for Carts {
@@ -83,6 +94,7 @@ impl Carts {
             stock,
             regions: Arc::default(),
             currencies: Arc::new(Memo::new(CURRENCIES_CAPACITY, CURRENCIES_TTL)),
+            lines: Arc::new(Memo::new(LINES_CAPACITY, LINES_TTL)),
         }
     }
 

@@ -1329,6 +1329,38 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
         let mug = after.lines.iter().find(|x| x.variant_id == MUG);
         assert_eq!(mug.map(|x| x.quantity), Some(12), "[{l}] no add was lost");
 
+        // Each service's next add builds on what it last wrote itself (a removal, a new
+        // quantity) and on what the other wrote since.
+        let shirt_line = after
+            .lines
+            .iter()
+            .find(|x| x.variant_id == SHIRT)
+            .map(|x| x.id.clone())
+            .unwrap_or_else(|| panic!("[{l}] the shirt line is gone"));
+        let mug_line = mug.map(|x| x.id.clone()).unwrap_or_default();
+        env.carts
+            .remove_line(&cart.id, &shirt_line)
+            .await
+            .must(l, "remove");
+        let seen = env.add(&cart.id, SHIRT, 1).await;
+        let shirt = seen.lines.iter().find(|x| x.variant_id == SHIRT);
+        assert_eq!(shirt.map(|x| x.quantity), Some(1), "[{l}] a new shirt line");
+        other
+            .update_line(&cart.id, &mug_line, 5)
+            .await
+            .must(l, "other update");
+        let seen = env.add(&cart.id, SHIRT, 1).await;
+        let lines: Vec<(&str, i64)> = seen
+            .lines
+            .iter()
+            .map(|x| (x.variant_id.as_str(), x.quantity))
+            .collect();
+        assert_eq!(
+            lines,
+            [(MUG, 5), (SHIRT, 2)],
+            "[{l}] after remove and update"
+        );
+
         // A cart that does not exist is not found, even by a service with a warm memo.
         let err = failure(other.add_line("cart_nope", SHIRT, 1).await, l, "no cart");
         assert!(
