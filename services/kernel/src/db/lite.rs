@@ -32,7 +32,7 @@ use std::{
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{conn::Conn, DbError, WRITER_WAIT};
+use super::{conn::Conn, DbError, AUTOCHECKPOINT_FRAMES, WRITER_WAIT};
 
 pub use rusqlite;
 
@@ -385,10 +385,10 @@ fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     // The same settings as the sqlx pool's connections (journal_mode is the file's).
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA wal_autocheckpoint = 20000;",
-    )?;
+         PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_FRAMES};"
+    ))?;
     conn.busy_timeout(Duration::from_secs(10))?;
     if read_only {
         // A write through a read connection would bypass the writer slot.

@@ -264,11 +264,14 @@ impl Database {
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // Checkpoints run beside the writers (see `checkpoints`); the
-                            // automatic one stays as a backstop at about 80 MiB of WAL.
+                            // automatic one stays as a backstop.
                             conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA wal_autocheckpoint = 20000;",
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                     PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_FRAMES};"
+                                )
+                                .as_str(),
                             )
                             .await?;
                             Ok(())
@@ -284,12 +287,12 @@ impl Database {
                     .await?
             }
         };
-        if backend == Backend::Sqlite {
-            tokio::spawn(checkpoints(pool.clone()));
-        }
         tracing::debug!(backend = ?backend, "database connected");
         let writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>> =
             (backend == Backend::Sqlite).then(Default::default);
+        if let Some(slot) = &writer {
+            tokio::spawn(checkpoints(pool.clone(), slot.clone()));
+        }
         let lite = match &writer {
             Some(slot) => {
                 // The file as SQLite resolved it; empty for an in-memory database, which
@@ -421,25 +424,56 @@ impl Database {
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL frames (pages) past which the checkpointer starts the WAL over (about 64 MiB).
+const RESTART_AT_FRAMES: i64 = 16_384;
+/// SQLite's own checkpoint, which the writer runs inside the commit that crosses it: a
+/// backstop, well above [`RESTART_AT_FRAMES`], for when the checkpointer falls behind.
+pub(super) const AUTOCHECKPOINT_FRAMES: i64 = 40_000;
 
 /// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], until the pool
-/// closes. SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL
-/// pages, i.e. inside the writer slot, with an fsync of the WAL and of the database file,
-/// and every writer queued behind it waits for the disk (several times a second under
-/// the add-to-cart benchmark). A PASSIVE checkpoint on its own connection blocks no
-/// reader and no writer; once it has copied every frame, the next writer starts the WAL
-/// over. In three A/B rounds it gave 2–57 % more adds/s and 13–75 % more orders/s.
-async fn checkpoints(pool: AnyPool) {
+/// closes, and starts it over when it grows past [`RESTART_AT_FRAMES`].
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, i.e.
+/// inside the writer slot, with an fsync of the WAL and of the database file, and every
+/// writer queued behind it waits for the disk. A PASSIVE checkpoint on its own
+/// connection blocks no reader and no writer; in three A/B rounds it gave 2–57 % more
+/// adds/s and 13–75 % more orders/s. But under continuous writes it never finishes (the
+/// writer appends while it copies), and only a finished checkpoint lets the next writer
+/// start the WAL over: the WAL ran to the automatic threshold and the writer then
+/// checkpointed in its turn after all, with up to 100 ms of WAL to fsync (an 8.7 ms
+/// fsync seen under the add-to-cart benchmark). So once the WAL is long, the checkpointer
+/// takes the writer slot right after a PASSIVE pass and runs a RESTART checkpoint: what
+/// is left to copy and fsync is what was written since that pass, and the next writer
+/// starts the WAL over.
+async fn checkpoints(pool: AnyPool, slot: std::sync::Arc<tokio::sync::Mutex<()>>) {
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if pool.is_closed() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        // (busy, frames in the WAL, frames copied); -1 frames when not in WAL mode.
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        let frames = match passive {
+            Ok((_, frames, _)) => frames,
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; SQLite's own checkpoint takes over");
+                continue;
+            }
+        };
+        if frames < RESTART_AT_FRAMES {
+            continue;
+        }
+        let Ok(_slot) = tokio::time::timeout(WRITER_WAIT, slot.lock()).await else {
+            tracing::warn!(frames, "WAL restart skipped: the writer slot stayed taken");
+            continue;
+        };
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
             .execute(&pool)
             .await
         {
-            tracing::warn!(error = %e, "WAL checkpoint failed; SQLite's own checkpoint takes over");
+            tracing::warn!(error = %e, frames, "WAL restart failed; SQLite's own checkpoint takes over");
         }
     }
 }
