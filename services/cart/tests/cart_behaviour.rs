@@ -1272,6 +1272,14 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
     }
 }
 
+/// Each line's variant and quantity, in the cart's order.
+fn quantities(cart: &Cart) -> Vec<(&str, i64)> {
+    cart.lines
+        .iter()
+        .map(|x| (x.variant_id.as_str(), x.quantity))
+        .collect()
+}
+
 #[tokio::test]
 async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
     // A second `Carts` over the same database stands for another process: it never saw
@@ -1296,11 +1304,7 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
             .add_line(&cart.id, SHIRT, 2)
             .await
             .must(l, "other add again");
-        let lines: Vec<(&str, i64)> = seen
-            .lines
-            .iter()
-            .map(|x| (x.variant_id.as_str(), x.quantity))
-            .collect();
+        let lines = quantities(&seen);
         assert_eq!(
             lines,
             [(SHIRT, 3), (MUG, 2)],
@@ -1350,11 +1354,7 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
             .await
             .must(l, "other update");
         let seen = env.add(&cart.id, SHIRT, 1).await;
-        let lines: Vec<(&str, i64)> = seen
-            .lines
-            .iter()
-            .map(|x| (x.variant_id.as_str(), x.quantity))
-            .collect();
+        let lines = quantities(&seen);
         assert_eq!(
             lines,
             [(MUG, 5), (SHIRT, 2)],
