@@ -469,13 +469,40 @@ async fn checkpoints(pool: AnyPool, slot: std::sync::Arc<tokio::sync::Mutex<()>>
             tracing::warn!(frames, "WAL restart skipped: the writer slot stayed taken");
             continue;
         };
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-            .execute(&pool)
-            .await
-        {
+        if let Err(e) = restart_wal(&pool).await {
             tracing::warn!(error = %e, frames, "WAL restart failed; SQLite's own checkpoint takes over");
         }
     }
+}
+
+/// How long a WAL restart waits for readers of the old WAL, with every writer of the
+/// process waiting behind it; a reader still there after that only postpones the
+/// restart to the next pass.
+const RESTART_READER_WAIT_MS: u32 = 50;
+
+/// `wal_checkpoint(RESTART)` with the busy handler cut to [`RESTART_READER_WAIT_MS`]:
+/// under the pool's 10 s one, a long read (an export, say) would hold every write.
+async fn restart_wal(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let done = restart_wal_on(&mut conn).await;
+    if done.is_err() {
+        // It may still have the short wait, and would refuse others' writes early.
+        conn.close_on_drop();
+    }
+    done
+}
+
+async fn restart_wal_on(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("PRAGMA busy_timeout = {RESTART_READER_WAIT_MS}"))
+        .execute(&mut *conn)
+        .await?;
+    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .execute(&mut *conn)
+        .await;
+    sqlx::query("PRAGMA busy_timeout = 10000")
+        .execute(&mut *conn)
+        .await?;
+    restarted.map(|_| ())
 }
 
 /// The URL without its password, for messages and logs.
