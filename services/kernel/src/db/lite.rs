@@ -32,7 +32,7 @@ use std::{
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{conn::Conn, DbError, AUTOCHECKPOINT_FRAMES, WRITER_WAIT};
+use super::{conn::Conn, DbError, AUTOCHECKPOINT_FRAMES, BUSY_TIMEOUT_MS, WRITER_WAIT};
 
 pub use rusqlite;
 
@@ -389,7 +389,7 @@ fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_FRAMES};"
     ))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
     if read_only {
         // A write through a read connection would bypass the writer slot.
         conn.pragma_update(None, "query_only", true)?;

@@ -268,7 +268,7 @@ impl Database {
                             conn.execute(
                                 format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; \
                                      PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_FRAMES};"
                                 )
                                 .as_str(),
@@ -422,6 +422,9 @@ impl Database {
     }
 }
 
+/// How long a SQLite connection waits for a lock held by another connection (its busy
+/// handler), on the pool's connections and the lite ones alike.
+pub(super) const BUSY_TIMEOUT_MS: u32 = 10_000;
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// WAL frames (pages) past which the checkpointer starts the WAL over (about 64 MiB).
@@ -499,7 +502,7 @@ async fn restart_wal_on(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
         .execute(&mut *conn)
         .await;
-    sqlx::query("PRAGMA busy_timeout = 10000")
+    sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
         .execute(&mut *conn)
         .await?;
     restarted.map(|_| ())
