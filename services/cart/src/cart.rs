@@ -357,26 +357,28 @@ pub(crate) async fn add_line(
     check_quantity(quantity)?;
     if let Some(lite) = carts.db.lite() {
         // On SQLite: the variant and its stock come from the catalog's and inventory's
-        // memos, the cart's lines from `Carts::lines` (checked by version inside the
-        // change, read by the writer when unknown or stale), and the cart's currency (to
-        // price the variant in) is remembered, or read alone.
-        let currency = match carts.currencies.get(cart_id) {
-            Some(currency) => currency,
-            None => {
-                let row = lite
-                    .read(|conn| store::cart::lite::find(conn, cart_id))?
+        // memos, and the cart's lines (with the version they belong to) from
+        // `Carts::lines` or, when not remembered, from a read connection here, beside
+        // the cart's currency (to price the variant in). The writer, which every change
+        // of the process waits for, then only checks the cart is still at that version
+        // (and reads the lines again in the rare case it is not).
+        let known = carts.lines.take(cart_id);
+        let (currency, known) = match (carts.currencies.get(cart_id), known) {
+            (Some(currency), Some(known)) => (currency, known),
+            _ => {
+                let (row, lines) = lite
+                    .read(|conn| store::cart::lite::find_with_lines(conn, cart_id))?
                     .ok_or_else(|| CartError::CartNotFound {
                         cart_id: cart_id.to_owned(),
                     })?;
                 ensure_open(&row)?;
                 let currency = cart_currency(&row)?;
                 remember_currency(carts, cart_id, currency);
-                currency
+                (currency, (row.version, lines))
             }
         };
         let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
         let id = cart_id.to_owned();
-        let known = carts.lines.get(cart_id);
         let (row, lines, quantity) = lite
             .write(move |tx| add_lite(tx, &id, known, addition))
             .await?;
@@ -411,14 +413,14 @@ pub(crate) async fn add_line(
 
 /// An add to cart on SQLite's writer connection, inside its transaction `tx`: the cart
 /// as it now is (touched), its lines and the added line's new quantity. `known`: the
-/// cart's version and lines as this process last left them, if remembered.
+/// cart's version and lines as last remembered or read.
 fn add_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
-    known: Option<(i64, Vec<LineRow>)>,
+    known: (i64, Vec<LineRow>),
     addition: Addition,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, known)?;
+    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, Some(known))?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
         Some(_) => store::cart::lite::update_line(tx, &line)?,

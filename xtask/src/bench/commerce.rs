@@ -40,9 +40,12 @@ const SAMPLED_PRODUCTS: usize = 1_000;
 /// Variants the orders are spread over (each gets 1,000,000 units).
 const ORDER_VARIANTS: usize = 500;
 const ORDER_STOCK: i64 = 1_000_000;
-/// Add-to-cart carts are sized for this rate at least, with this headroom (the floor
-/// when the catalog rows did not run and there is no measured rate to size by).
-const MIN_RATE: f64 = 10_000.0;
+/// Add-to-cart carts are sized for this rate at least, with this headroom. Above any add
+/// rate measured here (20k/s), so a run never runs out of plan (its extra adds would be
+/// 409s), and as high as the product-page rate the full bench sizes by, so `--skip-catalog`
+/// runs as many carts (30,000 for 20 s) as the full bench: the cart count decides how
+/// many adds find their cart's lines remembered (see `LINES_CAPACITY` in the cart crate).
+const MIN_RATE: f64 = 50_000.0;
 const RATE_HEADROOM: f64 = 1.5;
 const MAX_CARTS: usize = 200_000;
 /// Connections used to set a run up (listing products, creating carts, stock).
@@ -840,10 +843,10 @@ mod tests {
 
     #[test]
     fn sizes_add_to_cart_runs() {
-        // 10,000/s floor × 20 s × 1.5 = 300,000 adds, 50 per cart.
-        assert_eq!(carts_for(None, 20, 32), 6_000);
-        assert_eq!(carts_for(Some(100.0), 20, 32), 6_000);
-        assert_eq!(carts_for(Some(20_000.0), 20, 32), 12_000);
+        // 50,000/s floor × 20 s × 1.5 = 1,500,000 adds, 50 per cart.
+        assert_eq!(carts_for(None, 20, 32), 30_000);
+        assert_eq!(carts_for(Some(100.0), 20, 32), 30_000);
+        assert_eq!(carts_for(Some(100_000.0), 20, 32), 60_000);
         // At least 4 carts per connection, at most MAX_CARTS.
         assert_eq!(carts_for(None, 1, 2_000), 8_000);
         assert_eq!(carts_for(Some(1e9), 20, 32), MAX_CARTS);

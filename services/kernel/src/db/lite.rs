@@ -12,23 +12,27 @@
 //!
 //! - Reads ([`Lite::read`]) take a connection from a small stack and never wait: under
 //!   WAL a reader sees the last commit and does not block on writers.
-//! - Writes ([`Lite::write`]) are queued; a leader task takes the process's writer
-//!   slot, the same FIFO queue sqlx writes go through (see
+//! - Writes ([`Lite::write`]) are queued; the file's writer thread takes the process's
+//!   writer slot, the same FIFO queue sqlx writes go through (see
 //!   [`super::Database::begin_write`]), and runs everything queued in one
 //!   `BEGIN IMMEDIATE` transaction on the one writer connection (group commit).
 //!
-//! Reads block the calling (async) thread, and writes the leader's, for the statements'
-//! duration, tens of microseconds; nothing in a closure may wait on anything else.
+//! Reads block the calling (async) thread for the statements' duration, tens of
+//! microseconds; writes block only the writer thread. Nothing in a closure may wait on
+//! anything else.
 //!
 //! SQL texts are the portable ones of the sqlx path: SQLite reads `$1` as a parameter
 //! named `$1`, so bind by name ([`rusqlite::named_params`]), never by position (a `$2`
 //! written before `$1` is the first positional parameter).
 
 use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
+
+use tokio::runtime::Handle;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -43,11 +47,16 @@ const IDLE_READERS: usize = 8;
 pub struct Lite {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
-    /// Opened on the first write; used only by the holder of `slot`.
-    writer: Mutex<Option<Connection>>,
-    /// Changes waiting for the leader task (see [`Lite::write`]).
-    queue: Mutex<Queue>,
+    /// Shared with the writer thread, which owns the writer connection.
+    writes: Arc<Writes>,
     slot: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Changes waiting for the writer thread (see [`Lite::write`]), and its wake-up call.
+struct Writes {
+    queue: Mutex<Queue>,
+    /// Signalled when a change is queued while the writer thread waits for one.
+    queued: Condvar,
 }
 
 impl std::fmt::Debug for Lite {
@@ -63,8 +72,10 @@ impl Lite {
         Lite {
             path,
             readers: Mutex::new(Vec::new()),
-            writer: Mutex::new(None),
-            queue: Mutex::new(Queue::default()),
+            writes: Arc::new(Writes {
+                queue: Mutex::new(Queue::default()),
+                queued: Condvar::new(),
+            }),
             slot,
         }
     }
@@ -111,18 +122,19 @@ impl Lite {
     /// inside a savepoint: its changes stay when it returns `Ok` and are rolled back when
     /// it returns `Err`. The answer comes once the transaction has committed.
     ///
-    /// Group commit: the change is queued, and a leader task runs every queued change in
-    /// one transaction per turn in the writer slot. Under load one commit (one append to
-    /// the WAL, one invalidation of the readers' page caches) serves many changes, and
-    /// pages they share (an index leaf, the last page of a table keyed by time-ordered
-    /// ids) are written once.
+    /// Group commit: the change is queued, and the writer thread runs every queued
+    /// change in one transaction per turn in the writer slot. Under load one commit (one
+    /// append to the WAL, one invalidation of the readers' page caches) serves many
+    /// changes, and pages they share (an index leaf, the last page of a table keyed by
+    /// time-ordered ids) are written once.
     ///
-    /// The leader is a task of its own, not one of the callers: a caller waiting in the
-    /// slot's queue would hold the next turn until it had been scheduled, and under load
-    /// those are the very callers just answered, so each batch waited for all of the last
-    /// batch's responses to be written. Dropping the returned future does not withdraw
-    /// the change. If the slot stays taken for 30 s, the queued changes are dropped
-    /// unrun and their callers get `Busy`.
+    /// The writer is a thread of its own, not one of the callers nor an async task: a
+    /// caller waiting in the slot's queue would hold the next turn until it had been
+    /// scheduled, and a task would hold one of the runtime's few worker threads for the
+    /// whole batch, and through any wait on the disk in it, while the requests queued on
+    /// that worker waited. Dropping the returned future does not withdraw the change. If
+    /// the slot stays taken for 30 s, the queued changes are dropped unrun and their
+    /// callers get `Busy`.
     pub async fn write<T, E>(
         self: &Arc<Self>,
         f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
@@ -176,14 +188,7 @@ impl Lite {
             });
             (keep, deliver)
         });
-        let lead = {
-            let mut queue = lock(&self.queue);
-            queue.jobs.push(job);
-            !std::mem::replace(&mut queue.leading, true)
-        };
-        if lead {
-            tokio::spawn(Arc::clone(self).lead());
-        }
+        self.submit(job);
         answered.await.unwrap_or_else(|_| {
             Err(E::from(DbError::NotCommitted(
                 "the write batch was abandoned".to_owned(),
@@ -191,91 +196,153 @@ impl Lite {
         })
     }
 
-    /// Runs the queue, one batch per turn in the writer slot (so sqlx writers waiting
-    /// for the slot get theirs in between), until it is empty.
-    async fn lead(self: Arc<Self>) {
-        let mut term = Leading {
-            lite: &self,
-            ended: false,
-        };
-        loop {
-            match tokio::time::timeout(WRITER_WAIT, self.slot.lock()).await {
-                Ok(_slot) => self.run_queue(),
-                Err(_) => {
-                    let jobs = std::mem::take(&mut lock(&self.queue).jobs);
-                    tracing::warn!(
-                        changes = jobs.len(),
-                        "SQLite writer slot taken for {WRITER_WAIT:?}: queued changes refused"
-                    );
-                    for job in jobs {
-                        let (_, deliver) = job(Err(Refusal::Busy));
-                        deliver(Some("the writer slot stayed taken"));
-                    }
+    /// Queues `job` for the writer thread, waking or starting it.
+    fn submit(&self, job: Job) {
+        let handle = Handle::try_current().ok();
+        let mut queue = lock(&self.writes.queue);
+        queue.jobs.push(job);
+        // The runtime of the latest caller: the writer thread waits for the slot in it.
+        if handle.is_some() {
+            queue.handle = handle;
+        }
+        let mut refused = None;
+        match queue.writer {
+            Writer::Waiting => {
+                queue.writer = Writer::Busy;
+                self.writes.queued.notify_one();
+            }
+            Writer::Busy => {}
+            Writer::None => {
+                let writes = Arc::clone(&self.writes);
+                let (path, slot) = (self.path.clone(), Arc::clone(&self.slot));
+                let started = std::thread::Builder::new()
+                    .name("sqlite-writer".to_owned())
+                    .spawn(move || write_loop(&writes, &path, &slot));
+                match started {
+                    Ok(_) => queue.writer = Writer::Busy,
+                    Err(e) => refused = Some((e, std::mem::take(&mut queue.jobs))),
                 }
             }
-            {
-                let mut queue = lock(&self.queue);
-                if queue.jobs.is_empty() {
-                    queue.leading = false;
-                    term.ended = true;
+        }
+        drop(queue);
+        if let Some((e, jobs)) = refused {
+            let why = format!("cannot start the SQLite writer thread: {e}");
+            fail_all(&why, jobs, Vec::new());
+        }
+    }
+}
+
+impl Drop for Lite {
+    /// Tells the writer thread to end once the queue is empty.
+    fn drop(&mut self) {
+        lock(&self.writes.queue).closed = true;
+        self.writes.queued.notify_one();
+    }
+}
+
+/// The writer thread: one turn in the writer slot per batch of queued changes, until the
+/// [`Lite`] is dropped. It owns the writer connection, opened on the first batch and
+/// again after a batch failed by panicking (dropping it rolled its transaction back).
+fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        let handle = {
+            let mut queue = lock(&writes.queue);
+            while queue.jobs.is_empty() {
+                if queue.closed {
+                    queue.writer = Writer::None;
                     return;
                 }
+                queue.writer = Writer::Waiting;
+                queue = writes
+                    .queued
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
-            // Let the callers just answered, woken on this thread, run before the next
-            // batch holds it again.
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Runs every queued change in one transaction and answers each. Call with the
-    /// writer slot held.
-    fn run_queue(&self) {
-        let jobs = std::mem::take(&mut lock(&self.queue).jobs);
-        if jobs.is_empty() {
-            return;
-        }
-        let mut writer = lock(&self.writer);
-        let conn = match writer.take() {
-            Some(conn) => conn,
-            None => match open(&self.path, false) {
-                Ok(conn) => conn,
-                Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
-            },
+            queue.writer = Writer::Busy;
+            queue.handle.clone()
         };
-        // Behind a mutex while the jobs run, so that a change holding it across its
-        // (never pending) awaits stays `Send`. A panicking job unwinds past the put-back
-        // below: the connection is closed, its open transaction rolled back, and the next
-        // batch opens a new one.
-        let conn = Mutex::new(conn);
-        run_batch(&conn, jobs);
-        *writer = Some(conn.into_inner().unwrap_or_else(PoisonError::into_inner));
-    }
-}
-
-/// Ends a leader's term if its task ends any other way than by finding the queue empty
-/// (a change's closure panicked, or the runtime shut down): what is queued is dropped, so
-/// its callers hear that the batch was abandoned, and the next write leads again.
-struct Leading<'a> {
-    lite: &'a Lite,
-    /// Set when the queue was found empty: a later leader may be running by now.
-    ended: bool,
-}
-
-impl Drop for Leading<'_> {
-    fn drop(&mut self) {
-        if !self.ended {
-            let mut queue = lock(&self.lite.queue);
-            queue.leading = false;
-            queue.jobs.clear();
+        let turn = catch_unwind(AssertUnwindSafe(|| {
+            let Some(handle) = handle else {
+                return refuse_queued(writes, "no runtime to wait for the writer slot in");
+            };
+            let waited =
+                handle.block_on(async { tokio::time::timeout(WRITER_WAIT, slot.lock()).await });
+            match waited {
+                Ok(_slot) => run_queue(writes, path, &mut conn),
+                Err(_) => refuse_queued(writes, ""),
+            }
+        }));
+        if turn.is_err() {
+            // A change panicked (its callers, and those of the rest of its batch, hear
+            // the batch was abandoned), or waiting for the slot did: start afresh.
+            conn = None;
+            tracing::error!("a SQLite write batch panicked; its changes were rolled back");
         }
     }
 }
 
-/// Changes waiting for the writer slot, and whether a leader task is running them.
+/// Answers every queued change unrun: the slot stayed taken (`why` empty), or `why`.
+fn refuse_queued(writes: &Writes, why: &str) {
+    let jobs = std::mem::take(&mut lock(&writes.queue).jobs);
+    if why.is_empty() {
+        tracing::warn!(
+            changes = jobs.len(),
+            "SQLite writer slot taken for {WRITER_WAIT:?}: queued changes refused"
+        );
+        for job in jobs {
+            let (_, deliver) = job(Err(Refusal::Busy));
+            deliver(Some("the writer slot stayed taken"));
+        }
+    } else {
+        fail_all(why, jobs, Vec::new());
+    }
+}
+
+/// Runs every queued change in one transaction and answers each. Call with the writer
+/// slot held.
+fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
+    let jobs = std::mem::take(&mut lock(&writes.queue).jobs);
+    if jobs.is_empty() {
+        return;
+    }
+    let writer = match conn.take() {
+        Some(writer) => writer,
+        None => match open(path, false) {
+            Ok(writer) => writer,
+            Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
+        },
+    };
+    // Behind a mutex while the jobs run, so that a change holding it across its (never
+    // pending) awaits stays `Send`. A panicking job unwinds past the put-back below: the
+    // connection is closed, its open transaction rolled back, and the next batch opens a
+    // new one.
+    let writer = Mutex::new(writer);
+    run_batch(&writer, jobs);
+    *conn = Some(writer.into_inner().unwrap_or_else(PoisonError::into_inner));
+}
+
+/// Changes waiting for the writer thread, and what that thread is doing.
 #[derive(Default)]
 struct Queue {
     jobs: Vec<Job>,
-    leading: bool,
+    writer: Writer,
+    /// Where the writer thread waits for the slot (tokio's mutex and timer).
+    handle: Option<Handle>,
+    /// The [`Lite`] was dropped: the writer thread ends once the queue is empty.
+    closed: bool,
+}
+
+/// The writer thread's state, as the queue sees it.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// Not started, or ended.
+    #[default]
+    None,
+    /// Waiting for a change: signal `queued`.
+    Waiting,
+    /// Running a batch, or about to: it will find what is queued.
+    Busy,
 }
 
 /// Why a queued change was not run.
