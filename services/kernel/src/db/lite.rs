@@ -264,13 +264,16 @@ fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
         };
         let turn = catch_unwind(AssertUnwindSafe(|| {
             let Some(handle) = handle else {
-                return refuse_queued(writes, "no runtime to wait for the writer slot in");
+                return refuse_queued(
+                    writes,
+                    Refusal::Failed("no runtime to wait for the writer slot in"),
+                );
             };
             let waited =
                 handle.block_on(async { tokio::time::timeout(WRITER_WAIT, slot.lock()).await });
             match waited {
                 Ok(_slot) => run_queue(writes, path, &mut conn),
-                Err(_) => refuse_queued(writes, ""),
+                Err(_) => refuse_queued(writes, Refusal::Busy),
             }
         }));
         if turn.is_err() {
@@ -282,20 +285,22 @@ fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
     }
 }
 
-/// Answers every queued change unrun: the slot stayed taken (`why` empty), or `why`.
-fn refuse_queued(writes: &Writes, why: &str) {
+/// Answers every queued change unrun, for `refusal`.
+fn refuse_queued(writes: &Writes, refusal: Refusal<'_>) {
     let jobs = std::mem::take(&mut lock(&writes.queue).jobs);
-    if why.is_empty() {
-        tracing::warn!(
-            changes = jobs.len(),
-            "SQLite writer slot taken for {WRITER_WAIT:?}: queued changes refused"
-        );
-        for job in jobs {
-            let (_, deliver) = job(Err(Refusal::Busy));
-            deliver(Some("the writer slot stayed taken"));
-        }
-    } else {
-        fail_all(why, jobs, Vec::new());
+    let why = match refusal {
+        Refusal::Busy => "the writer slot stayed taken",
+        Refusal::Failed(why) => why,
+    };
+    tracing::warn!(
+        changes = jobs.len(),
+        waited = ?WRITER_WAIT,
+        reason = why,
+        "queued SQLite changes refused unrun"
+    );
+    for job in jobs {
+        let (_, deliver) = job(Err(refusal));
+        deliver(Some(why));
     }
 }
 
