@@ -199,21 +199,18 @@ pub(crate) async fn lock_unchanged(
 }
 
 /// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`, given
-/// the version and lines read (or remembered) before; with nothing `read`, or a cart no
-/// longer at that version, it reads the lines here. The writer's page cache survives its
-/// own commits, so reading here costs less than on a read connection, whose cache every
-/// commit empties; but every other write waits for it, so a remembered read is better.
+/// the version and lines read (or remembered) before; for a cart no longer at that
+/// version it reads the lines again here. That is rare: every other write waits for
+/// this one, so the lines are read (or remembered) before, not here.
 pub(crate) fn lock_unchanged_lite(
     tx: &rusqlite::Connection,
     cart_id: &str,
-    read: Option<(i64, Vec<LineRow>)>,
+    (version, lines): (i64, Vec<LineRow>),
 ) -> Result<(CartRow, Vec<LineRow>)> {
     use store::cart::lite;
     let now = now_ms();
-    if let Some((version, lines)) = read {
-        if let Some(row) = lite::touch_open(tx, cart_id, Some(version), now, now + IDLE_MS)? {
-            return Ok((row, lines));
-        }
+    if let Some(row) = lite::touch_open(tx, cart_id, Some(version), now, now + IDLE_MS)? {
+        return Ok((row, lines));
     }
     let row = match lite::touch_open(tx, cart_id, None, now, now + IDLE_MS)? {
         Some(row) => row,
@@ -420,7 +417,7 @@ fn add_lite(
     known: (i64, Vec<LineRow>),
     addition: Addition,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, Some(known))?;
+    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, known)?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
         Some(_) => store::cart::lite::update_line(tx, &line)?,
@@ -459,8 +456,7 @@ pub(crate) async fn update_line(
         Some(lite) => {
             let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, mut lines) =
-                    lock_unchanged_lite(tx, &cart_id, Some((row.version, lines)))?;
+                let (row, mut lines) = lock_unchanged_lite(tx, &cart_id, (row.version, lines))?;
                 store::cart::lite::update_line(tx, set_quantity(&mut lines, &line_id, quantity)?)?;
                 Ok::<_, CartError>((row, lines))
             })
@@ -504,7 +500,7 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
         Some(lite) => {
             let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
             lite.write(move |tx| {
-                let (row, lines) = lock_unchanged_lite(tx, &cart_id, Some((row.version, lines)))?;
+                let (row, lines) = lock_unchanged_lite(tx, &cart_id, (row.version, lines))?;
                 if !store::cart::lite::delete_line(tx, &cart_id, &line_id)? {
                     return Err(line_gone(&line_id));
                 }

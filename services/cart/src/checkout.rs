@@ -178,7 +178,7 @@ pub(crate) async fn set_details(
             let (option_id, payment_method) =
                 (details.shipping_option_id.clone(), payment_method.clone());
             lite.write(move |tx| {
-                let (row, lines) = cart::lock_unchanged_lite(tx, &id, Some((row.version, lines)))?;
+                let (row, lines) = cart::lock_unchanged_lite(tx, &id, (row.version, lines))?;
                 store::cart::lite::set_details(
                     tx,
                     &id,
