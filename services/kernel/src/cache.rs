@@ -50,6 +50,9 @@ struct Inner<K, V> {
     entries: HashMap<K, (Instant, V)>,
 }
 
+/// A full memo evicts this share of its capacity to make room (see [`Memo::put`]).
+const EVICT_SHARE: usize = 64;
+
 /// What [`Memo::stamp`] hands a read, to give back to [`Memo::put`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp(u64);
@@ -99,23 +102,38 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     /// Stores `value`, read after `stamp` was taken, unless an invalidation came since:
     /// then the read may predate a commit and is not kept (the next read asks again).
     pub fn put(&self, stamp: Stamp, key: K, value: V) {
-        let mut inner = self.lock();
-        if inner.generation != stamp.0 {
-            return;
-        }
-        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&key) {
-            // Full: start over rather than track recency on every hit. Misses refill it,
-            // and the hot keys come back first.
-            inner.entries.clear();
-        }
-        // Each entry lives between half the ttl and all of it, spread evenly (Fibonacci
-        // hashing of a counter): entries stored together, as at start-up, would otherwise
-        // all expire at once, and their reads again land in one burst.
-        inner.stored = inner.stored.wrapping_add(1);
-        let spread = inner.stored.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-        let share = 0.5 + 0.5 * (spread as f64 / (1u64 << 53) as f64);
-        let until = Instant::now() + self.ttl.mul_f64(share);
-        inner.entries.insert(key, (until, value));
+        let evicted = {
+            let mut inner = self.lock();
+            if inner.generation != stamp.0 {
+                return;
+            }
+            let evicted =
+                if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&key) {
+                    // Full: make room for a slice of the capacity at once (whichever entries the
+                    // map yields first), rather than track recency on every hit. Dropping the
+                    // evicted values (a cart's lines are a dozen strings each) happens below,
+                    // after the lock: emptying a full memo under it once stalled every add to
+                    // cart for up to 26 ms.
+                    let room = (self.capacity / EVICT_SHARE).max(1);
+                    inner
+                        .entries
+                        .extract_if(|_, _| true)
+                        .take(room)
+                        .collect::<Vec<_>>()
+                } else {
+                    Vec::new()
+                };
+            // Each entry lives between half the ttl and all of it, spread evenly (Fibonacci
+            // hashing of a counter): entries stored together, as at start-up, would otherwise
+            // all expire at once, and their reads again land in one burst.
+            inner.stored = inner.stored.wrapping_add(1);
+            let spread = inner.stored.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+            let share = 0.5 + 0.5 * (spread as f64 / (1u64 << 53) as f64);
+            let until = Instant::now() + self.ttl.mul_f64(share);
+            inner.entries.insert(key, (until, value));
+            evicted
+        };
+        drop(evicted);
     }
 
     /// Forgets `keys`; call after the write that changed them committed.
@@ -133,9 +151,13 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
 
     /// Forgets everything; for writes that touch many keys or keys not known here.
     pub fn invalidate_all(&self) {
-        let mut inner = self.lock();
-        inner.generation += 1;
-        inner.entries.clear();
+        let entries = {
+            let mut inner = self.lock();
+            inner.generation += 1;
+            std::mem::take(&mut inner.entries)
+        };
+        // Dropped after the lock (see `put`).
+        drop(entries);
     }
 
     /// Forgets `keys` (every key when `None`) when the returned guard is dropped. Take it
@@ -280,13 +302,40 @@ mod tests {
     }
 
     #[test]
+    fn a_full_memo_evicts_a_slice_not_everything() {
+        let m: Memo<String, i64> = Memo::new(640, Duration::from_secs(60));
+        let stamp = m.stamp();
+        for i in 0..640 {
+            m.put(stamp, format!("k{i}"), i);
+        }
+        m.put(stamp, "new".to_owned(), -1);
+        // 640 / EVICT_SHARE = 10 made room for one.
+        assert_eq!(m.lock().entries.len(), 631);
+        assert_eq!(m.get("new"), Some(-1));
+        let kept = (0..640)
+            .filter(|i| m.get(&format!("k{i}")).is_some())
+            .count();
+        assert_eq!(kept, 630, "only the evicted slice is forgotten");
+        for i in 0..9 {
+            m.put(stamp, format!("more{i}"), i);
+        }
+        assert_eq!(
+            m.lock().entries.len(),
+            640,
+            "room is used before evicting again"
+        );
+        m.put(stamp, "one more".to_owned(), 0);
+        assert_eq!(m.lock().entries.len(), 631);
+    }
+
+    #[test]
     fn stays_within_capacity() {
         let m = memo();
         let stamp = m.stamp();
         for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
             m.put(stamp, key.to_owned(), i as i64);
         }
-        assert_eq!(m.lock().entries.len(), 1, "a full memo starts over");
+        assert_eq!(m.lock().entries.len(), 3, "a full memo makes room, no more");
         assert_eq!(m.get("d"), Some(3));
         // Replacing a stored key does not count as growth.
         m.put(stamp, "d".to_owned(), 4);
