@@ -720,7 +720,7 @@ plan and got 409s, and with a sixth of the carts nearly every add found its cart
 remembered, while the full bench's did not; p99 differed 2–3×, 5–7 against 14–20 ms.) Each
 add is a write (on SQLite, batched with the adds queued meanwhile into one transaction)
 that touches the cart and writes one line, checked against the lines the server remembers
-for the cart (8,192 carts) or, when it does not, reads first on a read connection; the
+for the cart (32,768 carts) or, when it does not, reads first on a read connection; the
 variant and its stock come from memory once read (the catalog's and inventory's memos,
 kept exact by their own writes), and the answer is the whole cart (up to 10 lines) with
 its totals.

@@ -172,10 +172,7 @@ pub(crate) fn remember_lines(carts: &Carts, row: &CartRow, lines: &[LineRow]) {
         // Only SQLite's add to cart uses them.
         return;
     }
-    let stamp = carts.lines.stamp();
-    carts
-        .lines
-        .put(stamp, row.id.clone(), (row.version, lines.to_vec()));
+    carts.lines.remember(row, lines);
 }
 
 /// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the

@@ -26,6 +26,7 @@ mod discount;
 pub mod error;
 pub mod lookup;
 pub mod model;
+mod recent;
 mod regions;
 mod seed;
 mod store;
@@ -44,11 +45,6 @@ use emporium_kernel::{cache::Memo, db::Database, events::EventBus, money::Curren
 const CURRENCIES_CAPACITY: usize = 100_000;
 /// A cart's currency never changes; the ttl only lets idle carts' entries go.
 const CURRENCIES_TTL: Duration = Duration::from_secs(3_600);
-/// Carts whose lines are remembered (a few hundred bytes a line).
-const LINES_CAPACITY: usize = 8_192;
-/// A remembered version is checked by the write that uses it, so the ttl only bounds how
-/// long an idle cart's lines stay in memory.
-const LINES_TTL: Duration = Duration::from_secs(600);
 
 /// The cart service. Cheap to clone: a pool and two shared trait objects.
 #[derive(Clone)]
@@ -69,7 +65,8 @@ pub struct Carts {
     /// the cart is still at that version instead of reading the lines in the writer's
     /// turn, which every other write waits for (see `cart::add_line`). A stale entry
     /// (another process changed the cart) fails the check and the lines are read.
-    lines: Arc<Memo<String, (i64, Vec<store::cart::LineRow>)>>,
+    /// Kept compact: see [`recent`].
+    lines: Arc<recent::RecentLines>,
 }
 
 impl std::fmt::Debug for Carts {
@@ -94,7 +91,7 @@ impl Carts {
             stock,
             regions: Arc::default(),
             currencies: Arc::new(Memo::new(CURRENCIES_CAPACITY, CURRENCIES_TTL)),
-            lines: Arc::new(Memo::new(LINES_CAPACITY, LINES_TTL)),
+            lines: Arc::new(recent::RecentLines::new()),
         }
     }
 

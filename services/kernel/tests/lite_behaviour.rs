@@ -371,3 +371,88 @@ async fn a_long_read_does_not_hold_writes_while_the_wal_is_started_over() {
         "a write waited {slowest:?}: the WAL restart held the writer slot for the reader"
     );
 }
+
+async fn insert_note(lite: &std::sync::Arc<emporium_kernel::db::lite::Lite>, id: &str) {
+    let id = id.to_owned();
+    lite.write(move |tx| {
+        tx.execute(
+            "INSERT INTO notes (id, body) VALUES ($1, $2)",
+            named_params! {"$1": id, "$2": "x".repeat(8 * 1024)},
+        )?;
+        Ok::<_, DbError>(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("write: {e}"));
+}
+
+/// Frames in the WAL now (a PASSIVE pass reports them).
+async fn wal_frames(t: &testing::TestDatabase) -> i64 {
+    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wal_restart_in_the_writers_turn_starts_the_wal_over_unless_a_reader_holds_it() {
+    use emporium_kernel::db::lite::Restarted;
+    let t = sqlite_with_table().await;
+    let lite = t.db.lite().unwrap_or_else(|| panic!("lite"));
+    for i in 0..40 {
+        insert_note(lite, &format!("a{i}")).await;
+    }
+    let before = wal_frames(&t).await;
+    assert!(before >= 80, "40 rows of 8 KiB wrote only {before} frames");
+
+    let done = lite
+        .restart_wal()
+        .await
+        .unwrap_or_else(|e| panic!("restart: {e}"));
+    assert_eq!(done, Restarted::Done { frames: before });
+    insert_note(lite, "b").await;
+    let after = wal_frames(&t).await;
+    assert!(
+        after < 10,
+        "the commit after the restart left {after} frames: the WAL was not started over"
+    );
+
+    // A read transaction on the current WAL: the restart waits for it only briefly,
+    // reports it, and writes go on.
+    let mut reader =
+        t.db.pool()
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("BEGIN")
+        .execute(&mut *reader)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seen, 41);
+    insert_note(lite, "c").await;
+    let started = std::time::Instant::now();
+    let held = lite
+        .restart_wal()
+        .await
+        .unwrap_or_else(|e| panic!("restart: {e}"));
+    assert!(
+        matches!(held, Restarted::ReaderInTheWay { frames } if frames > 0),
+        "{held:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the restart waited {:?} for the reader",
+        started.elapsed()
+    );
+    insert_note(lite, "d").await;
+    sqlx::query("COMMIT")
+        .execute(&mut *reader)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(reader);
+    assert_eq!(count(&t), 43);
+}

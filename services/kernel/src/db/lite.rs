@@ -16,6 +16,8 @@
 //!   writer slot, the same FIFO queue sqlx writes go through (see
 //!   [`super::Database::begin_write`]), and runs everything queued in one
 //!   `BEGIN IMMEDIATE` transaction on the one writer connection (group commit).
+//! - WAL restarts ([`Lite::restart_wal`], asked for by the checkpointer) run on that
+//!   writer connection too, in the writer thread's turn, between two batches.
 //!
 //! Reads block the calling (async) thread for the statements' duration, tens of
 //! microseconds; writes block only the writer thread. Nothing in a closure may wait on
@@ -188,7 +190,7 @@ impl Lite {
             });
             (keep, deliver)
         });
-        self.submit(job);
+        self.submit(Work::Change(job));
         answered.await.unwrap_or_else(|_| {
             Err(E::from(DbError::NotCommitted(
                 "the write batch was abandoned".to_owned(),
@@ -196,11 +198,37 @@ impl Lite {
         })
     }
 
-    /// Queues `job` for the writer thread, waking or starting it.
-    fn submit(&self, job: Job) {
+    /// Checkpoints the whole WAL on the writer connection, in the writer's next turn, so
+    /// that the next commit starts the WAL over (`wal_checkpoint(RESTART)`), waiting at
+    /// most [`RESTART_READER_WAIT_MS`] for readers still on the old WAL.
+    ///
+    /// In the writer thread because a restart blocks every writer anyway: run by another
+    /// connection it needed the writer slot too, and each of its statements was a hand-off
+    /// to that connection's thread and back, inside the slot. On two busy cores each
+    /// hand-off can wait for a core, and every change of the process waited with it.
+    pub async fn restart_wal(self: &Arc<Self>) -> Result<Restarted, DbError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.submit(Work::Restart(answer));
+        answered.await.unwrap_or_else(|_| {
+            Err(DbError::NotCommitted(
+                "the WAL restart was abandoned".to_owned(),
+            ))
+        })
+    }
+
+    /// Queues `work` for the writer thread, waking or starting it.
+    fn submit(&self, work: Work) {
         let handle = Handle::try_current().ok();
         let mut queue = lock(&self.writes.queue);
-        queue.jobs.push(job);
+        let mut superseded = None;
+        match work {
+            Work::Change(job) => queue.jobs.push(job),
+            Work::Restart(answer) => superseded = queue.restart.replace(answer),
+        }
+        if let Some(earlier) = superseded {
+            // The restart now asked for does the earlier one's work.
+            let _ = earlier.send(Ok(Restarted::Superseded));
+        }
         // The runtime of the latest caller: the writer thread waits for the slot in it.
         if handle.is_some() {
             queue.handle = handle;
@@ -220,13 +248,18 @@ impl Lite {
                     .spawn(move || write_loop(&writes, &path, &slot));
                 match started {
                     Ok(_) => queue.writer = Writer::Busy,
-                    Err(e) => refused = Some((e, std::mem::take(&mut queue.jobs))),
+                    Err(e) => {
+                        refused = Some((e, std::mem::take(&mut queue.jobs), queue.restart.take()))
+                    }
                 }
             }
         }
         drop(queue);
-        if let Some((e, jobs)) = refused {
+        if let Some((e, jobs, restart)) = refused {
             let why = format!("cannot start the SQLite writer thread: {e}");
+            if let Some(answer) = restart {
+                let _ = answer.send(Err(DbError::NotCommitted(why.clone())));
+            }
             fail_all(&why, jobs, Vec::new());
         }
     }
@@ -248,7 +281,7 @@ fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
     loop {
         let handle = {
             let mut queue = lock(&writes.queue);
-            while queue.jobs.is_empty() {
+            while queue.jobs.is_empty() && queue.restart.is_none() {
                 if queue.closed {
                     queue.writer = Writer::None;
                     return;
@@ -287,7 +320,13 @@ fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
 
 /// Answers every queued change unrun, for `refusal`.
 fn refuse_queued(writes: &Writes, refusal: Refusal<'_>) {
-    let jobs = std::mem::take(&mut lock(&writes.queue).jobs);
+    let (jobs, restart) = {
+        let mut queue = lock(&writes.queue);
+        (std::mem::take(&mut queue.jobs), queue.restart.take())
+    };
+    if let Some(answer) = restart {
+        let _ = answer.send(Err(refusal.error()));
+    }
     let why = match refusal {
         Refusal::Busy => "the writer slot stayed taken",
         Refusal::Failed(why) => why,
@@ -307,17 +346,52 @@ fn refuse_queued(writes: &Writes, refusal: Refusal<'_>) {
 /// Runs every queued change in one transaction and answers each. Call with the writer
 /// slot held.
 fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
-    let jobs = std::mem::take(&mut lock(&writes.queue).jobs);
-    if jobs.is_empty() {
+    let (jobs, restart) = {
+        let mut queue = lock(&writes.queue);
+        (std::mem::take(&mut queue.jobs), queue.restart.take())
+    };
+    if jobs.is_empty() && restart.is_none() {
         return;
     }
     let writer = match conn.take() {
         Some(writer) => writer,
         None => match open(path, false) {
             Ok(writer) => writer,
-            Err(e) => return fail_all(&e.to_string(), jobs, Vec::new()),
+            Err(e) => {
+                let why = e.to_string();
+                if let Some(answer) = restart {
+                    let _ = answer.send(Err(DbError::NotCommitted(why.clone())));
+                }
+                return fail_all(&why, jobs, Vec::new());
+            }
         },
     };
+    let mut writer = writer;
+    if let Some(answer) = restart {
+        // Before the batch: its commit is then the one that starts the WAL over.
+        let started = std::time::Instant::now();
+        let restarted = restart_wal(&writer);
+        tracing::debug!(
+            outcome = ?restarted,
+            took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "WAL restart in the writer's turn"
+        );
+        if restarted.is_err() {
+            // It may have kept the short busy timeout: start from a fresh connection.
+            writer = match open(path, false) {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    let _ = answer.send(restarted);
+                    return fail_all(&e.to_string(), jobs, Vec::new());
+                }
+            };
+        }
+        let _ = answer.send(restarted);
+    }
+    if jobs.is_empty() {
+        *conn = Some(writer);
+        return;
+    }
     // Behind a mutex while the jobs run, so that a change holding it across its (never
     // pending) awaits stays `Send`. A panicking job unwinds past the put-back below: the
     // connection is closed, its open transaction rolled back, and the next batch opens a
@@ -325,6 +399,48 @@ fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
     let writer = Mutex::new(writer);
     run_batch(&writer, jobs);
     *conn = Some(writer.into_inner().unwrap_or_else(PoisonError::into_inner));
+}
+
+/// What the writer thread is asked to do.
+enum Work {
+    Change(Job),
+    Restart(tokio::sync::oneshot::Sender<Result<Restarted, DbError>>),
+}
+
+/// How a [`Lite::restart_wal`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restarted {
+    /// Every frame is in the database file: the next commit starts the WAL over.
+    /// `frames`: the WAL's length before.
+    Done { frames: i64 },
+    /// A reader still used the old WAL after [`RESTART_READER_WAIT_MS`]; the frames it
+    /// could copy are copied, and the WAL goes on growing until a later restart.
+    ReaderInTheWay { frames: i64 },
+    /// Another restart asked for later took this one's place.
+    Superseded,
+}
+
+/// How long a WAL restart waits for readers of the old WAL, with every writer of the
+/// process waiting behind it; a reader still there after that only postpones the
+/// restart to a later one.
+const RESTART_READER_WAIT_MS: u64 = 50;
+
+/// `wal_checkpoint(RESTART)` on the writer connection, with its busy handler cut to
+/// [`RESTART_READER_WAIT_MS`]: under the usual 10 s, a long read (an export, say) would
+/// hold every write. Call between transactions, with the writer slot held.
+fn restart_wal(conn: &Connection) -> Result<Restarted, DbError> {
+    conn.busy_timeout(Duration::from_millis(RESTART_READER_WAIT_MS))?;
+    // (busy, frames in the WAL, frames copied)
+    let done = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    });
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
+    let (busy, frames) = done?;
+    Ok(if busy == 0 {
+        Restarted::Done { frames }
+    } else {
+        Restarted::ReaderInTheWay { frames }
+    })
 }
 
 /// Changes waiting for the writer thread, and what that thread is doing.
@@ -336,6 +452,8 @@ struct Queue {
     handle: Option<Handle>,
     /// The [`Lite`] was dropped: the writer thread ends once the queue is empty.
     closed: bool,
+    /// A WAL restart asked for (see [`Lite::restart_wal`]), and who to tell how it went.
+    restart: Option<tokio::sync::oneshot::Sender<Result<Restarted, DbError>>>,
 }
 
 /// The writer thread's state, as the queue sees it.

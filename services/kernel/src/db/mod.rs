@@ -299,8 +299,11 @@ impl Database {
                         .fetch_one(&pool)
                         .await?;
                 let file = (!file.is_empty()).then(|| std::path::PathBuf::from(file));
-                tokio::spawn(checkpoints(pool.clone(), slot.clone(), file.clone()));
-                file.map(|file| std::sync::Arc::new(lite::Lite::new(file, slot.clone())))
+                file.map(|file| {
+                    let lite = std::sync::Arc::new(lite::Lite::new(file.clone(), slot.clone()));
+                    tokio::spawn(checkpoints(pool.clone(), lite.clone(), file));
+                    lite
+                })
             }
             None => None,
         };
@@ -442,15 +445,12 @@ pub(super) const AUTOCHECKPOINT_FRAMES: i64 = 40_000;
 /// writer appends while it copies), and only a finished checkpoint lets the next writer
 /// start the WAL over: the WAL ran to the automatic threshold and the writer then
 /// checkpointed in its turn after all, with up to 100 ms of WAL to fsync (an 8.7 ms
-/// fsync seen under the add-to-cart benchmark). So once the WAL is long, the checkpointer
-/// takes the writer slot right after a PASSIVE pass (and [`preflush`]) and runs a RESTART
-/// checkpoint: what is left to copy and fsync is what was written since that pass, and
-/// the next writer starts the WAL over. `file` is the database file (`None` in memory).
-async fn checkpoints(
-    pool: AnyPool,
-    slot: std::sync::Arc<tokio::sync::Mutex<()>>,
-    file: Option<std::path::PathBuf>,
-) {
+/// fsync seen under the add-to-cart benchmark). So once the WAL is long, right after a
+/// PASSIVE pass (and [`preflush`]) the checkpointer has the writer thread run a RESTART
+/// checkpoint in its next turn ([`lite::Lite::restart_wal`]): what is left to copy and
+/// fsync is what was written since that pass, and the next commit starts the WAL over.
+/// `file` is the database file; an in-memory database has no WAL and no checkpointer.
+async fn checkpoints(pool: AnyPool, lite: std::sync::Arc<lite::Lite>, file: std::path::PathBuf) {
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if pool.is_closed() {
@@ -470,17 +470,30 @@ async fn checkpoints(
         if frames < RESTART_AT_FRAMES {
             continue;
         }
-        if let Some(file) = &file {
+        // Two rounds of sync-then-copy: the first syncs what the passes copied since the
+        // last restart, the second copies what the writer appended meanwhile and syncs
+        // that. The restart is then left with the few frames written since.
+        for round in 0..2 {
+            if round > 0 {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint before a restart failed");
+                }
+            }
             if let Err(e) = preflush(file.clone()).await {
                 tracing::warn!(error = %e, "flushing the database files before a WAL restart failed");
             }
         }
-        let Ok(_slot) = tokio::time::timeout(WRITER_WAIT, slot.lock()).await else {
-            tracing::warn!(frames, "WAL restart skipped: the writer slot stayed taken");
-            continue;
-        };
-        if let Err(e) = restart_wal(&pool).await {
-            tracing::warn!(error = %e, frames, "WAL restart failed; SQLite's own checkpoint takes over");
+        match lite.restart_wal().await {
+            Ok(lite::Restarted::ReaderInTheWay { frames }) => {
+                tracing::debug!(frames, "WAL restart postponed: a reader still uses the WAL");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, frames, "WAL restart failed; SQLite's own checkpoint takes over");
+            }
         }
     }
 }
@@ -508,36 +521,6 @@ async fn preflush(file: std::path::PathBuf) -> std::io::Result<()> {
     })
     .await
     .map_err(std::io::Error::other)?
-}
-
-/// How long a WAL restart waits for readers of the old WAL, with every writer of the
-/// process waiting behind it; a reader still there after that only postpones the
-/// restart to the next pass.
-const RESTART_READER_WAIT_MS: u32 = 50;
-
-/// `wal_checkpoint(RESTART)` with the busy handler cut to [`RESTART_READER_WAIT_MS`]:
-/// under the pool's 10 s one, a long read (an export, say) would hold every write.
-async fn restart_wal(pool: &AnyPool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    let done = restart_wal_on(&mut conn).await;
-    if done.is_err() {
-        // It may still have the short wait, and would refuse others' writes early.
-        conn.close_on_drop();
-    }
-    done
-}
-
-async fn restart_wal_on(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("PRAGMA busy_timeout = {RESTART_READER_WAIT_MS}"))
-        .execute(&mut *conn)
-        .await?;
-    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-        .execute(&mut *conn)
-        .await;
-    sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
-        .execute(&mut *conn)
-        .await?;
-    restarted.map(|_| ())
 }
 
 /// The URL without its password, for messages and logs.
