@@ -72,23 +72,13 @@ pub(crate) async fn create(
         ));
     }
     let now = now_ms();
-    let row = CartRow {
-        id: new_id("cart"),
-        region_id: region.id.clone(),
-        currency: region.currency.to_string(),
-        email: None,
-        shipping_address: None,
-        billing_address: None,
-        shipping_option_id: None,
-        payment_method: None,
-        discount_code: None,
-        completed_at: None,
-        order_id: None,
-        created_at: now,
-        updated_at: now,
-        expires_at: now + IDLE_MS,
-        version: 0,
-    };
+    let row = CartRow::open(
+        new_id("cart"),
+        region.id.clone(),
+        region.currency.to_string(),
+        now,
+        now + IDLE_MS,
+    );
     {
         let row = row.clone();
         change!(db, CartError, |conn| store::cart::insert(conn, &row))?;

@@ -172,21 +172,8 @@ mod tests {
 
     fn cart(id: &str, version: i64) -> CartRow {
         CartRow {
-            id: id.to_owned(),
-            region_id: "reg_eu".to_owned(),
-            currency: "EUR".to_owned(),
-            email: None,
-            shipping_address: None,
-            billing_address: None,
-            shipping_option_id: None,
-            payment_method: None,
-            discount_code: None,
-            completed_at: None,
-            order_id: None,
-            created_at: 1,
-            updated_at: 2,
-            expires_at: 3,
             version,
+            ..CartRow::open(id.to_owned(), "reg_eu".to_owned(), "EUR".to_owned(), 1, 3)
         }
     }
 

@@ -333,13 +333,9 @@ fn spawn_unpaused_writers(
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_read_does_not_hold_writes_while_the_wal_is_started_over() {
-    // A read transaction stays open on the old WAL while about 21,000 frames are
-    // written: each restart the checkpointer tries (in the writer slot) waits for it only
-    // briefly and leaves the WAL for the next pass, instead of holding every write until
-    // the reader ends, which here is after the writes.
-    let t = sqlite_with_table().await;
+/// A pooled connection inside a read transaction that has read (and so holds a snapshot
+/// of) the notes, and how many it saw.
+async fn reading(t: &testing::TestDatabase) -> (sqlx::pool::PoolConnection<sqlx::Any>, i64) {
     let mut reader =
         t.db.pool()
             .acquire()
@@ -353,6 +349,17 @@ async fn a_long_read_does_not_hold_writes_while_the_wal_is_started_over() {
         .fetch_one(&mut *reader)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    (reader, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_read_does_not_hold_writes_while_the_wal_is_started_over() {
+    // A read transaction stays open on the old WAL while about 21,000 frames are
+    // written: each restart the checkpointer tries (in the writer slot) waits for it only
+    // briefly and leaves the WAL for the next pass, instead of holding every write until
+    // the reader ends, which here is after the writes.
+    let t = sqlite_with_table().await;
+    let (mut reader, seen) = reading(&t).await;
     assert_eq!(seen, 0);
 
     let writers = spawn_unpaused_writers(&t.db, 4, 330, 64 * 1024);
@@ -419,19 +426,7 @@ async fn a_wal_restart_in_the_writers_turn_starts_the_wal_over_unless_a_reader_h
 
     // A read transaction on the current WAL: the restart waits for it only briefly,
     // reports it, and writes go on.
-    let mut reader =
-        t.db.pool()
-            .acquire()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    sqlx::query("BEGIN")
-        .execute(&mut *reader)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
-        .fetch_one(&mut *reader)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut reader, seen) = reading(&t).await;
     assert_eq!(seen, 41);
     insert_note(lite, "c").await;
     let started = std::time::Instant::now();

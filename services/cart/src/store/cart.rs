@@ -28,6 +28,35 @@ pub(crate) struct CartRow {
     pub version: i64,
 }
 
+impl CartRow {
+    /// A new open cart with nothing chosen yet, changed last at `now`.
+    pub(crate) fn open(
+        id: String,
+        region_id: String,
+        currency: String,
+        now: i64,
+        expires_at: i64,
+    ) -> Self {
+        CartRow {
+            id,
+            region_id,
+            currency,
+            email: None,
+            shipping_address: None,
+            billing_address: None,
+            shipping_option_id: None,
+            payment_method: None,
+            discount_code: None,
+            completed_at: None,
+            order_id: None,
+            created_at: now,
+            updated_at: now,
+            expires_at,
+            version: 0,
+        }
+    }
+}
+
 const CART_COLUMNS: &str = "id, region_id, currency, email, shipping_address, billing_address, \
      shipping_option_id, payment_method, discount_code, completed_at, order_id, created_at, \
      updated_at, expires_at, version";
