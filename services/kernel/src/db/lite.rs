@@ -366,7 +366,9 @@ fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
             }
         },
     };
-    let mut writer = writer;
+    // A failed restart may have left the short busy timeout behind: the next batch then
+    // opens a fresh connection.
+    let mut keep = true;
     if let Some(answer) = restart {
         // Before the batch: its commit is then the one that starts the WAL over.
         let started = std::time::Instant::now();
@@ -376,20 +378,11 @@ fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
             took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "WAL restart in the writer's turn"
         );
-        if restarted.is_err() {
-            // It may have kept the short busy timeout: start from a fresh connection.
-            writer = match open(path, false) {
-                Ok(fresh) => fresh,
-                Err(e) => {
-                    let _ = answer.send(restarted);
-                    return fail_all(&e.to_string(), jobs, Vec::new());
-                }
-            };
-        }
+        keep = restarted.is_ok();
         let _ = answer.send(restarted);
     }
     if jobs.is_empty() {
-        *conn = Some(writer);
+        *conn = keep.then_some(writer);
         return;
     }
     // Behind a mutex while the jobs run, so that a change holding it across its (never
@@ -398,7 +391,7 @@ fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
     // new one.
     let writer = Mutex::new(writer);
     run_batch(&writer, jobs);
-    *conn = Some(writer.into_inner().unwrap_or_else(PoisonError::into_inner));
+    *conn = keep.then(|| writer.into_inner().unwrap_or_else(PoisonError::into_inner));
 }
 
 /// What the writer thread is asked to do.
