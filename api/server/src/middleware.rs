@@ -2,14 +2,14 @@
 
 use axum::{
     extract::Request as AxumRequest,
-    http::{HeaderName, Request, StatusCode},
+    http::{HeaderName, HeaderValue, Request, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Router,
 };
 use tower_http::{
     compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Instrument;
@@ -42,7 +42,24 @@ pub fn with_http_layers(router: Router) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUlid))
+}
+
+/// Generates `req_<ulid>` ids: unique, and sortable by time in the logs. tower-http's
+/// `MakeRequestUuid` made random v4 UUIDs, and without its `fast-rng` feature the `uuid`
+/// crate asks the OS for every one: a `getrandom` system call per request (38,631 in 5 s
+/// of the add-to-cart bench, beside 38,640 socket reads). The id generator draws from a
+/// thread-local source instead.
+#[derive(Clone, Copy, Debug, Default)]
+struct MakeRequestUlid;
+
+impl MakeRequestId for MakeRequestUlid {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        // Always ASCII, so always a valid header value.
+        HeaderValue::from_str(&emporium_kernel::id::new_id("req"))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Runs the rest of the request as its own task, so it finishes even when the client

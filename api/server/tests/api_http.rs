@@ -244,8 +244,18 @@ async fn request_ids_are_echoed_or_generated() {
             .unwrap_or_default()
             .to_owned();
         assert!(
-            generated.len() >= 16,
+            emporium_kernel::id::has_prefix(&generated, "req"),
             "[{}] generated id `{generated}`",
+            app.label
+        );
+        let again = app.get("/store/products").await;
+        assert_ne!(
+            again
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some(generated.as_str()),
+            "[{}] each request gets its own id",
             app.label
         );
     }
