@@ -14,6 +14,7 @@ use sqlx::AnyConnection;
 use crate::{
     discount::{normalize_code, rule_for},
     error::CartError,
+    recent::Taken,
     store::{
         self,
         cart::{CartRow, LineRow},
@@ -158,11 +159,16 @@ fn remember_currency(carts: &Carts, cart_id: &str, currency: Currency) {
 /// Notes the lines of a cart this process just changed, with the version the change left
 /// the cart at (see `Carts::lines`).
 pub(crate) fn remember_lines(carts: &Carts, row: &CartRow, lines: &[LineRow]) {
+    remember_taken_lines(carts, row, lines, &Taken::default());
+}
+
+/// [`remember_lines`] for a change that started from lines it took from `Carts::lines`.
+fn remember_taken_lines(carts: &Carts, row: &CartRow, lines: &[LineRow], taken: &Taken) {
     if carts.db.lite().is_none() {
         // Only SQLite's add to cart uses them.
         return;
     }
-    carts.lines.remember(row, lines);
+    carts.lines.remember(row, lines, taken);
 }
 
 /// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the
@@ -346,7 +352,7 @@ pub(crate) async fn add_line(
         // the cart's currency (to price the variant in). The writer, which every change
         // of the process waits for, then only checks the cart is still at that version
         // (and reads the lines again in the rare case it is not).
-        let known = carts.lines.take(cart_id);
+        let (known, taken) = carts.lines.take(cart_id).unzip();
         let (currency, known) = match (carts.currencies.get(cart_id), known) {
             (Some(currency), Some(known)) => (currency, known),
             _ => {
@@ -366,7 +372,7 @@ pub(crate) async fn add_line(
         let (row, lines, quantity) = lite
             .write(move |tx| add_lite(tx, &id, known, addition))
             .await?;
-        remember_lines(carts, &row, &lines);
+        remember_taken_lines(carts, &row, &lines, &taken.unwrap_or_default());
         let defs = Definitions::load_pooled(carts, &row).await?;
         let cart = render(&row, lines, &defs)?;
         tracing::info!(cart_id, variant_id, quantity, "cart line added");
