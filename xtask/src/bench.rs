@@ -757,7 +757,7 @@ above 5 ms), and 42–68 µs of server CPU an add; fifteen runs of the next code
 3.38–4.80 ms. Confined to one core's worth of CPU time (a cgroup quota of 2 ms per 2 ms
 period over both cores, roughly a host of half that speed), four runs of the two measured
 14,859–18,278 adds/s and p99 5.60–7.08 ms: the 5 ms target holds on this machine at the
-speeds measured on 2026-12-04 and 2026-12-05, not on a host half as fast.
+speeds it had on 2026-12-04 (14 of 16 runs) and 2026-12-05, not on a host half as fast.
 
 "#;
 
