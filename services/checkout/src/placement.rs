@@ -58,9 +58,14 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
     for _ in 0..MAX_ATTEMPTS {
         let (record, live) = {
             let mut conn = co.db.pool().acquire().await?;
+            // The cart's live order first, its key second: the key row commits with the
+            // order, so a key read after the order was seen is that order's key if it is
+            // this request's. Read the other way round, a same-key request committing
+            // between the two reads showed its order without its key, and this request
+            // answered "already checked out" instead of replaying it.
+            let live = store::live_order_for_cart(&mut conn, &input.cart_id).await?;
             let record =
                 store::idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key).await?;
-            let live = store::live_order_for_cart(&mut conn, &input.cart_id).await?;
             (record, live)
         };
         if let Some(record) = record {
