@@ -199,13 +199,18 @@ mod tests {
         }
     }
 
+    /// A cart's two lines: `jackets` jackets and a cap.
+    fn jackets_and_a_cap(jackets: i64) -> Vec<LineRow> {
+        vec![
+            line("line_a", "var_1", "Jacket", jackets),
+            line("line_b", "var_2", "Cap", 1),
+        ]
+    }
+
     #[test]
     fn lines_come_back_as_they_were_remembered_once() {
         let recent = RecentLines::new();
-        let lines = vec![
-            line("line_a", "var_1", "Jacket", 2),
-            line("line_b", "var_2", "Cap", 1),
-        ];
+        let lines = jackets_and_a_cap(2);
         recent.remember(&cart("cart_1", 7), &lines, &Taken::default());
         let known = |cart: &str| recent.take(cart).map(|(known, _)| known);
         assert_eq!(known("cart_1"), Some((7, lines)));
@@ -255,11 +260,7 @@ mod tests {
     #[test]
     fn a_change_keeps_the_snapshots_it_took_unless_its_line_changed() {
         let recent = RecentLines::new();
-        let first = vec![
-            line("line_a", "var_1", "Jacket", 1),
-            line("line_b", "var_2", "Cap", 1),
-        ];
-        recent.remember(&cart("cart_1", 1), &first, &Taken::default());
+        recent.remember(&cart("cart_1", 1), &jackets_and_a_cap(1), &Taken::default());
         let ((_, mut lines), taken) = recent.take("cart_1").unwrap_or_else(|| panic!("cart_1"));
 
         // The change: one more jacket, the cap re-snapshotted under a new title (the
