@@ -62,17 +62,6 @@ impl Snapshot {
     }
 }
 
-impl Taken {
-    /// The snapshot equal to `line`'s, which was the `i`th line taken: lines keep their
-    /// places, and a new line comes last.
-    fn find(&self, i: usize, line: &LineRow) -> Option<Arc<Snapshot>> {
-        let at = self.0.get(i).filter(|s| s.variant_id == line.variant_id);
-        at.or_else(|| self.0.iter().find(|s| s.variant_id == line.variant_id))
-            .filter(|s| s.is_of(line))
-            .map(Arc::clone)
-    }
-}
-
 /// A remembered line: its own fields, and its variant's shared snapshot.
 #[derive(Debug, Clone)]
 struct Line {
@@ -91,6 +80,17 @@ struct Line {
 /// add-to-cart benchmark.
 #[derive(Debug, Default)]
 pub(crate) struct Taken(Vec<Arc<Snapshot>>);
+
+impl Taken {
+    /// The snapshot equal to `line`'s, which was the `i`th line taken: lines keep their
+    /// places, and a new line comes last.
+    fn find(&self, i: usize, line: &LineRow) -> Option<Arc<Snapshot>> {
+        let at = self.0.get(i).filter(|s| s.variant_id == line.variant_id);
+        at.or_else(|| self.0.iter().find(|s| s.variant_id == line.variant_id))
+            .filter(|s| s.is_of(line))
+            .map(Arc::clone)
+    }
+}
 
 /// See the module docs.
 pub(crate) struct RecentLines {
