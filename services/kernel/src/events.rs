@@ -17,13 +17,13 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{de::DeserializeOwned, Serialize};
-use sqlx::{migrate::Migrator, AnyConnection, Row};
+use sqlx::migrate::Migrator;
 use tokio::sync::Notify;
 
 use crate::{
     clock::now_ms,
     db::{
-        conn::Conn,
+        conn::{Conn, Row},
         sql::{Sql, MAX_PARAMS},
         Database, DbError,
     },
@@ -62,28 +62,10 @@ impl Event {
     }
 }
 
-/// Appends an event to the outbox on `conn`, which should be the transaction that makes
-/// the state change. Returns the event id. Call [`EventBus::wake`] after the commit so the
-/// dispatcher does not wait for its next poll.
+/// Appends an event to the outbox on `conn`, which must be the write that makes the
+/// state change (inside [`Database::write`]). Returns the event id. Call
+/// [`EventBus::wake`] after the write so the dispatcher does not wait for its next poll.
 pub async fn append<T: Serialize>(
-    conn: &mut AnyConnection,
-    topic: &str,
-    aggregate_id: &str,
-    payload: &T,
-    request_id: Option<&str>,
-) -> Result<String, DbError> {
-    append_on(
-        &mut Conn::Sqlx(conn),
-        topic,
-        aggregate_id,
-        payload,
-        request_id,
-    )
-    .await
-}
-
-/// [`append`] for a change written against [`Conn`] (see [`crate::change`]).
-pub async fn append_on<T: Serialize>(
     conn: &mut Conn<'_>,
     topic: &str,
     aggregate_id: &str,
@@ -107,27 +89,34 @@ pub async fn append_on<T: Serialize>(
     Ok(id)
 }
 
+const EVENT_COLUMNS: &str = "seq, id, topic, aggregate_id, payload, request_id, created_at";
+
 /// Events about one aggregate, oldest first (for order timelines and tests).
 pub async fn events_for(db: &Database, aggregate_id: &str) -> Result<Vec<Event>, DbError> {
-    let rows = sqlx::query(
-        "SELECT seq, id, topic, aggregate_id, payload, request_id, created_at \
-         FROM outbox_events WHERE aggregate_id = $1 ORDER BY seq",
-    )
-    .bind(aggregate_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(event_from_row).collect()
+    let sql = crate::sql!(
+        format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE aggregate_id = $1 ORDER BY seq"),
+        aggregate_id
+    );
+    db.read(async |conn| {
+        conn.fetch_all(&sql)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    })
+    .await
 }
 
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<Event, DbError> {
+/// An [`Event`] from a row whose columns are [`EVENT_COLUMNS`].
+fn event_from_row(row: &Row) -> Result<Event, DbError> {
     Ok(Event {
-        seq: row.try_get("seq")?,
-        id: row.try_get("id")?,
-        topic: row.try_get("topic")?,
-        aggregate_id: row.try_get("aggregate_id")?,
-        payload: row.try_get("payload")?,
-        request_id: row.try_get("request_id")?,
-        created_at: row.try_get("created_at")?,
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        topic: row.get(2)?,
+        aggregate_id: row.get(3)?,
+        payload: row.get(4)?,
+        request_id: row.get(5)?,
+        created_at: row.get(6)?,
     })
 }
 
@@ -286,7 +275,7 @@ impl Dispatcher {
         let name = consumer.name();
         let now = now_ms();
         let settled = self.settled_seq(name).await?;
-        let rows = sqlx::query(
+        let due = crate::sql!(
             "SELECT e.seq, e.id, e.topic, e.aggregate_id, e.payload, e.request_id, e.created_at \
              FROM outbox_events e \
              LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
@@ -294,13 +283,15 @@ impl Dispatcher {
                AND (d.event_id IS NULL \
                     OR (d.status IN ('processing', 'retry') AND d.next_attempt_at <= $3)) \
              ORDER BY e.seq LIMIT $4",
-        )
-        .bind(name)
-        .bind(settled)
-        .bind(now)
-        .bind(self.batch)
-        .fetch_all(self.db.pool())
-        .await?;
+            name,
+            settled,
+            now,
+            self.batch
+        );
+        let rows = self
+            .db
+            .read(async |conn| conn.fetch_all(&due).await)
+            .await?;
         let mut report = PassReport::default();
         if rows.is_empty() {
             self.advance_settled(name, settled).await?;
@@ -344,9 +335,7 @@ impl Dispatcher {
     /// Claims a batch of due events for this consumer in one write transaction: new ones
     /// with one multi-row insert, due retries (and claims whose lease ran out) one by one.
     /// Returns the events this dispatcher now holds, with their previous attempts; events
-    /// another dispatcher holds are left out. Writes go through the database's writer
-    /// queue like every other write: on SQLite a write beside it would wait in SQLite's
-    /// busy handler, which sleeps up to 100 ms at a time.
+    /// another dispatcher holds are left out.
     async fn claim<'e>(
         &self,
         consumer: &str,
@@ -356,14 +345,10 @@ impl Dispatcher {
         let lease_until = now + self.policy.lease_ms;
         let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
         let consumer = consumer.to_owned();
-        let db = &self.db;
-        let taken = crate::change!(db, DbError, |conn| claim_ids(
-            conn,
-            &consumer,
-            &ids,
-            now,
-            lease_until
-        ))?;
+        let taken = self
+            .db
+            .write(async move |conn| claim_ids(conn, &consumer, &ids, now, lease_until).await)
+            .await?;
         Ok(events
             .iter()
             .filter_map(|e| taken.get(&e.id).map(|attempts| (e, *attempts)))
@@ -410,21 +395,21 @@ impl Dispatcher {
             }
         }
         let consumer = consumer.to_owned();
-        let db = &self.db;
-        crate::change!(db, DbError, |conn| record_outcomes(
-            conn, &consumer, &done, &failed, now
-        ))
+        self.db
+            .write(async move |conn| record_outcomes(conn, &consumer, &done, &failed, now).await)
+            .await
     }
 
     async fn settled_seq(&self, consumer: &str) -> Result<i64, DbError> {
-        let row = sqlx::query("SELECT settled_seq FROM event_consumers WHERE consumer = $1")
-            .bind(consumer)
-            .fetch_optional(self.db.pool())
+        let sql = crate::sql!(
+            "SELECT settled_seq FROM event_consumers WHERE consumer = $1",
+            consumer
+        );
+        let row = self
+            .db
+            .read(async |conn| conn.fetch_optional(&sql).await)
             .await?;
-        Ok(match row {
-            Some(row) => row.try_get("settled_seq")?,
-            None => 0,
-        })
+        row.map_or(Ok(0), |row| row.get(0))
     }
 
     /// Moves the consumer's watermark past events it settled, so passes stop scanning
@@ -432,24 +417,25 @@ impl Dispatcher {
     /// commit after a higher one, and the watermark must not jump over it.
     async fn advance_settled(&self, consumer: &str, settled: i64) -> Result<(), DbError> {
         let horizon = now_ms() - 60_000;
-        let row = sqlx::query(
-            "SELECT MIN(e.seq) AS first_open FROM outbox_events e \
+        let first_open = crate::sql!(
+            "SELECT MIN(e.seq) FROM outbox_events e \
              LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
              WHERE e.seq > $2 AND (d.event_id IS NULL OR d.status IN ('processing', 'retry'))",
-        )
-        .bind(consumer)
-        .bind(settled)
-        .fetch_one(self.db.pool())
-        .await?;
-        let first_open: Option<i64> = row.try_get("first_open")?;
-        let row = sqlx::query(
-            "SELECT MAX(seq) AS last_old FROM outbox_events WHERE seq > $1 AND created_at < $2",
-        )
-        .bind(settled)
-        .bind(horizon)
-        .fetch_one(self.db.pool())
-        .await?;
-        let last_old: Option<i64> = row.try_get("last_old")?;
+            consumer,
+            settled
+        );
+        let last_old = crate::sql!(
+            "SELECT MAX(seq) FROM outbox_events WHERE seq > $1 AND created_at < $2",
+            settled,
+            horizon
+        );
+        let (first_open, last_old): (Option<i64>, Option<i64>) = self
+            .db
+            .read(async |conn| {
+                let first_open = conn.fetch_scalar(&first_open).await?;
+                Ok::<_, DbError>((first_open, conn.fetch_scalar(&last_old).await?))
+            })
+            .await?;
         let Some(mut target) = last_old else {
             return Ok(());
         };
@@ -459,17 +445,19 @@ impl Dispatcher {
         if target <= settled {
             return Ok(());
         }
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO event_consumers (consumer, settled_seq) VALUES ($1, $2) \
-             ON CONFLICT (consumer) DO UPDATE SET settled_seq = excluded.settled_seq \
-             WHERE event_consumers.settled_seq < excluded.settled_seq",
-        )
-        .bind(consumer)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let consumer = consumer.to_owned();
+        self.db
+            .write(async move |conn| {
+                conn.execute(&crate::sql!(
+                    "INSERT INTO event_consumers (consumer, settled_seq) VALUES ($1, $2) \
+                     ON CONFLICT (consumer) DO UPDATE SET settled_seq = excluded.settled_seq \
+                     WHERE event_consumers.settled_seq < excluded.settled_seq",
+                    &consumer,
+                    target
+                ))
+                .await
+            })
+            .await?;
         Ok(())
     }
 }
@@ -586,15 +574,15 @@ pub async fn delivery_status(
     consumer: &str,
     event_id: &str,
 ) -> Result<Option<(String, i64)>, DbError> {
-    let row = sqlx::query(
+    let sql = crate::sql!(
         "SELECT status, attempts FROM event_deliveries WHERE consumer = $1 AND event_id = $2",
-    )
-    .bind(consumer)
-    .bind(event_id)
-    .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| Ok((r.try_get("status")?, r.try_get("attempts")?)))
-        .transpose()
+        consumer,
+        event_id
+    );
+    let row = db
+        .read(async |conn| conn.fetch_optional(&sql).await)
+        .await?;
+    row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::{
 };
 
 use emporium_kernel::{
-    db::testing::databases,
+    db::{testing::databases, DbError},
     events::{self, Consumer, Dispatcher, Event, EventBus, HandleError, RetryPolicy},
 };
 
@@ -56,18 +56,19 @@ async fn append_committed(
     topic: &str,
     aggregate: &str,
 ) -> String {
-    let mut tx = db.begin_write().await.expect("begin");
-    let id = events::append(
-        &mut tx,
-        topic,
-        aggregate,
-        &serde_json::json!({"n": 1}),
-        Some("req-1"),
-    )
+    let (topic, aggregate) = (topic.to_owned(), aggregate.to_owned());
+    db.write(async move |conn| {
+        events::append(
+            conn,
+            &topic,
+            &aggregate,
+            &serde_json::json!({"n": 1}),
+            Some("req-1"),
+        )
+        .await
+    })
     .await
-    .expect("append");
-    tx.commit().await.expect("commit");
-    id
+    .expect("append")
 }
 
 #[tokio::test]
@@ -79,13 +80,15 @@ async fn events_reach_each_consumer_once_in_order_and_rolled_back_events_never_e
         append_committed(&db, "cart.updated", "cart_1").await;
         append_committed(&db, "order.paid", "ord_1").await;
         // An event written in a transaction that rolls back must never be delivered.
-        {
-            let mut tx = db.begin_write().await.expect("begin");
-            events::append(&mut tx, "order.paid", "ord_ghost", &1, None)
-                .await
-                .expect("append");
-            tx.rollback().await.expect("rollback");
-        }
+        let rolled_back = db
+            .write(async |conn| {
+                events::append(conn, "order.paid", "ord_ghost", &1, None).await?;
+                Err::<(), _>(DbError::NotCommitted(
+                    "the change failed after it".to_owned(),
+                ))
+            })
+            .await;
+        assert!(rolled_back.is_err());
         let recorder = Recorder::new(0);
         let dispatcher = Dispatcher::new(db.clone(), EventBus::new()).register(recorder.clone());
         let report = dispatcher.run_until_idle().await.expect("dispatch");

@@ -1,13 +1,12 @@
-//! One connection type for both ways of writing, so that a change's statements are
-//! written once and run either in a sqlx transaction (PostgreSQL, or SQLite without a
-//! file) or inside a group-committed [`Lite::write`](super::lite::Lite::write) batch
-//! (a SQLite file).
+//! The one connection type every store function takes, on either database.
 //!
-//! Statements are [`Sql`] values (portable text with `$n` placeholders and owned
-//! arguments), rows come back as [`Row`]s read by column index. The functions are
-//! `async` for the sqlx side; on the lite side every call completes without waiting, so
-//! [`Database::change`](super::Database::change) runs the whole change to completion in
-//! one poll, inside the batch, on the writer connection.
+//! Statements are [`Sql`] values (portable text with `$n` placeholders), rows come back
+//! as [`Row`]s read by column index with [`Row::get`]. The methods are `async` for
+//! PostgreSQL (a sqlx connection); on SQLite every call runs right here through rusqlite
+//! and completes without waiting, which is what lets [`Database::write`] run a whole
+//! change in one poll on the writer thread.
+//!
+//! [`Database::write`]: super::Database::write
 
 use std::{
     future::Future,
@@ -24,37 +23,44 @@ use super::{
     DbError,
 };
 
-/// Where a change's statements run.
-pub enum Conn<'c> {
-    /// The lite writer connection (inside a batch's savepoint) or a lite read connection,
+/// Where a read's or a change's statements run. Only the kernel makes one (in
+/// [`Database::read`](super::Database::read) and [`Database::write`](super::Database::write)).
+pub struct Conn<'c>(Inner<'c>);
+
+enum Inner<'c> {
+    /// The SQLite writer connection (inside a batch's savepoint) or a read connection,
     /// behind a mutex so that a change holding it across its (never pending) awaits is
     /// `Send` like one holding a sqlx connection.
     Lite(&'c Mutex<rusqlite::Connection>),
-    /// A sqlx transaction or pooled connection.
+    /// A PostgreSQL transaction or pooled connection.
     Sqlx(&'c mut AnyConnection),
+}
+
+impl<'c> Conn<'c> {
+    pub(crate) fn lite(conn: &'c Mutex<rusqlite::Connection>) -> Self {
+        Conn(Inner::Lite(conn))
+    }
+
+    pub(crate) fn sqlx(conn: &'c mut AnyConnection) -> Self {
+        Conn(Inner::Sqlx(conn))
+    }
 }
 
 impl Conn<'_> {
     /// Runs a statement; returns the number of rows it changed.
-    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, DbError> {
-        match self {
-            Conn::Lite(conn) => run(conn, sql, |statement| Ok(statement.raw_execute()? as u64)),
-            Conn::Sqlx(conn) => Ok(sql
-                .query()
-                .persistent(sql.is_persistent())
-                .execute(&mut **conn)
-                .await?
-                .rows_affected()),
+    pub async fn execute(&mut self, sql: &Sql<'_>) -> Result<u64, DbError> {
+        match &mut self.0 {
+            Inner::Lite(conn) => run(conn, sql, |statement| Ok(statement.raw_execute()? as u64)),
+            Inner::Sqlx(conn) => Ok(sql.query().execute(&mut **conn).await?.rows_affected()),
         }
     }
 
     /// Runs a query and returns every row.
-    pub async fn fetch_all(&mut self, sql: &Sql) -> Result<Vec<Row>, DbError> {
-        match self {
-            Conn::Lite(conn) => lite_rows(conn, sql, usize::MAX),
-            Conn::Sqlx(conn) => Ok(sql
+    pub async fn fetch_all(&mut self, sql: &Sql<'_>) -> Result<Vec<Row>, DbError> {
+        match &mut self.0 {
+            Inner::Lite(conn) => lite_rows(conn, sql, usize::MAX),
+            Inner::Sqlx(conn) => Ok(sql
                 .query()
-                .persistent(sql.is_persistent())
                 .fetch_all(&mut **conn)
                 .await?
                 .into_iter()
@@ -64,12 +70,11 @@ impl Conn<'_> {
     }
 
     /// Runs a query and returns its first row, if any.
-    pub async fn fetch_optional(&mut self, sql: &Sql) -> Result<Option<Row>, DbError> {
-        match self {
-            Conn::Lite(conn) => Ok(lite_rows(conn, sql, 1)?.pop()),
-            Conn::Sqlx(conn) => Ok(sql
+    pub async fn fetch_optional(&mut self, sql: &Sql<'_>) -> Result<Option<Row>, DbError> {
+        match &mut self.0 {
+            Inner::Lite(conn) => Ok(lite_rows(conn, sql, 1)?.pop()),
+            Inner::Sqlx(conn) => Ok(sql
                 .query()
-                .persistent(sql.is_persistent())
                 .fetch_optional(&mut **conn)
                 .await?
                 .map(Row::Sqlx)),
@@ -78,10 +83,15 @@ impl Conn<'_> {
 
     /// Runs a query that must return a row (an `UPDATE … RETURNING` on a row known to
     /// exist, an aggregate).
-    pub async fn fetch_one(&mut self, sql: &Sql) -> Result<Row, DbError> {
+    pub async fn fetch_one(&mut self, sql: &Sql<'_>) -> Result<Row, DbError> {
         self.fetch_optional(sql)
             .await?
             .ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
+    }
+
+    /// Runs a query and reads column 0 of its first row as `T` (a count, an aggregate).
+    pub async fn fetch_scalar<T: Column>(&mut self, sql: &Sql<'_>) -> Result<T, DbError> {
+        self.fetch_one(sql).await?.get(0)
     }
 }
 
@@ -92,7 +102,7 @@ static PARAM_NAMES: LazyLock<Vec<String>> =
 /// Prepares `sql`, binds its arguments and hands the statement to `f`.
 fn run<T>(
     conn: &Mutex<rusqlite::Connection>,
-    sql: &Sql,
+    sql: &Sql<'_>,
     f: impl FnOnce(&mut rusqlite::Statement<'_>) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
     // Only one change uses a connection at a time: the lock is never contended.
@@ -112,7 +122,7 @@ fn run<T>(
 
 /// Binds by name: SQLite reads `$1` as a parameter named `$1`, whose position is that of
 /// its first appearance in the text, which need not be argument order.
-fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<(), DbError> {
+fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql<'_>) -> Result<(), DbError> {
     let args = sql.args();
     if statement.parameter_count() != args.len() {
         return Err(DbError::Encode(format!(
@@ -151,7 +161,7 @@ fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<(), DbErro
 /// The first `limit` rows of `sql` on a lite connection.
 fn lite_rows(
     conn: &Mutex<rusqlite::Connection>,
-    sql: &Sql,
+    sql: &Sql<'_>,
     limit: usize,
 ) -> Result<Vec<Row>, DbError> {
     run(conn, sql, |statement| {
@@ -176,20 +186,50 @@ fn lite_row(row: &rusqlite::Row<'_>, width: usize) -> Result<Row, DbError> {
     Ok(Row::Lite(values))
 }
 
-/// A result row from either side, read by column index.
+/// A result row from either database, read by column index. By index, not by name: a
+/// lookup by name compares the wanted name with every column's.
 pub enum Row {
     Lite(Vec<Value>),
     Sqlx(AnyRow),
 }
 
 impl Row {
+    /// Column `index` as `T`: `i64`, `String`, `bool` (an integer flag), or an `Option`
+    /// of them for a nullable column.
+    pub fn get<T: Column>(&self, index: usize) -> Result<T, DbError> {
+        T::read(self, index)
+    }
+
     pub fn int(&self, index: usize) -> Result<i64, DbError> {
-        self.opt_int(index)?
-            .ok_or_else(|| unexpected(index, "NULL"))
+        self.get(index)
     }
 
     pub fn opt_int(&self, index: usize) -> Result<Option<i64>, DbError> {
-        match self {
+        self.get(index)
+    }
+
+    pub fn text(&self, index: usize) -> Result<String, DbError> {
+        self.get(index)
+    }
+
+    pub fn opt_text(&self, index: usize) -> Result<Option<String>, DbError> {
+        self.get(index)
+    }
+
+    /// An integer column holding a 0/1 flag.
+    pub fn flag(&self, index: usize) -> Result<bool, DbError> {
+        self.get(index)
+    }
+}
+
+/// A column type [`Row::get`] reads.
+pub trait Column: Sized {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError>;
+}
+
+impl Column for Option<i64> {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        match row {
             Row::Lite(values) => match values.get(index) {
                 Some(Value::Integer(v)) => Ok(Some(*v)),
                 Some(Value::Null) => Ok(None),
@@ -198,14 +238,11 @@ impl Row {
             Row::Sqlx(row) => Ok(row.try_get(index)?),
         }
     }
+}
 
-    pub fn text(&self, index: usize) -> Result<String, DbError> {
-        self.opt_text(index)?
-            .ok_or_else(|| unexpected(index, "NULL"))
-    }
-
-    pub fn opt_text(&self, index: usize) -> Result<Option<String>, DbError> {
-        match self {
+impl Column for Option<String> {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        match row {
             Row::Lite(values) => match values.get(index) {
                 Some(Value::Text(v)) => Ok(Some(v.clone())),
                 Some(Value::Null) => Ok(None),
@@ -214,25 +251,41 @@ impl Row {
             Row::Sqlx(row) => Ok(row.try_get(index)?),
         }
     }
+}
 
-    /// An integer column holding a 0/1 flag.
-    pub fn flag(&self, index: usize) -> Result<bool, DbError> {
-        Ok(self.int(index)? != 0)
+impl Column for i64 {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        Option::<i64>::read(row, index)?.ok_or_else(|| unexpected(index, "NULL"))
+    }
+}
+
+impl Column for String {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        Option::<String>::read(row, index)?.ok_or_else(|| unexpected(index, "NULL"))
+    }
+}
+
+impl Column for bool {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        Ok(i64::read(row, index)? != 0)
+    }
+}
+
+impl Column for Option<bool> {
+    fn read(row: &Row, index: usize) -> Result<Self, DbError> {
+        Ok(Option::<i64>::read(row, index)?.map(|v| v != 0))
     }
 }
 
 fn unexpected(index: usize, what: &str) -> DbError {
-    DbError::Sqlx(sqlx::Error::ColumnDecode {
-        index: index.to_string(),
-        source: format!("unexpected value: {what}").into(),
-    })
+    DbError::Decode(format!("column {index}: unexpected value: {what}"))
 }
 
 /// Runs a change written against [`Conn::Lite`] to completion right here. Such a change
 /// never waits (every statement runs on the calling thread), so one poll finishes it; a
 /// change that does wait on something else is a bug, reported as an error rather than
 /// blocking the writer.
-pub fn complete_now<T, E: From<DbError>>(
+pub(crate) fn complete_now<T, E: From<DbError>>(
     change: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
     let mut change = pin!(change);

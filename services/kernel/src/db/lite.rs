@@ -1,21 +1,18 @@
-//! SQLite statements run on the calling thread, for the hottest paths (a cart change and
-//! the reads it needs), beside the sqlx pool that serves everything else.
+//! SQLite through rusqlite: reads on the calling thread, writes on one writer thread with
+//! group commit. Every read and write of a SQLite file goes through here (sqlx's SQLite
+//! pool only runs migrations and the checkpointer's passive passes).
 //!
-//! sqlx's SQLite driver gives each connection a thread of its own and hands every
-//! statement to it, and its rows back, over channels. On two cores shared with the load
-//! generator, those hand-offs were the largest cost of adding to a cart: perf put about
-//! half of all CPU time in the kernel's context switching, five statements meant about
-//! ten switches, and the two in the writer slot held every other writer of the process
-//! back while they waited to be scheduled. A SQLite statement on a page-cached file
-//! takes a few microseconds, less than one switch, so here it runs right where it is
-//! asked for, through rusqlite on the same SQLite library sqlx links.
+//! Why not sqlx's SQLite driver: it gives each connection a thread of its own and hands
+//! every statement to it, and its rows back, over channels. A SQLite statement on a
+//! page-cached file takes a few microseconds, less than one such hand-off, so here it
+//! runs right where it is asked for, through rusqlite on the same SQLite library sqlx
+//! links.
 //!
 //! - Reads ([`Lite::read`]) take a connection from a small stack and never wait: under
 //!   WAL a reader sees the last commit and does not block on writers.
-//! - Writes ([`Lite::write`]) are queued; the file's writer thread takes the process's
-//!   writer slot, the same FIFO queue sqlx writes go through (see
-//!   [`super::Database::begin_write`]), and runs everything queued in one
-//!   `BEGIN IMMEDIATE` transaction on the one writer connection (group commit).
+//! - Writes ([`Lite::write`]) are queued; the file's writer thread, the only writer of
+//!   the process, runs everything queued in one `BEGIN IMMEDIATE` transaction on the one
+//!   writer connection (group commit), each change in a savepoint of its own.
 //! - WAL restarts ([`Lite::restart_wal`], asked for by the checkpointer) run on that
 //!   writer connection too, in the writer thread's turn, between two batches.
 //!
@@ -23,9 +20,9 @@
 //! microseconds; writes block only the writer thread. Nothing in a closure may wait on
 //! anything else.
 //!
-//! SQL texts are the portable ones of the sqlx path: SQLite reads `$1` as a parameter
-//! named `$1`, so bind by name ([`rusqlite::named_params`]), never by position (a `$2`
-//! written before `$1` is the first positional parameter).
+//! SQL texts are the portable ones PostgreSQL runs: SQLite reads `$1` as a parameter
+//! named `$1`, so [`super::conn`] binds by name, never by position (a `$2` written before
+//! `$1` is the first positional parameter).
 
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
@@ -34,13 +31,12 @@ use std::{
     time::Duration,
 };
 
-use tokio::runtime::Handle;
-
 use rusqlite::{Connection, OpenFlags};
 
-use super::{conn::Conn, DbError, AUTOCHECKPOINT_FRAMES, BUSY_TIMEOUT_MS, WRITER_WAIT};
-
-pub use rusqlite;
+use super::{
+    conn::{complete_now, Conn},
+    DbError, AUTOCHECKPOINT_FRAMES, BUSY_TIMEOUT_MS,
+};
 
 /// Idle read connections kept; more are opened when more threads read at once.
 const IDLE_READERS: usize = 8;
@@ -51,7 +47,6 @@ pub struct Lite {
     readers: Mutex<Vec<Connection>>,
     /// Shared with the writer thread, which owns the writer connection.
     writes: Arc<Writes>,
-    slot: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Changes waiting for the writer thread (see [`Lite::write`]), and its wake-up call.
@@ -68,9 +63,8 @@ impl std::fmt::Debug for Lite {
 }
 
 impl Lite {
-    /// Access to the file at `path`, which sqlx has created and migrated; `slot` is the
-    /// process's writer slot for this file.
-    pub(super) fn new(path: PathBuf, slot: Arc<tokio::sync::Mutex<()>>) -> Self {
+    /// Access to the file at `path`, which sqlx has created.
+    pub(super) fn new(path: PathBuf) -> Self {
         Lite {
             path,
             readers: Mutex::new(Vec::new()),
@@ -78,25 +72,19 @@ impl Lite {
                 queue: Mutex::new(Queue::default()),
                 queued: Condvar::new(),
             }),
-            slot,
         }
     }
 
-    /// Runs `f` on a read connection on this thread. `f` must only read.
-    pub fn read<T, E: From<DbError>>(
+    /// Runs the read `f` on a read connection on this thread, to completion in one poll
+    /// (see [`complete_now`]).
+    pub(super) fn read<T, E: From<DbError>>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, E>,
+        f: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.with_reader(|conn| f(&lock(conn)))
-    }
-
-    /// [`Lite::read`] for reads written against [`Conn`] (see [`super::conn`]); `f`
-    /// polls the read's future with [`super::conn::complete_now`].
-    pub fn read_with<T, E: From<DbError>>(
-        &self,
-        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
-    ) -> Result<T, E> {
-        self.with_reader(|conn| f(&mut Conn::Lite(conn)))
+        self.with_reader(|conn| {
+            let mut conn = Conn::lite(conn);
+            complete_now(f(&mut conn))
+        })
     }
 
     fn with_reader<T, E: From<DbError>>(
@@ -125,41 +113,27 @@ impl Lite {
     /// it returns `Err`. The answer comes once the transaction has committed.
     ///
     /// Group commit: the change is queued, and the writer thread runs every queued
-    /// change in one transaction per turn in the writer slot. Under load one commit (one
+    /// change in one transaction per turn. Under load one commit (one
     /// append to the WAL, one invalidation of the readers' page caches) serves many
     /// changes, and pages they share (an index leaf, the last page of a table keyed by
     /// time-ordered ids) are written once.
     ///
     /// The writer is a thread of its own, not one of the callers nor an async task: a
-    /// caller waiting in the slot's queue would hold the next turn until it had been
-    /// scheduled, and a task would hold one of the runtime's few worker threads for the
-    /// whole batch, and through any wait on the disk in it, while the requests queued on
-    /// that worker waited. Dropping the returned future does not withdraw the change. If
-    /// the slot stays taken for 30 s, the queued changes are dropped unrun and their
-    /// callers get `Busy`.
-    pub async fn write<T, E>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    /// task would hold one of the runtime's few worker threads for the whole batch, and
+    /// through any wait on the disk in it, while the requests queued on that worker
+    /// waited. Dropping the returned future does not withdraw the change. The change runs
+    /// to completion in one poll ([`complete_now`]).
+    pub(super) async fn write<T, E, F>(self: &Arc<Self>, f: F) -> Result<T, E>
     where
+        F: AsyncFnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.enqueue(move |conn| f(&lock(conn))).await
-    }
-
-    /// [`Lite::write`] for a change written against [`Conn`] (see [`super::conn`]), run
-    /// to completion in its turn: `f` polls the change's future with
-    /// [`super::conn::complete_now`].
-    pub async fn change<T, E>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-    {
-        self.enqueue(move |conn| f(&mut Conn::Lite(conn))).await
+        self.enqueue(move |conn| {
+            let mut conn = Conn::lite(conn);
+            complete_now(f(&mut conn))
+        })
+        .await
     }
 
     async fn enqueue<T, E>(
@@ -202,11 +176,9 @@ impl Lite {
     /// that the next commit starts the WAL over (`wal_checkpoint(RESTART)`), waiting at
     /// most [`RESTART_READER_WAIT_MS`] for readers still on the old WAL.
     ///
-    /// In the writer thread because a restart blocks every writer anyway: run by another
-    /// connection it needed the writer slot too, and each of its statements was a hand-off
-    /// to that connection's thread and back, inside the slot. On two busy cores each
-    /// hand-off can wait for a core, and every change of the process waited with it.
-    pub async fn restart_wal(self: &Arc<Self>) -> Result<Restarted, DbError> {
+    /// In the writer thread because a restart blocks every writer anyway, and there it
+    /// costs no hand-off to another connection's thread and back.
+    pub(super) async fn restart_wal(self: &Arc<Self>) -> Result<Restarted, DbError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.submit(Work::Restart(answer));
         answered.await.unwrap_or_else(|_| {
@@ -218,7 +190,6 @@ impl Lite {
 
     /// Queues `work` for the writer thread, waking or starting it.
     fn submit(&self, work: Work) {
-        let handle = Handle::try_current().ok();
         let mut queue = lock(&self.writes.queue);
         let mut superseded = None;
         match work {
@@ -229,10 +200,6 @@ impl Lite {
             // The restart now asked for does the earlier one's work.
             let _ = earlier.send(Ok(Restarted::Superseded));
         }
-        // The runtime of the latest caller: the writer thread waits for the slot in it.
-        if handle.is_some() {
-            queue.handle = handle;
-        }
         let mut refused = None;
         match queue.writer {
             Writer::Waiting => {
@@ -242,10 +209,10 @@ impl Lite {
             Writer::Busy => {}
             Writer::None => {
                 let writes = Arc::clone(&self.writes);
-                let (path, slot) = (self.path.clone(), Arc::clone(&self.slot));
+                let path = self.path.clone();
                 let started = std::thread::Builder::new()
                     .name("sqlite-writer".to_owned())
-                    .spawn(move || write_loop(&writes, &path, &slot));
+                    .spawn(move || write_loop(&writes, &path));
                 match started {
                     Ok(_) => queue.writer = Writer::Busy,
                     Err(e) => {
@@ -273,13 +240,13 @@ impl Drop for Lite {
     }
 }
 
-/// The writer thread: one turn in the writer slot per batch of queued changes, until the
-/// [`Lite`] is dropped. It owns the writer connection, opened on the first batch and
-/// again after a batch failed by panicking (dropping it rolled its transaction back).
-fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
+/// The writer thread: one batch of queued changes at a time, until the [`Lite`] is
+/// dropped. It owns the writer connection, opened on the first batch and again after a
+/// batch failed by panicking (dropping it rolled its transaction back).
+fn write_loop(writes: &Writes, path: &Path) {
     let mut conn: Option<Connection> = None;
     loop {
-        let handle = {
+        {
             let mut queue = lock(&writes.queue);
             while queue.jobs.is_empty() && queue.restart.is_none() {
                 if queue.closed {
@@ -293,58 +260,18 @@ fn write_loop(writes: &Writes, path: &Path, slot: &tokio::sync::Mutex<()>) {
                     .unwrap_or_else(PoisonError::into_inner);
             }
             queue.writer = Writer::Busy;
-            queue.handle.clone()
-        };
-        let turn = catch_unwind(AssertUnwindSafe(|| {
-            let Some(handle) = handle else {
-                return refuse_queued(
-                    writes,
-                    Refusal::Failed("no runtime to wait for the writer slot in"),
-                );
-            };
-            let waited =
-                handle.block_on(async { tokio::time::timeout(WRITER_WAIT, slot.lock()).await });
-            match waited {
-                Ok(_slot) => run_queue(writes, path, &mut conn),
-                Err(_) => refuse_queued(writes, Refusal::Busy),
-            }
-        }));
+        }
+        let turn = catch_unwind(AssertUnwindSafe(|| run_queue(writes, path, &mut conn)));
         if turn.is_err() {
             // A change panicked (its callers, and those of the rest of its batch, hear
-            // the batch was abandoned), or waiting for the slot did: start afresh.
+            // the batch was abandoned): start afresh.
             conn = None;
             tracing::error!("a SQLite write batch panicked; its changes were rolled back");
         }
     }
 }
 
-/// Answers every queued change unrun, for `refusal`.
-fn refuse_queued(writes: &Writes, refusal: Refusal<'_>) {
-    let (jobs, restart) = {
-        let mut queue = lock(&writes.queue);
-        (std::mem::take(&mut queue.jobs), queue.restart.take())
-    };
-    if let Some(answer) = restart {
-        let _ = answer.send(Err(refusal.error()));
-    }
-    let why = match refusal {
-        Refusal::Busy => "the writer slot stayed taken",
-        Refusal::Failed(why) => why,
-    };
-    tracing::warn!(
-        changes = jobs.len(),
-        waited = ?WRITER_WAIT,
-        reason = why,
-        "queued SQLite changes refused unrun"
-    );
-    for job in jobs {
-        let (_, deliver) = job(Err(refusal));
-        deliver(Some(why));
-    }
-}
-
-/// Runs every queued change in one transaction and answers each. Call with the writer
-/// slot held.
+/// Runs every queued change in one transaction and answers each.
 fn run_queue(writes: &Writes, path: &Path, conn: &mut Option<Connection>) {
     let (jobs, restart) = {
         let mut queue = lock(&writes.queue);
@@ -420,7 +347,7 @@ const RESTART_READER_WAIT_MS: u64 = 50;
 
 /// `wal_checkpoint(RESTART)` on the writer connection, with its busy handler cut to
 /// [`RESTART_READER_WAIT_MS`]: under the usual 10 s, a long read (an export, say) would
-/// hold every write. Call between transactions, with the writer slot held.
+/// hold every write. Call between transactions, on the writer thread.
 fn restart_wal(conn: &Connection) -> Result<Restarted, DbError> {
     conn.busy_timeout(Duration::from_millis(RESTART_READER_WAIT_MS))?;
     // (busy, frames in the WAL, frames copied)
@@ -441,8 +368,6 @@ fn restart_wal(conn: &Connection) -> Result<Restarted, DbError> {
 struct Queue {
     jobs: Vec<Job>,
     writer: Writer,
-    /// Where the writer thread waits for the slot (tokio's mutex and timer).
-    handle: Option<Handle>,
     /// The [`Lite`] was dropped: the writer thread ends once the queue is empty.
     closed: bool,
     /// A WAL restart asked for (see [`Lite::restart_wal`]), and who to tell how it went.
@@ -461,21 +386,13 @@ enum Writer {
     Busy,
 }
 
-/// Why a queued change was not run.
+/// Why a queued change was not run: its batch failed before it ran.
 #[derive(Clone, Copy)]
-enum Refusal<'a> {
-    /// Its batch failed before it ran.
-    Failed(&'a str),
-    /// The writer slot stayed taken.
-    Busy,
-}
+struct Refusal<'a>(&'a str);
 
 impl Refusal<'_> {
     fn error(self) -> DbError {
-        match self {
-            Refusal::Failed(why) => DbError::NotCommitted(why.to_owned()),
-            Refusal::Busy => DbError::Busy(WRITER_WAIT),
-        }
+        DbError::NotCommitted(self.0.to_owned())
     }
 }
 
@@ -532,8 +449,8 @@ fn step(conn: &Mutex<Connection>, sql: &str) -> rusqlite::Result<()> {
     lock(conn).prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Ends a failed batch's transaction; until then the writer slot is still held, so
-/// nothing else sees or writes in between.
+/// Ends a failed batch's transaction; the writer thread is the only writer, so nothing
+/// else sees or writes in between.
 fn rollback(conn: &Mutex<Connection>) {
     let conn = lock(conn);
     if !conn.is_autocommit() {
@@ -555,7 +472,7 @@ fn fail_all(why: &str, not_run: Vec<Job>, ran: Vec<Deliver>) {
         deliver(Some(why));
     }
     for job in not_run {
-        let (_, deliver) = job(Err(Refusal::Failed(why)));
+        let (_, deliver) = job(Err(Refusal(why)));
         deliver(Some(why));
     }
 }
@@ -574,7 +491,7 @@ fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     ))?;
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
     if read_only {
-        // A write through a read connection would bypass the writer slot.
+        // A write through a read connection would bypass the writer thread.
         conn.pragma_update(None, "query_only", true)?;
     }
     conn.set_prepared_statement_cache_capacity(32);

@@ -1,15 +1,30 @@
-//! One pool type for both databases.
+//! The database: one way to read, one way to write, on SQLite or PostgreSQL.
 //!
-//! Services write one portable SQL text per query (`$1` placeholders, integer money and
-//! timestamps, TEXT ids) and run it through sqlx's `Any` driver, so the same code and the
-//! same behaviour tests serve SQLite (the embedded default) and PostgreSQL (scale-out).
-//! Migrations are kept per backend because DDL differs (types, collations).
+//! ```ignore
+//! let cart = db.read(async |conn| store::cart::find(conn, &id).await).await?;
+//! db.write(async move |conn| store::cart::insert(conn, &row).await).await?;
+//! ```
 //!
-//! Each service numbers its migrations in its own range (catalog 1000–1999, inventory
-//! 2000–2999, …) because all services share sqlx's one `_sqlx_migrations` table; each
-//! migrator ignores the versions that belong to the other services.
+//! - [`Database::write`] runs a change as one transaction: all its statements commit, or
+//!   (when it returns `Err`) none. On PostgreSQL it is a transaction on a pooled
+//!   connection; on SQLite the change is queued for the file's writer thread, which runs
+//!   every queued change in one transaction (group commit), each in a savepoint of its
+//!   own. The closure must own what it uses (`async move`) and may only run statements:
+//!   on SQLite it runs to completion in one poll, on the writer thread.
+//! - [`Database::read`] runs reads on one connection: a pooled one on PostgreSQL, a read
+//!   connection on the calling thread on SQLite (under WAL it sees the last commit and
+//!   never waits for the writer).
+//! - Both hand the closure a [`Conn`], the one connection type store functions take.
+//!   Statements are [`Sql`] values: portable text with `$1` placeholders (the same on
+//!   both databases), built with [`sql!`](crate::sql) or piece by piece; rows are read by
+//!   column index with [`Row::get`].
+//!
+//! Migrations are kept per backend because DDL differs (types, collations). Each service
+//! numbers its migrations in its own range (catalog 1000–1999, inventory 2000–2999, …)
+//! because all services share sqlx's one `_sqlx_migrations` table; each migrator ignores
+//! the versions that belong to the other services.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
@@ -18,153 +33,13 @@ use sqlx::{
 };
 
 pub mod conn;
-pub mod lite;
+mod lite;
+#[cfg(test)]
+mod lite_tests;
 pub mod sql;
 
-/// Runs one change, written once against [`conn::Conn`], as one write: on a SQLite file
-/// a group-committed [`lite::Lite::change`] (the change runs on the writer connection
-/// in its batch's turn), else a [`Database::begin_write`] transaction, committed when
-/// the change returns `Ok` and rolled back when it returns `Err`.
-///
-/// `change!(db, ErrorType, |conn| some_change(conn, &owned).await)`: the body is an
-/// expression on `conn: &mut Conn` whose value is a future of `Result<T, ErrorType>`
-/// (the `.await` is written by the macro, not the caller: `|conn| f(conn, &x)`).
-/// On SQLite it runs in a `move` closure, so what it uses must be owned; `ErrorType`
-/// converts from [`DbError`]. The value is `Result<T, ErrorType>`.
-#[macro_export]
-macro_rules! change {
-    ($db:expr, $err:ty, |$conn:ident| $body:expr) => {{
-        let db: &$crate::db::Database = $db;
-        match db.lite() {
-            Some(lite) => {
-                let lite = ::std::sync::Arc::clone(lite);
-                lite.change(move |$conn| $crate::db::conn::complete_now::<_, $err>($body))
-                    .await
-            }
-            None => match db.begin_write().await {
-                Err(e) => Err(<$err>::from(e)),
-                Ok(mut tx) => {
-                    let out: ::std::result::Result<_, $err> = {
-                        let $conn = &mut $crate::db::conn::Conn::Sqlx(&mut *tx);
-                        $body.await
-                    };
-                    match out {
-                        Ok(value) => match tx.commit().await {
-                            Ok(()) => Ok(value),
-                            Err(e) => Err(<$err>::from($crate::db::DbError::Sqlx(e))),
-                        },
-                        Err(e) => {
-                            if let Err(rollback) = tx.rollback().await {
-                                ::tracing::warn!(error = %rollback, "rolling back a failed change failed");
-                            }
-                            Err(e)
-                        }
-                    }
-                }
-            },
-        }
-    }};
-}
-
-pub use sqlx::{Any, AnyPool as Pool, Row};
-
-/// A write transaction on either database. On SQLite it also holds this process's writer
-/// slot (see [`Database::begin_write`]). Use `&mut *tx` wherever a connection is wanted.
-pub struct Tx {
-    inner: sqlx::Transaction<'static, Any>,
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
-    }
-}
-
-impl std::ops::Deref for Tx {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &Self::Target {
-        &self.inner
-    }
-}
-
-impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
-    }
-}
-
-/// A pooled connection for ONE write statement, which runs as its own (autocommit)
-/// transaction. On SQLite it holds this process's writer slot like [`Tx`] does, without
-/// the round trips of `BEGIN` and `COMMIT`. Use `&mut *conn` wherever a connection is
-/// wanted; several statements that must commit together need [`Database::begin_write`].
-pub struct WriteConn {
-    inner: sqlx::pool::PoolConnection<Any>,
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl std::ops::Deref for WriteConn {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &Self::Target {
-        &self.inner
-    }
-}
-
-impl std::ops::DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
-    }
-}
-
-/// A change whose statements must run without other writers in between but need not
-/// commit together (see [`Database::begin_serial`]). Use `&mut *w` wherever a connection
-/// is wanted.
-pub enum SerialWrite {
-    /// PostgreSQL: a transaction, whose row locks order concurrent changes.
-    Transaction(Tx),
-    /// SQLite: the writer slot; each statement commits by itself.
-    Slot(WriteConn),
-}
-
-impl SerialWrite {
-    /// Commits the transaction (PostgreSQL); on SQLite every statement has committed.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            SerialWrite::Transaction(tx) => tx.commit().await,
-            SerialWrite::Slot(_) => Ok(()),
-        }
-    }
-}
-
-impl std::ops::Deref for SerialWrite {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            SerialWrite::Transaction(tx) => tx,
-            SerialWrite::Slot(conn) => conn,
-        }
-    }
-}
-
-impl std::ops::DerefMut for SerialWrite {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            SerialWrite::Transaction(tx) => tx,
-            SerialWrite::Slot(conn) => conn,
-        }
-    }
-}
-
-/// How long a writer waits for its turn on SQLite before giving up with an error
-/// (rather than hanging) — far above any real queue, so only a bug reaches it.
-const WRITER_WAIT: Duration = Duration::from_secs(30);
+pub use conn::{Column, Conn, Row};
+pub use sql::{Arg, Sql};
 
 /// Which engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +50,7 @@ pub enum Backend {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    #[error("unsupported database URL `{0}`: use sqlite://PATH (a file) or postgres://…")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
@@ -183,10 +58,10 @@ pub enum DbError {
     Lite(#[from] rusqlite::Error),
     #[error("cannot encode {0}")]
     Encode(String),
+    #[error("cannot decode {0}")]
+    Decode(String),
     #[error("the write was not committed: {0}")]
     NotCommitted(String),
-    #[error("the database stayed busy: no write slot within {0:?}")]
-    Busy(Duration),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -195,7 +70,9 @@ impl DbError {
     /// Whether this error is a unique-constraint violation (a duplicate handle, SKU, …).
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            DbError::Sqlx(e) => is_unique_violation(e),
+            DbError::Sqlx(e) => e
+                .as_database_error()
+                .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::UniqueViolation)),
             DbError::Lite(e) => matches!(
                 e.sqlite_error().map(|e| e.extended_code),
                 Some(
@@ -206,34 +83,35 @@ impl DbError {
             _ => false,
         }
     }
+
+    /// Whether this error is a foreign-key violation (a reference to a missing row).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(e) => e
+                .as_database_error()
+                .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::ForeignKeyViolation)),
+            DbError::Lite(e) => matches!(
+                e.sqlite_error().map(|e| e.extended_code),
+                Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+            ),
+            _ => false,
+        }
+    }
 }
 
-/// Whether a sqlx error is a unique-constraint violation.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::UniqueViolation))
-}
-
-/// Whether a sqlx error is a foreign-key violation (a reference to a missing row).
-pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| matches!(e.kind(), sqlx::error::ErrorKind::ForeignKeyViolation))
-}
-
-/// A pool of connections to SQLite or PostgreSQL.
+/// A SQLite file or a PostgreSQL database (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Database {
+    /// PostgreSQL: every statement. SQLite: migrations and passive checkpoints only.
     pool: AnyPool,
-    backend: Backend,
-    /// SQLite only: one writer at a time, queued in FIFO order in this process.
-    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite files only: statements on the calling thread (see [`lite`]).
-    lite: Option<std::sync::Arc<lite::Lite>>,
+    /// SQLite only: every read and write (see [`lite`]).
+    lite: Option<Arc<lite::Lite>>,
 }
 
 impl Database {
     /// Connects to `url`: `sqlite://path/to/file.db` (created if missing, WAL, foreign
-    /// keys on) or `postgres://user@host/db`.
+    /// keys on) or `postgres://user@host/db`. An in-memory SQLite database is refused:
+    /// the read connections could not open it.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -255,8 +133,8 @@ impl Database {
         let pool = match backend {
             Backend::Sqlite => {
                 pool_options
-                    // Readers run in parallel under WAL; writers queue in the writer slot.
-                    .max_connections(8)
+                    // Migrations and the checkpointer only.
+                    .max_connections(2)
                     // A file has no network to drop the connection: the ping sqlx sends
                     // before each hand-out would be a wasted round trip to the
                     // connection's worker thread (several per request).
@@ -288,109 +166,82 @@ impl Database {
             }
         };
         tracing::debug!(backend = ?backend, "database connected");
-        let writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>> =
-            (backend == Backend::Sqlite).then(Default::default);
-        let lite = match &writer {
-            Some(slot) => {
-                // The file as SQLite resolved it; empty for an in-memory database, which
-                // other connections could not open.
+        let lite = match backend {
+            Backend::Sqlite => {
+                // The file as SQLite resolved it; empty for an in-memory database.
                 let file: String =
                     sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
                         .fetch_one(&pool)
                         .await?;
-                let file = (!file.is_empty()).then(|| std::path::PathBuf::from(file));
-                file.map(|file| {
-                    let lite = std::sync::Arc::new(lite::Lite::new(file.clone(), slot.clone()));
-                    tokio::spawn(checkpoints(pool.clone(), lite.clone(), file));
-                    lite
-                })
+                if file.is_empty() {
+                    pool.close().await;
+                    return Err(DbError::UnsupportedUrl(redact(&url)));
+                }
+                let file = std::path::PathBuf::from(file);
+                let lite = Arc::new(lite::Lite::new(file.clone()));
+                tokio::spawn(checkpoints(pool.clone(), lite.clone(), file));
+                Some(lite)
             }
-            None => None,
+            Backend::Postgres => None,
         };
-        Ok(Database {
-            pool,
-            backend,
-            writer,
-            lite,
-        })
-    }
-
-    /// On a SQLite file: statements that run on the calling thread, for hot paths (see
-    /// [`lite`]). `None` on PostgreSQL.
-    pub fn lite(&self) -> Option<&std::sync::Arc<lite::Lite>> {
-        self.lite.as_ref()
-    }
-
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        Ok(Database { pool, lite })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    /// A transaction for one service call that writes. On SQLite it first waits for this
-    /// process's writer slot (a FIFO queue) and then takes the write lock up front
-    /// (`BEGIN IMMEDIATE`). Without the queue, concurrent writers wait inside SQLite's
-    /// busy handler, which sleeps in growing steps (up to 100 ms) and wrecks tail
-    /// latency; and a deferred transaction that reads and then writes fails at once with
-    /// "database is locked" when another writer got in between.
-    pub async fn begin_write(&self) -> Result<Tx, DbError> {
-        let writer = self.writer_slot().await?;
-        let inner = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(Tx {
-            inner,
-            _writer: writer,
-        })
-    }
-
-    /// A connection for one write statement (see [`WriteConn`]). Every write of the
-    /// process goes through this or [`Database::begin_write`]: on SQLite a write beside
-    /// the writer slot would collide with its holder and wait in SQLite's busy handler,
-    /// which sleeps up to 100 ms at a time.
-    pub async fn write_conn(&self) -> Result<WriteConn, DbError> {
-        let writer = self.writer_slot().await?;
-        let inner = self.pool.acquire().await?;
-        Ok(WriteConn {
-            inner,
-            _writer: writer,
-        })
-    }
-
-    /// For a change whose statements are each safe to commit alone: a crash or an error
-    /// between two of them leaves nothing a retry cannot put right (a cart touched but
-    /// not yet changed), yet no other writer may come in between (the second statement
-    /// relies on what the first checked). On SQLite the writer slot alone keeps other
-    /// writers out, so the statements autocommit one by one, saving the round trips of
-    /// `BEGIN` and `COMMIT`; on PostgreSQL, where writers run side by side, it is a
-    /// transaction like [`Database::begin_write`]. Nothing is rolled back on SQLite: do
-    /// not use it for statements that must all happen or none.
-    pub async fn begin_serial(&self) -> Result<SerialWrite, DbError> {
-        Ok(match self.backend {
-            Backend::Sqlite => SerialWrite::Slot(self.write_conn().await?),
-            Backend::Postgres => SerialWrite::Transaction(self.begin_write().await?),
-        })
-    }
-
-    async fn writer_slot(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbError> {
-        match &self.writer {
-            Some(slot) => Ok(Some(
-                tokio::time::timeout(WRITER_WAIT, slot.clone().lock_owned())
-                    .await
-                    .map_err(|_| DbError::Busy(WRITER_WAIT))?,
-            )),
-            None => Ok(None),
+        match self.lite {
+            Some(_) => Backend::Sqlite,
+            None => Backend::Postgres,
         }
+    }
+
+    /// Runs `change` as one write transaction (see the module docs): committed when it
+    /// returns `Ok`, rolled back when it returns `Err`. On SQLite it runs on the writer
+    /// thread, so it owns what it uses and must not wait on anything but its statements;
+    /// dropping the returned future does not withdraw a change already queued.
+    pub async fn write<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        if let Some(lite) = &self.lite {
+            return lite.write(change).await;
+        }
+        let mut tx = self.pool.begin().await.map_err(DbError::from)?;
+        let out = change(&mut Conn::sqlx(&mut tx)).await;
+        match out {
+            Ok(value) => {
+                tx.commit().await.map_err(DbError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed change failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `read` on one connection (see the module docs). Its statements must only
+    /// read; on SQLite the connection refuses writes.
+    pub async fn read<T, E, F>(&self, read: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Conn<'_>) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        if let Some(lite) = &self.lite {
+            return lite.read(read);
+        }
+        let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
+        read(&mut Conn::sqlx(&mut conn)).await
     }
 
     /// Refreshes the query planner's statistics after a bulk load. On PostgreSQL fresh
     /// tables have none until autovacuum reaches them (about a minute), and until then
     /// the planner may scan whole tables; SQLite plans well without them.
     pub async fn refresh_statistics(&self) -> Result<(), DbError> {
-        if self.backend == Backend::Postgres {
+        if self.backend() == Backend::Postgres {
             sqlx::query("ANALYZE").execute(&self.pool).await?;
         }
         Ok(())
@@ -398,13 +249,14 @@ impl Database {
 
     /// A trivial round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.read(async |conn| conn.fetch_scalar::<i64>(&crate::sql!("SELECT 1")).await)
+            .await
+            .map(|_| ())
     }
 
     /// Runs one service's migrations: `sqlite` or `postgres` depending on the backend.
     pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> Result<(), DbError> {
-        let migrator = match self.backend {
+        let migrator = match self.backend() {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
@@ -424,7 +276,7 @@ impl Database {
 }
 
 /// How long a SQLite connection waits for a lock held by another connection (its busy
-/// handler), on the pool's connections and the lite ones alike.
+/// handler): another process's writer, or the checkpointer.
 pub(super) const BUSY_TIMEOUT_MS: u32 = 10_000;
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -437,20 +289,16 @@ pub(super) const AUTOCHECKPOINT_FRAMES: i64 = 40_000;
 /// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], until the pool
 /// closes, and starts it over when it grows past [`RESTART_AT_FRAMES`].
 ///
-/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, i.e.
-/// inside the writer slot, with an fsync of the WAL and of the database file, and every
-/// writer queued behind it waits for the disk. A PASSIVE checkpoint on its own
-/// connection blocks no reader and no writer; in three A/B rounds it gave 2–57 % more
-/// adds/s and 13–75 % more orders/s. But under continuous writes it never finishes (the
-/// writer appends while it copies), and only a finished checkpoint lets the next writer
-/// start the WAL over: the WAL ran to the automatic threshold and the writer then
-/// checkpointed in its turn after all, with up to 100 ms of WAL to fsync (an 8.7 ms
-/// fsync seen under the add-to-cart benchmark). So once the WAL is long, right after a
-/// PASSIVE pass (and [`preflush`]) the checkpointer has the writer thread run a RESTART
-/// checkpoint in its next turn ([`lite::Lite::restart_wal`]): what is left to copy and
-/// fsync is what was written since that pass, and the next commit starts the WAL over.
-/// `file` is the database file; an in-memory database has no WAL and no checkpointer.
-async fn checkpoints(pool: AnyPool, lite: std::sync::Arc<lite::Lite>, file: std::path::PathBuf) {
+/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, with
+/// an fsync of the WAL and of the database file, and every change queued behind it waits
+/// for the disk. A PASSIVE checkpoint on its own connection blocks no reader and no
+/// writer, but under continuous writes it never finishes (the writer appends while it
+/// copies), and only a finished checkpoint lets the next commit start the WAL over. So
+/// once the WAL is long, right after a PASSIVE pass (and [`preflush`]) the checkpointer
+/// has the writer thread run a RESTART checkpoint between two batches
+/// ([`lite::Lite::restart_wal`]): what is left to copy and fsync is what was written
+/// since that pass, and the next commit starts the WAL over.
+async fn checkpoints(pool: AnyPool, lite: Arc<lite::Lite>, file: std::path::PathBuf) {
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if pool.is_closed() {
@@ -499,15 +347,13 @@ async fn checkpoints(pool: AnyPool, lite: std::sync::Arc<lite::Lite>, file: std:
 }
 
 /// Writes the database file's dirty pages, and the WAL's, to the disk ahead of a WAL
-/// restart, outside the writer slot.
+/// restart, off the writer thread.
 ///
 /// A PASSIVE pass that the writer outruns copies frames into the database file but does
 /// not sync it: SQLite syncs the file only when a checkpoint reaches the end of the WAL.
-/// So everything the passes had copied since the last restart was left for the restart
-/// to sync, inside the slot, with every write of the process waiting: 6–15 ms a restart
-/// under the add-to-cart benchmark (2026-12-04), 2–4 ms after this. SQLite still syncs
-/// both files in the restart itself (this changes no durability); it only finds little
-/// left to write.
+/// Without this, everything the passes copied since the last restart would be synced by
+/// the restart itself, with every write of the process waiting. SQLite still syncs both
+/// files in the restart (this changes no durability); it only finds little left to write.
 async fn preflush(file: std::path::PathBuf) -> std::io::Result<()> {
     tokio::task::spawn_blocking(move || {
         let mut wal = file.clone().into_os_string();
@@ -540,6 +386,7 @@ pub fn redact(url: &str) -> String {
 #[cfg(feature = "testing")]
 pub mod testing {
     use super::*;
+    use sqlx::Row as _;
 
     /// A database made for one test, with a label for assertion messages.
     pub struct TestDatabase {
@@ -596,7 +443,7 @@ pub mod testing {
         drop_stale_test_databases(&admin).await;
         let name = crate::id::new_id("emporium_test");
         sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(admin.pool())
+            .execute(&admin.pool)
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin.close().await;
@@ -616,7 +463,7 @@ pub mod testing {
     async fn drop_stale_test_databases(admin: &Database) {
         let Ok(rows) =
             sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'emporium_test_%'")
-                .fetch_all(admin.pool())
+                .fetch_all(&admin.pool)
                 .await
         else {
             return;
@@ -632,7 +479,7 @@ pub mod testing {
                 .map(|ulid| ulid.timestamp_ms() as i64);
             if created.is_some_and(|ms| ms < cutoff) {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(admin.pool())
+                    .execute(&admin.pool)
                     .await;
             }
         }
@@ -651,14 +498,14 @@ mod tests {
         let db = Database::connect(&format!("sqlite://{}", file.display()))
             .await
             .expect("connect");
-        sqlx::query("CREATE TABLE t (v INTEGER)")
-            .execute(db.pool())
-            .await
-            .expect("create");
-        sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(db.pool())
-            .await
-            .expect("insert");
+        db.write(async |conn| {
+            conn.execute(&crate::sql!("CREATE TABLE t (v INTEGER)"))
+                .await?;
+            conn.execute(&crate::sql!("INSERT INTO t VALUES (1)")).await
+        })
+        .await
+        .map_err(|e: DbError| e)
+        .expect("create and insert");
         assert!(dir.join("shop.db-wal").exists(), "the write went to a WAL");
         preflush(file.clone()).await.expect("both files synced");
         db.close().await;

@@ -1,91 +1,115 @@
-//! SQL assembled piece by piece with numbered placeholders, for the queries whose shape
-//! depends on input (optional filters, multi-row inserts). `$n` works on both SQLite and
-//! PostgreSQL through sqlx's `Any` driver.
+//! Statements: SQL text with numbered placeholders and owned or borrowed arguments.
+//! `$n` works on both databases: sqlx's `Any` driver passes it to PostgreSQL, and
+//! SQLite reads it as a parameter named `$n` (bound by name, see [`super::conn`]).
 
-use std::fmt::Write as _;
+use std::{borrow::Cow, fmt::Write as _};
 
-use sqlx::{any::AnyArguments, query::Query, Any, AnyConnection};
+use sqlx::{any::AnyArguments, query::Query, Any};
 
-/// A value to bind. Owned, so that SQL can be assembled piece by piece. Only the value
-/// types the `Any` driver carries on both databases: integers, text and NULL.
+use super::{conn::Conn, DbError};
+
+/// A value to bind: only the types that work the same on both databases (integers,
+/// text, NULL). Text is borrowed where the caller has it, so binding a row's fields
+/// copies nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Arg {
+pub enum Arg<'a> {
     Int(i64),
-    Text(String),
+    Text(Cow<'a, str>),
     NullInt,
     NullText,
 }
 
-impl From<i64> for Arg {
+impl From<i64> for Arg<'_> {
     fn from(v: i64) -> Self {
         Arg::Int(v)
     }
 }
 
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(v)
-    }
-}
-
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(v.clone())
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        v.map_or(Arg::NullText, Arg::Text)
-    }
-}
-
-impl From<Option<&str>> for Arg {
-    fn from(v: Option<&str>) -> Self {
-        v.map_or(Arg::NullText, |v| Arg::Text(v.to_owned()))
-    }
-}
-
-impl From<Option<&String>> for Arg {
-    fn from(v: Option<&String>) -> Self {
-        v.map_or(Arg::NullText, |v| Arg::Text(v.clone()))
-    }
-}
-
-impl From<&i64> for Arg {
+impl From<&i64> for Arg<'_> {
     fn from(v: &i64) -> Self {
         Arg::Int(*v)
     }
 }
 
-impl From<bool> for Arg {
+impl From<bool> for Arg<'_> {
     fn from(v: bool) -> Self {
         Arg::Int(i64::from(v))
     }
 }
 
-impl From<Option<i64>> for Arg {
+impl From<Option<i64>> for Arg<'_> {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Arg::NullInt, Arg::Int)
     }
 }
 
-/// SQL text with its arguments, numbered `$1, $2, …` as they are bound.
+impl From<String> for Arg<'_> {
+    fn from(v: String) -> Self {
+        Arg::Text(Cow::Owned(v))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Cow::Borrowed(v))
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Cow::Borrowed(v))
+    }
+}
+
+impl<'a> From<&&'a str> for Arg<'a> {
+    fn from(v: &&'a str) -> Self {
+        Arg::Text(Cow::Borrowed(v))
+    }
+}
+
+impl From<Option<String>> for Arg<'_> {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, |v| Arg::Text(Cow::Owned(v)))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        v.map_or(Arg::NullText, |v| Arg::Text(Cow::Borrowed(v)))
+    }
+}
+
+impl<'a> From<Option<&'a String>> for Arg<'a> {
+    fn from(v: Option<&'a String>) -> Self {
+        v.map_or(Arg::NullText, |v| Arg::Text(Cow::Borrowed(v)))
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        v.as_deref().into()
+    }
+}
+
+impl From<&Option<i64>> for Arg<'_> {
+    fn from(v: &Option<i64>) -> Self {
+        (*v).into()
+    }
+}
+
+/// One statement: SQL text with `$1, $2, …` placeholders and its arguments. The one way
+/// to say what to run on a [`Conn`]: a fixed text with [`sql!`](crate::sql), or text
+/// assembled piece by piece (optional filters, multi-row inserts) with [`Sql::push`]
+/// and [`Sql::bind`].
 #[derive(Debug)]
-pub struct Sql {
-    text: String,
-    args: Vec<Arg>,
+pub struct Sql<'a> {
+    text: Cow<'a, str>,
+    args: Vec<Arg<'a>>,
     /// Whether the prepared statement is worth keeping for the next call.
     persistent: bool,
 }
 
-impl Default for Sql {
+impl Default for Sql<'_> {
     fn default() -> Self {
         Sql::new("")
     }
@@ -96,23 +120,23 @@ impl Default for Sql {
 #[macro_export]
 macro_rules! sql {
     ($text:expr $(, $arg:expr)* $(,)?) => {
-        $crate::db::sql::Sql::with($text, vec![$($crate::db::sql::Arg::from($arg)),*])
+        $crate::db::sql::Sql::with($text, ::std::vec![$($crate::db::sql::Arg::from($arg)),*])
     };
 }
 
-impl Sql {
-    pub fn new(text: &str) -> Self {
+impl<'a> Sql<'a> {
+    pub fn new(text: impl Into<Cow<'a, str>>) -> Self {
         Sql {
-            text: text.to_owned(),
+            text: text.into(),
             args: Vec::new(),
             persistent: true,
         }
     }
 
     /// A text that already holds its placeholders, `$1` for `args[0]` and so on.
-    pub fn with(text: &str, args: Vec<Arg>) -> Self {
+    pub fn with(text: impl Into<Cow<'a, str>>, args: Vec<Arg<'a>>) -> Self {
         Sql {
-            text: text.to_owned(),
+            text: text.into(),
             args,
             persistent: true,
         }
@@ -129,34 +153,34 @@ impl Sql {
         self.persistent
     }
 
-    pub fn args(&self) -> &[Arg] {
+    pub fn args(&self) -> &[Arg<'a>] {
         &self.args
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
+        self.text.to_mut().push_str(text);
         self
     }
 
     /// Appends a placeholder for `arg`.
-    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+    pub fn bind(&mut self, arg: impl Into<Arg<'a>>) -> &mut Self {
         self.args.push(arg.into());
-        let _ = write!(self.text, "${}", self.args.len());
+        let _ = write!(self.text.to_mut(), "${}", self.args.len());
         self
     }
 
     /// Adds `arg` without writing its placeholder and returns the placeholder (`$n`), for
     /// a value the text refers to more than once (a constant column of a multi-row insert).
-    pub fn param(&mut self, arg: impl Into<Arg>) -> String {
+    pub fn param(&mut self, arg: impl Into<Arg<'a>>) -> String {
         self.args.push(arg.into());
         format!("${}", self.args.len())
     }
 
     /// Appends `$a, $b, …` for each item (the caller writes the parentheses).
-    pub fn bind_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
+    pub fn bind_list<A: Into<Arg<'a>>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
         for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
-                self.text.push_str(", ");
+                self.text.to_mut().push_str(", ");
             }
             self.bind(item);
         }
@@ -167,12 +191,13 @@ impl Sql {
         &self.text
     }
 
-    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
+    /// The statement as a sqlx query (PostgreSQL, and SQLite's migrations and checks).
+    pub(crate) fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.text).persistent(self.persistent);
         for arg in &self.args {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_str()),
+                Arg::Text(v) => query.bind(v.as_ref()),
                 Arg::NullInt => query.bind(None::<i64>),
                 Arg::NullText => query.bind(None::<String>),
             };
@@ -191,15 +216,15 @@ pub const MAX_PARAMS: usize = 250;
 /// [`MAX_PARAMS`] parameters. `table` and `columns` are the caller's constants, never
 /// input.
 pub async fn insert_rows(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: &str,
     columns: &[&str],
-    rows: Vec<Vec<Arg>>,
-) -> Result<(), sqlx::Error> {
+    rows: Vec<Vec<Arg<'_>>>,
+) -> Result<(), DbError> {
     let per_statement = (MAX_PARAMS / columns.len().max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut sql = Sql::new(&format!(
+        let mut sql = Sql::new(format!(
             "INSERT INTO {table} ({}) VALUES ",
             columns.join(", ")
         ));
@@ -208,8 +233,8 @@ pub async fn insert_rows(
             sql.bind_list(row);
             sql.push(")");
         }
-        // Statements with a varying number of rows are not worth a prepared-statement slot.
-        sql.query().persistent(false).execute(&mut *conn).await?;
+        sql.transient();
+        conn.execute(&sql).await?;
     }
     Ok(())
 }
