@@ -103,8 +103,10 @@ fn next_sibling_position(rows: &[CategoryRow], parent: Option<&str>) -> i64 {
 }
 
 pub(crate) async fn tree(db: &Database) -> Result<Vec<Category>> {
-    let mut conn = db.pool().acquire().await?;
-    Ok(build_tree(&store::category::load_all(&mut conn).await?))
+    let rows = db
+        .read(async |conn| store::category::load_all(conn).await)
+        .await?;
+    Ok(build_tree(&rows))
 }
 
 fn check_parent_exists(rows: &[CategoryRow], parent: &str) -> Result<()> {
@@ -129,103 +131,112 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
         .filter(|p| !p.is_empty())
         .map(str::to_owned);
 
-    let mut tx = store::begin_write(db).await?;
-    let mut rows = store::category::load_all(&mut tx).await?;
-    if let Some(parent) = &parent_id {
-        check_parent_exists(&rows, parent)?;
-    }
-    let handle = choose_handle(
-        &mut tx,
-        HandleTable::Categories,
-        handle,
-        &name,
-        "category",
-        None,
-    )
-    .await?;
-    let now = now_ms();
-    let row = CategoryRow {
-        id: new_id("pcat"),
-        position: input
-            .position
-            .unwrap_or_else(|| next_sibling_position(&rows, parent_id.as_deref())),
-        parent_id,
-        handle,
-        name,
-        description,
-        created_at: now,
-        updated_at: now,
-    };
-    store::category::insert(&mut tx, std::slice::from_ref(&row)).await?;
-    tx.commit().await?;
-    let id = row.id.clone();
-    rows.push(row);
+    let (rows, id) = db
+        .write(async move |conn| -> Result<(Vec<CategoryRow>, String)> {
+            let mut rows = store::category::load_all(conn).await?;
+            if let Some(parent) = &parent_id {
+                check_parent_exists(&rows, parent)?;
+            }
+            let handle = choose_handle(
+                conn,
+                HandleTable::Categories,
+                handle,
+                &name,
+                "category",
+                None,
+            )
+            .await?;
+            let now = now_ms();
+            let row = CategoryRow {
+                id: new_id("pcat"),
+                position: input
+                    .position
+                    .unwrap_or_else(|| next_sibling_position(&rows, parent_id.as_deref())),
+                parent_id,
+                handle,
+                name,
+                description,
+                created_at: now,
+                updated_at: now,
+            };
+            store::category::insert(conn, std::slice::from_ref(&row)).await?;
+            let id = row.id.clone();
+            rows.push(row);
+            Ok((rows, id))
+        })
+        .await?;
     subtree(&rows, &id).ok_or_else(|| CatalogError::not_found("category", id))
 }
 
 pub(crate) async fn update(db: &Database, id: &str, changes: CategoryChanges) -> Result<Category> {
-    let mut tx = store::begin_write(db).await?;
-    let mut rows = store::category::load_all(&mut tx).await?;
-    let at = rows
-        .iter()
-        .position(|r| r.id == id)
-        .ok_or_else(|| CatalogError::not_found("category", id))?;
-    let mut row = rows[at].clone();
-    if let Some(name) = &changes.name {
-        row.name = fields::required_text("name", name, MAX_TITLE)?;
-    }
-    if let Some(handle) = &changes.handle {
-        let handle = fields::handle("handle", handle)?;
-        if handle != row.handle {
-            row.handle = choose_handle(
-                &mut tx,
-                HandleTable::Categories,
-                Some(handle),
-                &row.name,
-                "category",
-                Some(id),
-            )
-            .await?;
-        }
-    }
-    if let Some(description) = &changes.description {
-        row.description = fields::free_text("description", description, MAX_DESCRIPTION)?;
-    }
-    if let Some(parent) = &changes.parent_id {
-        let parent = parent.as_deref().map(str::trim).filter(|p| !p.is_empty());
-        if let Some(parent) = parent {
-            check_parent_exists(&rows, parent)?;
-            if with_descendants(&rows, id).iter().any(|d| d == parent) {
-                return Err(CatalogError::Conflict {
-                    field: "parent_id".to_owned(),
-                    message: format!(
-                        "`{parent}` is this category or one of its descendants: a category cannot be moved under itself"
-                    ),
-                });
+    let owned_id = id.to_owned();
+    let rows = db
+        .write(async move |conn| {
+            let id = owned_id.as_str();
+            let mut rows = store::category::load_all(conn).await?;
+            let at = rows
+                .iter()
+                .position(|r| r.id == id)
+                .ok_or_else(|| CatalogError::not_found("category", id))?;
+            let mut row = rows[at].clone();
+            if let Some(name) = &changes.name {
+                row.name = fields::required_text("name", name, MAX_TITLE)?;
             }
-        }
-        row.parent_id = parent.map(str::to_owned);
-    }
-    if let Some(position) = changes.position {
-        row.position = position;
-    }
-    row.updated_at = now_ms().max(row.updated_at);
-    store::category::update(&mut tx, &row).await?;
-    tx.commit().await?;
-    rows[at] = row;
+            if let Some(handle) = &changes.handle {
+                let handle = fields::handle("handle", handle)?;
+                if handle != row.handle {
+                    row.handle = choose_handle(
+                        conn,
+                        HandleTable::Categories,
+                        Some(handle),
+                        &row.name,
+                        "category",
+                        Some(id),
+                    )
+                    .await?;
+                }
+            }
+            if let Some(description) = &changes.description {
+                row.description = fields::free_text("description", description, MAX_DESCRIPTION)?;
+            }
+            if let Some(parent) = &changes.parent_id {
+                let parent = parent.as_deref().map(str::trim).filter(|p| !p.is_empty());
+                if let Some(parent) = parent {
+                    check_parent_exists(&rows, parent)?;
+                    if with_descendants(&rows, id).iter().any(|d| d == parent) {
+                        return Err(CatalogError::Conflict {
+                            field: "parent_id".to_owned(),
+                            message: format!(
+                                "`{parent}` is this category or one of its descendants: a category cannot be moved under itself"
+                            ),
+                        });
+                    }
+                }
+                row.parent_id = parent.map(str::to_owned);
+            }
+            if let Some(position) = changes.position {
+                row.position = position;
+            }
+            row.updated_at = now_ms().max(row.updated_at);
+            store::category::update(conn, &row).await?;
+            rows[at] = row;
+            Ok(rows)
+        })
+        .await?;
     subtree(&rows, id).ok_or_else(|| CatalogError::not_found("category", id))
 }
 
 pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let mut tx = store::begin_write(db).await?;
-    let rows = store::category::load_all(&mut tx).await?;
-    let row = rows
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| CatalogError::not_found("category", id))?;
-    store::category::delete_and_reparent(&mut tx, id, row.parent_id.as_deref(), now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let id = id.to_owned();
+    db.write(async move |conn| {
+        let rows = store::category::load_all(conn).await?;
+        let row = rows
+            .iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| CatalogError::not_found("category", &id))?;
+        store::category::delete_and_reparent(conn, &id, row.parent_id.as_deref(), now_ms()).await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -18,18 +18,6 @@ pub enum CatalogError {
     Database(#[from] DbError),
 }
 
-impl From<emporium_kernel::db::lite::rusqlite::Error> for CatalogError {
-    fn from(e: emporium_kernel::db::lite::rusqlite::Error) -> Self {
-        CatalogError::Database(DbError::Lite(e))
-    }
-}
-
-impl From<sqlx::Error> for CatalogError {
-    fn from(e: sqlx::Error) -> Self {
-        CatalogError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl CatalogError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         CatalogError::Invalid {

@@ -43,7 +43,7 @@ const FOR_CART_CAPACITY: usize = 20_000;
 /// How long a remembered snapshot may miss another process's catalog write.
 const FOR_CART_TTL: Duration = Duration::from_secs(10);
 
-/// The catalog service. Cheap to clone: it holds a connection pool, and its clones share
+/// The catalog service. Cheap to clone: it holds a database handle, and its clones share
 /// one memo of cart snapshots. Build one per database and process (clone it to share),
 /// so that its own writes keep that memo exact.
 #[derive(Clone, Debug)]
@@ -126,82 +126,31 @@ impl Catalog {
         variant_id: &str,
         currency: Currency,
     ) -> Result<Option<CartVariant>> {
-        const SQL: &str = "SELECT v.id AS id, v.product_id AS product_id, p.handle AS handle, \
-                    p.title AS product_title, v.title AS variant_title, v.sku AS sku, \
-                    (SELECT vp.amount FROM variant_prices vp \
-                      WHERE vp.variant_id = v.id AND vp.currency = $2) AS unit_price, \
-                    (SELECT i.url FROM images i WHERE i.product_id = p.id \
-                      ORDER BY i.position, i.id LIMIT 1) AS image_url \
-             FROM variants v JOIN products p ON p.id = v.product_id \
-             WHERE v.id = $1 AND p.status = 'published'";
-        // One mapping for both drivers; `$get` reads a column by name.
-        macro_rules! cart_variant {
-            ($row:ident . $get:ident) => {
-                CartVariant {
-                    variant_id: $row.$get("id")?,
-                    product_id: $row.$get("product_id")?,
-                    product_handle: $row.$get("handle")?,
-                    product_title: $row.$get("product_title")?,
-                    variant_title: $row.$get("variant_title")?,
-                    sku: $row.$get("sku")?,
-                    unit_price: $row.$get("unit_price")?,
-                    image_url: $row.$get("image_url")?,
-                }
-            };
-        }
-        if let Some(lite) = self.db.lite() {
-            use emporium_kernel::db::lite::rusqlite::named_params;
-            return lite.read(|conn| {
-                let mut statement = conn.prepare_cached(SQL)?;
-                let mut rows =
-                    statement.query(named_params! {"$1": variant_id, "$2": currency.as_str()})?;
-                Ok(match rows.next()? {
-                    Some(row) => Some(cart_variant!(row.get)),
-                    None => None,
-                })
-            });
-        }
-        let row = sqlx::query(SQL)
-            .bind(variant_id)
-            .bind(currency.as_str())
-            .fetch_optional(self.db.pool())
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        use sqlx::Row as _;
-        Ok(Some(cart_variant!(row.try_get)))
+        self.db
+            .read(async |conn| store::product::variant_for_cart(conn, variant_id, currency).await)
+            .await
     }
 
     /// The variant ids of a published product (by id or handle), in position order, in
     /// one query: what a stock lookup needs, without loading the whole product.
     /// Errors: `NotFound` (entity `product`).
     pub async fn published_variant_ids(&self, id_or_handle: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT v.id AS id FROM variants v JOIN products p ON p.id = v.product_id \
-             WHERE (p.id = $1 OR p.handle = $1) AND p.status = 'published' \
-             ORDER BY v.position, v.id",
-        )
-        .bind(id_or_handle)
-        .fetch_all(self.db.pool())
-        .await?;
-        if rows.is_empty() {
+        let ids = self
+            .db
+            .read(async |conn| store::product::published_variant_ids(conn, id_or_handle).await)
+            .await?;
+        if ids.is_empty() {
             // A product without variants still exists; tell it apart from an unknown one.
             self.get_product(id_or_handle, false).await?;
         }
-        rows.iter()
-            .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "id")?))
-            .collect()
+        Ok(ids)
     }
 
     /// Every variant id, oldest product first (for seeding stock).
     pub async fn variant_ids(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM variants ORDER BY product_id, position, id")
-            .fetch_all(self.db.pool())
-            .await?;
-        rows.iter()
-            .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "id")?))
-            .collect()
+        self.db
+            .read(async |conn| store::product::variant_ids(conn).await)
+            .await
     }
 
     /// The whole category tree: roots sorted by position then name, children likewise.

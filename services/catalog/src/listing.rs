@@ -45,80 +45,82 @@ pub(crate) async fn list(db: &Database, filter: &ProductFilter) -> Result<Produc
         .map(|c| cursor::decode(c, filter.sort, filter.currency))
         .transpose()?;
 
-    let mut conn = db.pool().acquire().await?;
-    let category_ids = match filter.category.as_deref() {
-        None => None,
-        Some(handle) => {
-            let rows = store::category::load_all(&mut conn).await?;
-            let root = rows
-                .iter()
-                .find(|r| r.handle == handle || r.id == handle)
-                .ok_or_else(|| CatalogError::not_found("category", handle))?;
-            Some(category::with_descendants(&rows, &root.id))
-        }
-    };
-    let collection_id = match filter.collection.as_deref() {
-        None => None,
-        Some(handle) => Some(
-            store::collection::id_by_handle(&mut conn, handle)
-                .await?
-                .ok_or_else(|| CatalogError::not_found("collection", handle))?,
-        ),
-    };
+    db.read(async |conn| {
+        let category_ids = match filter.category.as_deref() {
+            None => None,
+            Some(handle) => {
+                let rows = store::category::load_all(conn).await?;
+                let root = rows
+                    .iter()
+                    .find(|r| r.handle == handle || r.id == handle)
+                    .ok_or_else(|| CatalogError::not_found("category", handle))?;
+                Some(category::with_descendants(&rows, &root.id))
+            }
+        };
+        let collection_id = match filter.collection.as_deref() {
+            None => None,
+            Some(handle) => Some(
+                store::collection::id_by_handle(conn, handle)
+                    .await?
+                    .ok_or_else(|| CatalogError::not_found("collection", handle))?,
+            ),
+        };
 
-    let limit = filter.limit as usize;
-    let mut rows = store::listing::page(
-        &mut conn,
-        &PageQuery {
-            include_drafts: filter.include_drafts,
-            category_ids: category_ids.as_deref(),
-            collection_id: collection_id.as_deref(),
-            currency: filter.currency.as_str(),
-            price_min: filter.price_min,
-            price_max: filter.price_max,
-            sort: filter.sort,
-            after: after.as_ref(),
-            fetch: limit as i64 + 1,
-        },
-    )
-    .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = match rows.last() {
-        Some(last) if more => {
-            let key = match filter.sort {
-                ProductSort::Newest => SortKey::Int(last.created_at),
-                ProductSort::PriceAsc | ProductSort::PriceDesc => {
-                    SortKey::Int(last.min_price.unwrap_or_default())
-                }
-                ProductSort::Title => SortKey::Text(last.title.clone()),
-            };
-            Some(cursor::encode(
-                filter.sort,
-                filter.currency,
-                &Cursor {
-                    key,
-                    id: last.id.clone(),
-                },
-            ))
-        }
-        _ => None,
-    };
+        let limit = filter.limit as usize;
+        let mut rows = store::listing::page(
+            conn,
+            &PageQuery {
+                include_drafts: filter.include_drafts,
+                category_ids: category_ids.as_deref(),
+                collection_id: collection_id.as_deref(),
+                currency: filter.currency.as_str(),
+                price_min: filter.price_min,
+                price_max: filter.price_max,
+                sort: filter.sort,
+                after: after.as_ref(),
+                fetch: limit as i64 + 1,
+            },
+        )
+        .await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = match rows.last() {
+            Some(last) if more => {
+                let key = match filter.sort {
+                    ProductSort::Newest => SortKey::Int(last.created_at),
+                    ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                        SortKey::Int(last.min_price.unwrap_or_default())
+                    }
+                    ProductSort::Title => SortKey::Text(last.title.clone()),
+                };
+                Some(cursor::encode(
+                    filter.sort,
+                    filter.currency,
+                    &Cursor {
+                        key,
+                        id: last.id.clone(),
+                    },
+                ))
+            }
+            _ => None,
+        };
 
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut extras = store::listing::extras(&mut conn, &ids).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| ProductSummary {
-            thumbnail: extras.thumbnails.remove(&r.id).map(|i| i.into_image()),
-            prices: extras.prices.remove(&r.id).unwrap_or_default(),
-            variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
-            id: r.id,
-            handle: r.handle,
-            title: r.title,
-            status: r.status,
-            created_at: r.created_at,
-        })
-        .collect();
-    Ok(ProductPage { items, next_cursor })
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut extras = store::listing::extras(conn, &ids).await?;
+        let items = rows
+            .into_iter()
+            .map(|r| ProductSummary {
+                thumbnail: extras.thumbnails.remove(&r.id).map(|i| i.into_image()),
+                prices: extras.prices.remove(&r.id).unwrap_or_default(),
+                variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
+                id: r.id,
+                handle: r.handle,
+                title: r.title,
+                status: r.status,
+                created_at: r.created_at,
+            })
+            .collect();
+        Ok(ProductPage { items, next_cursor })
+    })
+    .await
 }

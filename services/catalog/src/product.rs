@@ -1,12 +1,11 @@
 //! Product writes and reads: validation of titles, handles, options, variants, prices and
-//! images, then one transaction per call through the store.
+//! images, then one read or one write transaction per call through the store.
 
 use emporium_kernel::{
     clock::now_ms,
-    db::Database,
+    db::{Conn, Database},
     id::{has_prefix, new_id},
 };
-use sqlx::AnyConnection;
 
 use crate::{
     error::CatalogError,
@@ -45,17 +44,21 @@ pub(crate) async fn get(
     id_or_handle: &str,
     include_drafts: bool,
 ) -> Result<Product> {
-    let mut conn = db.pool().acquire().await?;
     let by_id = has_prefix(id_or_handle, "prod");
-    let row = store::product::find(&mut conn, id_or_handle, by_id, include_drafts)
-        .await?
-        .ok_or_else(|| CatalogError::not_found("product", id_or_handle))?;
-    store::product::load_full(&mut conn, row).await
+    db.read(async |conn| {
+        let row = store::product::find(conn, id_or_handle, by_id, include_drafts)
+            .await?
+            .ok_or_else(|| CatalogError::not_found("product", id_or_handle))?;
+        store::product::load_full(conn, row).await
+    })
+    .await
 }
 
 pub(crate) async fn is_empty(db: &Database) -> Result<bool> {
-    let mut conn = db.pool().acquire().await?;
-    Ok(store::product::count(&mut conn).await? == 0)
+    let count = db
+        .read(async |conn| store::product::count(conn).await)
+        .await?;
+    Ok(count == 0)
 }
 
 // ----- products -----
@@ -104,125 +107,127 @@ pub(crate) async fn create(db: &Database, input: NewProduct) -> Result<Product> 
         .enumerate()
         .map(|(i, image)| check_image(&format!("images[{i}]"), image, &product_id, i as i64))
         .collect::<Result<Vec<_>>>()?;
+    let status = input.status;
 
-    let mut tx = store::begin_write(db).await?;
-    check_references(&mut tx, IdTable::Categories, "category_ids", &category_ids).await?;
-    check_references(
-        &mut tx,
-        IdTable::Collections,
-        "collection_ids",
-        &collection_ids,
-    )
-    .await?;
-    let handle = choose_handle(
-        &mut tx,
-        HandleTable::Products,
-        explicit_handle,
-        &title,
-        "product",
-        None,
-    )
-    .await?;
-    let skus: Vec<String> = variants.iter().map(|v| v.sku.clone()).collect();
-    if let Some(taken) = store::product::skus_taken(&mut tx, &skus, None)
-        .await?
-        .first()
-    {
-        let i = skus.iter().position(|s| s == taken).unwrap_or(0);
-        return Err(sku_taken(&format!("variants[{i}].sku"), taken));
-    }
+    db.write(async move |conn| {
+        check_references(conn, IdTable::Categories, "category_ids", &category_ids).await?;
+        check_references(
+            conn,
+            IdTable::Collections,
+            "collection_ids",
+            &collection_ids,
+        )
+        .await?;
+        let handle = choose_handle(
+            conn,
+            HandleTable::Products,
+            explicit_handle,
+            &title,
+            "product",
+            None,
+        )
+        .await?;
+        let skus: Vec<String> = variants.iter().map(|v| v.sku.clone()).collect();
+        if let Some(taken) = store::product::skus_taken(conn, &skus, None).await?.first() {
+            let i = skus.iter().position(|s| s == taken).unwrap_or(0);
+            return Err(sku_taken(&format!("variants[{i}].sku"), taken));
+        }
 
-    let row = ProductRow {
-        id: product_id.clone(),
-        handle,
-        title,
-        description,
-        status: input.status,
-        seo_title,
-        seo_description,
-        created_at: now,
-        updated_at: now,
-    };
-    store::product::insert(&mut tx, std::slice::from_ref(&row)).await?;
-    store::product::insert_options(&mut tx, &options).await?;
-    store::product::insert_variants(&mut tx, &variants).await?;
-    store::product::insert_images(&mut tx, &images).await?;
-    store::product::replace_categories(&mut tx, &product_id, &category_ids).await?;
-    store::product::replace_collections(&mut tx, &product_id, &collection_ids).await?;
-    store::product::refresh_prices(&mut tx, std::slice::from_ref(&product_id)).await?;
-    let product = store::product::load_full(&mut tx, row).await?;
-    tx.commit().await?;
-    Ok(product)
+        let row = ProductRow {
+            id: product_id.clone(),
+            handle,
+            title,
+            description,
+            status,
+            seo_title,
+            seo_description,
+            created_at: now,
+            updated_at: now,
+        };
+        store::product::insert(conn, std::slice::from_ref(&row)).await?;
+        store::product::insert_options(conn, &options).await?;
+        store::product::insert_variants(conn, &variants).await?;
+        store::product::insert_images(conn, &images).await?;
+        store::product::replace_categories(conn, &product_id, &category_ids).await?;
+        store::product::replace_collections(conn, &product_id, &collection_ids).await?;
+        store::product::refresh_prices(conn, std::slice::from_ref(&product_id)).await?;
+        store::product::load_full(conn, row).await
+    })
+    .await
 }
 
 pub(crate) async fn update(db: &Database, id: &str, changes: ProductChanges) -> Result<Product> {
-    let mut tx = store::begin_write(db).await?;
-    let mut row = find_for_write(&mut tx, id).await?;
-    if let Some(title) = &changes.title {
-        row.title = fields::required_text("title", title, MAX_TITLE)?;
-    }
-    if let Some(handle) = &changes.handle {
-        let handle = fields::handle("handle", handle)?;
-        if handle != row.handle {
-            row.handle = choose_handle(
-                &mut tx,
-                HandleTable::Products,
-                Some(handle),
-                &row.title,
-                "product",
-                Some(&row.id),
-            )
-            .await?;
+    let id = id.to_owned();
+    db.write(async move |conn| {
+        let mut row = find_for_write(conn, &id).await?;
+        if let Some(title) = &changes.title {
+            row.title = fields::required_text("title", title, MAX_TITLE)?;
         }
-    }
-    if let Some(description) = &changes.description {
-        row.description = fields::free_text("description", description, MAX_DESCRIPTION)?;
-    }
-    if let Some(seo_title) = &changes.seo_title {
-        row.seo_title = fields::optional_text("seo_title", Some(seo_title), MAX_TITLE)?;
-    }
-    if let Some(seo_description) = &changes.seo_description {
-        row.seo_description = fields::optional_text(
-            "seo_description",
-            Some(seo_description),
-            MAX_SEO_DESCRIPTION,
-        )?;
-    }
-    if let Some(ids) = &changes.category_ids {
-        let ids = fields::distinct_ids("category_ids", ids)?;
-        check_references(&mut tx, IdTable::Categories, "category_ids", &ids).await?;
-        store::product::replace_categories(&mut tx, &row.id, &ids).await?;
-    }
-    if let Some(ids) = &changes.collection_ids {
-        let ids = fields::distinct_ids("collection_ids", ids)?;
-        check_references(&mut tx, IdTable::Collections, "collection_ids", &ids).await?;
-        store::product::replace_collections(&mut tx, &row.id, &ids).await?;
-    }
-    row.updated_at = now_ms().max(row.updated_at);
-    store::product::update(&mut tx, &row).await?;
-    let product = store::product::load_full(&mut tx, row).await?;
-    tx.commit().await?;
-    Ok(product)
+        if let Some(handle) = &changes.handle {
+            let handle = fields::handle("handle", handle)?;
+            if handle != row.handle {
+                row.handle = choose_handle(
+                    conn,
+                    HandleTable::Products,
+                    Some(handle),
+                    &row.title,
+                    "product",
+                    Some(&row.id),
+                )
+                .await?;
+            }
+        }
+        if let Some(description) = &changes.description {
+            row.description = fields::free_text("description", description, MAX_DESCRIPTION)?;
+        }
+        if let Some(seo_title) = &changes.seo_title {
+            row.seo_title = fields::optional_text("seo_title", Some(seo_title), MAX_TITLE)?;
+        }
+        if let Some(seo_description) = &changes.seo_description {
+            row.seo_description = fields::optional_text(
+                "seo_description",
+                Some(seo_description),
+                MAX_SEO_DESCRIPTION,
+            )?;
+        }
+        if let Some(ids) = &changes.category_ids {
+            let ids = fields::distinct_ids("category_ids", ids)?;
+            check_references(conn, IdTable::Categories, "category_ids", &ids).await?;
+            store::product::replace_categories(conn, &row.id, &ids).await?;
+        }
+        if let Some(ids) = &changes.collection_ids {
+            let ids = fields::distinct_ids("collection_ids", ids)?;
+            check_references(conn, IdTable::Collections, "collection_ids", &ids).await?;
+            store::product::replace_collections(conn, &row.id, &ids).await?;
+        }
+        row.updated_at = now_ms().max(row.updated_at);
+        store::product::update(conn, &row).await?;
+        store::product::load_full(conn, row).await
+    })
+    .await
 }
 
 pub(crate) async fn set_status(db: &Database, id: &str, status: ProductStatus) -> Result<Product> {
-    let mut tx = store::begin_write(db).await?;
-    let mut row = find_for_write(&mut tx, id).await?;
-    row.status = status;
-    row.updated_at = now_ms().max(row.updated_at);
-    store::product::update(&mut tx, &row).await?;
-    let product = store::product::load_full(&mut tx, row).await?;
-    tx.commit().await?;
-    Ok(product)
+    let id = id.to_owned();
+    db.write(async move |conn| {
+        let mut row = find_for_write(conn, &id).await?;
+        row.status = status;
+        row.updated_at = now_ms().max(row.updated_at);
+        store::product::update(conn, &row).await?;
+        store::product::load_full(conn, row).await
+    })
+    .await
 }
 
 pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let mut tx = store::begin_write(db).await?;
-    if !store::product::delete(&mut tx, id).await? {
-        return Err(CatalogError::not_found("product", id));
-    }
-    tx.commit().await?;
-    Ok(())
+    let id = id.to_owned();
+    db.write(async move |conn| {
+        if !store::product::delete(conn, &id).await? {
+            return Err(CatalogError::not_found("product", id));
+        }
+        Ok(())
+    })
+    .await
 }
 
 // ----- variants -----
@@ -232,32 +237,34 @@ pub(crate) async fn add_variant(
     product_id: &str,
     input: NewVariant,
 ) -> Result<Variant> {
-    let mut tx = store::begin_write(db).await?;
-    let product = find_for_write(&mut tx, product_id).await?;
-    let options = store::product::load_options(&mut tx, &product.id).await?;
-    let existing = store::product::load_variants(&mut tx, &product.id).await?;
-    if existing.len() >= MAX_VARIANTS {
-        return Err(CatalogError::Conflict {
-            field: "variants".to_owned(),
-            message: format!("a product has at most {MAX_VARIANTS} variants: delete one first"),
-        });
-    }
-    let now = now_ms();
-    let position =
-        store::product::next_position(&mut tx, PositionTable::Variants, &product.id).await?;
-    let variant = check_new_variant("", &input, &options, &product.id, position, now)?;
-    if !store::product::skus_taken(&mut tx, std::slice::from_ref(&variant.sku), None)
-        .await?
-        .is_empty()
-    {
-        return Err(sku_taken("sku", &variant.sku));
-    }
-    check_combination_is_new("", &variant, &existing, &options)?;
-    store::product::insert_variants(&mut tx, std::slice::from_ref(&variant)).await?;
-    store::product::refresh_prices(&mut tx, std::slice::from_ref(&product.id)).await?;
-    store::product::touch(&mut tx, &product.id, now).await?;
-    tx.commit().await?;
-    Ok(store::product::variant(variant, &options))
+    let product_id = product_id.to_owned();
+    db.write(async move |conn| {
+        let product = find_for_write(conn, &product_id).await?;
+        let options = store::product::load_options(conn, &product.id).await?;
+        let existing = store::product::load_variants(conn, &product.id).await?;
+        if existing.len() >= MAX_VARIANTS {
+            return Err(CatalogError::Conflict {
+                field: "variants".to_owned(),
+                message: format!("a product has at most {MAX_VARIANTS} variants: delete one first"),
+            });
+        }
+        let now = now_ms();
+        let position =
+            store::product::next_position(conn, PositionTable::Variants, &product.id).await?;
+        let variant = check_new_variant("", &input, &options, &product.id, position, now)?;
+        if !store::product::skus_taken(conn, std::slice::from_ref(&variant.sku), None)
+            .await?
+            .is_empty()
+        {
+            return Err(sku_taken("sku", &variant.sku));
+        }
+        check_combination_is_new("", &variant, &existing, &options)?;
+        store::product::insert_variants(conn, std::slice::from_ref(&variant)).await?;
+        store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
+        store::product::touch(conn, &product.id, now).await?;
+        Ok(store::product::variant(variant, &options))
+    })
+    .await
 }
 
 pub(crate) async fn update_variant(
@@ -266,51 +273,53 @@ pub(crate) async fn update_variant(
     variant_id: &str,
     changes: VariantChanges,
 ) -> Result<Variant> {
-    let mut tx = store::begin_write(db).await?;
-    let product = find_for_write(&mut tx, product_id).await?;
-    let options = store::product::load_options(&mut tx, &product.id).await?;
-    let mut others = store::product::load_variants(&mut tx, &product.id).await?;
-    let at = others
-        .iter()
-        .position(|v| v.id == variant_id)
-        .ok_or_else(|| CatalogError::not_found("variant", variant_id))?;
-    let mut variant = others.remove(at);
+    let (product_id, variant_id) = (product_id.to_owned(), variant_id.to_owned());
+    db.write(async move |conn| {
+        let product = find_for_write(conn, &product_id).await?;
+        let options = store::product::load_options(conn, &product.id).await?;
+        let mut others = store::product::load_variants(conn, &product.id).await?;
+        let at = others
+            .iter()
+            .position(|v| v.id == variant_id)
+            .ok_or_else(|| CatalogError::not_found("variant", &variant_id))?;
+        let mut variant = others.remove(at);
 
-    if let Some(sku) = &changes.sku {
-        let sku = check_sku("sku", sku)?;
-        if sku != variant.sku
-            && !store::product::skus_taken(&mut tx, std::slice::from_ref(&sku), Some(&variant.id))
-                .await?
-                .is_empty()
-        {
-            return Err(sku_taken("sku", &sku));
+        if let Some(sku) = &changes.sku {
+            let sku = check_sku("sku", sku)?;
+            if sku != variant.sku
+                && !store::product::skus_taken(conn, std::slice::from_ref(&sku), Some(&variant.id))
+                    .await?
+                    .is_empty()
+            {
+                return Err(sku_taken("sku", &sku));
+            }
+            variant.sku = sku;
         }
-        variant.sku = sku;
-    }
-    if let Some(given) = &changes.options {
-        let old_title_was_derived = variant.title == derived_title(&variant.option_values);
-        variant.option_values = check_option_values("", given, &options)?;
-        check_combination_is_new("", &variant, &others, &options)?;
-        if old_title_was_derived && changes.title.is_none() {
-            variant.title = derived_title(&variant.option_values);
+        if let Some(given) = &changes.options {
+            let old_title_was_derived = variant.title == derived_title(&variant.option_values);
+            variant.option_values = check_option_values("", given, &options)?;
+            check_combination_is_new("", &variant, &others, &options)?;
+            if old_title_was_derived && changes.title.is_none() {
+                variant.title = derived_title(&variant.option_values);
+            }
         }
-    }
-    if let Some(title) = &changes.title {
-        variant.title = fields::required_text("title", title, MAX_TITLE)?;
-    }
-    if let Some(weight) = changes.weight_grams {
-        variant.weight_grams = Some(check_weight("weight_grams", weight)?);
-    }
-    if let Some(prices) = &changes.prices {
-        variant.prices = fields::prices("prices", prices)?;
-    }
-    let now = now_ms();
-    variant.updated_at = now.max(variant.updated_at);
-    store::product::update_variant(&mut tx, &variant).await?;
-    store::product::refresh_prices(&mut tx, std::slice::from_ref(&product.id)).await?;
-    store::product::touch(&mut tx, &product.id, now).await?;
-    tx.commit().await?;
-    Ok(store::product::variant(variant, &options))
+        if let Some(title) = &changes.title {
+            variant.title = fields::required_text("title", title, MAX_TITLE)?;
+        }
+        if let Some(weight) = changes.weight_grams {
+            variant.weight_grams = Some(check_weight("weight_grams", weight)?);
+        }
+        if let Some(prices) = &changes.prices {
+            variant.prices = fields::prices("prices", prices)?;
+        }
+        let now = now_ms();
+        variant.updated_at = now.max(variant.updated_at);
+        store::product::update_variant(conn, &variant).await?;
+        store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
+        store::product::touch(conn, &product.id, now).await?;
+        Ok(store::product::variant(variant, &options))
+    })
+    .await
 }
 
 pub(crate) async fn delete_variant(
@@ -318,46 +327,52 @@ pub(crate) async fn delete_variant(
     product_id: &str,
     variant_id: &str,
 ) -> Result<()> {
-    let mut tx = store::begin_write(db).await?;
-    let product = find_for_write(&mut tx, product_id).await?;
-    if !store::product::delete_variant(&mut tx, &product.id, variant_id).await? {
-        return Err(CatalogError::not_found("variant", variant_id));
-    }
-    store::product::refresh_prices(&mut tx, std::slice::from_ref(&product.id)).await?;
-    store::product::touch(&mut tx, &product.id, now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let (product_id, variant_id) = (product_id.to_owned(), variant_id.to_owned());
+    db.write(async move |conn| {
+        let product = find_for_write(conn, &product_id).await?;
+        if !store::product::delete_variant(conn, &product.id, &variant_id).await? {
+            return Err(CatalogError::not_found("variant", variant_id));
+        }
+        store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
+        store::product::touch(conn, &product.id, now_ms()).await?;
+        Ok(())
+    })
+    .await
 }
 
 // ----- images -----
 
 pub(crate) async fn add_image(db: &Database, product_id: &str, input: NewImage) -> Result<Image> {
-    let mut tx = store::begin_write(db).await?;
-    let product = find_for_write(&mut tx, product_id).await?;
-    let position =
-        store::product::next_position(&mut tx, PositionTable::Images, &product.id).await?;
-    let image = check_image("", &input, &product.id, position)?;
-    store::product::insert_images(&mut tx, std::slice::from_ref(&image)).await?;
-    store::product::touch(&mut tx, &product.id, now_ms()).await?;
-    tx.commit().await?;
-    Ok(image.into_image())
+    let product_id = product_id.to_owned();
+    db.write(async move |conn| {
+        let product = find_for_write(conn, &product_id).await?;
+        let position =
+            store::product::next_position(conn, PositionTable::Images, &product.id).await?;
+        let image = check_image("", &input, &product.id, position)?;
+        store::product::insert_images(conn, std::slice::from_ref(&image)).await?;
+        store::product::touch(conn, &product.id, now_ms()).await?;
+        Ok(image.into_image())
+    })
+    .await
 }
 
 pub(crate) async fn delete_image(db: &Database, product_id: &str, image_id: &str) -> Result<()> {
-    let mut tx = store::begin_write(db).await?;
-    let product = find_for_write(&mut tx, product_id).await?;
-    if !store::product::delete_image(&mut tx, &product.id, image_id).await? {
-        return Err(CatalogError::not_found("image", image_id));
-    }
-    store::product::touch(&mut tx, &product.id, now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let (product_id, image_id) = (product_id.to_owned(), image_id.to_owned());
+    db.write(async move |conn| {
+        let product = find_for_write(conn, &product_id).await?;
+        if !store::product::delete_image(conn, &product.id, &image_id).await? {
+            return Err(CatalogError::not_found("image", image_id));
+        }
+        store::product::touch(conn, &product.id, now_ms()).await?;
+        Ok(())
+    })
+    .await
 }
 
 // ----- shared checks -----
 
 /// Admin writes name a product by id; drafts included.
-async fn find_for_write(conn: &mut AnyConnection, id: &str) -> Result<ProductRow> {
+async fn find_for_write(conn: &mut Conn<'_>, id: &str) -> Result<ProductRow> {
     store::product::find(conn, id, true, true)
         .await?
         .ok_or_else(|| CatalogError::not_found("product", id))
@@ -374,7 +389,7 @@ pub(crate) fn explicit_handle(handle: Option<&str>) -> Result<Option<String>> {
 /// The handle to store: an explicit one must be free (else `Conflict{handle}`); a derived
 /// one takes the first free `-2`, `-3`, … suffix.
 pub(crate) async fn choose_handle(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: HandleTable,
     explicit: Option<String>,
     title: &str,
@@ -401,7 +416,7 @@ pub(crate) async fn choose_handle(
 
 /// Every id must name an existing row; the first missing one is reported by index.
 pub(crate) async fn check_references(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: IdTable,
     field: &str,
     ids: &[String],

@@ -3,8 +3,8 @@
 //! Everything comes from one ChaCha8 stream with a fixed seed and from fixed timestamps
 //! (never the clock), so two fresh databases seeded with the same [`DemoOptions`] hold
 //! identical rows. The catalog is generated in memory first and then written with
-//! multi-row INSERTs, one transaction per [`BATCH`] products: 1,200 products take about a
-//! second on SQLite instead of minutes of one-call-per-product.
+//! multi-row INSERTs, one write per [`BATCH`] products, rather than one service call (and
+//! one transaction) per product.
 //!
 //! Product images are local paths, `/media/demo/{product_handle}-{n}.svg`, drawn on request
 //! by [`demo_image_svg`], so the demo needs no files on disk and no network.
@@ -70,52 +70,49 @@ pub async fn seed_demo(
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<SeedReport> {
     let db: &Database = catalog.database();
-    {
-        let mut conn = db.pool().acquire().await?;
-        if !store::catalog_is_blank(&mut conn).await? {
-            return Err(CatalogError::Conflict {
-                field: "catalog".to_owned(),
-                message: "the catalog is not empty: the demo catalog is only seeded into an empty database"
+    let blank = db
+        .read(async |conn| store::catalog_is_blank(conn).await)
+        .await?;
+    if !blank {
+        return Err(CatalogError::Conflict {
+            field: "catalog".to_owned(),
+            message:
+                "the catalog is not empty: the demo catalog is only seeded into an empty database"
                     .to_owned(),
-            });
-        }
+        });
     }
     let demo = generate(options.products);
     let total = demo.products.len() as u64;
 
-    let mut tx = store::begin_write(db).await?;
-    store::category::insert(&mut tx, &demo.categories).await?;
+    let categories = demo.categories.clone();
     let collection_rows: Vec<CollectionRow> =
         demo.collections.iter().map(|(c, _)| c.clone()).collect();
-    store::collection::insert(&mut tx, &collection_rows).await?;
-    tx.commit().await?;
+    db.write(async move |conn| {
+        store::category::insert(conn, &categories).await?;
+        store::collection::insert(conn, &collection_rows).await
+    })
+    .await?;
 
     let mut done = 0u64;
     progress(0, total);
     for batch in demo.products.chunks(BATCH) {
-        let mut tx = store::begin_write(db).await?;
         let rows: Vec<ProductRow> = batch.iter().map(|p| p.row.clone()).collect();
-        store::product::insert(&mut tx, &rows).await?;
         let options: Vec<OptionRow> = batch
             .iter()
             .flat_map(|p| p.options.iter().cloned())
             .collect();
-        store::product::insert_options(&mut tx, &options).await?;
         let variants: Vec<VariantRow> = batch
             .iter()
             .flat_map(|p| p.variants.iter().cloned())
             .collect();
-        store::product::insert_variants(&mut tx, &variants).await?;
         let images: Vec<ImageRow> = batch
             .iter()
             .flat_map(|p| p.images.iter().cloned())
             .collect();
-        store::product::insert_images(&mut tx, &images).await?;
         let links: Vec<(String, String)> = batch
             .iter()
             .map(|p| (p.row.id.clone(), p.category_id.clone()))
             .collect();
-        store::product::insert_category_links(&mut tx, &links).await?;
         let ranges: Vec<(String, PriceRange)> = batch
             .iter()
             .flat_map(|p| {
@@ -124,17 +121,31 @@ pub async fn seed_demo(
                     .map(|r| (p.row.id.clone(), r))
             })
             .collect();
-        store::product::insert_price_ranges(&mut tx, &ranges).await?;
-        tx.commit().await?;
+        db.write(async move |conn| {
+            store::product::insert(conn, &rows).await?;
+            store::product::insert_options(conn, &options).await?;
+            store::product::insert_variants(conn, &variants).await?;
+            store::product::insert_images(conn, &images).await?;
+            store::product::insert_category_links(conn, &links).await?;
+            store::product::insert_price_ranges(conn, &ranges).await
+        })
+        .await?;
         done += batch.len() as u64;
         progress(done, total);
     }
 
-    let mut tx = store::begin_write(db).await?;
-    for (collection, members) in &demo.collections {
-        store::collection::insert_members(&mut tx, &collection.id, members).await?;
-    }
-    tx.commit().await?;
+    let members: Vec<(String, Vec<String>)> = demo
+        .collections
+        .iter()
+        .map(|(collection, members)| (collection.id.clone(), members.clone()))
+        .collect();
+    db.write(async move |conn| -> Result<()> {
+        for (collection_id, members) in &members {
+            store::collection::insert_members(conn, collection_id, members).await?;
+        }
+        Ok(())
+    })
+    .await?;
 
     Ok(SeedReport {
         products: demo.products.len(),

@@ -1,9 +1,9 @@
 //! The category tree. It is small (tens to hundreds of rows), so reads load it whole and
 //! the tree logic (descendants, cycles) runs in Rust.
 
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::{db::Conn, sql};
 
-use super::{insert_rows, unique_as_conflict, Arg, Sql};
+use super::{insert_rows, unique_as_conflict, Arg};
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,35 +18,35 @@ pub(crate) struct CategoryRow {
     pub updated_at: i64,
 }
 
-pub(crate) async fn load_all(conn: &mut AnyConnection) -> Result<Vec<CategoryRow>> {
-    let rows = sqlx::query(
-        "SELECT id, parent_id, handle, name, description, position, created_at, updated_at FROM categories",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CategoryRow {
-                id: r.try_get("id")?,
-                parent_id: r.try_get("parent_id")?,
-                handle: r.try_get("handle")?,
-                name: r.try_get("name")?,
-                description: r.try_get("description")?,
-                position: r.try_get("position")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-            })
+pub(crate) async fn load_all(conn: &mut Conn<'_>) -> Result<Vec<CategoryRow>> {
+    conn.fetch_all(&sql!(
+        "SELECT id, parent_id, handle, name, description, position, created_at, updated_at \
+         FROM categories"
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CategoryRow {
+            id: r.get(0)?,
+            parent_id: r.get(1)?,
+            handle: r.get(2)?,
+            name: r.get(3)?,
+            description: r.get(4)?,
+            position: r.get(5)?,
+            created_at: r.get(6)?,
+            updated_at: r.get(7)?,
         })
-        .collect()
+    })
+    .collect()
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, categories: &[CategoryRow]) -> Result<()> {
+pub(crate) async fn insert(conn: &mut Conn<'_>, categories: &[CategoryRow]) -> Result<()> {
     let rows = categories
         .iter()
         .map(|c| {
             vec![
                 Arg::from(&c.id),
-                Arg::from(c.parent_id.clone()),
+                Arg::from(&c.parent_id),
                 Arg::from(&c.handle),
                 Arg::from(&c.name),
                 Arg::from(&c.description),
@@ -74,48 +74,44 @@ pub(crate) async fn insert(conn: &mut AnyConnection, categories: &[CategoryRow])
     .await
 }
 
-pub(crate) async fn update(conn: &mut AnyConnection, c: &CategoryRow) -> Result<()> {
-    let mut sql = Sql::new("UPDATE categories SET parent_id = ");
-    sql.bind(c.parent_id.clone())
-        .push(", handle = ")
-        .bind(&c.handle)
-        .push(", name = ")
-        .bind(&c.name)
-        .push(", description = ")
-        .bind(&c.description)
-        .push(", position = ")
-        .bind(c.position)
-        .push(", updated_at = ")
-        .bind(c.updated_at)
-        .push(" WHERE id = ")
-        .bind(&c.id);
-    sql.query()
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as_conflict)?;
+pub(crate) async fn update(conn: &mut Conn<'_>, c: &CategoryRow) -> Result<()> {
+    conn.execute(&sql!(
+        "UPDATE categories SET parent_id = $1, handle = $2, name = $3, description = $4, \
+         position = $5, updated_at = $6 WHERE id = $7",
+        &c.parent_id,
+        &c.handle,
+        &c.name,
+        &c.description,
+        c.position,
+        c.updated_at,
+        &c.id
+    ))
+    .await
+    .map_err(unique_as_conflict)?;
     Ok(())
 }
 
 /// Moves the children of `id` under `new_parent`, then deletes `id`. Its product links
 /// go with it (ON DELETE CASCADE); the products stay.
 pub(crate) async fn delete_and_reparent(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     new_parent: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    let mut sql = Sql::new("UPDATE categories SET parent_id = ");
-    sql.bind(new_parent.map(str::to_owned))
-        .push(", updated_at = ")
-        .bind(now)
-        .push(" WHERE parent_id = ")
-        .bind(id);
-    sql.query().execute(&mut *conn).await?;
-    let mut sql = Sql::new("DELETE FROM product_categories WHERE category_id = ");
-    sql.bind(id);
-    sql.query().execute(&mut *conn).await?;
-    let mut sql = Sql::new("DELETE FROM categories WHERE id = ");
-    sql.bind(id);
-    sql.query().execute(&mut *conn).await?;
+    conn.execute(&sql!(
+        "UPDATE categories SET parent_id = $1, updated_at = $2 WHERE parent_id = $3",
+        new_parent,
+        now,
+        id
+    ))
+    .await?;
+    conn.execute(&sql!(
+        "DELETE FROM product_categories WHERE category_id = $1",
+        id
+    ))
+    .await?;
+    conn.execute(&sql!("DELETE FROM categories WHERE id = $1", id))
+        .await?;
     Ok(())
 }

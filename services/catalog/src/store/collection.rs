@@ -1,6 +1,6 @@
 //! Collections: hand-picked, ordered lists of products.
 
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::{db::Conn, sql};
 
 use super::{insert_rows, unique_as_conflict, Arg, Sql};
 use crate::{Collection, Result};
@@ -17,12 +17,12 @@ pub(crate) struct CollectionRow {
 
 /// Collections with their product counts; `by` picks one collection (by id or handle).
 pub(crate) async fn load(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     by: Option<(&str, bool)>,
     include_drafts: bool,
 ) -> Result<Vec<Collection>> {
     let mut sql = Sql::new(
-        "SELECT c.id, c.handle, c.title, c.description, COUNT(p.id) AS product_count \
+        "SELECT c.id, c.handle, c.title, c.description, COUNT(p.id) \
          FROM collections c \
          LEFT JOIN collection_products cp ON cp.collection_id = c.id \
          LEFT JOIN products p ON p.id = cp.product_id",
@@ -39,16 +39,17 @@ pub(crate) async fn load(
         .bind(key);
     }
     sql.push(" GROUP BY c.id, c.handle, c.title, c.description");
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    let mut collections: Vec<Collection> = rows
+    let mut collections: Vec<Collection> = conn
+        .fetch_all(&sql)
+        .await?
         .iter()
         .map(|r| {
             Ok(Collection {
-                id: r.try_get("id")?,
-                handle: r.try_get("handle")?,
-                title: r.try_get("title")?,
-                description: r.try_get("description")?,
-                product_count: r.try_get("product_count")?,
+                id: r.get(0)?,
+                handle: r.get(1)?,
+                title: r.get(2)?,
+                description: r.get(3)?,
+                product_count: r.get(4)?,
             })
         })
         .collect::<Result<_>>()?;
@@ -57,32 +58,39 @@ pub(crate) async fn load(
     Ok(collections)
 }
 
-pub(crate) async fn find_row(conn: &mut AnyConnection, id: &str) -> Result<Option<CollectionRow>> {
-    let mut sql =
-        Sql::new("SELECT id, handle, title, description, created_at, updated_at FROM collections WHERE id = ");
-    sql.bind(id);
-    let Some(r) = sql.query().fetch_optional(&mut *conn).await? else {
-        return Ok(None);
-    };
-    Ok(Some(CollectionRow {
-        id: r.try_get("id")?,
-        handle: r.try_get("handle")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    }))
+pub(crate) async fn find_row(conn: &mut Conn<'_>, id: &str) -> Result<Option<CollectionRow>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT id, handle, title, description, created_at, updated_at \
+             FROM collections WHERE id = $1",
+            id
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(CollectionRow {
+            id: r.get(0)?,
+            handle: r.get(1)?,
+            title: r.get(2)?,
+            description: r.get(3)?,
+            created_at: r.get(4)?,
+            updated_at: r.get(5)?,
+        })
+    })
+    .transpose()
 }
 
 /// The id of the collection with this handle.
-pub(crate) async fn id_by_handle(conn: &mut AnyConnection, handle: &str) -> Result<Option<String>> {
-    let mut sql = Sql::new("SELECT id FROM collections WHERE handle = ");
-    sql.bind(handle);
-    let row = sql.query().fetch_optional(&mut *conn).await?;
-    Ok(row.map(|r| r.try_get("id")).transpose()?)
+pub(crate) async fn id_by_handle(conn: &mut Conn<'_>, handle: &str) -> Result<Option<String>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT id FROM collections WHERE handle = $1",
+            handle
+        ))
+        .await?;
+    Ok(row.map(|r| r.get(0)).transpose()?)
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, collections: &[CollectionRow]) -> Result<()> {
+pub(crate) async fn insert(conn: &mut Conn<'_>, collections: &[CollectionRow]) -> Result<()> {
     let rows = collections
         .iter()
         .map(|c| {
@@ -112,39 +120,38 @@ pub(crate) async fn insert(conn: &mut AnyConnection, collections: &[CollectionRo
     .await
 }
 
-pub(crate) async fn update(conn: &mut AnyConnection, c: &CollectionRow) -> Result<()> {
-    let mut sql = Sql::new("UPDATE collections SET handle = ");
-    sql.bind(&c.handle)
-        .push(", title = ")
-        .bind(&c.title)
-        .push(", description = ")
-        .bind(&c.description)
-        .push(", updated_at = ")
-        .bind(c.updated_at)
-        .push(" WHERE id = ")
-        .bind(&c.id);
-    sql.query()
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as_conflict)?;
+pub(crate) async fn update(conn: &mut Conn<'_>, c: &CollectionRow) -> Result<()> {
+    conn.execute(&sql!(
+        "UPDATE collections SET handle = $1, title = $2, description = $3, updated_at = $4 \
+         WHERE id = $5",
+        &c.handle,
+        &c.title,
+        &c.description,
+        c.updated_at,
+        &c.id
+    ))
+    .await
+    .map_err(unique_as_conflict)?;
     Ok(())
 }
 
 /// Makes the collection's products exactly `product_ids`, in that order.
 pub(crate) async fn replace_products(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     collection_id: &str,
     product_ids: &[String],
 ) -> Result<()> {
-    let mut sql = Sql::new("DELETE FROM collection_products WHERE collection_id = ");
-    sql.bind(collection_id);
-    sql.query().execute(&mut *conn).await?;
+    conn.execute(&sql!(
+        "DELETE FROM collection_products WHERE collection_id = $1",
+        collection_id
+    ))
+    .await?;
     insert_members(conn, collection_id, product_ids).await
 }
 
 /// Adds products at positions 0, 1, … in the given order (to an empty collection).
 pub(crate) async fn insert_members(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     collection_id: &str,
     product_ids: &[String],
 ) -> Result<()> {
@@ -162,8 +169,9 @@ pub(crate) async fn insert_members(
     .await
 }
 
-pub(crate) async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool> {
-    let mut sql = Sql::new("DELETE FROM collections WHERE id = ");
-    sql.bind(id);
-    Ok(sql.query().execute(&mut *conn).await?.rows_affected() > 0)
+pub(crate) async fn delete(conn: &mut Conn<'_>, id: &str) -> Result<bool> {
+    let deleted = conn
+        .execute(&sql!("DELETE FROM collections WHERE id = $1", id))
+        .await?;
+    Ok(deleted > 0)
 }

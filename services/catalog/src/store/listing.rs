@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::db::Conn;
 
 use super::{parse_currency, parse_status, product::image_rows, product::ImageRow, Sql};
 use crate::{
@@ -38,7 +38,7 @@ pub(crate) struct ListedRow {
     pub min_price: Option<i64>,
 }
 
-pub(crate) async fn page(conn: &mut AnyConnection, q: &PageQuery<'_>) -> Result<Vec<ListedRow>> {
+pub(crate) async fn page(conn: &mut Conn<'_>, q: &PageQuery<'_>) -> Result<Vec<ListedRow>> {
     let by_price = matches!(q.sort, ProductSort::PriceAsc | ProductSort::PriceDesc)
         || q.price_min.is_some()
         || q.price_max.is_some();
@@ -57,7 +57,9 @@ pub(crate) async fn page(conn: &mut AnyConnection, q: &PageQuery<'_>) -> Result<
     if let Some(ids) = q.category_ids {
         sql.push(" AND EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.id AND pc.category_id IN (")
             .bind_list(ids)
-            .push("))");
+            .push("))")
+            // The text grows with the category's subtree.
+            .transient();
     }
     if let Some(id) = q.collection_id {
         sql.push(" AND EXISTS (SELECT 1 FROM collection_products cp WHERE cp.product_id = p.id AND cp.collection_id = ")
@@ -96,20 +98,17 @@ pub(crate) async fn page(conn: &mut AnyConnection, q: &PageQuery<'_>) -> Result<
     }
     sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(q.fetch);
 
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter()
+    conn.fetch_all(&sql)
+        .await?
+        .iter()
         .map(|r| {
             Ok(ListedRow {
-                id: r.try_get("id")?,
-                handle: r.try_get("handle")?,
-                title: r.try_get("title")?,
-                status: parse_status(&r.try_get::<String, _>("status")?)?,
-                created_at: r.try_get("created_at")?,
-                min_price: if by_price {
-                    Some(r.try_get("min_price")?)
-                } else {
-                    None
-                },
+                id: r.get(0)?,
+                handle: r.get(1)?,
+                title: r.get(2)?,
+                status: parse_status(&r.get::<String>(3)?)?,
+                created_at: r.get(4)?,
+                min_price: if by_price { Some(r.get(5)?) } else { None },
             })
         })
         .collect()
@@ -124,7 +123,7 @@ pub(crate) struct PageExtras {
     pub variant_counts: HashMap<String, i64>,
 }
 
-pub(crate) async fn extras(conn: &mut AnyConnection, ids: &[String]) -> Result<PageExtras> {
+pub(crate) async fn extras(conn: &mut Conn<'_>, ids: &[String]) -> Result<PageExtras> {
     let mut extras = PageExtras::default();
     if ids.is_empty() {
         return Ok(extras);
@@ -134,8 +133,9 @@ pub(crate) async fn extras(conn: &mut AnyConnection, ids: &[String]) -> Result<P
     let mut sql =
         Sql::new("SELECT id, product_id, url, alt, position FROM images WHERE product_id IN (");
     sql.bind_list(ids)
-        .push(") ORDER BY product_id, position, id");
-    for image in image_rows(sql.query().persistent(false).fetch_all(&mut *conn).await?)? {
+        .push(") ORDER BY product_id, position, id")
+        .transient();
+    for image in image_rows(conn.fetch_all(&sql).await?)? {
         extras
             .thumbnails
             .entry(image.product_id.clone())
@@ -144,29 +144,23 @@ pub(crate) async fn extras(conn: &mut AnyConnection, ids: &[String]) -> Result<P
 
     let mut sql =
         Sql::new("SELECT product_id, currency, min_amount, max_amount FROM product_prices WHERE product_id IN (");
-    sql.bind_list(ids).push(")");
-    for row in sql.query().persistent(false).fetch_all(&mut *conn).await? {
+    sql.bind_list(ids).push(")").transient();
+    for row in conn.fetch_all(&sql).await? {
         let range = PriceRange {
-            currency: parse_currency(&row.try_get::<String, _>("currency")?)?,
-            min_amount: row.try_get("min_amount")?,
-            max_amount: row.try_get("max_amount")?,
+            currency: parse_currency(&row.get::<String>(1)?)?,
+            min_amount: row.get(2)?,
+            max_amount: row.get(3)?,
         };
-        extras
-            .prices
-            .entry(row.try_get("product_id")?)
-            .or_default()
-            .push(range);
+        extras.prices.entry(row.get(0)?).or_default().push(range);
     }
     for ranges in extras.prices.values_mut() {
         ranges.sort_by_key(|a| a.currency);
     }
 
-    let mut sql = Sql::new("SELECT product_id, COUNT(*) AS n FROM variants WHERE product_id IN (");
-    sql.bind_list(ids).push(") GROUP BY product_id");
-    for row in sql.query().persistent(false).fetch_all(&mut *conn).await? {
-        extras
-            .variant_counts
-            .insert(row.try_get("product_id")?, row.try_get("n")?);
+    let mut sql = Sql::new("SELECT product_id, COUNT(*) FROM variants WHERE product_id IN (");
+    sql.bind_list(ids).push(") GROUP BY product_id").transient();
+    for row in conn.fetch_all(&sql).await? {
+        extras.variant_counts.insert(row.get(0)?, row.get(1)?);
     }
     Ok(extras)
 }

@@ -1,54 +1,48 @@
-//! All SQL of the catalog. One portable text per query, run through sqlx's `Any` driver
-//! on SQLite and PostgreSQL alike: `$n` placeholders, TEXT ids, BIGINT money and Unix-ms
-//! timestamps, and only the value types the `Any` driver carries (i64, String, NULL).
-//! Functions take a `&mut AnyConnection` so that a service call can run several of them
-//! in one transaction.
+//! All SQL of the catalog. One portable text per statement, run on SQLite and PostgreSQL
+//! alike: `$n` placeholders, TEXT ids, BIGINT money and Unix-ms timestamps, and only the
+//! value types both carry (i64, text, NULL). Functions take the kernel's [`Conn`] so that
+//! a service call can run several of them in one read or one write transaction.
 
 pub(crate) mod category;
 pub(crate) mod collection;
 pub(crate) mod listing;
 pub(crate) mod product;
 
-pub(crate) use emporium_kernel::db::sql::{Arg, Sql};
+pub(crate) use emporium_kernel::db::{Arg, Sql};
 use emporium_kernel::{
-    db::{Database, Tx},
+    db::{Conn, Database, DbError},
     money::Currency,
+    sql,
 };
-use sqlx::{migrate::Migrator, AnyConnection};
 
 use crate::{error::CatalogError, ProductStatus, Result};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(crate) async fn migrate(db: &Database) -> Result<()> {
     db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
     Ok(())
 }
 
-/// A transaction for one service call that writes (see [`Database::begin_write`]).
-pub(crate) async fn begin_write(db: &Database) -> Result<Tx> {
-    Ok(db.begin_write().await?)
-}
-
 /// Inserts `rows` with multi-row statements (see the kernel's `insert_rows`); a unique
 /// violation becomes a field-named conflict.
 pub(crate) async fn insert_rows(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: &str,
     columns: &[&str],
-    rows: Vec<Vec<Arg>>,
+    rows: Vec<Vec<Arg<'_>>>,
 ) -> Result<()> {
     emporium_kernel::db::sql::insert_rows(conn, table, columns, rows)
         .await
         .map_err(unique_as_conflict)
 }
 
-/// Maps a unique (or foreign-key) violation that slipped past the service's own checks (two requests
-/// racing for one handle or SKU) to `Conflict`, naming the field when the constraint
-/// says which it was.
-pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
-    if emporium_kernel::db::is_foreign_key_violation(&err) {
+/// Maps a unique (or foreign-key) violation that slipped past the service's own checks
+/// (two requests racing for one handle or SKU) to `Conflict`, naming the field when the
+/// constraint says which it was.
+pub(crate) fn unique_as_conflict(err: DbError) -> CatalogError {
+    if err.is_foreign_key_violation() {
         // The service checked the reference in this transaction; another request deleted
         // the row in between (possible on PostgreSQL under read committed).
         return CatalogError::Conflict {
@@ -57,13 +51,12 @@ pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
                 .to_owned(),
         };
     }
-    if !emporium_kernel::db::is_unique_violation(&err) {
+    if !err.is_unique_violation() {
         return err.into();
     }
-    let detail = err
-        .as_database_error()
-        .map(|e| format!("{} {}", e.constraint().unwrap_or_default(), e.message()))
-        .unwrap_or_default();
+    // The message names the constraint (PostgreSQL: `products_handle_key`) or its
+    // columns (SQLite: `products.handle`).
+    let detail = err.to_string();
     let field = if detail.contains("sku") {
         "sku"
     } else if detail.contains("handle") {
@@ -79,10 +72,9 @@ pub(crate) fn unique_as_conflict(err: sqlx::Error) -> CatalogError {
 
 /// A stored value that does not fit the domain: a corrupted row, not a caller's mistake.
 pub(crate) fn corrupt(column: &str, value: &str) -> CatalogError {
-    CatalogError::from(sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("unexpected stored value `{value}`").into(),
-    })
+    CatalogError::Database(DbError::Decode(format!(
+        "column {column}: unexpected stored value `{value}`"
+    )))
 }
 
 pub(crate) fn parse_status(value: &str) -> Result<ProductStatus> {
@@ -113,50 +105,51 @@ impl HandleTable {
 
 /// Whether `handle` is used by a row other than `except_id`.
 pub(crate) async fn handle_taken(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: HandleTable,
     handle: &str,
     except_id: Option<&str>,
 ) -> Result<bool> {
-    let mut sql = Sql::new(&format!(
-        "SELECT COUNT(*) AS n FROM {} WHERE handle = ",
+    let mut sql = Sql::new(format!(
+        "SELECT COUNT(*) FROM {} WHERE handle = ",
         table.name()
     ));
     sql.bind(handle);
     if let Some(id) = except_id {
         sql.push(" AND id <> ").bind(id);
     }
-    let row = sql.query().fetch_one(&mut *conn).await?;
-    Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? > 0)
+    Ok(conn.fetch_scalar::<i64>(&sql).await? > 0)
 }
 
 /// Handles equal to `base` or of the form `base-…`, to pick a free suffix from.
 pub(crate) async fn handles_like(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: HandleTable,
     base: &str,
 ) -> Result<Vec<String>> {
     // Handles hold only [a-z0-9-], so `base` contains no LIKE wildcards.
-    let mut sql = Sql::new(&format!(
+    let mut sql = Sql::new(format!(
         "SELECT handle FROM {} WHERE handle = ",
         table.name()
     ));
     sql.bind(base)
         .push(" OR handle LIKE ")
         .bind(format!("{base}-%"));
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, "handle")?))
+    conn.fetch_all(&sql)
+        .await?
+        .iter()
+        .map(|r| Ok(r.get(0)?))
         .collect()
 }
 
 /// Whether the catalog has no products, categories or collections at all.
-pub(crate) async fn catalog_is_blank(conn: &mut AnyConnection) -> Result<bool> {
-    for table in ["products", "categories", "collections"] {
-        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-            .fetch_one(&mut *conn)
-            .await?;
-        if sqlx::Row::try_get::<i64, _>(&row, "n")? > 0 {
+pub(crate) async fn catalog_is_blank(conn: &mut Conn<'_>) -> Result<bool> {
+    for count in [
+        "SELECT COUNT(*) FROM products",
+        "SELECT COUNT(*) FROM categories",
+        "SELECT COUNT(*) FROM collections",
+    ] {
+        if conn.fetch_scalar::<i64>(&sql!(count)).await? > 0 {
             return Ok(false);
         }
     }

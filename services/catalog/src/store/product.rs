@@ -3,11 +3,16 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::{
+    db::{Conn, Row},
+    money::Currency,
+    sql,
+};
 
 use super::{insert_rows, parse_currency, parse_status, unique_as_conflict, Arg, Sql};
 use crate::{
-    Image, Link, OptionValue, Price, Product, ProductOption, ProductStatus, Result, Variant,
+    CartVariant, Image, Link, OptionValue, Price, Product, ProductOption, ProductStatus, Result,
+    Variant,
 };
 
 /// The `products` row itself.
@@ -73,38 +78,42 @@ impl ImageRow {
 const PRODUCT_COLUMNS: &str =
     "id, handle, title, description, status, seo_title, seo_description, created_at, updated_at";
 
-fn product_row(row: &sqlx::any::AnyRow) -> Result<ProductRow> {
+/// A row whose columns are [`PRODUCT_COLUMNS`].
+fn product_row(row: &Row) -> Result<ProductRow> {
     Ok(ProductRow {
-        id: row.try_get("id")?,
-        handle: row.try_get("handle")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        status: parse_status(&row.try_get::<String, _>("status")?)?,
-        seo_title: row.try_get("seo_title")?,
-        seo_description: row.try_get("seo_description")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.get(0)?,
+        handle: row.get(1)?,
+        title: row.get(2)?,
+        description: row.get(3)?,
+        status: parse_status(&row.get::<String>(4)?)?,
+        seo_title: row.get(5)?,
+        seo_description: row.get(6)?,
+        created_at: row.get(7)?,
+        updated_at: row.get(8)?,
     })
 }
 
 /// A product row by id or by handle; drafts only when `include_drafts`.
 pub(crate) async fn find(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id_or_handle: &str,
     by_id: bool,
     include_drafts: bool,
 ) -> Result<Option<ProductRow>> {
-    let mut sql = Sql::new(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE "));
+    let mut sql = Sql::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE "));
     sql.push(if by_id { "id = " } else { "handle = " })
         .bind(id_or_handle);
     if !include_drafts {
         sql.push(" AND status = 'published'");
     }
-    let row = sql.query().fetch_optional(&mut *conn).await?;
-    row.as_ref().map(product_row).transpose()
+    conn.fetch_optional(&sql)
+        .await?
+        .as_ref()
+        .map(product_row)
+        .transpose()
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, rows: &[ProductRow]) -> Result<()> {
+pub(crate) async fn insert(conn: &mut Conn<'_>, rows: &[ProductRow]) -> Result<()> {
     let values = rows
         .iter()
         .map(|p| {
@@ -114,8 +123,8 @@ pub(crate) async fn insert(conn: &mut AnyConnection, rows: &[ProductRow]) -> Res
                 Arg::from(&p.title),
                 Arg::from(&p.description),
                 Arg::from(p.status.as_str()),
-                Arg::from(p.seo_title.clone()),
-                Arg::from(p.seo_description.clone()),
+                Arg::from(&p.seo_title),
+                Arg::from(&p.seo_description),
                 Arg::from(p.created_at),
                 Arg::from(p.updated_at),
             ]
@@ -125,50 +134,47 @@ pub(crate) async fn insert(conn: &mut AnyConnection, rows: &[ProductRow]) -> Res
     insert_rows(conn, "products", &columns, values).await
 }
 
-pub(crate) async fn update(conn: &mut AnyConnection, p: &ProductRow) -> Result<()> {
-    let mut sql = Sql::new("UPDATE products SET handle = ");
-    sql.bind(&p.handle)
-        .push(", title = ")
-        .bind(&p.title)
-        .push(", description = ")
-        .bind(&p.description)
-        .push(", status = ")
-        .bind(p.status.as_str())
-        .push(", seo_title = ")
-        .bind(p.seo_title.clone())
-        .push(", seo_description = ")
-        .bind(p.seo_description.clone())
-        .push(", updated_at = ")
-        .bind(p.updated_at)
-        .push(" WHERE id = ")
-        .bind(&p.id);
-    sql.query()
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as_conflict)?;
+pub(crate) async fn update(conn: &mut Conn<'_>, p: &ProductRow) -> Result<()> {
+    conn.execute(&sql!(
+        "UPDATE products SET handle = $1, title = $2, description = $3, status = $4, \
+         seo_title = $5, seo_description = $6, updated_at = $7 WHERE id = $8",
+        &p.handle,
+        &p.title,
+        &p.description,
+        p.status.as_str(),
+        &p.seo_title,
+        &p.seo_description,
+        p.updated_at,
+        &p.id
+    ))
+    .await
+    .map_err(unique_as_conflict)?;
     Ok(())
 }
 
 /// Marks a product changed (a variant, price or image changed), for caches and ETags.
-pub(crate) async fn touch(conn: &mut AnyConnection, product_id: &str, now: i64) -> Result<()> {
-    let mut sql = Sql::new("UPDATE products SET updated_at = ");
-    sql.bind(now).push(" WHERE id = ").bind(product_id);
-    sql.query().execute(&mut *conn).await?;
+pub(crate) async fn touch(conn: &mut Conn<'_>, product_id: &str, now: i64) -> Result<()> {
+    conn.execute(&sql!(
+        "UPDATE products SET updated_at = $1 WHERE id = $2",
+        now,
+        product_id
+    ))
+    .await?;
     Ok(())
 }
 
 /// Deletes a product; its variants, prices, images and links go with it (ON DELETE CASCADE).
-pub(crate) async fn delete(conn: &mut AnyConnection, product_id: &str) -> Result<bool> {
-    let mut sql = Sql::new("DELETE FROM products WHERE id = ");
-    sql.bind(product_id);
-    Ok(sql.query().execute(&mut *conn).await?.rows_affected() > 0)
+pub(crate) async fn delete(conn: &mut Conn<'_>, product_id: &str) -> Result<bool> {
+    let deleted = conn
+        .execute(&sql!("DELETE FROM products WHERE id = $1", product_id))
+        .await?;
+    Ok(deleted > 0)
 }
 
-pub(crate) async fn count(conn: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM products")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get("n")?)
+pub(crate) async fn count(conn: &mut Conn<'_>) -> Result<i64> {
+    Ok(conn
+        .fetch_scalar(&sql!("SELECT COUNT(*) FROM products"))
+        .await?)
 }
 
 /// Tables whose ids a product or collection may reference.
@@ -181,7 +187,7 @@ pub(crate) enum IdTable {
 
 /// Which of `ids` exist in `table`.
 pub(crate) async fn existing_ids(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: IdTable,
     ids: &[String],
 ) -> Result<Vec<String>> {
@@ -193,23 +199,31 @@ pub(crate) async fn existing_ids(
         IdTable::Categories => "categories",
         IdTable::Collections => "collections",
     };
-    let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id IN ("));
-    sql.bind_list(ids).push(")");
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("id")?))
+    let mut sql = Sql::new(format!("SELECT id FROM {table} WHERE id IN ("));
+    sql.bind_list(ids).push(")").transient();
+    strings(conn, &sql).await
+}
+
+/// Column 0 of every row.
+async fn strings(conn: &mut Conn<'_>, sql: &Sql<'_>) -> Result<Vec<String>> {
+    conn.fetch_all(sql)
+        .await?
+        .iter()
+        .map(|r| Ok(r.get(0)?))
         .collect()
 }
 
 /// Makes the product's categories exactly `category_ids`.
 pub(crate) async fn replace_categories(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     product_id: &str,
     category_ids: &[String],
 ) -> Result<()> {
-    let mut sql = Sql::new("DELETE FROM product_categories WHERE product_id = ");
-    sql.bind(product_id);
-    sql.query().execute(&mut *conn).await?;
+    conn.execute(&sql!(
+        "DELETE FROM product_categories WHERE product_id = $1",
+        product_id
+    ))
+    .await?;
     let rows = category_ids
         .iter()
         .map(|c| vec![Arg::from(product_id), Arg::from(c)])
@@ -226,74 +240,72 @@ pub(crate) async fn replace_categories(
 /// Makes the product's collections exactly `collection_ids`. Collections it stays in
 /// keep its position there; new ones get it at their end.
 pub(crate) async fn replace_collections(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     product_id: &str,
     collection_ids: &[String],
 ) -> Result<()> {
-    let mut sql = Sql::new("SELECT collection_id FROM collection_products WHERE product_id = ");
-    sql.bind(product_id);
-    let current: Vec<String> = sql
-        .query()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("collection_id"))
-        .collect::<Result<_, _>>()?;
+    let current = strings(
+        conn,
+        &sql!(
+            "SELECT collection_id FROM collection_products WHERE product_id = $1",
+            product_id
+        ),
+    )
+    .await?;
     for gone in current.iter().filter(|c| !collection_ids.contains(c)) {
-        let mut sql = Sql::new("DELETE FROM collection_products WHERE product_id = ");
-        sql.bind(product_id)
-            .push(" AND collection_id = ")
-            .bind(gone);
-        sql.query().execute(&mut *conn).await?;
+        conn.execute(&sql!(
+            "DELETE FROM collection_products WHERE product_id = $1 AND collection_id = $2",
+            product_id,
+            gone
+        ))
+        .await?;
     }
     for added in collection_ids.iter().filter(|c| !current.contains(c)) {
-        let mut sql = Sql::new(
+        conn.execute(&sql!(
             "INSERT INTO collection_products (collection_id, product_id, position) \
-             SELECT ",
-        );
-        sql.bind(added)
-            .push(", ")
-            .bind(product_id)
-            .push(
-                ", COALESCE(MAX(position) + 1, 0) FROM collection_products WHERE collection_id = ",
-            )
-            .bind(added);
-        sql.query().execute(&mut *conn).await?;
+             SELECT $1, $2, COALESCE(MAX(position) + 1, 0) FROM collection_products \
+             WHERE collection_id = $1",
+            added,
+            product_id
+        ))
+        .await?;
     }
     Ok(())
 }
 
 /// Category links (name = category name) and collection links (name = collection
 /// title), each sorted by name.
-pub(crate) async fn links(
-    conn: &mut AnyConnection,
-    product_id: &str,
-) -> Result<(Vec<Link>, Vec<Link>)> {
-    let mut sql = Sql::new(
-        "SELECT c.id, c.handle, c.name FROM product_categories pc \
-         JOIN categories c ON c.id = pc.category_id WHERE pc.product_id = ",
-    );
-    sql.bind(product_id);
-    let mut categories = link_rows(sql.query().fetch_all(&mut *conn).await?)?;
-    let mut sql = Sql::new(
-        "SELECT c.id, c.handle, c.title AS name FROM collection_products cp \
-         JOIN collections c ON c.id = cp.collection_id WHERE cp.product_id = ",
-    );
-    sql.bind(product_id);
-    let mut collections = link_rows(sql.query().fetch_all(&mut *conn).await?)?;
+pub(crate) async fn links(conn: &mut Conn<'_>, product_id: &str) -> Result<(Vec<Link>, Vec<Link>)> {
+    let mut categories = link_rows(
+        conn.fetch_all(&sql!(
+            "SELECT c.id, c.handle, c.name FROM product_categories pc \
+             JOIN categories c ON c.id = pc.category_id WHERE pc.product_id = $1",
+            product_id
+        ))
+        .await?,
+    )?;
+    let mut collections = link_rows(
+        conn.fetch_all(&sql!(
+            "SELECT c.id, c.handle, c.title FROM collection_products cp \
+             JOIN collections c ON c.id = cp.collection_id WHERE cp.product_id = $1",
+            product_id
+        ))
+        .await?,
+    )?;
     // Sorted here rather than in SQL so the order is byte-wise on both databases.
     categories.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     collections.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok((categories, collections))
 }
 
-fn link_rows(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Link>> {
+/// Rows of (id, handle, name).
+fn link_rows(rows: Vec<Row>) -> Result<Vec<Link>> {
     rows.iter()
         .map(|r| {
             Ok(Link {
-                id: r.try_get("id")?,
-                handle: r.try_get("handle")?,
-                name: r.try_get("name")?,
+                id: r.get(0)?,
+                handle: r.get(1)?,
+                name: r.get(2)?,
             })
         })
         .collect()
@@ -301,7 +313,7 @@ fn link_rows(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Link>> {
 
 // ----- options -----
 
-pub(crate) async fn insert_options(conn: &mut AnyConnection, options: &[OptionRow]) -> Result<()> {
+pub(crate) async fn insert_options(conn: &mut Conn<'_>, options: &[OptionRow]) -> Result<()> {
     let rows = options
         .iter()
         .map(|o| {
@@ -339,37 +351,37 @@ pub(crate) async fn insert_options(conn: &mut AnyConnection, options: &[OptionRo
 }
 
 /// The product's options in position order, each with its values in display order.
-pub(crate) async fn load_options(
-    conn: &mut AnyConnection,
-    product_id: &str,
-) -> Result<Vec<OptionRow>> {
-    let mut sql = Sql::new("SELECT id, name, position FROM product_options WHERE product_id = ");
-    sql.bind(product_id).push(" ORDER BY position, id");
-    let mut options: Vec<OptionRow> = sql
-        .query()
-        .fetch_all(&mut *conn)
+pub(crate) async fn load_options(conn: &mut Conn<'_>, product_id: &str) -> Result<Vec<OptionRow>> {
+    let mut options: Vec<OptionRow> = conn
+        .fetch_all(&sql!(
+            "SELECT id, name, position FROM product_options WHERE product_id = $1 \
+             ORDER BY position, id",
+            product_id
+        ))
         .await?
         .iter()
         .map(|r| {
             Ok(OptionRow {
-                id: r.try_get("id")?,
+                id: r.get(0)?,
                 product_id: product_id.to_owned(),
-                name: r.try_get("name")?,
-                position: r.try_get("position")?,
+                name: r.get(1)?,
+                position: r.get(2)?,
                 values: Vec::new(),
             })
         })
         .collect::<Result<_>>()?;
-    let mut sql = Sql::new(
-        "SELECT v.option_id, v.value FROM product_option_values v \
-         JOIN product_options o ON o.id = v.option_id WHERE o.product_id = ",
-    );
-    sql.bind(product_id)
-        .push(" ORDER BY v.option_id, v.position, v.value");
-    for row in sql.query().fetch_all(&mut *conn).await? {
-        let option_id: String = row.try_get("option_id")?;
+    let values = conn
+        .fetch_all(&sql!(
+            "SELECT v.option_id, v.value FROM product_option_values v \
+             JOIN product_options o ON o.id = v.option_id WHERE o.product_id = $1 \
+             ORDER BY v.option_id, v.position, v.value",
+            product_id
+        ))
+        .await?;
+    for row in values {
+        let option_id: String = row.get(0)?;
         if let Some(option) = options.iter_mut().find(|o| o.id == option_id) {
-            option.values.push(row.try_get("value")?);
+            option.values.push(row.get(1)?);
         }
     }
     Ok(options)
@@ -377,10 +389,7 @@ pub(crate) async fn load_options(
 
 // ----- variants -----
 
-pub(crate) async fn insert_variants(
-    conn: &mut AnyConnection,
-    variants: &[VariantRow],
-) -> Result<()> {
+pub(crate) async fn insert_variants(conn: &mut Conn<'_>, variants: &[VariantRow]) -> Result<()> {
     let rows = variants
         .iter()
         .map(|v| {
@@ -415,7 +424,7 @@ pub(crate) async fn insert_variants(
     insert_variant_children(conn, variants).await
 }
 
-async fn insert_variant_children(conn: &mut AnyConnection, variants: &[VariantRow]) -> Result<()> {
+async fn insert_variant_children(conn: &mut Conn<'_>, variants: &[VariantRow]) -> Result<()> {
     let option_rows = variants
         .iter()
         .flat_map(|v| {
@@ -453,68 +462,71 @@ async fn insert_variant_children(conn: &mut AnyConnection, variants: &[VariantRo
 }
 
 /// Rewrites a variant: its row, option values and prices.
-pub(crate) async fn update_variant(conn: &mut AnyConnection, v: &VariantRow) -> Result<()> {
-    let mut sql = Sql::new("UPDATE variants SET sku = ");
-    sql.bind(&v.sku)
-        .push(", title = ")
-        .bind(&v.title)
-        .push(", weight_grams = ")
-        .bind(v.weight_grams)
-        .push(", updated_at = ")
-        .bind(v.updated_at)
-        .push(" WHERE id = ")
-        .bind(&v.id);
-    sql.query()
-        .execute(&mut *conn)
-        .await
-        .map_err(unique_as_conflict)?;
-    for table in ["variant_option_values", "variant_prices"] {
-        let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE variant_id = "));
-        sql.bind(&v.id);
-        sql.query().execute(&mut *conn).await?;
-    }
+pub(crate) async fn update_variant(conn: &mut Conn<'_>, v: &VariantRow) -> Result<()> {
+    conn.execute(&sql!(
+        "UPDATE variants SET sku = $1, title = $2, weight_grams = $3, updated_at = $4 \
+         WHERE id = $5",
+        &v.sku,
+        &v.title,
+        v.weight_grams,
+        v.updated_at,
+        &v.id
+    ))
+    .await
+    .map_err(unique_as_conflict)?;
+    conn.execute(&sql!(
+        "DELETE FROM variant_option_values WHERE variant_id = $1",
+        &v.id
+    ))
+    .await?;
+    conn.execute(&sql!(
+        "DELETE FROM variant_prices WHERE variant_id = $1",
+        &v.id
+    ))
+    .await?;
     insert_variant_children(conn, std::slice::from_ref(v)).await
 }
 
 pub(crate) async fn delete_variant(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     product_id: &str,
     variant_id: &str,
 ) -> Result<bool> {
-    let mut sql = Sql::new("DELETE FROM variants WHERE id = ");
-    sql.bind(variant_id)
-        .push(" AND product_id = ")
-        .bind(product_id);
-    Ok(sql.query().execute(&mut *conn).await?.rows_affected() > 0)
+    let deleted = conn
+        .execute(&sql!(
+            "DELETE FROM variants WHERE id = $1 AND product_id = $2",
+            variant_id,
+            product_id
+        ))
+        .await?;
+    Ok(deleted > 0)
 }
 
 /// The product's variants by position, with option values and prices.
 pub(crate) async fn load_variants(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     product_id: &str,
 ) -> Result<Vec<VariantRow>> {
-    let mut sql = Sql::new(
-        "SELECT id, sku, title, weight_grams, position, created_at, updated_at \
-         FROM variants WHERE product_id = ",
-    );
-    sql.bind(product_id).push(" ORDER BY position, id");
-    let mut variants: Vec<VariantRow> = sql
-        .query()
-        .fetch_all(&mut *conn)
+    let mut variants: Vec<VariantRow> = conn
+        .fetch_all(&sql!(
+            "SELECT id, sku, title, weight_grams, position, created_at, updated_at \
+             FROM variants WHERE product_id = $1 ORDER BY position, id",
+            product_id
+        ))
         .await?
         .iter()
         .map(|r| {
             Ok(VariantRow {
-                id: r.try_get("id")?,
+                id: r.get(0)?,
                 product_id: product_id.to_owned(),
-                sku: r.try_get("sku")?,
-                title: r.try_get("title")?,
-                weight_grams: r.try_get("weight_grams")?,
-                position: r.try_get("position")?,
+                sku: r.get(1)?,
+                title: r.get(2)?,
+                weight_grams: r.get(3)?,
+                position: r.get(4)?,
                 option_values: Vec::new(),
                 prices: Vec::new(),
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
+                created_at: r.get(5)?,
+                updated_at: r.get(6)?,
             })
         })
         .collect::<Result<_>>()?;
@@ -524,34 +536,37 @@ pub(crate) async fn load_variants(
         .map(|(i, v)| (v.id.clone(), i))
         .collect();
 
-    let mut sql = Sql::new(
-        "SELECT ov.variant_id, ov.option_id, ov.value FROM variant_option_values ov \
-         JOIN variants v ON v.id = ov.variant_id \
-         JOIN product_options o ON o.id = ov.option_id WHERE v.product_id = ",
-    );
     // In option order, so a variant's values line up with the product's options.
-    sql.bind(product_id).push(" ORDER BY o.position, o.id");
-    for row in sql.query().fetch_all(&mut *conn).await? {
-        let variant_id: String = row.try_get("variant_id")?;
+    let option_values = conn
+        .fetch_all(&sql!(
+            "SELECT ov.variant_id, ov.option_id, ov.value FROM variant_option_values ov \
+             JOIN variants v ON v.id = ov.variant_id \
+             JOIN product_options o ON o.id = ov.option_id WHERE v.product_id = $1 \
+             ORDER BY o.position, o.id",
+            product_id
+        ))
+        .await?;
+    for row in option_values {
+        let variant_id: String = row.get(0)?;
         if let Some(&i) = index.get(&variant_id) {
-            variants[i]
-                .option_values
-                .push((row.try_get("option_id")?, row.try_get("value")?));
+            variants[i].option_values.push((row.get(1)?, row.get(2)?));
         }
     }
 
-    let mut sql = Sql::new(
-        "SELECT vp.variant_id, vp.currency, vp.amount FROM variant_prices vp \
-         JOIN variants v ON v.id = vp.variant_id WHERE v.product_id = ",
-    );
-    sql.bind(product_id);
-    for row in sql.query().fetch_all(&mut *conn).await? {
-        let variant_id: String = row.try_get("variant_id")?;
+    let prices = conn
+        .fetch_all(&sql!(
+            "SELECT vp.variant_id, vp.currency, vp.amount FROM variant_prices vp \
+             JOIN variants v ON v.id = vp.variant_id WHERE v.product_id = $1",
+            product_id
+        ))
+        .await?;
+    for row in prices {
+        let variant_id: String = row.get(0)?;
         if let Some(&i) = index.get(&variant_id) {
-            let currency = parse_currency(&row.try_get::<String, _>("currency")?)?;
+            let currency = parse_currency(&row.get::<String>(1)?)?;
             variants[i].prices.push(Price {
                 currency,
-                amount: row.try_get("amount")?,
+                amount: row.get(2)?,
             });
         }
     }
@@ -563,7 +578,7 @@ pub(crate) async fn load_variants(
 
 /// Which of `skus` are used by variants other than `except_variant`.
 pub(crate) async fn skus_taken(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     skus: &[String],
     except_variant: Option<&str>,
 ) -> Result<Vec<String>> {
@@ -575,28 +590,25 @@ pub(crate) async fn skus_taken(
     if let Some(id) = except_variant {
         sql.push(" AND id <> ").bind(id);
     }
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("sku")?))
-        .collect()
+    sql.transient();
+    strings(conn, &sql).await
 }
 
 /// The position after the last variant or image of a product.
 pub(crate) async fn next_position(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     table: PositionTable,
     product_id: &str,
 ) -> Result<i64> {
-    let table = match table {
-        PositionTable::Variants => "variants",
-        PositionTable::Images => "images",
+    let text = match table {
+        PositionTable::Variants => {
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM variants WHERE product_id = $1"
+        }
+        PositionTable::Images => {
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM images WHERE product_id = $1"
+        }
     };
-    let mut sql = Sql::new(&format!(
-        "SELECT COALESCE(MAX(position) + 1, 0) AS next FROM {table} WHERE product_id = "
-    ));
-    sql.bind(product_id);
-    let row = sql.query().fetch_one(&mut *conn).await?;
-    Ok(row.try_get("next")?)
+    Ok(conn.fetch_scalar(&sql!(text, product_id)).await?)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -607,13 +619,13 @@ pub(crate) enum PositionTable {
 
 /// Recomputes `product_prices` for these products from their variants' prices. Called in
 /// the transaction of every change to variants or prices.
-pub(crate) async fn refresh_prices(conn: &mut AnyConnection, product_ids: &[String]) -> Result<()> {
+pub(crate) async fn refresh_prices(conn: &mut Conn<'_>, product_ids: &[String]) -> Result<()> {
     if product_ids.is_empty() {
         return Ok(());
     }
     let mut sql = Sql::new("DELETE FROM product_prices WHERE product_id IN (");
-    sql.bind_list(product_ids).push(")");
-    sql.query().persistent(false).execute(&mut *conn).await?;
+    sql.bind_list(product_ids).push(")").transient();
+    conn.execute(&sql).await?;
     let mut sql = Sql::new(
         "INSERT INTO product_prices (product_id, currency, min_amount, max_amount) \
          SELECT v.product_id, vp.currency, MIN(vp.amount), MAX(vp.amount) \
@@ -621,14 +633,15 @@ pub(crate) async fn refresh_prices(conn: &mut AnyConnection, product_ids: &[Stri
          WHERE v.product_id IN (",
     );
     sql.bind_list(product_ids)
-        .push(") GROUP BY v.product_id, vp.currency");
-    sql.query().persistent(false).execute(&mut *conn).await?;
+        .push(") GROUP BY v.product_id, vp.currency")
+        .transient();
+    conn.execute(&sql).await?;
     Ok(())
 }
 
 // ----- images -----
 
-pub(crate) async fn insert_images(conn: &mut AnyConnection, images: &[ImageRow]) -> Result<()> {
+pub(crate) async fn insert_images(conn: &mut Conn<'_>, images: &[ImageRow]) -> Result<()> {
     let rows = images
         .iter()
         .map(|i| {
@@ -650,47 +663,52 @@ pub(crate) async fn insert_images(conn: &mut AnyConnection, images: &[ImageRow])
     .await
 }
 
-pub(crate) async fn load_images(
-    conn: &mut AnyConnection,
-    product_id: &str,
-) -> Result<Vec<ImageRow>> {
-    let mut sql =
-        Sql::new("SELECT id, product_id, url, alt, position FROM images WHERE product_id = ");
-    sql.bind(product_id).push(" ORDER BY position, id");
-    image_rows(sql.query().fetch_all(&mut *conn).await?)
+pub(crate) async fn load_images(conn: &mut Conn<'_>, product_id: &str) -> Result<Vec<ImageRow>> {
+    image_rows(
+        conn.fetch_all(&sql!(
+            "SELECT id, product_id, url, alt, position FROM images WHERE product_id = $1 \
+             ORDER BY position, id",
+            product_id
+        ))
+        .await?,
+    )
 }
 
-pub(crate) fn image_rows(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<ImageRow>> {
+/// Rows of (id, product_id, url, alt, position).
+pub(crate) fn image_rows(rows: Vec<Row>) -> Result<Vec<ImageRow>> {
     rows.iter()
         .map(|r| {
             Ok(ImageRow {
-                id: r.try_get("id")?,
-                product_id: r.try_get("product_id")?,
-                url: r.try_get("url")?,
-                alt: r.try_get("alt")?,
-                position: r.try_get("position")?,
+                id: r.get(0)?,
+                product_id: r.get(1)?,
+                url: r.get(2)?,
+                alt: r.get(3)?,
+                position: r.get(4)?,
             })
         })
         .collect()
 }
 
 pub(crate) async fn delete_image(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     product_id: &str,
     image_id: &str,
 ) -> Result<bool> {
-    let mut sql = Sql::new("DELETE FROM images WHERE id = ");
-    sql.bind(image_id)
-        .push(" AND product_id = ")
-        .bind(product_id);
-    Ok(sql.query().execute(&mut *conn).await?.rows_affected() > 0)
+    let deleted = conn
+        .execute(&sql!(
+            "DELETE FROM images WHERE id = $1 AND product_id = $2",
+            image_id,
+            product_id
+        ))
+        .await?;
+    Ok(deleted > 0)
 }
 
 // ----- assembly -----
 
 /// The whole product: options, variants, images and links, in a handful of queries
 /// whatever the number of variants.
-pub(crate) async fn load_full(conn: &mut AnyConnection, row: ProductRow) -> Result<Product> {
+pub(crate) async fn load_full(conn: &mut Conn<'_>, row: ProductRow) -> Result<Product> {
     let options = load_options(conn, &row.id).await?;
     let variants = load_variants(conn, &row.id).await?;
     let images = load_images(conn, &row.id).await?;
@@ -751,11 +769,74 @@ pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Variant {
     }
 }
 
+// ----- narrow reads for other services -----
+
+/// What a cart line snapshots of a variant of a published product, in one statement
+/// (see [`crate::Catalog::variant_for_cart`]).
+pub(crate) async fn variant_for_cart(
+    conn: &mut Conn<'_>,
+    variant_id: &str,
+    currency: Currency,
+) -> Result<Option<CartVariant>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT v.id, v.product_id, p.handle, p.title, v.title, v.sku, \
+                    (SELECT vp.amount FROM variant_prices vp \
+                      WHERE vp.variant_id = v.id AND vp.currency = $2), \
+                    (SELECT i.url FROM images i WHERE i.product_id = p.id \
+                      ORDER BY i.position, i.id LIMIT 1) \
+             FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE v.id = $1 AND p.status = 'published'",
+            variant_id,
+            currency.as_str()
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(CartVariant {
+            variant_id: r.get(0)?,
+            product_id: r.get(1)?,
+            product_handle: r.get(2)?,
+            product_title: r.get(3)?,
+            variant_title: r.get(4)?,
+            sku: r.get(5)?,
+            unit_price: r.get(6)?,
+            image_url: r.get(7)?,
+        })
+    })
+    .transpose()
+}
+
+/// The variant ids of a published product (by id or handle), in position order.
+pub(crate) async fn published_variant_ids(
+    conn: &mut Conn<'_>,
+    id_or_handle: &str,
+) -> Result<Vec<String>> {
+    strings(
+        conn,
+        &sql!(
+            "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE (p.id = $1 OR p.handle = $1) AND p.status = 'published' \
+             ORDER BY v.position, v.id",
+            id_or_handle
+        ),
+    )
+    .await
+}
+
+/// Every variant id, oldest product first.
+pub(crate) async fn variant_ids(conn: &mut Conn<'_>) -> Result<Vec<String>> {
+    strings(
+        conn,
+        &sql!("SELECT id FROM variants ORDER BY product_id, position, id"),
+    )
+    .await
+}
+
 // ----- bulk writes (the demo seed) -----
 
 /// Links (product id, category id) pairs.
 pub(crate) async fn insert_category_links(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     links: &[(String, String)],
 ) -> Result<()> {
     let rows = links
@@ -774,7 +855,7 @@ pub(crate) async fn insert_category_links(
 /// Writes `product_prices` rows computed by the caller, for products whose prices were
 /// inserted in the same transaction (cheaper than [`refresh_prices`] for bulk loads).
 pub(crate) async fn insert_price_ranges(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     ranges: &[(String, crate::PriceRange)],
 ) -> Result<()> {
     let rows = ranges
