@@ -5,7 +5,6 @@
 //! again (after a crash, or from a second dispatcher) never queues a second email.
 
 use emporium_kernel::{
-    change,
     clock::now_ms,
     db::Database,
     events::{Consumer, Event, HandleError},
@@ -13,7 +12,6 @@ use emporium_kernel::{
 };
 
 use crate::{
-    error::NotificationsError,
     payload::OrderPayload,
     store::{self, NewEmail},
     template::{render, ShopDetails, Template},
@@ -65,11 +63,11 @@ impl Consumer for EmailConsumer {
             now: now_ms(),
         };
         let id = new.id.clone();
-        let db = &self.db;
-        let inserted = change!(db, NotificationsError, |conn| store::insert_email(
-            conn, &new
-        ))
-        .map_err(HandleError::new)?;
+        let inserted = self
+            .db
+            .write(async move |conn| store::insert_email(conn, &new).await)
+            .await
+            .map_err(HandleError::new)?;
         if inserted {
             tracing::info!(email_id = %id, template = %template, order_id, event_id = %event.id, "email queued");
         } else {

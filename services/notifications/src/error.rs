@@ -27,12 +27,6 @@ pub enum NotificationsError {
     Database(#[from] DbError),
 }
 
-impl From<sqlx::Error> for NotificationsError {
-    fn from(e: sqlx::Error) -> Self {
-        NotificationsError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl NotificationsError {
     pub(crate) fn render(
         template: &'static str,

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use emporium_kernel::change;
+use emporium_kernel::db::Database;
 use lettre::{
     message::{Mailbox, MultiPart},
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -153,25 +153,21 @@ fn truncate(mut text: String) -> String {
 
 /// Sends every email due at `now`, in batches, and records each outcome.
 pub(crate) async fn deliver_due(
-    db: &emporium_kernel::db::Database,
+    db: &Database,
     transport: &Transport,
     from: &Mailbox,
     now: i64,
 ) -> Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
     loop {
-        let ids = {
-            let mut conn = db.pool().acquire().await?;
-            store::due_ids(&mut conn, now, BATCH).await?
-        };
+        let ids = db
+            .read(async |conn| store::due_ids(conn, now, BATCH).await)
+            .await?;
         let batch = ids.len() as i64;
         for id in ids {
-            let claimed = change!(db, NotificationsError, |conn| store::claim(
-                conn,
-                &id,
-                now,
-                now + LEASE_MS
-            ))?;
+            let claimed = db
+                .write(async move |conn| store::claim(conn, &id, now, now + LEASE_MS).await)
+                .await?;
             let Some(email) = claimed else {
                 continue; // another mailer has it
             };
@@ -186,7 +182,7 @@ pub(crate) async fn deliver_due(
 }
 
 async fn deliver_one(
-    db: &emporium_kernel::db::Database,
+    db: &Database,
     transport: &Transport,
     from: &Mailbox,
     email: &ClaimedEmail,
@@ -201,18 +197,16 @@ async fn deliver_one(
     let id = email.id.clone();
     match outcome {
         Ok(()) => {
-            change!(db, NotificationsError, |conn| store::mark_sent(
-                conn, &id, attempts, now
-            ))?;
+            db.write(async move |conn| store::mark_sent(conn, &id, attempts, now).await)
+                .await?;
             report.sent += 1;
             tracing::info!(email_id = %email.id, template = %email.template, order_id = %email.order_id, attempts, "email sent");
         }
         Err((permanent, reason)) if permanent || attempts >= MAX_ATTEMPTS => {
             let reason = truncate(reason);
             let why = reason.clone();
-            change!(db, NotificationsError, |conn| store::mark_dead(
-                conn, &id, attempts, &why
-            ))?;
+            db.write(async move |conn| store::mark_dead(conn, &id, attempts, &why).await)
+                .await?;
             report.dead += 1;
             tracing::error!(
                 email_id = %email.id,
@@ -228,9 +222,8 @@ async fn deliver_one(
             let reason = truncate(reason);
             let next = now + retry_delay_ms(attempts);
             let why = reason.clone();
-            change!(db, NotificationsError, |conn| store::mark_retry(
-                conn, &id, attempts, next, &why
-            ))?;
+            db.write(async move |conn| store::mark_retry(conn, &id, attempts, next, &why).await)
+                .await?;
             report.failed += 1;
             tracing::warn!(
                 email_id = %email.id,

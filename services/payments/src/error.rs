@@ -47,12 +47,6 @@ pub enum PaymentError {
     Database(#[from] DbError),
 }
 
-impl From<sqlx::Error> for PaymentError {
-    fn from(e: sqlx::Error) -> Self {
-        PaymentError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl PaymentError {
     pub(crate) fn not_found(entity: &'static str, id: impl Into<String>) -> Self {
         PaymentError::NotFound {

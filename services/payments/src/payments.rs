@@ -3,14 +3,12 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use emporium_kernel::{
-    change,
     clock::now_ms,
-    db::{Database, Tx},
+    db::{Conn, Database},
     events::{self, EventBus},
     id::new_id,
 };
 use serde_json::{json, Value};
-use sqlx::AnyConnection;
 
 use crate::{
     error::{PaymentError, Result},
@@ -20,7 +18,7 @@ use crate::{
     SessionRequest, WebhookOutcome,
 };
 
-/// The payments service. Cheap to clone: a pool, a bus and shared providers.
+/// The payments service. Cheap to clone: a database handle, a bus and shared providers.
 #[derive(Clone)]
 pub struct Payments {
     db: Database,
@@ -95,40 +93,26 @@ impl Payments {
             .ok_or_else(|| PaymentError::UnknownProvider(id.to_owned()))
     }
 
-    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.db.pool().acquire().await?)
-    }
-
-    async fn write_conn(&self) -> Result<emporium_kernel::db::WriteConn> {
-        Ok(self.db.write_conn().await?)
-    }
-
-    async fn begin(&self) -> Result<Tx> {
-        Ok(self.db.begin_write().await?)
-    }
-
     // ----- reads -----
 
     /// Errors: `NotFound` (entity `payment`).
     pub async fn payment(&self, id: &str) -> Result<Payment> {
-        let mut conn = self.conn().await?;
-        store::payment_by_id(&mut conn, id)
-            .await?
-            .map(|p| p.payment)
-            .ok_or_else(|| PaymentError::not_found("payment", id))
+        self.db.read(async |conn| reload(conn, id).await).await
     }
 
     pub async fn payment_for_order(&self, order_id: &str) -> Result<Option<Payment>> {
-        let mut conn = self.conn().await?;
-        Ok(store::payment_by_order(&mut conn, order_id)
-            .await?
-            .map(|p| p.payment))
+        let stored = self
+            .db
+            .read(async |conn| store::payment_by_order(conn, order_id).await)
+            .await?;
+        Ok(stored.map(|p| p.payment))
     }
 
     /// Refunds of a payment, oldest first.
     pub async fn refunds(&self, payment_id: &str) -> Result<Vec<Refund>> {
-        let mut conn = self.conn().await?;
-        store::refunds_for(&mut conn, payment_id).await
+        self.db
+            .read(async |conn| store::refunds_for(conn, payment_id).await)
+            .await
     }
 
     // ----- writes -----
@@ -153,8 +137,8 @@ impl Payments {
         let fresh = Payment {
             id: new_id("pay"),
             order_id: input.order_id.clone(),
-            order_number: input.order_number.clone(),
-            provider: input.provider.clone(),
+            order_number: input.order_number,
+            provider: input.provider,
             provider_ref: None,
             amount: input.amount,
             currency: input.currency,
@@ -162,19 +146,18 @@ impl Payments {
             amount_refunded: 0,
             client_secret: None,
             failure_reason: None,
-            email: input.email.clone(),
+            email: input.email,
             created_at: now,
             updated_at: now,
         };
-        // One statement each (the insert keeps the first payment of an order), so the
-        // writer slot is taken for the statement alone and the reads run beside it.
-        {
-            let key = input.idempotency_key.clone();
-            change!(&self.db, PaymentError, |conn| store::insert_payment(
-                conn, &fresh, &key
-            ))?;
-        }
-        let stored = store::payment_by_order(&mut *self.conn().await?, &input.order_id)
+        // The insert keeps the first payment of an order: whichever is stored decides.
+        let key = input.idempotency_key;
+        let stored = self
+            .db
+            .write(async move |conn| {
+                store::insert_payment(conn, &fresh, &key).await?;
+                store::payment_by_order(conn, &fresh.order_id).await
+            })
             .await?
             .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
         let payment = stored.payment;
@@ -198,33 +181,31 @@ impl Payments {
             email: payment.email.clone(),
             idempotency_key: stored.idempotency_key,
         };
-        // Outside any transaction: an HTTP round trip must not hold the write lock.
+        // Outside any write: an HTTP round trip must not hold the write lock.
         let session = match provider.create_session(&request).await {
             Ok(session) => session,
             Err(err) => {
                 tracing::warn!(payment_id = %payment.id, provider = provider.id(), error = %err, "payment session failed");
-                let mut conn = self.write_conn().await?;
-                store::note_session_failure(&mut conn, &payment.id, &err.to_string(), now_ms())
+                let (id, reason) = (payment.id.clone(), err.to_string());
+                self.db
+                    .write(async move |conn| {
+                        store::note_session_failure(conn, &id, &reason, now_ms()).await
+                    })
                     .await?;
                 return Err(err);
             }
         };
-        {
-            let (id, provider_ref, secret, now) = (
-                payment.id.clone(),
-                session.provider_ref.clone(),
-                session.client_secret.clone(),
-                now_ms(),
-            );
-            change!(&self.db, PaymentError, |conn| store::set_session(
-                conn,
-                &id,
-                &provider_ref,
-                secret.as_deref(),
-                now
-            ))?;
-        }
-        let stored = store::payment_by_id(&mut *self.conn().await?, &payment.id)
+        let (id, provider_ref, secret) = (
+            payment.id.clone(),
+            session.provider_ref.clone(),
+            session.client_secret,
+        );
+        let stored = self
+            .db
+            .write(async move |conn| {
+                store::set_session(conn, &id, &provider_ref, secret.as_deref(), now_ms()).await?;
+                store::payment_by_id(conn, &id).await
+            })
             .await?
             .ok_or_else(|| PaymentError::not_found("payment", &payment.id))?;
         tracing::info!(
@@ -245,33 +226,36 @@ impl Payments {
     /// Errors: `NotFound`, `WrongProvider` (not a manual payment), `InvalidTransition`
     /// (failed or canceled).
     pub async fn mark_paid_manually(&self, order_id: &str, actor: &str) -> Result<Payment> {
-        let mut tx = self.begin().await?;
-        let payment = store::payment_by_order(&mut tx, order_id)
-            .await?
-            .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
-            .payment;
-        if payment.provider != "manual" {
-            return Err(PaymentError::WrongProvider {
-                provider: payment.provider,
-                action: "mark paid manually",
-            });
-        }
-        match payment.status {
-            s if s.is_paid() => return Ok(payment),
-            PaymentStatus::Pending => {}
-            other => {
-                return Err(PaymentError::InvalidTransition {
-                    from: other.to_string(),
-                    action: "mark paid",
-                })
-            }
-        }
-        let moved = self
-            .succeed_in(&mut tx, &payment, &[PaymentStatus::Pending])
+        let order = order_id.to_owned();
+        let (payment, applied) = self
+            .db
+            .write(async move |conn| {
+                let payment = store::payment_by_order(conn, &order)
+                    .await?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", &order))?
+                    .payment;
+                if payment.provider != "manual" {
+                    return Err(PaymentError::WrongProvider {
+                        provider: payment.provider,
+                        action: "mark paid manually",
+                    });
+                }
+                match payment.status {
+                    s if s.is_paid() => return Ok((payment, None)),
+                    PaymentStatus::Pending => {}
+                    other => {
+                        return Err(PaymentError::InvalidTransition {
+                            from: other.to_string(),
+                            action: "mark paid",
+                        })
+                    }
+                }
+                let applied = succeed_in(conn, &payment, &[PaymentStatus::Pending]).await?;
+                Ok((reload(conn, &payment.id).await?, applied))
+            })
             .await?;
-        let payment = self.reload(&mut tx, &payment.id).await?;
-        tx.commit().await?;
-        if moved {
+        if let Some(applied) = applied {
+            applied.log();
             self.bus.wake();
             tracing::info!(payment_id = %payment.id, order_id, actor, "payment marked paid manually");
         }
@@ -284,32 +268,36 @@ impl Payments {
     ///
     /// Errors: `NotFound`, `InvalidTransition` (paid or failed).
     pub async fn cancel_payment(&self, order_id: &str) -> Result<Payment> {
-        let mut tx = self.begin().await?;
-        let payment = store::payment_by_order(&mut tx, order_id)
-            .await?
-            .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
-            .payment;
-        match payment.status {
-            PaymentStatus::Canceled => return Ok(payment),
-            PaymentStatus::Pending => {}
-            other => {
-                return Err(PaymentError::InvalidTransition {
-                    from: other.to_string(),
-                    action: "cancel",
-                })
-            }
-        }
-        let moved = store::transition(
-            &mut tx,
-            &payment.id,
-            &[PaymentStatus::Pending],
-            PaymentStatus::Canceled,
-            None,
-            now_ms(),
-        )
-        .await?;
-        let payment = self.reload(&mut tx, &payment.id).await?;
-        tx.commit().await?;
+        let order = order_id.to_owned();
+        let (payment, moved) = self
+            .db
+            .write(async move |conn| {
+                let payment = store::payment_by_order(conn, &order)
+                    .await?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", &order))?
+                    .payment;
+                match payment.status {
+                    PaymentStatus::Canceled => return Ok((payment, false)),
+                    PaymentStatus::Pending => {}
+                    other => {
+                        return Err(PaymentError::InvalidTransition {
+                            from: other.to_string(),
+                            action: "cancel",
+                        })
+                    }
+                }
+                let moved = store::transition(
+                    conn,
+                    &payment.id,
+                    &[PaymentStatus::Pending],
+                    PaymentStatus::Canceled,
+                    None,
+                    now_ms(),
+                )
+                .await?;
+                Ok((reload(conn, &payment.id).await?, moved))
+            })
+            .await?;
         if !moved {
             return Ok(payment);
         }
@@ -337,19 +325,20 @@ impl Payments {
         reason: Option<String>,
         idempotency_key: &str,
     ) -> Result<Refund> {
-        let payment = {
-            let mut conn = self.conn().await?;
-            let payment = store::payment_by_order(&mut conn, order_id)
-                .await?
-                .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
-                .payment;
-            if let Some(existing) =
-                store::refund_by_key(&mut conn, &payment.id, idempotency_key).await?
-            {
-                return same_refund(existing, amount);
-            }
-            payment
-        };
+        let (payment, existing) = self
+            .db
+            .read(async |conn| {
+                let payment = store::payment_by_order(conn, order_id)
+                    .await?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
+                    .payment;
+                let existing = store::refund_by_key(conn, &payment.id, idempotency_key).await?;
+                Ok::<_, PaymentError>((payment, existing))
+            })
+            .await?;
+        if let Some(existing) = existing {
+            return same_refund(existing, amount);
+        }
         if !matches!(
             payment.status,
             PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
@@ -381,9 +370,9 @@ impl Payments {
             idempotency_key: format!("{}:refund:{idempotency_key}", payment.id),
             reason: reason.clone(),
         };
+        // Outside any write: an HTTP round trip must not hold the write lock.
         let answer = provider.refund(&request).await?;
 
-        let mut tx = self.begin().await?;
         let refund = Refund {
             id: new_id("re"),
             payment_id: payment.id.clone(),
@@ -394,43 +383,33 @@ impl Payments {
             idempotency_key: Some(idempotency_key.to_owned()),
             created_at: now_ms(),
         };
-        if !store::insert_refund(&mut tx, &refund).await? {
-            // Either a concurrent call with the same key won, or Stripe's webhook recorded
-            // this very refund first (and counted it): return that row, count nothing.
-            if let Some(existing) =
-                store::refund_by_key(&mut tx, &payment.id, idempotency_key).await?
-            {
-                tx.commit().await?;
-                return same_refund(existing, amount);
+        let (key, refund_ref) = (idempotency_key.to_owned(), answer.refund_ref);
+        let recorded = self
+            .db
+            .write(async move |conn| record_refund(conn, refund, key, &refund_ref).await)
+            .await;
+        match recorded {
+            Ok(RecordedRefund::Known(existing)) => Ok(existing),
+            Ok(RecordedRefund::New {
+                refund,
+                amount_refunded,
+            }) => {
+                self.bus.wake();
+                tracing::info!(payment_id = %payment.id, refund_id = %refund.id, amount, amount_refunded, "payment refunded");
+                Ok(refund)
             }
-            let existing = store::refund_by_provider_ref(&mut tx, &answer.refund_ref)
-                .await?
-                .ok_or_else(|| PaymentError::not_found("refund", &answer.refund_ref))?;
-            store::attach_refund_key(&mut tx, &existing.id, idempotency_key).await?;
-            tx.commit().await?;
-            return Ok(Refund {
-                idempotency_key: Some(idempotency_key.to_owned()),
-                ..existing
-            });
+            Err(err @ PaymentError::RefundExceedsBalance { .. }) => {
+                // The balance changed since the check (a concurrent refund). The provider
+                // refunded anyway, so its refusal would have shown; nothing is recorded twice.
+                tracing::error!(payment_id = %payment.id, amount, error = %err, "refund exceeds the stored balance after the provider accepted it");
+                Err(err)
+            }
+            Err(err) => Err(err),
         }
-        if !store::add_refunded(&mut tx, &payment.id, amount, now_ms()).await? {
-            // The balance changed since the check (a concurrent refund). The provider
-            // refunded anyway, so its refusal would have shown; record nothing twice.
-            tracing::error!(payment_id = %payment.id, amount, "refund exceeds the stored balance after the provider accepted it");
-            let current = self.reload(&mut tx, &payment.id).await?;
-            return Err(PaymentError::RefundExceedsBalance {
-                available: current.amount - current.amount_refunded,
-            });
-        }
-        let updated = self.reload(&mut tx, &payment.id).await?;
-        append_refunded(&mut tx, &updated, &refund.id, amount).await?;
-        tx.commit().await?;
-        self.bus.wake();
-        tracing::info!(payment_id = %payment.id, refund_id = %refund.id, amount, amount_refunded = updated.amount_refunded, "payment refunded");
-        Ok(refund)
     }
 
-    /// Applies a Stripe webhook delivery exactly once per event id.
+    /// Applies a Stripe webhook delivery exactly once per event id: the event id is
+    /// recorded in the same write as the changes it makes.
     ///
     /// Errors: `SignatureInvalid` (nothing is recorded), `MalformedEvent`.
     pub async fn handle_stripe_webhook(
@@ -444,225 +423,336 @@ impl Payments {
         })?;
         webhook::verify_stripe_signature(payload, signature_header, secret, now_unix_secs)?;
         let event = webhook::parse_event(payload)?;
-        let mut tx = self.begin().await?;
-        if !store::record_webhook_event(&mut tx, "stripe", &event.id, &event.event_type, now_ms())
-            .await?
-        {
-            tracing::debug!(event_id = %event.id, event_type = %event.event_type, "stripe event already processed");
-            return Ok(WebhookOutcome::Duplicate);
+        let (event_id, event_type) = (event.id.clone(), event.event_type.clone());
+        let (outcome, applied) = self
+            .db
+            .write(async move |conn| apply_stripe_event(conn, &event).await)
+            .await?;
+        if outcome == WebhookOutcome::Duplicate {
+            tracing::debug!(event_id = %event_id, event_type = %event_type, "stripe event already processed");
+            return Ok(outcome);
         }
-        let (outcome, emitted) = match event.event_type.as_str() {
-            "payment_intent.succeeded" => self.intent_succeeded(&mut tx, &event).await?,
-            "payment_intent.payment_failed" => self.intent_failed(&mut tx, &event).await?,
-            "charge.refunded" => self.charge_refunded(&mut tx, &event).await?,
-            other => (
-                WebhookOutcome::Ignored {
-                    event_type: other.to_owned(),
-                },
-                false,
-            ),
-        };
-        tx.commit().await?;
-        if emitted {
+        for change in &applied {
+            change.log();
+        }
+        if !applied.is_empty() {
             self.bus.wake();
         }
-        tracing::info!(event_id = %event.id, event_type = %event.event_type, outcome = ?outcome, "stripe event handled");
+        tracing::info!(event_id = %event_id, event_type = %event_type, outcome = ?outcome, "stripe event handled");
         Ok(outcome)
     }
+}
 
-    // ----- webhook events -----
+// ----- steps of a write (database statements only) -----
 
-    /// The payment a PaymentIntent belongs to: by its id, else by our metadata.
-    async fn payment_for_intent(
-        &self,
-        conn: &mut AnyConnection,
-        intent: &Value,
-    ) -> Result<Option<Payment>> {
-        if let Some(id) = intent.get("id").and_then(Value::as_str) {
-            if let Some(p) = store::payment_by_provider_ref(conn, "stripe", id).await? {
-                return Ok(Some(p.payment));
+/// A state change a write made (each with its outbox event), logged once it committed.
+#[derive(Debug)]
+enum Applied {
+    Succeeded {
+        payment_id: String,
+        order_id: String,
+    },
+    Failed {
+        payment_id: String,
+        reason: String,
+    },
+    /// A refund made at Stripe (the dashboard), learnt from a webhook.
+    RefundedAtStripe {
+        payment_id: String,
+        refund_id: String,
+        amount: i64,
+        amount_refunded: i64,
+    },
+}
+
+impl Applied {
+    fn log(&self) {
+        match self {
+            Applied::Succeeded {
+                payment_id,
+                order_id,
+            } => {
+                tracing::info!(payment_id = %payment_id, order_id = %order_id, "payment succeeded")
             }
-        }
-        if let Some(id) = intent
-            .pointer("/metadata/payment_id")
-            .and_then(Value::as_str)
-        {
-            if let Some(p) = store::payment_by_id(conn, id).await? {
-                return Ok(Some(p.payment));
+            Applied::Failed { payment_id, reason } => {
+                tracing::info!(payment_id = %payment_id, reason = %reason, "payment failed")
             }
+            Applied::RefundedAtStripe {
+                payment_id,
+                refund_id,
+                amount,
+                amount_refunded,
+            } => tracing::info!(
+                payment_id = %payment_id,
+                refund_id = %refund_id,
+                amount,
+                amount_refunded,
+                "refund made at Stripe recorded"
+            ),
         }
-        Ok(None)
     }
+}
 
-    async fn intent_succeeded(
-        &self,
-        tx: &mut AnyConnection,
-        event: &StripeEvent,
-    ) -> Result<(WebhookOutcome, bool)> {
-        let Some(payment) = self.payment_for_intent(tx, &event.data.object).await? else {
-            return Ok(ignored(event));
-        };
-        let moved = self.succeed_in(tx, &payment, &SUCCEEDS_FROM).await?;
-        Ok((processed(event), moved))
-    }
+/// What recording a refund the provider accepted came to.
+enum RecordedRefund {
+    /// This refund was recorded before (a concurrent call with the same key, or Stripe's
+    /// webhook): that row, counted once.
+    Known(Refund),
+    /// Recorded and counted now.
+    New {
+        refund: Refund,
+        amount_refunded: i64,
+    },
+}
 
-    async fn intent_failed(
-        &self,
-        tx: &mut AnyConnection,
-        event: &StripeEvent,
-    ) -> Result<(WebhookOutcome, bool)> {
-        let intent = &event.data.object;
-        let Some(payment) = self.payment_for_intent(tx, intent).await? else {
-            return Ok(ignored(event));
-        };
-        let reason = intent
-            .pointer("/last_payment_error/code")
-            .and_then(Value::as_str)
-            .or_else(|| {
-                intent
-                    .pointer("/last_payment_error/message")
-                    .and_then(Value::as_str)
-            })
-            .unwrap_or("payment_failed")
-            .to_owned();
-        // Only a pending payment fails: a failure delivered after the success (or after a
-        // cancel) is an older attempt and changes nothing.
-        let moved = store::transition(
-            tx,
-            &payment.id,
-            &[PaymentStatus::Pending],
-            PaymentStatus::Failed,
-            Some(&reason),
-            now_ms(),
-        )
-        .await?;
-        if moved {
-            let mut payload = payment_payload(&payment);
-            payload["reason"] = json!(reason);
-            events::append(tx, "payment.failed", &payment.id, &payload, None).await?;
-            tracing::info!(payment_id = %payment.id, reason = %reason, "payment failed");
+/// Records `refund` (accepted by the provider as `refund_ref`) and counts it against the
+/// payment's balance, with its `payment.refunded` event. An `Err` rolls the write back.
+async fn record_refund(
+    conn: &mut Conn<'_>,
+    refund: Refund,
+    key: String,
+    refund_ref: &str,
+) -> Result<RecordedRefund> {
+    if !store::insert_refund(conn, &refund).await? {
+        // Either a concurrent call with the same key won, or Stripe's webhook recorded
+        // this very refund first (and counted it): return that row, count nothing.
+        if let Some(existing) = store::refund_by_key(conn, &refund.payment_id, &key).await? {
+            return same_refund(existing, refund.amount).map(RecordedRefund::Known);
         }
-        Ok((processed(event), moved))
-    }
-
-    /// Refunds made in the Stripe dashboard (and echoes of our own): raises the refunded
-    /// amount to the charge's total.
-    async fn charge_refunded(
-        &self,
-        tx: &mut AnyConnection,
-        event: &StripeEvent,
-    ) -> Result<(WebhookOutcome, bool)> {
-        let charge = &event.data.object;
-        let intent_id = charge.get("payment_intent").and_then(|v| match v {
-            Value::String(s) => Some(s.as_str()),
-            other => other.get("id").and_then(Value::as_str),
-        });
-        let mut payment = None;
-        if let Some(id) = intent_id {
-            payment = store::payment_by_provider_ref(tx, "stripe", id)
-                .await?
-                .map(|p| p.payment);
-        }
-        if payment.is_none() {
-            payment = self
-                .payment_for_intent(tx, &json!({"metadata": charge.get("metadata")}))
-                .await?;
-        }
-        let Some(mut payment) = payment else {
-            return Ok(ignored(event));
-        };
-        let total = charge
-            .get("amount_refunded")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| {
-                PaymentError::MalformedEvent("charge.refunded without amount_refunded".to_owned())
-            })?;
-        if total > payment.amount || total < 0 {
-            return Err(PaymentError::MalformedEvent(format!(
-                "amount_refunded {total} is outside 0..={}",
-                payment.amount
-            )));
-        }
-        if total <= payment.amount_refunded {
-            return Ok((processed(event), false));
-        }
-        let mut emitted = false;
-        // A refund proves the charge succeeded, even if that webhook has not arrived yet.
-        if !payment.status.is_paid() {
-            emitted |= self.succeed_in(tx, &payment, &SUCCEEDS_FROM).await?;
-            payment = self.reload(tx, &payment.id).await?;
-        }
-        let delta = total - payment.amount_refunded;
-        if !store::raise_refunded_total(tx, &payment.id, total, now_ms()).await? {
-            return Ok((processed(event), emitted));
-        }
-        let latest_ref = charge
-            .pointer("/refunds/data/0/id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let known = match &latest_ref {
-            Some(r) => store::refund_by_provider_ref(tx, r).await?.is_some(),
-            None => false,
-        };
-        let refund = Refund {
-            id: new_id("re"),
-            payment_id: payment.id.clone(),
-            provider_ref: if known { None } else { latest_ref },
-            amount: delta,
-            reason: charge
-                .pointer("/refunds/data/0/reason")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            status: "succeeded".to_owned(),
-            idempotency_key: None,
-            created_at: now_ms(),
-        };
-        store::insert_refund(tx, &refund).await?;
-        let updated = self.reload(tx, &payment.id).await?;
-        append_refunded(tx, &updated, &refund.id, delta).await?;
-        tracing::info!(payment_id = %payment.id, refund_id = %refund.id, amount = delta, amount_refunded = total, "refund made at Stripe recorded");
-        Ok((processed(event), true))
-    }
-
-    // ----- shared steps -----
-
-    /// Moves a payment to succeeded from one of `from`, with its event. Returns whether it
-    /// moved (false: already further along, or raced).
-    async fn succeed_in(
-        &self,
-        tx: &mut AnyConnection,
-        payment: &Payment,
-        from: &[PaymentStatus],
-    ) -> Result<bool> {
-        let moved = store::transition(
-            tx,
-            &payment.id,
-            from,
-            PaymentStatus::Succeeded,
-            None,
-            now_ms(),
-        )
-        .await?;
-        if moved {
-            events::append(
-                tx,
-                "payment.succeeded",
-                &payment.id,
-                &payment_payload(payment),
-                None,
-            )
-            .await?;
-            tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment succeeded");
-        }
-        Ok(moved)
-    }
-
-    async fn reload(&self, conn: &mut AnyConnection, id: &str) -> Result<Payment> {
-        store::payment_by_id(conn, id)
+        let existing = store::refund_by_provider_ref(conn, refund_ref)
             .await?
-            .map(|p| p.payment)
-            .ok_or_else(|| PaymentError::not_found("payment", id))
+            .ok_or_else(|| PaymentError::not_found("refund", refund_ref))?;
+        store::attach_refund_key(conn, &existing.id, &key).await?;
+        return Ok(RecordedRefund::Known(Refund {
+            idempotency_key: Some(key),
+            ..existing
+        }));
     }
+    if !store::add_refunded(conn, &refund.payment_id, refund.amount, now_ms()).await? {
+        let current = reload(conn, &refund.payment_id).await?;
+        return Err(PaymentError::RefundExceedsBalance {
+            available: current.amount - current.amount_refunded,
+        });
+    }
+    let updated = reload(conn, &refund.payment_id).await?;
+    append_refunded(conn, &updated, &refund.id, refund.amount).await?;
+    Ok(RecordedRefund::New {
+        refund,
+        amount_refunded: updated.amount_refunded,
+    })
+}
+
+/// Records a Stripe event as seen and applies it, unless it was seen before
+/// ([`WebhookOutcome::Duplicate`]).
+async fn apply_stripe_event(
+    conn: &mut Conn<'_>,
+    event: &StripeEvent,
+) -> Result<(WebhookOutcome, Vec<Applied>)> {
+    if !store::record_webhook_event(conn, "stripe", &event.id, &event.event_type, now_ms()).await? {
+        return Ok((WebhookOutcome::Duplicate, Vec::new()));
+    }
+    let mut applied = Vec::new();
+    let outcome = match event.event_type.as_str() {
+        "payment_intent.succeeded" => intent_succeeded(conn, event, &mut applied).await?,
+        "payment_intent.payment_failed" => intent_failed(conn, event, &mut applied).await?,
+        "charge.refunded" => charge_refunded(conn, event, &mut applied).await?,
+        _ => ignored(event),
+    };
+    Ok((outcome, applied))
+}
+
+/// The payment a PaymentIntent belongs to: by its id, else by our metadata.
+async fn payment_for_intent(conn: &mut Conn<'_>, intent: &Value) -> Result<Option<Payment>> {
+    if let Some(id) = intent.get("id").and_then(Value::as_str) {
+        if let Some(p) = store::payment_by_provider_ref(conn, "stripe", id).await? {
+            return Ok(Some(p.payment));
+        }
+    }
+    if let Some(id) = intent
+        .pointer("/metadata/payment_id")
+        .and_then(Value::as_str)
+    {
+        if let Some(p) = store::payment_by_id(conn, id).await? {
+            return Ok(Some(p.payment));
+        }
+    }
+    Ok(None)
+}
+
+async fn intent_succeeded(
+    conn: &mut Conn<'_>,
+    event: &StripeEvent,
+    applied: &mut Vec<Applied>,
+) -> Result<WebhookOutcome> {
+    let Some(payment) = payment_for_intent(conn, &event.data.object).await? else {
+        return Ok(ignored(event));
+    };
+    applied.extend(succeed_in(conn, &payment, &SUCCEEDS_FROM).await?);
+    Ok(processed(event))
+}
+
+async fn intent_failed(
+    conn: &mut Conn<'_>,
+    event: &StripeEvent,
+    applied: &mut Vec<Applied>,
+) -> Result<WebhookOutcome> {
+    let intent = &event.data.object;
+    let Some(payment) = payment_for_intent(conn, intent).await? else {
+        return Ok(ignored(event));
+    };
+    let reason = intent
+        .pointer("/last_payment_error/code")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            intent
+                .pointer("/last_payment_error/message")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("payment_failed")
+        .to_owned();
+    // Only a pending payment fails: a failure delivered after the success (or after a
+    // cancel) is an older attempt and changes nothing.
+    let moved = store::transition(
+        conn,
+        &payment.id,
+        &[PaymentStatus::Pending],
+        PaymentStatus::Failed,
+        Some(&reason),
+        now_ms(),
+    )
+    .await?;
+    if moved {
+        let mut payload = payment_payload(&payment);
+        payload["reason"] = json!(reason);
+        events::append(conn, "payment.failed", &payment.id, &payload, None).await?;
+        applied.push(Applied::Failed {
+            payment_id: payment.id,
+            reason,
+        });
+    }
+    Ok(processed(event))
+}
+
+/// Refunds made in the Stripe dashboard (and echoes of our own): raises the refunded
+/// amount to the charge's total.
+async fn charge_refunded(
+    conn: &mut Conn<'_>,
+    event: &StripeEvent,
+    applied: &mut Vec<Applied>,
+) -> Result<WebhookOutcome> {
+    let charge = &event.data.object;
+    let intent_id = charge.get("payment_intent").and_then(|v| match v {
+        Value::String(s) => Some(s.as_str()),
+        other => other.get("id").and_then(Value::as_str),
+    });
+    let mut payment = None;
+    if let Some(id) = intent_id {
+        payment = store::payment_by_provider_ref(conn, "stripe", id)
+            .await?
+            .map(|p| p.payment);
+    }
+    if payment.is_none() {
+        payment = payment_for_intent(conn, &json!({"metadata": charge.get("metadata")})).await?;
+    }
+    let Some(mut payment) = payment else {
+        return Ok(ignored(event));
+    };
+    let total = charge
+        .get("amount_refunded")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            PaymentError::MalformedEvent("charge.refunded without amount_refunded".to_owned())
+        })?;
+    if total > payment.amount || total < 0 {
+        return Err(PaymentError::MalformedEvent(format!(
+            "amount_refunded {total} is outside 0..={}",
+            payment.amount
+        )));
+    }
+    if total <= payment.amount_refunded {
+        return Ok(processed(event));
+    }
+    // A refund proves the charge succeeded, even if that webhook has not arrived yet.
+    if !payment.status.is_paid() {
+        applied.extend(succeed_in(conn, &payment, &SUCCEEDS_FROM).await?);
+        payment = reload(conn, &payment.id).await?;
+    }
+    let delta = total - payment.amount_refunded;
+    if !store::raise_refunded_total(conn, &payment.id, total, now_ms()).await? {
+        return Ok(processed(event));
+    }
+    let latest_ref = charge
+        .pointer("/refunds/data/0/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let known = match &latest_ref {
+        Some(r) => store::refund_by_provider_ref(conn, r).await?.is_some(),
+        None => false,
+    };
+    let refund = Refund {
+        id: new_id("re"),
+        payment_id: payment.id.clone(),
+        provider_ref: if known { None } else { latest_ref },
+        amount: delta,
+        reason: charge
+            .pointer("/refunds/data/0/reason")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        status: "succeeded".to_owned(),
+        idempotency_key: None,
+        created_at: now_ms(),
+    };
+    store::insert_refund(conn, &refund).await?;
+    let updated = reload(conn, &payment.id).await?;
+    append_refunded(conn, &updated, &refund.id, delta).await?;
+    applied.push(Applied::RefundedAtStripe {
+        payment_id: payment.id,
+        refund_id: refund.id,
+        amount: delta,
+        amount_refunded: total,
+    });
+    Ok(processed(event))
+}
+
+/// Moves a payment to succeeded from one of `from`, with its event. `None` when it did
+/// not move (already further along, or raced).
+async fn succeed_in(
+    conn: &mut Conn<'_>,
+    payment: &Payment,
+    from: &[PaymentStatus],
+) -> Result<Option<Applied>> {
+    let moved = store::transition(
+        conn,
+        &payment.id,
+        from,
+        PaymentStatus::Succeeded,
+        None,
+        now_ms(),
+    )
+    .await?;
+    if !moved {
+        return Ok(None);
+    }
+    events::append(
+        conn,
+        "payment.succeeded",
+        &payment.id,
+        &payment_payload(payment),
+        None,
+    )
+    .await?;
+    Ok(Some(Applied::Succeeded {
+        payment_id: payment.id.clone(),
+        order_id: payment.order_id.clone(),
+    }))
+}
+
+/// Errors: `NotFound` (entity `payment`).
+async fn reload(conn: &mut Conn<'_>, id: &str) -> Result<Payment> {
+    store::payment_by_id(conn, id)
+        .await?
+        .map(|p| p.payment)
+        .ok_or_else(|| PaymentError::not_found("payment", id))
 }
 
 fn processed(event: &StripeEvent) -> WebhookOutcome {
@@ -671,13 +761,10 @@ fn processed(event: &StripeEvent) -> WebhookOutcome {
     }
 }
 
-fn ignored(event: &StripeEvent) -> (WebhookOutcome, bool) {
-    (
-        WebhookOutcome::Ignored {
-            event_type: event.event_type.clone(),
-        },
-        false,
-    )
+fn ignored(event: &StripeEvent) -> WebhookOutcome {
+    WebhookOutcome::Ignored {
+        event_type: event.event_type.clone(),
+    }
 }
 
 /// A repeated refund request: the same key must mean the same amount.
@@ -707,7 +794,7 @@ fn payment_payload(payment: &Payment) -> Value {
 }
 
 async fn append_refunded(
-    tx: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     payment: &Payment,
     refund_id: &str,
     refund_amount: i64,
@@ -716,6 +803,27 @@ async fn append_refunded(
     payload["refund_id"] = json!(refund_id);
     payload["refund_amount"] = json!(refund_amount);
     payload["amount_refunded"] = json!(payment.amount_refunded);
-    events::append(tx, "payment.refunded", &payment.id, &payload, None).await?;
+    events::append(conn, "payment.refunded", &payment.id, &payload, None).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send<T: Send>(_: T) {}
+
+    /// The API server awaits these in its request handlers, which must be `Send`: a
+    /// write closure holding something that is not would only fail to build there.
+    #[allow(dead_code)]
+    fn service_futures_are_send(p: &Payments, input: NewPayment) {
+        send(p.payment("pay"));
+        send(p.payment_for_order("ord"));
+        send(p.refunds("pay"));
+        send(p.create_payment(input));
+        send(p.mark_paid_manually("ord", "admin"));
+        send(p.cancel_payment("ord"));
+        send(p.refund("ord", 1, None, "key"));
+        send(p.handle_stripe_webhook(b"{}", None, 0));
+    }
 }

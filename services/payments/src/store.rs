@@ -1,38 +1,46 @@
-//! All SQL of the payments service. One portable text per query, run through sqlx's `Any`
-//! driver on SQLite and PostgreSQL alike: `$n` placeholders, TEXT ids, BIGINT money and
-//! Unix-ms timestamps, only i64 / String / NULL values. Functions take a connection so
-//! that a service call can run several of them in one transaction.
+//! All SQL of the payments service. One portable text per statement, run on SQLite and
+//! PostgreSQL alike: `$n` placeholders, TEXT ids, BIGINT money and Unix-ms timestamps,
+//! only i64 / String / NULL values. Functions take a [`Conn`] so that a service call can
+//! run several of them in one read or one write.
 
 use emporium_kernel::{
-    db::{conn::Conn, sql::Sql, Database},
+    db::{Conn, Database, DbError, Row, Sql},
     money::Currency,
     sql,
 };
-use sqlx::{any::AnyRow, migrate::Migrator, AnyConnection, Row};
 
 use crate::{error::Result, Payment, PaymentError, PaymentStatus, Refund};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(crate) async fn migrate(db: &Database) -> Result<()> {
     db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
     Ok(())
 }
 
-const PAYMENT_COLUMNS: &str = "id, order_id, order_number, provider, provider_ref, amount, \
-     currency, status, amount_refunded, client_secret, failure_reason, email, \
-     idempotency_key, created_at, updated_at";
+/// The columns [`payment_from_row`] reads, in its order (a macro so that the statements
+/// using them are `&'static str` literals).
+macro_rules! payment_columns {
+    () => {
+        "id, order_id, order_number, provider, provider_ref, amount, currency, status, \
+         amount_refunded, client_secret, failure_reason, email, idempotency_key, created_at, \
+         updated_at"
+    };
+}
 
-const REFUND_COLUMNS: &str =
-    "id, payment_id, provider_ref, amount, reason, status, idempotency_key, created_at";
+/// The columns [`refund_from_row`] reads, in its order.
+macro_rules! refund_columns {
+    () => {
+        "id, payment_id, provider_ref, amount, reason, status, idempotency_key, created_at"
+    };
+}
 
 /// A stored value that does not fit the domain: a corrupted row, not a caller's mistake.
 fn corrupt(column: &str, value: &str) -> PaymentError {
-    PaymentError::from(sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("unexpected stored value `{value}`").into(),
-    })
+    PaymentError::Database(DbError::Decode(format!(
+        "{column}: unexpected stored value `{value}`"
+    )))
 }
 
 /// A payment row with the idempotency key it was created with.
@@ -41,40 +49,42 @@ pub(crate) struct StoredPayment {
     pub idempotency_key: String,
 }
 
-fn payment_from_row(row: &AnyRow) -> Result<StoredPayment> {
-    let currency: String = row.try_get("currency")?;
-    let status: String = row.try_get("status")?;
+/// A row whose columns are [`payment_columns!`].
+fn payment_from_row(row: &Row) -> Result<StoredPayment> {
+    let currency: String = row.get(6)?;
+    let status: String = row.get(7)?;
     Ok(StoredPayment {
         payment: Payment {
-            id: row.try_get("id")?,
-            order_id: row.try_get("order_id")?,
-            order_number: row.try_get("order_number")?,
-            provider: row.try_get("provider")?,
-            provider_ref: row.try_get("provider_ref")?,
-            amount: row.try_get("amount")?,
+            id: row.get(0)?,
+            order_id: row.get(1)?,
+            order_number: row.get(2)?,
+            provider: row.get(3)?,
+            provider_ref: row.get(4)?,
+            amount: row.get(5)?,
             currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
             status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-            amount_refunded: row.try_get("amount_refunded")?,
-            client_secret: row.try_get("client_secret")?,
-            failure_reason: row.try_get("failure_reason")?,
-            email: row.try_get("email")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
+            amount_refunded: row.get(8)?,
+            client_secret: row.get(9)?,
+            failure_reason: row.get(10)?,
+            email: row.get(11)?,
+            created_at: row.get(13)?,
+            updated_at: row.get(14)?,
         },
-        idempotency_key: row.try_get("idempotency_key")?,
+        idempotency_key: row.get(12)?,
     })
 }
 
-fn refund_from_row(row: &AnyRow) -> Result<Refund> {
+/// A row whose columns are [`refund_columns!`].
+fn refund_from_row(row: &Row) -> Result<Refund> {
     Ok(Refund {
-        id: row.try_get("id")?,
-        payment_id: row.try_get("payment_id")?,
-        provider_ref: row.try_get("provider_ref")?,
-        amount: row.try_get("amount")?,
-        reason: row.try_get("reason")?,
-        status: row.try_get("status")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        created_at: row.try_get("created_at")?,
+        id: row.get(0)?,
+        payment_id: row.get(1)?,
+        provider_ref: row.get(2)?,
+        amount: row.get(3)?,
+        reason: row.get(4)?,
+        status: row.get(5)?,
+        idempotency_key: row.get(6)?,
+        created_at: row.get(7)?,
     })
 }
 
@@ -98,7 +108,7 @@ pub(crate) async fn insert_payment(
             payment.amount,
             payment.currency.as_str(),
             payment.status.as_str(),
-            payment.email.as_ref(),
+            &payment.email,
             idempotency_key,
             payment.created_at
         ))
@@ -106,44 +116,53 @@ pub(crate) async fn insert_payment(
     Ok(done == 1)
 }
 
-pub(crate) async fn payment_by_id(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<StoredPayment>> {
-    let row = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+pub(crate) async fn payment_by_id(conn: &mut Conn<'_>, id: &str) -> Result<Option<StoredPayment>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE id = $1"
+            ),
+            id
+        ))
+        .await?;
     row.as_ref().map(payment_from_row).transpose()
 }
 
 pub(crate) async fn payment_by_order(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     order_id: &str,
 ) -> Result<Option<StoredPayment>> {
-    let row = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1"
-    ))
-    .bind(order_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE order_id = $1"
+            ),
+            order_id
+        ))
+        .await?;
     row.as_ref().map(payment_from_row).transpose()
 }
 
 pub(crate) async fn payment_by_provider_ref(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     provider: &str,
     provider_ref: &str,
 ) -> Result<Option<StoredPayment>> {
-    let row = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = $1 AND provider_ref = $2"
-    ))
-    .bind(provider)
-    .bind(provider_ref)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE provider = $1 AND provider_ref = $2"
+            ),
+            provider,
+            provider_ref
+        ))
+        .await?;
     row.as_ref().map(payment_from_row).transpose()
 }
 
@@ -171,19 +190,18 @@ pub(crate) async fn set_session(
 /// Notes why the provider could not open a session (the payment stays pending without a
 /// session, and the next creation attempt retries the provider).
 pub(crate) async fn note_session_failure(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     reason: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE payments SET failure_reason = $1, updated_at = $2 \
          WHERE id = $3 AND provider_ref IS NULL",
-    )
-    .bind(reason)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
+        reason,
+        now,
+        id
+    ))
     .await?;
     Ok(())
 }
@@ -191,7 +209,7 @@ pub(crate) async fn note_session_failure(
 /// Moves a payment to `to` if it is in one of `from`. Returns whether it moved; the guard
 /// makes concurrent transitions safe on both databases.
 pub(crate) async fn transition(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     from: &[PaymentStatus],
     to: PaymentStatus,
@@ -201,7 +219,7 @@ pub(crate) async fn transition(
     let mut sql = Sql::new("UPDATE payments SET status = ");
     sql.bind(to.as_str())
         .push(", failure_reason = COALESCE(")
-        .bind(failure_reason.map(str::to_owned))
+        .bind(failure_reason)
         .push(", failure_reason), updated_at = ")
         .bind(now)
         .push(" WHERE id = ")
@@ -209,149 +227,160 @@ pub(crate) async fn transition(
         .push(" AND status IN (")
         .bind_list(from.iter().map(|s| s.as_str()))
         .push(")");
-    let done = sql.query().execute(&mut *conn).await?;
-    Ok(done.rows_affected() == 1)
+    Ok(conn.execute(&sql).await? == 1)
 }
 
 /// Adds a refund to the refunded amount if the balance allows. Returns whether it did.
 pub(crate) async fn add_refunded(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     amount: i64,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE payments SET amount_refunded = amount_refunded + $1, \
-           status = CASE WHEN amount_refunded + $1 >= amount THEN 'refunded' \
-                         ELSE 'partially_refunded' END, \
-           updated_at = $2 \
-         WHERE id = $3 AND amount_refunded + $1 <= amount \
-           AND status IN ('succeeded', 'partially_refunded')",
-    )
-    .bind(amount)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = conn
+        .execute(&sql!(
+            "UPDATE payments SET amount_refunded = amount_refunded + $1, \
+               status = CASE WHEN amount_refunded + $1 >= amount THEN 'refunded' \
+                             ELSE 'partially_refunded' END, \
+               updated_at = $2 \
+             WHERE id = $3 AND amount_refunded + $1 <= amount \
+               AND status IN ('succeeded', 'partially_refunded')",
+            amount,
+            now,
+            id
+        ))
+        .await?;
+    Ok(done == 1)
 }
 
 /// Raises the refunded amount to the provider's total (refunds made outside Emporium).
 /// Returns whether it rose.
 pub(crate) async fn raise_refunded_total(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     total: i64,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE payments SET amount_refunded = $1, \
-           status = CASE WHEN $1 >= amount THEN 'refunded' ELSE 'partially_refunded' END, \
-           updated_at = $2 \
-         WHERE id = $3 AND amount_refunded < $1 AND $1 <= amount \
-           AND status IN ('succeeded', 'partially_refunded')",
-    )
-    .bind(total)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = conn
+        .execute(&sql!(
+            "UPDATE payments SET amount_refunded = $1, \
+               status = CASE WHEN $1 >= amount THEN 'refunded' ELSE 'partially_refunded' END, \
+               updated_at = $2 \
+             WHERE id = $3 AND amount_refunded < $1 AND $1 <= amount \
+               AND status IN ('succeeded', 'partially_refunded')",
+            total,
+            now,
+            id
+        ))
+        .await?;
+    Ok(done == 1)
 }
 
 /// Inserts a refund unless its id, provider ref or (payment, idempotency key) exists.
 /// Returns whether it inserted.
-pub(crate) async fn insert_refund(conn: &mut AnyConnection, refund: &Refund) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO refunds (id, payment_id, provider_ref, amount, reason, status, \
-           idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&refund.id)
-    .bind(&refund.payment_id)
-    .bind(refund.provider_ref.as_deref())
-    .bind(refund.amount)
-    .bind(refund.reason.as_deref())
-    .bind(&refund.status)
-    .bind(refund.idempotency_key.as_deref())
-    .bind(refund.created_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub(crate) async fn insert_refund(conn: &mut Conn<'_>, refund: &Refund) -> Result<bool> {
+    let done = conn
+        .execute(&sql!(
+            "INSERT INTO refunds (id, payment_id, provider_ref, amount, reason, status, \
+               idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT DO NOTHING",
+            &refund.id,
+            &refund.payment_id,
+            &refund.provider_ref,
+            refund.amount,
+            &refund.reason,
+            &refund.status,
+            &refund.idempotency_key,
+            refund.created_at
+        ))
+        .await?;
+    Ok(done == 1)
 }
 
 pub(crate) async fn refund_by_key(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     payment_id: &str,
     idempotency_key: &str,
 ) -> Result<Option<Refund>> {
-    let row = sqlx::query(&format!(
-        "SELECT {REFUND_COLUMNS} FROM refunds WHERE payment_id = $1 AND idempotency_key = $2"
-    ))
-    .bind(payment_id)
-    .bind(idempotency_key)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!(
+                "SELECT ",
+                refund_columns!(),
+                " FROM refunds WHERE payment_id = $1 AND idempotency_key = $2"
+            ),
+            payment_id,
+            idempotency_key
+        ))
+        .await?;
     row.as_ref().map(refund_from_row).transpose()
 }
 
 pub(crate) async fn refund_by_provider_ref(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     provider_ref: &str,
 ) -> Result<Option<Refund>> {
-    let row = sqlx::query(&format!(
-        "SELECT {REFUND_COLUMNS} FROM refunds WHERE provider_ref = $1"
-    ))
-    .bind(provider_ref)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!(
+                "SELECT ",
+                refund_columns!(),
+                " FROM refunds WHERE provider_ref = $1"
+            ),
+            provider_ref
+        ))
+        .await?;
     row.as_ref().map(refund_from_row).transpose()
 }
 
 /// Gives a refund that a webhook recorded first the idempotency key of the API call that
 /// made it, so that a retry of that call finds it.
 pub(crate) async fn attach_refund_key(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     refund_id: &str,
     idempotency_key: &str,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE refunds SET idempotency_key = $1 WHERE id = $2 AND idempotency_key IS NULL",
-    )
-    .bind(idempotency_key)
-    .bind(refund_id)
-    .execute(&mut *conn)
+        idempotency_key,
+        refund_id
+    ))
     .await?;
     Ok(())
 }
 
-pub(crate) async fn refunds_for(conn: &mut AnyConnection, payment_id: &str) -> Result<Vec<Refund>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REFUND_COLUMNS} FROM refunds WHERE payment_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(payment_id)
-    .fetch_all(&mut *conn)
-    .await?;
+pub(crate) async fn refunds_for(conn: &mut Conn<'_>, payment_id: &str) -> Result<Vec<Refund>> {
+    let rows = conn
+        .fetch_all(&sql!(
+            concat!(
+                "SELECT ",
+                refund_columns!(),
+                " FROM refunds WHERE payment_id = $1 ORDER BY created_at, id"
+            ),
+            payment_id
+        ))
+        .await?;
     rows.iter().map(refund_from_row).collect()
 }
 
-/// Records a webhook event as seen. Returns false when it was seen before.
+/// Records a webhook event as seen. Returns false when it was seen before: the primary
+/// key (provider, event id) is what applies each event exactly once.
 pub(crate) async fn record_webhook_event(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     provider: &str,
     event_id: &str,
     event_type: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO payment_webhook_events (provider, event_id, type, received_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(provider)
-    .bind(event_id)
-    .bind(event_type)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = conn
+        .execute(&sql!(
+            "INSERT INTO payment_webhook_events (provider, event_id, type, received_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            provider,
+            event_id,
+            event_type,
+            now
+        ))
+        .await?;
+    Ok(done == 1)
 }

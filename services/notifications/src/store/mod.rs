@@ -1,24 +1,23 @@
 //! All SQL of the notifications service: the `emails` outbox. One portable text per
-//! query run through sqlx's `Any` driver on SQLite and PostgreSQL alike (`$n`
-//! placeholders, TEXT ids, BIGINT Unix-ms timestamps; only i64, String and NULL values).
+//! statement, run on SQLite and PostgreSQL alike (`$n` placeholders, TEXT ids, BIGINT
+//! Unix-ms timestamps; only i64, String and NULL values).
 
 use emporium_kernel::{
-    db::{conn::Conn, Database},
+    db::{Conn, Database, DbError},
     sql,
 };
-use sqlx::{migrate::Migrator, AnyConnection, Row};
 
-use crate::{EmailRecord, EmailStatus, Result};
+use crate::{EmailRecord, EmailStatus, NotificationsError, Result};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(crate) async fn migrate(db: &Database) -> Result<()> {
     db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
     Ok(())
 }
 
-/// A new email to queue. Owned: on SQLite it is written by the writer's batch.
+/// A new email to queue. Owned: the write that inserts it owns what it uses.
 pub(crate) struct NewEmail {
     pub id: String,
     pub dedupe_key: String,
@@ -55,20 +54,18 @@ pub(crate) async fn insert_email(conn: &mut Conn<'_>, email: &NewEmail) -> Resul
 }
 
 /// Ids of emails due at `now` and not leased by another mailer, oldest due first.
-pub(crate) async fn due_ids(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT id FROM emails \
-         WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 \
-           AND (lease_until IS NULL OR lease_until <= $1) \
-         ORDER BY next_attempt_at, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("id")?))
-        .collect()
+pub(crate) async fn due_ids(conn: &mut Conn<'_>, now: i64, limit: i64) -> Result<Vec<String>> {
+    let rows = conn
+        .fetch_all(&sql!(
+            "SELECT id FROM emails \
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 \
+               AND (lease_until IS NULL OR lease_until <= $1) \
+             ORDER BY next_attempt_at, id LIMIT $2",
+            now,
+            limit
+        ))
+        .await?;
+    rows.iter().map(|r| Ok(r.text(0)?)).collect()
 }
 
 /// What the mailer needs to send one claimed email.
@@ -181,35 +178,36 @@ pub(crate) async fn mark_dead(
 
 /// Every email queued for an order, oldest first.
 pub(crate) async fn emails_for_order(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     order_id: &str,
 ) -> Result<Vec<EmailRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, order_id, template, to_address, subject, status, attempts, next_attempt_at, \
-           last_error, sent_at, created_at \
-         FROM emails WHERE order_id = $1 ORDER BY created_at, id",
-    )
-    .bind(order_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = conn
+        .fetch_all(&sql!(
+            "SELECT id, order_id, template, to_address, subject, status, attempts, \
+               next_attempt_at, last_error, sent_at, created_at \
+             FROM emails WHERE order_id = $1 ORDER BY created_at, id",
+            order_id
+        ))
+        .await?;
     rows.iter()
         .map(|r| {
-            let status: String = r.try_get("status")?;
+            let status = r.text(5)?;
             Ok(EmailRecord {
-                id: r.try_get("id")?,
-                order_id: r.try_get("order_id")?,
-                template: r.try_get("template")?,
-                to: r.try_get("to_address")?,
-                subject: r.try_get("subject")?,
-                status: EmailStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
-                    index: "status".to_owned(),
-                    source: format!("unexpected stored value `{status}`").into(),
+                id: r.text(0)?,
+                order_id: r.text(1)?,
+                template: r.text(2)?,
+                to: r.text(3)?,
+                subject: r.text(4)?,
+                status: EmailStatus::parse(&status).ok_or_else(|| {
+                    NotificationsError::Database(DbError::Decode(format!(
+                        "status: unexpected stored value `{status}`"
+                    )))
                 })?,
-                attempts: r.try_get("attempts")?,
-                next_attempt_at: r.try_get("next_attempt_at")?,
-                last_error: r.try_get("last_error")?,
-                sent_at: r.try_get("sent_at")?,
-                created_at: r.try_get("created_at")?,
+                attempts: r.int(6)?,
+                next_attempt_at: r.int(7)?,
+                last_error: r.opt_text(8)?,
+                sent_at: r.opt_int(9)?,
+                created_at: r.int(10)?,
             })
         })
         .collect()
