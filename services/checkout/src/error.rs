@@ -74,12 +74,6 @@ pub enum CheckoutError {
     Database(#[from] DbError),
 }
 
-impl From<sqlx::Error> for CheckoutError {
-    fn from(e: sqlx::Error) -> Self {
-        CheckoutError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl CheckoutError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         CheckoutError::InvalidField {

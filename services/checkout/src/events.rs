@@ -1,9 +1,8 @@
 //! The `order.*` events and their payload, exactly as docs/COMMERCE.md documents it (the
 //! notifications service decodes it with its own structs).
 
-use emporium_kernel::{clock::rfc3339, db::conn::Conn, events::append_on};
+use emporium_kernel::{clock::rfc3339, db::Conn, events::append};
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 use crate::{
     error::Result,
@@ -87,19 +86,8 @@ struct FulfillmentDoc<'a> {
 }
 
 /// Appends `topic` about `order` (in its current state) to the outbox on `conn`, the
-/// transaction that made the change.
+/// write that made the change.
 pub(crate) async fn emit(
-    conn: &mut AnyConnection,
-    topic: &str,
-    order: &Order,
-    extra: Extra<'_>,
-    request_id: Option<&str>,
-) -> Result<String> {
-    emit_on(&mut Conn::Sqlx(conn), topic, order, extra, request_id).await
-}
-
-/// [`emit`] within a change written against [`Conn`].
-pub(crate) async fn emit_on(
     conn: &mut Conn<'_>,
     topic: &str,
     order: &Order,
@@ -146,7 +134,7 @@ pub(crate) async fn emit_on(
         refund: extra.refund,
         reason: extra.reason,
     };
-    let id = append_on(conn, topic, &order.id, &payload, request_id).await?;
+    let id = append(conn, topic, &order.id, &payload, request_id).await?;
     tracing::debug!(order_id = %order.id, event_id = %id, topic, "order event appended");
     Ok(id)
 }

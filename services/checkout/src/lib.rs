@@ -7,9 +7,10 @@
 //! Checkout never imports the cart, inventory or payments crates. It defines the narrow
 //! traits it needs ([`CartSource`], [`StockReservations`], [`PaymentSessions`]) and the
 //! composition root implements them with adapters; their errors travel boxed as
-//! [`SourceError`] so the HTTP layer can downcast them. No database transaction is ever
-//! held across a call to those traits: the other services open their own, and on SQLite
-//! a held write lock would deadlock them.
+//! [`SourceError`] so the HTTP layer can downcast them. Those traits are never called
+//! inside a [`Database::write`] closure, which may only run statements: the other
+//! services make writes of their own, and on SQLite a write waiting for them would hold
+//! up the one writer thread theirs need.
 //!
 //! Layout:
 //! - [`model`]: orders, statuses and the inputs of every operation.
@@ -65,7 +66,7 @@ impl Default for CheckoutConfig {
     }
 }
 
-/// The checkout service. Cheap to clone: a pool and shared handles.
+/// The checkout service. Cheap to clone: a database handle and shared handles.
 #[derive(Clone)]
 pub struct Checkout {
     db: Database,
@@ -162,8 +163,8 @@ impl Checkout {
 
     /// One order by id. Errors: `OrderNotFound`.
     pub async fn order(&self, id: &str) -> Result<Order> {
-        let mut conn = self.db.pool().acquire().await?;
-        store::order(&mut conn, id)
+        self.db
+            .read(async |conn| store::order(conn, id).await)
             .await?
             .ok_or(CheckoutError::OrderNotFound)
     }
@@ -276,5 +277,38 @@ impl Checkout {
 
     async fn load(&self, id: &str) -> Result<Order> {
         self.order(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send<T: Send>(_: &T) {}
+
+    /// The HTTP layer and the dispatcher run these on a multi-threaded runtime: their
+    /// futures, with the writes they hold, must be `Send`.
+    #[allow(dead_code)]
+    fn operations_are_send(co: &Checkout, input: PlaceOrder, query: OrderQuery) {
+        send(&co.place_order(input));
+        send(&co.recover_interrupted_placements(INTERRUPTED_AFTER));
+        send(&co.order("ord"));
+        send(&co.order_for_guest("ord", "token"));
+        send(&co.list_orders(query));
+        send(&co.mark_paid("ord", "pay"));
+        send(&co.payment_failed("ord", "declined"));
+        send(&co.reservation_expired("res", "ord"));
+        send(&co.cancel_order("ord", "reason", "admin"));
+        send(&co.fulfil_order(
+            "ord",
+            Fulfilment {
+                carrier: "DHL".into(),
+                tracking_number: "1".into(),
+                tracking_url: None,
+            },
+        ));
+        send(&co.mark_delivered("ord"));
+        send(&co.refund_order("ord", None, None, "key"));
+        send(&co.apply_refund("ord", "re", 1, 1));
     }
 }

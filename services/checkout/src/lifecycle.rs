@@ -2,9 +2,9 @@
 //! fulfilment and delivery.
 //!
 //! Each operation reads the order, makes the calls to the other services (outside any
-//! transaction), then moves the order with one conditional UPDATE on the status it
-//! leaves and appends its event in the same transaction. The calls are idempotent on the
-//! other side, so an operation that crashed half-way is safe to run again.
+//! write), then moves the order with one conditional UPDATE on the status it leaves and
+//! appends its event in the same write. The calls are idempotent on the other side, so
+//! an operation that crashed half-way is safe to run again.
 
 use emporium_kernel::clock::now_ms;
 
@@ -94,15 +94,20 @@ async fn transition_to_paid(
     from: OrderStatus,
     payment_id: &str,
 ) -> Result<Order> {
-    let mut tx = co.db.begin_write().await?;
-    let changed = store::mark_paid(&mut tx, &order.id, from, payment_id, now_ms()).await?;
-    let current = store::order(&mut tx, &order.id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if changed {
-        events::emit(&mut tx, ORDER_PAID, &current, Extra::default(), None).await?;
-    }
-    tx.commit().await?;
+    let (order_id, paid_with, now) = (order.id.clone(), payment_id.to_owned(), now_ms());
+    let (changed, current) = co
+        .db
+        .write(async move |conn| {
+            let changed = store::mark_paid(conn, &order_id, from, &paid_with, now).await?;
+            let current = store::order(conn, &order_id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if changed {
+                events::emit(conn, ORDER_PAID, &current, Extra::default(), None).await?;
+            }
+            Ok::<_, CheckoutError>((changed, current))
+        })
+        .await?;
     if changed {
         co.bus.wake();
         tracing::info!(order_id = %current.id, %payment_id, "order paid");
@@ -112,11 +117,21 @@ async fn transition_to_paid(
 
 /// Keeps the order visible to the merchant with a note on what to do.
 async fn flag(co: &Checkout, order: Order, payment_id: &str, note: &str) -> Result<Order> {
-    let mut conn = co.db.write_conn().await?;
-    if store::flag_attention(&mut conn, &order.id, payment_id, note, now_ms()).await? {
+    let (order_id, paid_with, text, now) = (
+        order.id.clone(),
+        payment_id.to_owned(),
+        note.to_owned(),
+        now_ms(),
+    );
+    let flagged = co
+        .db
+        .write(async move |conn| {
+            store::flag_attention(conn, &order_id, &paid_with, &text, now).await
+        })
+        .await?;
+    if flagged {
         tracing::warn!(order_id = %order.id, %payment_id, note, "order needs attention");
     }
-    drop(conn);
     co.load(&order.id).await
 }
 
@@ -128,27 +143,37 @@ async fn cancel_and_flag(
     payment_id: &str,
     note: &str,
 ) -> Result<Order> {
-    let now = now_ms();
-    let mut tx = co.db.begin_write().await?;
     let how = Cancellation {
-        reason: "reservation_expired",
+        reason: "reservation_expired".to_owned(),
         detail: None,
         by: None,
         placement_failed: false,
     };
-    let changed = store::cancel(&mut tx, &order.id, OrderStatus::PendingPayment, &how, now).await?;
-    store::flag_attention(&mut tx, &order.id, payment_id, note, now).await?;
-    let current = store::order(&mut tx, &order.id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if changed {
-        let extra = Extra {
-            reason: Some("reservation_expired"),
-            ..Extra::default()
-        };
-        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
-    }
-    tx.commit().await?;
+    let (order_id, paid_with, text, now) = (
+        order.id.clone(),
+        payment_id.to_owned(),
+        note.to_owned(),
+        now_ms(),
+    );
+    let (changed, current) = co
+        .db
+        .write(async move |conn| {
+            let changed =
+                store::cancel(conn, &order_id, OrderStatus::PendingPayment, &how, now).await?;
+            store::flag_attention(conn, &order_id, &paid_with, &text, now).await?;
+            let current = store::order(conn, &order_id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if changed {
+                let extra = Extra {
+                    reason: Some(&how.reason),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_CANCELLED, &current, extra, None).await?;
+            }
+            Ok::<_, CheckoutError>((changed, current))
+        })
+        .await?;
     if changed {
         co.bus.wake();
     }
@@ -161,24 +186,29 @@ async fn cancel_with_event(
     co: &Checkout,
     order_id: &str,
     from: OrderStatus,
-    how: &Cancellation<'_>,
+    how: Cancellation,
 ) -> Result<(bool, Order)> {
-    let mut tx = co.db.begin_write().await?;
-    let changed = store::cancel(&mut tx, order_id, from, how, now_ms()).await?;
-    let current = store::order(&mut tx, order_id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if changed {
-        let extra = Extra {
-            reason: Some(how.reason),
-            ..Extra::default()
-        };
-        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
-    }
-    tx.commit().await?;
+    let (id, reason, now) = (order_id.to_owned(), how.reason.clone(), now_ms());
+    let (changed, current) = co
+        .db
+        .write(async move |conn| {
+            let changed = store::cancel(conn, &id, from, &how, now).await?;
+            let current = store::order(conn, &id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if changed {
+                let extra = Extra {
+                    reason: Some(&how.reason),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_CANCELLED, &current, extra, None).await?;
+            }
+            Ok::<_, CheckoutError>((changed, current))
+        })
+        .await?;
     if changed {
         co.bus.wake();
-        tracing::info!(order_id, reason = how.reason, "order cancelled");
+        tracing::info!(order_id, %reason, "order cancelled");
     }
     Ok((changed, current))
 }
@@ -198,12 +228,12 @@ pub(crate) async fn payment_failed(co: &Checkout, order_id: &str, reason: &str) 
     }
     let detail = serde_json::json!({ "payment_failure": reason }).to_string();
     let how = Cancellation {
-        reason: "payment_failed",
-        detail: Some(&detail),
+        reason: "payment_failed".to_owned(),
+        detail: Some(detail),
         by: None,
         placement_failed: false,
     };
-    let (_, current) = cancel_with_event(co, order_id, OrderStatus::PendingPayment, &how).await?;
+    let (_, current) = cancel_with_event(co, order_id, OrderStatus::PendingPayment, how).await?;
     Ok(current)
 }
 
@@ -212,10 +242,10 @@ pub(crate) async fn reservation_expired(
     reservation_id: &str,
     reference: &str,
 ) -> Result<()> {
-    let order_id = {
-        let mut conn = co.db.pool().acquire().await?;
-        store::order_id_for_reservation(&mut conn, reservation_id).await?
-    };
+    let order_id = co
+        .db
+        .read(async |conn| store::order_id_for_reservation(conn, reservation_id).await)
+        .await?;
     // The reference is the order id; the reservation id is the precise link (an order
     // that reserved again holds a newer reservation).
     let Some(order_id) = order_id else {
@@ -227,12 +257,12 @@ pub(crate) async fn reservation_expired(
         return Ok(());
     }
     let how = Cancellation {
-        reason: "reservation_expired",
+        reason: "reservation_expired".to_owned(),
         detail: None,
         by: None,
         placement_failed: false,
     };
-    let (changed, _) = cancel_with_event(co, &order_id, OrderStatus::PendingPayment, &how).await?;
+    let (changed, _) = cancel_with_event(co, &order_id, OrderStatus::PendingPayment, how).await?;
     if changed {
         // Best effort: a payment that still succeeds is handled by mark_paid.
         if let Err(e) = co.payments.cancel(&order_id).await {
@@ -278,13 +308,13 @@ pub(crate) async fn cancel(
                     .map_err(CheckoutError::Stock)?;
             }
             let how = Cancellation {
-                reason: &reason,
+                reason,
                 detail: None,
-                by: Some(actor),
+                by: Some(actor.to_owned()),
                 placement_failed: false,
             };
             let (changed, current) =
-                cancel_with_event(co, &order.id, OrderStatus::PendingPayment, &how).await?;
+                cancel_with_event(co, &order.id, OrderStatus::PendingPayment, how).await?;
             if !changed {
                 return Err(CheckoutError::InvalidTransition {
                     from: current.status,
@@ -334,60 +364,65 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
         .map_err(CheckoutError::Stock)?;
 
     let now = now_ms();
-    let mut tx = co.db.begin_write().await?;
-    let mut refunded_event = None;
-    if let Some(refund) = &refund {
-        if store::insert_refund(
-            &mut tx,
-            &refund.refund_id,
-            &order.id,
-            refund.amount,
-            refund.amount_refunded_total,
-            Some(reason),
-            now,
-        )
-        .await?
-        {
-            store::apply_refunded_total(&mut tx, &order.id, refund.amount_refunded_total, now)
-                .await?;
-            refunded_event = Some(refund.amount);
-        }
-    }
-    // apply_refunded_total may have moved the order to `refunded`: cancel from whatever
-    // it is now, which this transaction holds.
-    let status_now = store::order(&mut tx, &order.id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?
-        .status;
     let how = Cancellation {
-        reason,
+        reason: reason.to_owned(),
         detail: None,
-        by: Some(actor),
+        by: Some(actor.to_owned()),
         placement_failed: false,
     };
-    let changed = status_now != OrderStatus::Cancelled
-        && store::cancel(&mut tx, &order.id, status_now, &how, now).await?;
-    let current = store::order(&mut tx, &order.id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if let Some(amount) = refunded_event {
-        let extra = Extra {
-            refund: Some(RefundDoc {
-                amount,
-                total_refunded: current.refunded_total,
-            }),
-            ..Extra::default()
-        };
-        events::emit(&mut tx, ORDER_REFUNDED, &current, extra, None).await?;
-    }
-    if changed {
-        let extra = Extra {
-            reason: Some(reason),
-            ..Extra::default()
-        };
-        events::emit(&mut tx, ORDER_CANCELLED, &current, extra, None).await?;
-    }
-    tx.commit().await?;
+    let order_id = order.id.clone();
+    let current = co
+        .db
+        .write(async move |conn| {
+            let mut refunded_event = None;
+            if let Some(refund) = &refund {
+                if store::insert_refund(
+                    conn,
+                    &refund.refund_id,
+                    &order_id,
+                    refund.amount,
+                    refund.amount_refunded_total,
+                    Some(how.reason.as_str()),
+                    now,
+                )
+                .await?
+                {
+                    store::apply_refunded_total(conn, &order_id, refund.amount_refunded_total, now)
+                        .await?;
+                    refunded_event = Some(refund.amount);
+                }
+            }
+            // apply_refunded_total may have moved the order to `refunded`: cancel from
+            // whatever it is now, which this write holds.
+            let status_now = store::order(conn, &order_id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?
+                .status;
+            let changed = status_now != OrderStatus::Cancelled
+                && store::cancel(conn, &order_id, status_now, &how, now).await?;
+            let current = store::order(conn, &order_id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if let Some(amount) = refunded_event {
+                let extra = Extra {
+                    refund: Some(RefundDoc {
+                        amount,
+                        total_refunded: current.refunded_total,
+                    }),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_REFUNDED, &current, extra, None).await?;
+            }
+            if changed {
+                let extra = Extra {
+                    reason: Some(&how.reason),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_CANCELLED, &current, extra, None).await?;
+            }
+            Ok::<_, CheckoutError>(current)
+        })
+        .await?;
     co.bus.wake();
     tracing::info!(order_id = %order.id, actor, refunded = remaining, "paid order cancelled, refunded and restocked");
     Ok(current)
@@ -419,63 +454,65 @@ pub(crate) async fn fulfil(co: &Checkout, order_id: &str, input: Fulfilment) -> 
         tracking_number,
         tracking_url,
     };
-    let mut tx = co.db.begin_write().await?;
-    let now = now_ms();
-    let changed = store::move_status(
-        &mut tx,
-        order_id,
-        OrderStatus::Paid,
-        OrderStatus::Fulfilled,
-        now,
-    )
-    .await?;
-    if !changed {
-        let current = store::order(&mut tx, order_id)
-            .await?
-            .ok_or(CheckoutError::OrderNotFound)?;
-        tx.rollback().await?;
-        return Err(CheckoutError::InvalidTransition {
-            from: current.status,
-            action: "fulfil",
-        });
-    }
-    let fulfillment = store::insert_fulfillment(&mut tx, order_id, &input, now).await?;
-    let current = store::order(&mut tx, order_id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    let extra = Extra {
-        fulfillment: Some(&fulfillment),
-        ..Extra::default()
-    };
-    events::emit(&mut tx, ORDER_FULFILLED, &current, extra, None).await?;
-    tx.commit().await?;
+    let (id, now) = (order_id.to_owned(), now_ms());
+    let (current, fulfillment) = co
+        .db
+        .write(async move |conn| {
+            let changed =
+                store::move_status(conn, &id, OrderStatus::Paid, OrderStatus::Fulfilled, now)
+                    .await?;
+            if !changed {
+                let current = store::order(conn, &id)
+                    .await?
+                    .ok_or(CheckoutError::OrderNotFound)?;
+                return Err(CheckoutError::InvalidTransition {
+                    from: current.status,
+                    action: "fulfil",
+                });
+            }
+            let fulfillment = store::insert_fulfillment(conn, &id, &input, now).await?;
+            let current = store::order(conn, &id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            let extra = Extra {
+                fulfillment: Some(&fulfillment),
+                ..Extra::default()
+            };
+            events::emit(conn, ORDER_FULFILLED, &current, extra, None).await?;
+            Ok((current, fulfillment))
+        })
+        .await?;
     co.bus.wake();
     tracing::info!(order_id, carrier = %fulfillment.carrier, "order fulfilled");
     Ok(current)
 }
 
 pub(crate) async fn deliver(co: &Checkout, order_id: &str) -> Result<Order> {
-    let mut tx = co.db.begin_write().await?;
-    let changed = store::move_status(
-        &mut tx,
-        order_id,
-        OrderStatus::Fulfilled,
-        OrderStatus::Delivered,
-        now_ms(),
-    )
-    .await?;
-    let current = store::order(&mut tx, order_id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if !changed {
-        tx.rollback().await?;
-        return Err(CheckoutError::InvalidTransition {
-            from: current.status,
-            action: "mark delivered",
-        });
-    }
-    events::emit(&mut tx, ORDER_DELIVERED, &current, Extra::default(), None).await?;
-    tx.commit().await?;
+    let (id, now) = (order_id.to_owned(), now_ms());
+    let current = co
+        .db
+        .write(async move |conn| {
+            let changed = store::move_status(
+                conn,
+                &id,
+                OrderStatus::Fulfilled,
+                OrderStatus::Delivered,
+                now,
+            )
+            .await?;
+            let current = store::order(conn, &id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if !changed {
+                return Err(CheckoutError::InvalidTransition {
+                    from: current.status,
+                    action: "mark delivered",
+                });
+            }
+            events::emit(conn, ORDER_DELIVERED, &current, Extra::default(), None).await?;
+            Ok(current)
+        })
+        .await?;
     co.bus.wake();
     tracing::info!(order_id, "order delivered");
     Ok(current)

@@ -22,16 +22,12 @@ pub(crate) async fn list(co: &Checkout, query: OrderQuery) -> Result<OrderPage> 
             "must be at most 200 characters",
         ));
     }
-    let mut conn = co.db.pool().acquire().await?;
+    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
     // One row more than asked tells whether another page follows.
-    let mut items = store::list_orders(
-        &mut conn,
-        query.status,
-        q,
-        after.as_ref().map(|(at, id)| (*at, id.as_str())),
-        query.limit + 1,
-    )
-    .await?;
+    let mut items = co
+        .db
+        .read(async |conn| store::list_orders(conn, query.status, q, after, query.limit + 1).await)
+        .await?;
     let next_cursor = if items.len() as i64 > query.limit {
         items.truncate(query.limit as usize);
         items.last().map(|o| encode_cursor(o.created_at, &o.id))

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use emporium_kernel::{change, clock::now_ms, db::conn::Conn, id::new_id};
+use emporium_kernel::{clock::now_ms, db::Conn, id::new_id};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -56,18 +56,20 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
         ));
     }
     for _ in 0..MAX_ATTEMPTS {
-        let (record, live) = {
-            let mut conn = co.db.pool().acquire().await?;
-            // The cart's live order first, its key second: the key row commits with the
-            // order, so a key read after the order was seen is that order's key if it is
-            // this request's. Read the other way round, a same-key request committing
-            // between the two reads showed its order without its key, and this request
-            // answered "already checked out" instead of replaying it.
-            let live = store::live_order_for_cart(&mut conn, &input.cart_id).await?;
-            let record =
-                store::idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key).await?;
-            (record, live)
-        };
+        let (record, live) = co
+            .db
+            .read(async |conn| {
+                // The cart's live order first, its key second: the key row commits with
+                // the order, so a key read after the order was seen is that order's key if
+                // it is this request's. Read the other way round, a same-key request
+                // committing between the two reads showed its order without its key, and
+                // this request answered "already checked out" instead of replaying it.
+                let live = store::live_order_for_cart(conn, &input.cart_id).await?;
+                let record =
+                    store::idempotency_key(conn, &input.cart_id, &input.idempotency_key).await?;
+                Ok::<_, CheckoutError>((record, live))
+            })
+            .await?;
         if let Some(record) = record {
             if record.request_hash != input.request_hash {
                 return Err(CheckoutError::IdempotencyKeyReused);
@@ -169,7 +171,11 @@ async fn insert_order(
         request_hash: input.request_hash.clone(),
         now: now_ms(),
     };
-    let order = match change!(&co.db, CheckoutError, |conn| write_order(conn, &new)) {
+    let order = match co
+        .db
+        .write(async move |conn| write_order(conn, &new).await)
+        .await
+    {
         Ok(order) => order,
         Err(CheckoutError::Database(e)) if e.is_unique_violation() => {
             tracing::info!(cart_id = %input.cart_id, "concurrent placement of the cart won; replaying");
@@ -191,7 +197,7 @@ async fn insert_order(
 
 async fn write_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<Order> {
     let order = store::insert_order(conn, new).await?;
-    events::emit_on(
+    events::emit(
         conn,
         ORDER_PLACED,
         &order,
@@ -280,15 +286,20 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
         );
         let payment = payment.clone();
         let now = now_ms();
-        change!(&co.db, CheckoutError, |conn| store::record_payment(
-            conn,
-            &order_id,
-            &reservation_id,
-            &scope,
-            &key,
-            &payment,
-            now
-        ))?;
+        co.db
+            .write(async move |conn| {
+                store::record_payment(
+                    conn,
+                    &order_id,
+                    &reservation_id,
+                    &scope,
+                    &key,
+                    &payment,
+                    now,
+                )
+                .await
+            })
+            .await?;
     }
     complete_cart(co, input, &order.id).await?;
     let order = co.load(&order.id).await?;
@@ -310,9 +321,9 @@ async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Res
         input.idempotency_key.clone(),
         now_ms(),
     );
-    change!(&co.db, CheckoutError, |conn| {
-        store::complete_idempotency_key(conn, &scope, &key, now)
-    })?;
+    co.db
+        .write(async move |conn| store::complete_idempotency_key(conn, &scope, &key, now).await)
+        .await?;
     Ok(())
 }
 
@@ -327,42 +338,48 @@ async fn fail_placement(
     keep_key: bool,
 ) -> Result<()> {
     let now = now_ms();
-    let mut tx = co.db.begin_write().await?;
     let how = Cancellation {
-        reason,
-        detail,
+        reason: reason.to_owned(),
+        detail: detail.map(str::to_owned),
         by: None,
         placement_failed: true,
     };
-    let changed = store::cancel(&mut tx, &order.id, OrderStatus::PendingPayment, &how, now).await?;
-    if changed {
-        let cancelled = store::order(&mut tx, &order.id)
-            .await?
-            .ok_or(CheckoutError::OrderNotFound)?;
-        events::emit(
-            &mut tx,
-            ORDER_CANCELLED,
-            &cancelled,
-            Extra {
-                reason: Some(reason),
-                ..Extra::default()
-            },
-            input.request_id.as_deref(),
-        )
+    let (order_id, scope, key, request_id) = (
+        order.id.clone(),
+        input.cart_id.clone(),
+        input.idempotency_key.clone(),
+        input.request_id.clone(),
+    );
+    let changed = co
+        .db
+        .write(async move |conn| {
+            let changed =
+                store::cancel(conn, &order_id, OrderStatus::PendingPayment, &how, now).await?;
+            if changed {
+                let cancelled = store::order(conn, &order_id)
+                    .await?
+                    .ok_or(CheckoutError::OrderNotFound)?;
+                let extra = Extra {
+                    reason: Some(&how.reason),
+                    ..Extra::default()
+                };
+                events::emit(
+                    conn,
+                    ORDER_CANCELLED,
+                    &cancelled,
+                    extra,
+                    request_id.as_deref(),
+                )
+                .await?;
+            }
+            if keep_key {
+                store::complete_idempotency_key(conn, &scope, &key, now).await?;
+            } else {
+                store::forget_idempotency_key(conn, &scope, &key).await?;
+            }
+            Ok::<_, CheckoutError>(changed)
+        })
         .await?;
-    }
-    if keep_key {
-        store::complete_idempotency_key(
-            &mut Conn::Sqlx(&mut tx),
-            &input.cart_id,
-            &input.idempotency_key,
-            now,
-        )
-        .await?;
-    } else {
-        store::forget_idempotency_key(&mut tx, &input.cart_id, &input.idempotency_key).await?;
-    }
-    tx.commit().await?;
     if changed {
         co.bus.wake();
     }
@@ -380,8 +397,11 @@ async fn replay(
     loop {
         let order = co.load(&record.order_id).await?;
         if order.cancel_reason.as_deref() == Some("out_of_stock") {
-            let mut conn = co.db.pool().acquire().await?;
-            if let Some(detail) = store::cancel_detail(&mut conn, &order.id).await? {
+            let detail = co
+                .db
+                .read(async |conn| store::cancel_detail(conn, &order.id).await)
+                .await?;
+            if let Some(detail) = detail {
                 if let Ok(d) = serde_json::from_str::<OutOfStockDetail>(&detail) {
                     return Err(CheckoutError::OutOfStock {
                         variant_id: d.variant_id,
@@ -416,8 +436,13 @@ async fn replay(
             return Err(CheckoutError::PlacementInProgress);
         }
         tokio::time::sleep(REPLAY_POLL).await;
-        let mut conn = co.db.pool().acquire().await?;
-        match store::idempotency_key(&mut conn, &input.cart_id, &input.idempotency_key).await? {
+        let next = co
+            .db
+            .read(async |conn| {
+                store::idempotency_key(conn, &input.cart_id, &input.idempotency_key).await
+            })
+            .await?;
+        match next {
             Some(next) => record = next,
             None => return Ok(None),
         }
@@ -433,41 +458,43 @@ async fn replay(
 /// for it comes back when the reservation's TTL runs out. Returns how many orders were
 /// cancelled.
 pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result<usize> {
-    let stuck = {
-        let mut conn = co.db.pool().acquire().await?;
-        store::interrupted_placements(&mut conn, cutoff_ms, 100).await?
-    };
+    let stuck = co
+        .db
+        .read(async |conn| store::interrupted_placements(conn, cutoff_ms, 100).await)
+        .await?;
     let mut cancelled = 0;
     for order_id in stuck {
         let now = now_ms();
-        let mut tx = co.db.begin_write().await?;
         let how = Cancellation {
-            reason: "placement_interrupted",
+            reason: "placement_interrupted".to_owned(),
             detail: None,
             by: None,
             placement_failed: true,
         };
-        // Conditional on the status, and the reservation is checked again: a placement
-        // that was only slow and reserved meanwhile is left alone.
-        if !store::cancel_unreserved(&mut tx, &order_id, &how, now).await? {
+        let id = order_id.clone();
+        let order = co
+            .db
+            .write(async move |conn| {
+                // Conditional on the status, and the reservation is checked again: a
+                // placement that was only slow and reserved meanwhile is left alone.
+                if !store::cancel_unreserved(conn, &id, &how, now).await? {
+                    return Ok(None);
+                }
+                let order = store::order(conn, &id)
+                    .await?
+                    .ok_or(CheckoutError::OrderNotFound)?;
+                let extra = Extra {
+                    reason: Some(&how.reason),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_CANCELLED, &order, extra, None).await?;
+                store::forget_open_idempotency_keys(conn, &id).await?;
+                Ok::<_, CheckoutError>(Some(order))
+            })
+            .await?;
+        let Some(order) = order else {
             continue;
-        }
-        let order = store::order(&mut tx, &order_id)
-            .await?
-            .ok_or(CheckoutError::OrderNotFound)?;
-        events::emit(
-            &mut tx,
-            ORDER_CANCELLED,
-            &order,
-            Extra {
-                reason: Some(how.reason),
-                ..Extra::default()
-            },
-            None,
-        )
-        .await?;
-        store::forget_open_idempotency_keys(&mut tx, &order_id).await?;
-        tx.commit().await?;
+        };
         cancelled += 1;
         tracing::warn!(%order_id, cart_id = %order.cart_id, "interrupted placement cancelled; the cart is open again");
         if let Err(e) = co.payments.cancel(&order_id).await {

@@ -81,38 +81,48 @@ pub(crate) async fn apply_refund(
         ));
     }
     let now = now_ms();
-    let mut tx = co.db.begin_write().await?;
-    if store::order(&mut tx, order_id).await?.is_none() {
-        return Err(CheckoutError::OrderNotFound);
-    }
-    let new = store::insert_refund(
-        &mut tx,
-        refund_id,
-        order_id,
-        amount,
-        amount_refunded_total.max(amount),
-        reason,
-        now,
-    )
-    .await?;
-    if new {
-        store::apply_refunded_total(&mut tx, order_id, amount_refunded_total.max(amount), now)
-            .await?;
-    }
-    let current = store::order(&mut tx, order_id)
-        .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    if new {
-        let extra = Extra {
-            refund: Some(RefundDoc {
+    // The cumulative amount includes this refund at least.
+    let refunded_total = amount_refunded_total.max(amount);
+    let (id, refund, reason) = (
+        order_id.to_owned(),
+        refund_id.to_owned(),
+        reason.map(str::to_owned),
+    );
+    let (new, current) = co
+        .db
+        .write(async move |conn| {
+            if store::order(conn, &id).await?.is_none() {
+                return Err(CheckoutError::OrderNotFound);
+            }
+            let new = store::insert_refund(
+                conn,
+                &refund,
+                &id,
                 amount,
-                total_refunded: current.refunded_total,
-            }),
-            ..Extra::default()
-        };
-        events::emit(&mut tx, ORDER_REFUNDED, &current, extra, None).await?;
-    }
-    tx.commit().await?;
+                refunded_total,
+                reason.as_deref(),
+                now,
+            )
+            .await?;
+            if new {
+                store::apply_refunded_total(conn, &id, refunded_total, now).await?;
+            }
+            let current = store::order(conn, &id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            if new {
+                let extra = Extra {
+                    refund: Some(RefundDoc {
+                        amount,
+                        total_refunded: current.refunded_total,
+                    }),
+                    ..Extra::default()
+                };
+                events::emit(conn, ORDER_REFUNDED, &current, extra, None).await?;
+            }
+            Ok((new, current))
+        })
+        .await?;
     if new {
         co.bus.wake();
         tracing::info!(order_id, refund_id, amount, refunded_total = current.refunded_total, status = %current.status, "refund applied");

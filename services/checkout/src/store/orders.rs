@@ -5,14 +5,13 @@ use std::collections::HashMap;
 
 use emporium_kernel::{
     db::{
-        conn::Conn,
-        sql::{Arg, Sql},
+        sql::{insert_rows, Arg},
+        Conn, DbError, Row, Sql,
     },
     id::new_id,
     money::Currency,
     sql,
 };
-use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::corrupt;
 use crate::{
@@ -21,11 +20,18 @@ use crate::{
     partners::{Address, CartSnapshot, PaymentInfo},
 };
 
-const ORDER_COLUMNS: &str = "id, number, cart_id, status, email, currency, region_id, \
-    subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, refunded_total, \
-    shipping_address, billing_address, shipping_option_id, shipping_method, payment_provider, \
-    payment_id, reservation_id, discount_code, cancel_reason, cancelled_by, needs_attention, \
-    attention_note, access_token, created_at, updated_at, paid_at, cancelled_at";
+/// The columns [`order_from_row`] reads, in its order. A macro so that the statements
+/// that use it are `&'static str`.
+macro_rules! order_columns {
+    () => {
+        "id, number, cart_id, status, email, currency, region_id, \
+         subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, \
+         refunded_total, shipping_address, billing_address, shipping_option_id, \
+         shipping_method, payment_provider, payment_id, reservation_id, discount_code, \
+         cancel_reason, cancelled_by, needs_attention, attention_note, access_token, \
+         created_at, updated_at, paid_at, cancelled_at"
+    };
+}
 
 // ----- placement -----
 
@@ -144,29 +150,45 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
         new.now,
     ))
     .await?;
-    let mut sql = Sql::new(
-        "INSERT INTO order_lines (id, order_id, position, variant_id, product_id, title, \
-         variant_title, sku, quantity, unit_price, line_total) VALUES ",
-    );
-    for (i, line) in s.lines.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind_list::<Arg>([
-            new_id("oli").into(),
-            new.id.as_str().into(),
-            (i as i64).into(),
-            (&line.variant_id).into(),
-            (&line.product_id).into(),
-            (&line.title).into(),
-            (&line.variant_title).into(),
-            (&line.sku).into(),
-            line.quantity.into(),
-            line.unit_price.into(),
-            line.line_total.into(),
-        ]);
-        sql.push(")");
-    }
-    // The statement's shape depends on the line count: not worth a prepared slot.
-    conn.execute(sql.transient()).await?;
+    let lines = s
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            vec![
+                Arg::from(new_id("oli")),
+                Arg::from(&new.id),
+                Arg::from(i as i64),
+                Arg::from(&line.variant_id),
+                Arg::from(&line.product_id),
+                Arg::from(&line.title),
+                Arg::from(&line.variant_title),
+                Arg::from(&line.sku),
+                Arg::from(line.quantity),
+                Arg::from(line.unit_price),
+                Arg::from(line.line_total),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "order_lines",
+        &[
+            "id",
+            "order_id",
+            "position",
+            "variant_id",
+            "product_id",
+            "title",
+            "variant_title",
+            "sku",
+            "quantity",
+            "unit_price",
+            "line_total",
+        ],
+        lines,
+    )
+    .await?;
     conn.execute(&sql!(
         "INSERT INTO idempotency_keys (scope, key, request_hash, order_id, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -182,14 +204,16 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
 
 /// The id of the cart's live order (one whose placement did not fail), if any.
 pub(crate) async fn live_order_for_cart(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     cart_id: &str,
 ) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT id FROM orders WHERE cart_id = $1 AND placement_failed = 0")
-        .bind(cart_id)
-        .fetch_optional(&mut *conn)
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT id FROM orders WHERE cart_id = $1 AND placement_failed = 0",
+            cart_id
+        ))
         .await?;
-    Ok(row.map(|r| r.try_get("id")).transpose()?)
+    Ok(row.map(|r| r.text(0)).transpose()?)
 }
 
 /// What an idempotency key remembers.
@@ -202,32 +226,30 @@ pub(crate) struct IdempotencyRecord {
 }
 
 pub(crate) async fn idempotency_key(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     scope: &str,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>> {
-    let row = sqlx::query(
-        "SELECT request_hash, order_id, payment, completed_at FROM idempotency_keys \
-         WHERE scope = $1 AND key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT request_hash, order_id, payment, completed_at FROM idempotency_keys \
+             WHERE scope = $1 AND key = $2",
+            scope,
+            key
+        ))
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let payment: Option<String> = row.try_get("payment")?;
-    let payment = match payment {
+    let payment = match row.opt_text(2)? {
         Some(json) => Some(serde_json::from_str(&json).map_err(|_| corrupt("payment", &json))?),
         None => None,
     };
-    let completed_at: Option<i64> = row.try_get("completed_at")?;
     Ok(Some(IdempotencyRecord {
-        request_hash: row.try_get("request_hash")?,
-        order_id: row.try_get("order_id")?,
+        request_hash: row.text(0)?,
+        order_id: row.text(1)?,
         payment,
-        completed: completed_at.is_some(),
+        completed: row.opt_int(3)?.is_some(),
     }))
 }
 
@@ -251,35 +273,37 @@ pub(crate) async fn complete_idempotency_key(
 
 /// Forgets a key whose placement failed for a reason a retry may not meet again.
 pub(crate) async fn forget_idempotency_key(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     scope: &str,
     key: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(&sql!(
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        scope,
+        key
+    ))
+    .await?;
     Ok(())
 }
 
-pub(crate) async fn cancel_detail(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT cancel_detail FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
+pub(crate) async fn cancel_detail(conn: &mut Conn<'_>, id: &str) -> Result<Option<String>> {
+    let row = conn
+        .fetch_optional(&sql!("SELECT cancel_detail FROM orders WHERE id = $1", id))
         .await?;
     Ok(match row {
-        Some(row) => row.try_get("cancel_detail")?,
+        Some(row) => row.opt_text(0)?,
         None => None,
     })
 }
 
 // ----- reads -----
 
-pub(crate) async fn order(conn: &mut AnyConnection, id: &str) -> Result<Option<Order>> {
-    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
+pub(crate) async fn order(conn: &mut Conn<'_>, id: &str) -> Result<Option<Order>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            concat!("SELECT ", order_columns!(), " FROM orders WHERE id = $1"),
+            id
+        ))
         .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -290,25 +314,31 @@ pub(crate) async fn order(conn: &mut AnyConnection, id: &str) -> Result<Option<O
 }
 
 pub(crate) async fn order_id_for_reservation(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     reservation_id: &str,
 ) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT id FROM orders WHERE reservation_id = $1")
-        .bind(reservation_id)
-        .fetch_optional(&mut *conn)
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT id FROM orders WHERE reservation_id = $1",
+            reservation_id
+        ))
         .await?;
-    Ok(row.map(|r| r.try_get("id")).transpose()?)
+    Ok(row.map(|r| r.text(0)).transpose()?)
 }
 
 /// A page of orders, newest first, after `after` (created_at, id) when given.
 pub(crate) async fn list_orders(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     status: Option<OrderStatus>,
     q: Option<&str>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<Order>> {
-    let mut sql = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE 1 = 1"));
+    let mut sql = Sql::new(concat!(
+        "SELECT ",
+        order_columns!(),
+        " FROM orders WHERE 1 = 1"
+    ));
     if let Some(status) = status {
         sql.push(" AND status = ").bind(status.as_str());
     }
@@ -332,7 +362,7 @@ pub(crate) async fn list_orders(
     }
     sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
         .bind(limit);
-    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let rows = conn.fetch_all(sql.transient()).await?;
     let mut orders = rows
         .iter()
         .map(order_from_row)
@@ -354,7 +384,7 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Loads the lines and fulfillments of `orders` with one query each.
-async fn attach_children(conn: &mut AnyConnection, orders: &mut [Order]) -> Result<()> {
+async fn attach_children(conn: &mut Conn<'_>, orders: &mut [Order]) -> Result<()> {
     if orders.is_empty() {
         return Ok(());
     }
@@ -365,41 +395,38 @@ async fn attach_children(conn: &mut AnyConnection, orders: &mut [Order]) -> Resu
     );
     sql.bind_list(ids.iter().copied())
         .push(") ORDER BY order_id, position");
-    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let rows = conn.fetch_all(sql.transient()).await?;
     let mut lines: HashMap<String, Vec<OrderLine>> = HashMap::new();
     for row in &rows {
-        lines
-            .entry(row.try_get("order_id")?)
-            .or_default()
-            .push(OrderLine {
-                variant_id: row.try_get("variant_id")?,
-                product_id: row.try_get("product_id")?,
-                title: row.try_get("title")?,
-                variant_title: row.try_get("variant_title")?,
-                sku: row.try_get("sku")?,
-                quantity: row.try_get("quantity")?,
-                unit_price: row.try_get("unit_price")?,
-                line_total: row.try_get("line_total")?,
-            });
+        lines.entry(row.text(0)?).or_default().push(OrderLine {
+            variant_id: row.text(1)?,
+            product_id: row.text(2)?,
+            title: row.text(3)?,
+            variant_title: row.text(4)?,
+            sku: row.text(5)?,
+            quantity: row.int(6)?,
+            unit_price: row.int(7)?,
+            line_total: row.int(8)?,
+        });
     }
     let mut sql = Sql::new(
-        "SELECT id, order_id, carrier, tracking_number, tracking_url, created_at \
+        "SELECT order_id, id, carrier, tracking_number, tracking_url, created_at \
          FROM fulfillments WHERE order_id IN (",
     );
     sql.bind_list(ids.iter().copied())
         .push(") ORDER BY order_id, created_at, id");
-    let rows = sql.query().persistent(false).fetch_all(&mut *conn).await?;
+    let rows = conn.fetch_all(sql.transient()).await?;
     let mut fulfillments: HashMap<String, Vec<Fulfillment>> = HashMap::new();
     for row in &rows {
         fulfillments
-            .entry(row.try_get("order_id")?)
+            .entry(row.text(0)?)
             .or_default()
             .push(Fulfillment {
-                id: row.try_get("id")?,
-                carrier: row.try_get("carrier")?,
-                tracking_number: row.try_get("tracking_number")?,
-                tracking_url: row.try_get("tracking_url")?,
-                created_at: row.try_get("created_at")?,
+                id: row.text(1)?,
+                carrier: row.text(2)?,
+                tracking_number: row.text(3)?,
+                tracking_url: row.opt_text(4)?,
+                created_at: row.int(5)?,
             });
     }
     for order in orders.iter_mut() {
@@ -409,45 +436,46 @@ async fn attach_children(conn: &mut AnyConnection, orders: &mut [Order]) -> Resu
     Ok(())
 }
 
-fn order_from_row(row: &AnyRow) -> Result<Order> {
-    let status: String = row.try_get("status")?;
-    let currency: String = row.try_get("currency")?;
-    let shipping: String = row.try_get("shipping_address")?;
-    let billing: String = row.try_get("billing_address")?;
+/// An order without its lines and fulfillments from a row of [`order_columns!`].
+fn order_from_row(row: &Row) -> Result<Order> {
+    let status = row.text(3)?;
+    let currency = row.text(5)?;
+    let shipping = row.text(14)?;
+    let billing = row.text(15)?;
     Ok(Order {
-        id: row.try_get("id")?,
-        number: row.try_get("number")?,
-        cart_id: row.try_get("cart_id")?,
+        id: row.text(0)?,
+        number: row.text(1)?,
+        cart_id: row.text(2)?,
         status: OrderStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        email: row.try_get("email")?,
+        email: row.text(4)?,
         currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
-        region_id: row.try_get("region_id")?,
+        region_id: row.text(6)?,
         lines: Vec::new(),
-        subtotal: row.try_get("subtotal")?,
-        discount_total: row.try_get("discount_total")?,
-        shipping_total: row.try_get("shipping_total")?,
-        tax_total: row.try_get("tax_total")?,
-        total: row.try_get("total")?,
-        tax_inclusive: row.try_get::<i64, _>("tax_inclusive")? != 0,
-        refunded_total: row.try_get("refunded_total")?,
+        subtotal: row.int(7)?,
+        discount_total: row.int(8)?,
+        shipping_total: row.int(9)?,
+        tax_total: row.int(10)?,
+        total: row.int(11)?,
+        tax_inclusive: row.flag(12)?,
+        refunded_total: row.int(13)?,
         shipping_address: decode_address("shipping_address", &shipping)?,
         billing_address: decode_address("billing_address", &billing)?,
-        shipping_option_id: row.try_get("shipping_option_id")?,
-        shipping_method: row.try_get("shipping_method")?,
-        payment_provider: row.try_get("payment_provider")?,
-        payment_id: row.try_get("payment_id")?,
-        reservation_id: row.try_get("reservation_id")?,
-        discount_code: row.try_get("discount_code")?,
+        shipping_option_id: row.text(16)?,
+        shipping_method: row.text(17)?,
+        payment_provider: row.text(18)?,
+        payment_id: row.opt_text(19)?,
+        reservation_id: row.opt_text(20)?,
+        discount_code: row.opt_text(21)?,
         fulfillments: Vec::new(),
-        cancel_reason: row.try_get("cancel_reason")?,
-        cancelled_by: row.try_get("cancelled_by")?,
-        needs_attention: row.try_get::<i64, _>("needs_attention")? != 0,
-        attention_note: row.try_get("attention_note")?,
-        access_token: row.try_get("access_token")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        paid_at: row.try_get("paid_at")?,
-        cancelled_at: row.try_get("cancelled_at")?,
+        cancel_reason: row.opt_text(22)?,
+        cancelled_by: row.opt_text(23)?,
+        needs_attention: row.flag(24)?,
+        attention_note: row.opt_text(25)?,
+        access_token: row.text(26)?,
+        created_at: row.int(27)?,
+        updated_at: row.int(28)?,
+        paid_at: row.opt_int(29)?,
+        cancelled_at: row.opt_int(30)?,
     })
 }
 
@@ -476,9 +504,8 @@ pub(crate) async fn record_payment(
     payment: &PaymentInfo,
     now: i64,
 ) -> Result<()> {
-    let json = serde_json::to_string(payment).map_err(|e| {
-        emporium_kernel::db::DbError::Encode(format!("payment session of {scope}: {e}"))
-    })?;
+    let json = serde_json::to_string(payment)
+        .map_err(|e| DbError::Encode(format!("payment session of {scope}: {e}")))?;
     conn.execute(&sql!(
         "UPDATE orders SET reservation_id = $1, updated_at = $2, \
            payment_id = COALESCE(payment_id, $3) WHERE id = $4",
@@ -498,185 +525,196 @@ pub(crate) async fn record_payment(
     Ok(())
 }
 
-/// How an order is cancelled.
-pub(crate) struct Cancellation<'a> {
-    pub reason: &'a str,
+/// How an order is cancelled. Owned: it travels into the write that applies it.
+#[derive(Debug, Clone)]
+pub(crate) struct Cancellation {
+    pub reason: String,
     /// JSON details for a replay (the out-of-stock variant).
-    pub detail: Option<&'a str>,
-    pub by: Option<&'a str>,
+    pub detail: Option<String>,
+    pub by: Option<String>,
     /// The placement itself failed: the cart stays open.
     pub placement_failed: bool,
 }
 
-/// `from` -> `cancelled`. Whether this call changed the order.
-pub(crate) async fn cancel(
-    conn: &mut AnyConnection,
-    id: &str,
-    from: OrderStatus,
-    how: &Cancellation<'_>,
-    now: i64,
-) -> Result<bool> {
-    cancel_where(conn, id, from, how, now, "").await
+/// The cancelling UPDATE, with `$cond` (constant SQL) added to its WHERE clause.
+macro_rules! cancel_sql {
+    ($cond:literal) => {
+        concat!(
+            "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
+               cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
+             WHERE id = $6 AND status = $7",
+            $cond
+        )
+    };
 }
 
-/// `from` -> `cancelled` when the order is in `from` and `condition` (constant SQL, never
-/// input) holds too.
-async fn cancel_where(
-    conn: &mut AnyConnection,
+/// `from` -> `cancelled`. Whether this call changed the order.
+pub(crate) async fn cancel(
+    conn: &mut Conn<'_>,
     id: &str,
     from: OrderStatus,
-    how: &Cancellation<'_>,
+    how: &Cancellation,
     now: i64,
-    condition: &'static str,
 ) -> Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
-           cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
-         WHERE id = $6 AND status = $7{condition}"
-    ))
-    .bind(how.reason)
-    .bind(how.detail)
-    .bind(how.by)
-    .bind(i64::from(how.placement_failed))
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    cancel_where(conn, cancel_sql!(""), id, from, how, now).await
+}
+
+/// `from` -> `cancelled` with `text`, one of the [`cancel_sql!`] statements.
+async fn cancel_where(
+    conn: &mut Conn<'_>,
+    text: &'static str,
+    id: &str,
+    from: OrderStatus,
+    how: &Cancellation,
+    now: i64,
+) -> Result<bool> {
+    let changed = conn
+        .execute(&sql!(
+            text,
+            &how.reason,
+            &how.detail,
+            &how.by,
+            how.placement_failed,
+            now,
+            id,
+            from.as_str()
+        ))
+        .await?;
+    Ok(changed == 1)
 }
 
 /// Orders still `pending_payment` without a reservation, placed before `before_ms`
 /// (oldest first): placements that stopped before reserving stock.
 pub(crate) async fn interrupted_placements(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     before_ms: i64,
     limit: i64,
 ) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT id FROM orders WHERE status = 'pending_payment' AND reservation_id IS NULL \
-           AND placement_failed = 0 AND created_at < $1 ORDER BY created_at, id LIMIT $2",
-    )
-    .bind(before_ms)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| r.try_get("id").map_err(Into::into))
-        .collect()
+    let rows = conn
+        .fetch_all(&sql!(
+            "SELECT id FROM orders WHERE status = 'pending_payment' AND reservation_id IS NULL \
+               AND placement_failed = 0 AND created_at < $1 ORDER BY created_at, id LIMIT $2",
+            before_ms,
+            limit
+        ))
+        .await?;
+    rows.iter().map(|r| Ok(r.text(0)?)).collect()
 }
 
 /// [`cancel`] from `pending_payment`, only while the order holds no reservation.
 pub(crate) async fn cancel_unreserved(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
-    how: &Cancellation<'_>,
+    how: &Cancellation,
     now: i64,
 ) -> Result<bool> {
     cancel_where(
         conn,
+        cancel_sql!(" AND reservation_id IS NULL"),
         id,
         OrderStatus::PendingPayment,
         how,
         now,
-        " AND reservation_id IS NULL",
     )
     .await
 }
 
 /// Forgets the keys that name this order and never completed.
 pub(crate) async fn forget_open_idempotency_keys(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     order_id: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE order_id = $1 AND completed_at IS NULL")
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(&sql!(
+        "DELETE FROM idempotency_keys WHERE order_id = $1 AND completed_at IS NULL",
+        order_id
+    ))
+    .await?;
     Ok(())
 }
 
 /// `from` (pending_payment, or cancelled for a payment that arrived late) -> `paid`.
 pub(crate) async fn mark_paid(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     from: OrderStatus,
     payment_id: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET status = 'paid', payment_id = $1, paid_at = $2, updated_at = $2, \
-           cancel_reason = NULL, cancel_detail = NULL, cancelled_by = NULL, cancelled_at = NULL \
-         WHERE id = $3 AND status = $4",
-    )
-    .bind(payment_id)
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let changed = conn
+        .execute(&sql!(
+            "UPDATE orders SET status = 'paid', payment_id = $1, paid_at = $2, updated_at = $2, \
+               cancel_reason = NULL, cancel_detail = NULL, cancelled_by = NULL, \
+               cancelled_at = NULL \
+             WHERE id = $3 AND status = $4",
+            payment_id,
+            now,
+            id,
+            from.as_str()
+        ))
+        .await?;
+    Ok(changed == 1)
 }
 
 /// Flags the order for the merchant. Whether this call raised the flag.
 pub(crate) async fn flag_attention(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     payment_id: &str,
     note: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET needs_attention = 1, attention_note = $1, \
-           payment_id = COALESCE(payment_id, $2), updated_at = $3 \
-         WHERE id = $4 AND needs_attention = 0",
-    )
-    .bind(note)
-    .bind(payment_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let changed = conn
+        .execute(&sql!(
+            "UPDATE orders SET needs_attention = 1, attention_note = $1, \
+               payment_id = COALESCE(payment_id, $2), updated_at = $3 \
+             WHERE id = $4 AND needs_attention = 0",
+            note,
+            payment_id,
+            now,
+            id
+        ))
+        .await?;
+    Ok(changed == 1)
 }
 
 /// `from` -> `to` with no other change. Whether this call changed the order.
 pub(crate) async fn move_status(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     from: OrderStatus,
     to: OrderStatus,
     now: i64,
 ) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-            .bind(to.as_str())
-            .bind(now)
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&mut *conn)
-            .await?;
-    Ok(done.rows_affected() == 1)
+    let changed = conn
+        .execute(&sql!(
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            to.as_str(),
+            now,
+            id,
+            from.as_str()
+        ))
+        .await?;
+    Ok(changed == 1)
 }
 
 pub(crate) async fn insert_fulfillment(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     order_id: &str,
     input: &Fulfilment,
     now: i64,
 ) -> Result<Fulfillment> {
     let id = new_id("ful");
-    sqlx::query(
-        "INSERT INTO fulfillments (id, order_id, carrier, tracking_number, tracking_url, created_at) \
+    conn.execute(&sql!(
+        "INSERT INTO fulfillments (id, order_id, carrier, tracking_number, tracking_url, \
+           created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(order_id)
-    .bind(&input.carrier)
-    .bind(&input.tracking_number)
-    .bind(input.tracking_url.as_deref())
-    .bind(now)
-    .execute(&mut *conn)
+        &id,
+        order_id,
+        &input.carrier,
+        &input.tracking_number,
+        &input.tracking_url,
+        now
+    ))
     .await?;
     Ok(Fulfillment {
         id,
@@ -691,7 +729,7 @@ pub(crate) async fn insert_fulfillment(
 
 /// Records a refund once per refund id. Whether it is new.
 pub(crate) async fn insert_refund(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     refund_id: &str,
     order_id: &str,
     amount: i64,
@@ -699,19 +737,20 @@ pub(crate) async fn insert_refund(
     reason: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO order_refunds (refund_id, order_id, amount, amount_refunded_total, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (refund_id) DO NOTHING",
-    )
-    .bind(refund_id)
-    .bind(order_id)
-    .bind(amount)
-    .bind(amount_refunded_total)
-    .bind(reason)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let inserted = conn
+        .execute(&sql!(
+            "INSERT INTO order_refunds (refund_id, order_id, amount, amount_refunded_total, \
+               reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (refund_id) DO NOTHING",
+            refund_id,
+            order_id,
+            amount,
+            amount_refunded_total,
+            reason,
+            now
+        ))
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Raises `refunded_total` to the payment's cumulative refunded amount (never lowers it:
@@ -719,44 +758,42 @@ pub(crate) async fn insert_refund(
 /// to `refunded` or `partially_refunded`. One UPDATE each, so concurrent refunds of one
 /// order serialise on its row.
 pub(crate) async fn apply_refunded_total(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     order_id: &str,
     amount_refunded_total: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE orders SET refunded_total = CASE \
              WHEN refunded_total >= $1 THEN refunded_total \
              WHEN total <= $1 THEN total ELSE $1 END, \
            updated_at = $2 WHERE id = $3",
-    )
-    .bind(amount_refunded_total)
-    .bind(now)
-    .bind(order_id)
-    .execute(&mut *conn)
+        amount_refunded_total,
+        now,
+        order_id
+    ))
     .await?;
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE orders SET status = CASE WHEN refunded_total = total THEN 'refunded' \
              ELSE 'partially_refunded' END \
-         WHERE id = $1 AND status IN ('paid', 'fulfilled', 'delivered', 'partially_refunded', 'refunded')",
-    )
-    .bind(order_id)
-    .execute(&mut *conn)
+         WHERE id = $1 \
+           AND status IN ('paid', 'fulfilled', 'delivered', 'partially_refunded', 'refunded')",
+        order_id
+    ))
     .await?;
     // A flagged order (money taken for stock that was gone) is settled once fully refunded.
-    sqlx::query(
+    conn.execute(&sql!(
         "UPDATE orders SET needs_attention = 0 \
          WHERE id = $1 AND needs_attention = 1 AND refunded_total = total",
-    )
-    .bind(order_id)
-    .execute(&mut *conn)
+        order_id
+    ))
     .await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use emporium_kernel::{change, db::testing};
+    use emporium_kernel::db::testing;
 
     use super::*;
     use crate::{
@@ -833,10 +870,12 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: migrate: {e}", t.label));
             let new = new_order("cart_1", "key_1");
             let id = new.id.clone();
-            let placed = change!(db, CheckoutError, |conn| insert_order(conn, &new))
-                .unwrap_or_else(|e| panic!("{}: place: {e}", t.label));
-            let mut conn = db.pool().acquire().await.unwrap_or_else(|e| panic!("{e}"));
-            let stored = order(&mut conn, &id)
+            let placed = db
+                .write(async move |conn| insert_order(conn, &new).await)
+                .await
+                .unwrap_or_else(|e: CheckoutError| panic!("{}: place: {e}", t.label));
+            let stored = db
+                .read(async |conn| order(conn, &id).await)
                 .await
                 .unwrap_or_else(|e| panic!("{}: load: {e}", t.label))
                 .unwrap_or_else(|| panic!("{}: the order was not stored", t.label));
@@ -849,9 +888,9 @@ mod tests {
 
             // The cart's second live order is refused by the database, and the failed
             // change gives its order number back.
-            let again = change!(db, CheckoutError, |conn| {
-                insert_order(conn, &new_order("cart_1", "key_2"))
-            });
+            let again = db
+                .write(async |conn| insert_order(conn, &new_order("cart_1", "key_2")).await)
+                .await;
             match again {
                 Err(CheckoutError::Database(e)) if e.is_unique_violation() => {}
                 other => panic!(
@@ -859,10 +898,10 @@ mod tests {
                     t.label
                 ),
             }
-            let next = change!(db, CheckoutError, |conn| {
-                insert_order(conn, &new_order("cart_2", "key_1"))
-            })
-            .unwrap_or_else(|e| panic!("{}: next: {e}", t.label));
+            let next = db
+                .write(async |conn| insert_order(conn, &new_order("cart_2", "key_1")).await)
+                .await
+                .unwrap_or_else(|e: CheckoutError| panic!("{}: next: {e}", t.label));
             assert_eq!(next.number, "1002", "{}", t.label);
         }
     }
