@@ -3,13 +3,11 @@
 //! its totals.
 
 use emporium_kernel::{
-    change,
     clock::now_ms,
-    db::{lite::rusqlite, Database},
+    db::{Conn, Database},
     id::new_id,
     money::Currency,
 };
-use sqlx::AnyConnection;
 
 use crate::{
     discount::{normalize_code, rule_for},
@@ -39,30 +37,11 @@ pub(crate) async fn create(
     region_id: Option<&str>,
     currency: Option<Currency>,
 ) -> Result<Cart> {
-    // Regions are read before the write lock, which is held for the insert alone.
+    // Regions are read before the write, which is the insert alone.
     let db = &carts.db;
-    let mut conn = db.pool().acquire().await?;
-    let region =
-        match (region_id, currency) {
-            (Some(id), _) => carts.regions.find(&mut conn, id).await?.ok_or_else(|| {
-                CartError::RegionNotFound {
-                    region_id: id.to_owned(),
-                }
-            })?,
-            (None, Some(currency)) => store::region::by_currency(&mut conn, currency.as_str())
-                .await?
-                .ok_or_else(|| CartError::UnsupportedCurrency {
-                    currency: currency.to_string(),
-                })?,
-            (None, None) => carts
-                .regions
-                .find(&mut conn, DEFAULT_REGION)
-                .await?
-                .ok_or_else(|| CartError::RegionNotFound {
-                    region_id: DEFAULT_REGION.to_owned(),
-                })?,
-        };
-    drop(conn);
+    let region = db
+        .read(async |conn| region_for_new_cart(carts, conn, region_id, currency).await)
+        .await?;
     if let Some(currency) = currency.filter(|c| *c != region.currency) {
         return Err(CartError::invalid(
             "currency",
@@ -80,10 +59,9 @@ pub(crate) async fn create(
         now,
         now + IDLE_MS,
     );
-    {
-        let row = row.clone();
-        change!(db, CartError, |conn| store::cart::insert(conn, &row))?;
-    }
+    let inserted = row.clone();
+    db.write(async move |conn| store::cart::insert(conn, &inserted).await)
+        .await?;
     remember_currency(carts, &row.id, region.currency);
     remember_lines(carts, &row, &[]);
     let region_id = region.id.clone();
@@ -92,13 +70,49 @@ pub(crate) async fn create(
     Ok(cart)
 }
 
-pub(crate) async fn get(carts: &Carts, cart_id: &str) -> Result<Cart> {
-    let mut conn = carts.db.pool().acquire().await?;
-    let row = find(&mut conn, cart_id).await?;
-    view(carts, &mut conn, &row).await
+/// The region a new cart goes to (see [`Carts::create_cart`]).
+async fn region_for_new_cart(
+    carts: &Carts,
+    conn: &mut Conn<'_>,
+    region_id: Option<&str>,
+    currency: Option<Currency>,
+) -> Result<Region> {
+    match (region_id, currency) {
+        (Some(id), _) => {
+            carts
+                .regions
+                .find(conn, id)
+                .await?
+                .ok_or_else(|| CartError::RegionNotFound {
+                    region_id: id.to_owned(),
+                })
+        }
+        (None, Some(currency)) => store::region::by_currency(conn, currency.as_str())
+            .await?
+            .ok_or_else(|| CartError::UnsupportedCurrency {
+                currency: currency.to_string(),
+            }),
+        (None, None) => carts
+            .regions
+            .find(conn, DEFAULT_REGION)
+            .await?
+            .ok_or_else(|| CartError::RegionNotFound {
+                region_id: DEFAULT_REGION.to_owned(),
+            }),
+    }
 }
 
-pub(crate) async fn find(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
+pub(crate) async fn get(carts: &Carts, cart_id: &str) -> Result<Cart> {
+    carts
+        .db
+        .read(async |conn| {
+            let row = find(conn, cart_id).await?;
+            view(carts, conn, &row).await
+        })
+        .await
+}
+
+pub(crate) async fn find(conn: &mut Conn<'_>, cart_id: &str) -> Result<CartRow> {
     store::cart::find(conn, cart_id)
         .await?
         .ok_or_else(|| CartError::CartNotFound {
@@ -116,9 +130,9 @@ pub(crate) fn ensure_open(row: &CartRow) -> Result<()> {
     }
 }
 
-/// Starts a change to an open cart inside `conn`'s transaction: records the activity
-/// (which locks the cart row) and returns the cart as it now is.
-pub(crate) async fn lock_open(conn: &mut AnyConnection, cart_id: &str) -> Result<CartRow> {
+/// Starts a change to an open cart inside a write: records the activity (which locks the
+/// cart row) and returns the cart as it now is.
+pub(crate) async fn lock_open(conn: &mut Conn<'_>, cart_id: &str) -> Result<CartRow> {
     let now = now_ms();
     if let Some(row) = store::cart::touch_open(conn, cart_id, None, now, now + IDLE_MS).await? {
         return Ok(row);
@@ -134,19 +148,16 @@ pub(crate) async fn read_for_change(
     carts: &Carts,
     cart_id: &str,
 ) -> Result<(CartRow, Vec<LineRow>, Definitions)> {
-    let found = match carts.db.lite() {
-        Some(lite) => lite.read(|conn| store::cart::lite::find_with_lines(conn, cart_id))?,
-        None => {
-            let mut conn = carts.db.pool().acquire().await?;
-            store::cart::find_with_lines(&mut conn, cart_id).await?
-        }
-    };
+    let found = carts
+        .db
+        .read(async |conn| store::cart::find_with_lines(conn, cart_id).await)
+        .await?;
     let (row, lines) = found.ok_or_else(|| CartError::CartNotFound {
         cart_id: cart_id.to_owned(),
     })?;
     ensure_open(&row)?;
     remember_currency(carts, &row.id, cart_currency(&row)?);
-    let defs = Definitions::load_pooled(carts, &row).await?;
+    let defs = Definitions::of_cart(carts, &row).await?;
     Ok((row, lines, defs))
 }
 
@@ -159,63 +170,28 @@ fn remember_currency(carts: &Carts, cart_id: &str, currency: Currency) {
 /// Notes the lines of a cart this process just changed, with the version the change left
 /// the cart at (see `Carts::lines`).
 pub(crate) fn remember_lines(carts: &Carts, row: &CartRow, lines: &[LineRow]) {
-    remember_taken_lines(carts, row, lines, &Taken::default());
+    carts.lines.remember(row, lines, &Taken::default());
 }
 
-/// [`remember_lines`] for a change that started from lines it took from `Carts::lines`.
-fn remember_taken_lines(carts: &Carts, row: &CartRow, lines: &[LineRow], taken: &Taken) {
-    if carts.db.lite().is_none() {
-        // Only SQLite's add to cart uses them.
-        return;
-    }
-    carts.lines.remember(row, lines, taken);
-}
-
-/// [`lock_open`] for a change that read the cart (`read`) and its lines before taking the
-/// write lock: when the cart is still at the version read, what was read still holds and
-/// the lines are not read again; otherwise they are read again under the lock.
+/// [`lock_open`] for a change that read the cart's version and lines before its write,
+/// or took them from `Carts::lines`: when the cart is still at that version, what was
+/// read still holds and the lines are not read again; otherwise they are read again
+/// here, under the lock. That is rare; the lines are read (or remembered) before rather
+/// than here because every other write to the cart (on SQLite: every other write) waits
+/// for this one.
 pub(crate) async fn lock_unchanged(
-    conn: &mut AnyConnection,
-    read: CartRow,
-    lines: Vec<LineRow>,
-) -> Result<(CartRow, Vec<LineRow>)> {
-    let now = now_ms();
-    let version = Some(read.version);
-    match store::cart::touch_open(conn, &read.id, version, now, now + IDLE_MS).await? {
-        Some(row) => Ok((row, lines)),
-        None => {
-            let row = lock_open(conn, &read.id).await?;
-            let lines = store::cart::lines(conn, &row.id).await?;
-            Ok((row, lines))
-        }
-    }
-}
-
-/// [`lock_unchanged`] on SQLite's writer connection, inside its transaction `tx`, given
-/// the version and lines read (or remembered) before; for a cart no longer at that
-/// version it reads the lines again here. That is rare: every other write waits for
-/// this one, so the lines are read (or remembered) before, not here.
-pub(crate) fn lock_unchanged_lite(
-    tx: &rusqlite::Connection,
+    conn: &mut Conn<'_>,
     cart_id: &str,
     (version, lines): (i64, Vec<LineRow>),
 ) -> Result<(CartRow, Vec<LineRow>)> {
-    use store::cart::lite;
     let now = now_ms();
-    if let Some(row) = lite::touch_open(tx, cart_id, Some(version), now, now + IDLE_MS)? {
+    if let Some(row) =
+        store::cart::touch_open(conn, cart_id, Some(version), now, now + IDLE_MS).await?
+    {
         return Ok((row, lines));
     }
-    let row = match lite::touch_open(tx, cart_id, None, now, now + IDLE_MS)? {
-        Some(row) => row,
-        None => {
-            let row = lite::find(tx, cart_id)?.ok_or_else(|| CartError::CartNotFound {
-                cart_id: cart_id.to_owned(),
-            })?;
-            ensure_open(&row)?;
-            row
-        }
-    };
-    let lines = lite::lines(tx, &row.id)?;
+    let row = lock_open(conn, cart_id).await?;
+    let lines = store::cart::lines(conn, &row.id).await?;
     Ok((row, lines))
 }
 
@@ -345,76 +321,58 @@ pub(crate) async fn add_line(
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    if let Some(lite) = carts.db.lite() {
-        // On SQLite: the variant and its stock come from the catalog's and inventory's
-        // memos, and the cart's lines (with the version they belong to) from
-        // `Carts::lines` or, when not remembered, from a read connection here, beside
-        // the cart's currency (to price the variant in). The writer, which every change
-        // of the process waits for, then only checks the cart is still at that version
-        // (and reads the lines again in the rare case it is not).
-        let (known, taken) = carts.lines.take(cart_id).unzip();
-        let (currency, known) = match (carts.currencies.get(cart_id), known) {
-            (Some(currency), Some(known)) => (currency, known),
-            _ => {
-                let (row, lines) = lite
-                    .read(|conn| store::cart::lite::find_with_lines(conn, cart_id))?
-                    .ok_or_else(|| CartError::CartNotFound {
-                        cart_id: cart_id.to_owned(),
-                    })?;
-                ensure_open(&row)?;
-                let currency = cart_currency(&row)?;
-                remember_currency(carts, cart_id, currency);
-                (currency, (row.version, lines))
-            }
-        };
-        let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
-        let id = cart_id.to_owned();
-        let (row, lines, quantity) = lite
-            .write(move |tx| add_lite(tx, &id, known, addition))
-            .await?;
-        remember_taken_lines(carts, &row, &lines, &taken.unwrap_or_default());
-        let defs = Definitions::load_pooled(carts, &row).await?;
-        let cart = render(&row, lines, &defs)?;
-        tracing::info!(cart_id, variant_id, quantity, "cart line added");
-        return Ok(cart);
-    }
-
-    // PostgreSQL. Read everything before the transaction, which then holds the cart's
-    // row lock for the two writes alone (the cart row, checked unchanged since this
-    // read, and the line), unless the cart changed meanwhile.
-    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
-    let currency = cart_currency(&row)?;
+    // The variant and its stock come from the catalog's and inventory's memos, and the
+    // cart's lines (with the version they belong to) from `Carts::lines` or, when not
+    // remembered, from a read here, beside the cart's currency (to price the variant
+    // in). The write then only checks the cart is still at that version (and reads the
+    // lines again in the rare case it is not) and writes the line: on SQLite every other
+    // write waits for it, on PostgreSQL it holds the cart's row lock.
+    let (known, taken) = carts.lines.take(cart_id).unzip();
+    let (currency, known) = match (carts.currencies.get(cart_id), known) {
+        (Some(currency), Some(known)) => (currency, known),
+        _ => {
+            let (row, lines) = carts
+                .db
+                .read(async |conn| store::cart::find_with_lines(conn, cart_id).await)
+                .await?
+                .ok_or_else(|| CartError::CartNotFound {
+                    cart_id: cart_id.to_owned(),
+                })?;
+            ensure_open(&row)?;
+            let currency = cart_currency(&row)?;
+            remember_currency(carts, cart_id, currency);
+            (currency, (row.version, lines))
+        }
+    };
     let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
-    let mut tx = carts.db.begin_serial().await?;
-    let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
-    let (line, existing) = addition.plan(&lines, now_ms())?;
-    match existing {
-        Some(_) => store::cart::update_line(&mut tx, &line).await?,
-        None => store::cart::insert_line(&mut tx, &line).await?,
-    }
-    tx.commit().await?;
-    let quantity = line.quantity;
-    place(&mut lines, line, existing);
-    let defs = defs.refresh_unless_fits(carts, &row).await?;
+    let id = cart_id.to_owned();
+    let (row, lines, quantity) = carts
+        .db
+        .write(async move |conn| add(conn, &id, known, addition).await)
+        .await?;
+    // The snapshots of the lines taken save looking them up again (see `Taken`).
+    let taken = taken.unwrap_or_default();
+    carts.lines.remember(&row, &lines, &taken);
+    let defs = Definitions::of_cart(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
     tracing::info!(cart_id, variant_id, quantity, "cart line added");
     Ok(cart)
 }
 
-/// An add to cart on SQLite's writer connection, inside its transaction `tx`: the cart
-/// as it now is (touched), its lines and the added line's new quantity. `known`: the
-/// cart's version and lines as last remembered or read.
-fn add_lite(
-    tx: &rusqlite::Connection,
+/// An add to cart inside its write: the cart as it now is (touched), its lines and the
+/// added line's new quantity. `known`: the cart's version and lines as last remembered
+/// or read.
+async fn add(
+    conn: &mut Conn<'_>,
     cart_id: &str,
     known: (i64, Vec<LineRow>),
     addition: Addition,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged_lite(tx, cart_id, known)?;
+    let (row, mut lines) = lock_unchanged(conn, cart_id, known).await?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
-        Some(_) => store::cart::lite::update_line(tx, &line)?,
-        None => store::cart::lite::insert_line(tx, &line)?,
+        Some(_) => store::cart::update_line(conn, &line).await?,
+        None => store::cart::insert_line(conn, &line).await?,
     }
     let quantity = line.quantity;
     place(&mut lines, line, existing);
@@ -445,24 +403,16 @@ pub(crate) async fn update_line(
         });
     }
 
-    let (row, lines) = match carts.db.lite() {
-        Some(lite) => {
-            let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
-            lite.write(move |tx| {
-                let (row, mut lines) = lock_unchanged_lite(tx, &cart_id, (row.version, lines))?;
-                store::cart::lite::update_line(tx, set_quantity(&mut lines, &line_id, quantity)?)?;
-                Ok::<_, CartError>((row, lines))
-            })
-            .await?
-        }
-        None => {
-            let mut tx = carts.db.begin_serial().await?;
-            let (row, mut lines) = lock_unchanged(&mut tx, row, lines).await?;
-            store::cart::update_line(&mut tx, set_quantity(&mut lines, line_id, quantity)?).await?;
-            tx.commit().await?;
-            (row, lines)
-        }
-    };
+    let known = (row.version, lines);
+    let (id, line) = (cart_id.to_owned(), line_id.to_owned());
+    let (row, lines) = carts
+        .db
+        .write(async move |conn| {
+            let (row, mut lines) = lock_unchanged(conn, &id, known).await?;
+            store::cart::update_line(conn, set_quantity(&mut lines, &line, quantity)?).await?;
+            Ok::<_, CartError>((row, lines))
+        })
+        .await?;
     remember_lines(carts, &row, &lines);
     let defs = defs.refresh_unless_fits(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
@@ -489,28 +439,18 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
     let line_gone = |line_id: &str| CartError::LineNotFound {
         line_id: line_id.to_owned(),
     };
-    let (row, mut lines) = match carts.db.lite() {
-        Some(lite) => {
-            let (cart_id, line_id) = (cart_id.to_owned(), line_id.to_owned());
-            lite.write(move |tx| {
-                let (row, lines) = lock_unchanged_lite(tx, &cart_id, (row.version, lines))?;
-                if !store::cart::lite::delete_line(tx, &cart_id, &line_id)? {
-                    return Err(line_gone(&line_id));
-                }
-                Ok((row, lines))
-            })
-            .await?
-        }
-        None => {
-            let mut tx = carts.db.begin_serial().await?;
-            let (row, lines) = lock_unchanged(&mut tx, row, lines).await?;
-            if !store::cart::delete_line(&mut tx, cart_id, line_id).await? {
-                return Err(line_gone(line_id));
+    let known = (row.version, lines);
+    let (id, line) = (cart_id.to_owned(), line_id.to_owned());
+    let (row, mut lines) = carts
+        .db
+        .write(async move |conn| {
+            let (row, lines) = lock_unchanged(conn, &id, known).await?;
+            if !store::cart::delete_line(conn, &id, &line).await? {
+                return Err(line_gone(&line));
             }
-            tx.commit().await?;
-            (row, lines)
-        }
-    };
+            Ok((row, lines))
+        })
+        .await?;
     lines.retain(|l| l.id != line_id);
     remember_lines(carts, &row, &lines);
     let defs = defs.refresh_unless_fits(carts, &row).await?;
@@ -521,39 +461,62 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
 
 pub(crate) async fn apply_discount(carts: &Carts, cart_id: &str, code: &str) -> Result<Cart> {
     let code = normalize_code(code);
-    let mut tx = carts.db.begin_write().await?;
-    let mut row = lock_open(&mut tx, cart_id).await?;
-    let discount = store::discount::by_code(&mut tx, &code)
-        .await?
-        .ok_or_else(|| CartError::DiscountNotFound { code: code.clone() })?;
-    let lines = store::cart::lines(&mut tx, cart_id).await?;
-    let subtotal = subtotal(&lines)?;
-    rule_for(&discount, now_ms(), subtotal, cart_currency(&row)?)?;
-    store::cart::set_discount(&mut tx, cart_id, Some(&discount.code)).await?;
-    row.discount_code = Some(discount.code);
-    let cart = view(carts, &mut tx, &row).await?;
-    tx.commit().await?;
+    let (id, wanted) = (cart_id.to_owned(), code.clone());
+    let (row, lines) = carts
+        .db
+        .write(async move |conn| {
+            let mut row = lock_open(conn, &id).await?;
+            let discount = store::discount::by_code(conn, &wanted)
+                .await?
+                .ok_or(CartError::DiscountNotFound { code: wanted })?;
+            let lines = store::cart::lines(conn, &id).await?;
+            let subtotal = subtotal(&lines)?;
+            rule_for(&discount, now_ms(), subtotal, cart_currency(&row)?)?;
+            store::cart::set_discount(conn, &id, Some(&discount.code)).await?;
+            row.discount_code = Some(discount.code);
+            Ok::<_, CartError>((row, lines))
+        })
+        .await?;
+    let cart = answer(carts, &row, lines).await?;
     tracing::info!(cart_id, code = %code, "discount applied to cart");
     Ok(cart)
 }
 
 pub(crate) async fn remove_discount(carts: &Carts, cart_id: &str) -> Result<Cart> {
-    let mut tx = carts.db.begin_write().await?;
-    let mut row = lock_open(&mut tx, cart_id).await?;
-    store::cart::set_discount(&mut tx, cart_id, None).await?;
-    row.discount_code = None;
-    let cart = view(carts, &mut tx, &row).await?;
-    tx.commit().await?;
+    let id = cart_id.to_owned();
+    let (row, lines) = carts
+        .db
+        .write(async move |conn| {
+            let mut row = lock_open(conn, &id).await?;
+            store::cart::set_discount(conn, &id, None).await?;
+            row.discount_code = None;
+            let lines = store::cart::lines(conn, &id).await?;
+            Ok::<_, CartError>((row, lines))
+        })
+        .await?;
+    let cart = answer(carts, &row, lines).await?;
     tracing::info!(cart_id, "discount removed from cart");
     Ok(cart)
 }
 
+/// The view of a cart a change of its row (not its lines) just left at `row`, with
+/// `lines` read in that change; remembers the lines for the next add.
+async fn answer(carts: &Carts, row: &CartRow, lines: Vec<LineRow>) -> Result<Cart> {
+    remember_lines(carts, row, &lines);
+    let defs = Definitions::of_cart(carts, row).await?;
+    render(row, lines, &defs)
+}
+
 pub(crate) async fn shipping_options(db: &Database, cart_id: &str) -> Result<Vec<ShippingQuote>> {
-    let mut conn = db.pool().acquire().await?;
-    let row = find(&mut conn, cart_id).await?;
-    let lines = store::cart::lines(&mut conn, cart_id).await?;
+    let (lines, options) = db
+        .read(async |conn| {
+            let row = find(conn, cart_id).await?;
+            let lines = store::cart::lines(conn, cart_id).await?;
+            let options = store::region::shipping_options(conn, &row.region_id).await?;
+            Ok::<_, CartError>((lines, options))
+        })
+        .await?;
     let subtotal = subtotal(&lines)?;
-    let options = store::region::shipping_options(&mut conn, &row.region_id).await?;
     Ok(options
         .into_iter()
         .map(|o| {
@@ -572,9 +535,9 @@ pub(crate) async fn shipping_options(db: &Database, cart_id: &str) -> Result<Vec
 }
 
 pub(crate) async fn purge_idle(db: &Database, now: i64) -> Result<u64> {
-    let mut tx = db.begin_write().await?;
-    let purged = store::cart::purge_expired(&mut tx, now).await?;
-    tx.commit().await?;
+    let purged = db
+        .write(async move |conn| store::cart::purge_expired(conn, now).await)
+        .await?;
     tracing::info!(purged, "idle carts purged");
     Ok(purged)
 }
@@ -611,8 +574,8 @@ pub(crate) fn parse_address(field: &str, json: Option<&str>) -> Result<Option<Ad
 }
 
 /// What a cart view reads besides the cart's own rows: its region and the discount
-/// code and shipping option it names. Loaded before a change takes the write lock, and
-/// read again inside it only when a concurrent change named other ones meanwhile.
+/// code and shipping option it names. Loaded before a change's write, and read again
+/// after it only when a concurrent change named other ones meanwhile.
 pub(crate) struct Definitions {
     region: Region,
     discount_code: Option<String>,
@@ -623,11 +586,7 @@ pub(crate) struct Definitions {
 }
 
 impl Definitions {
-    pub(crate) async fn load(
-        carts: &Carts,
-        conn: &mut AnyConnection,
-        row: &CartRow,
-    ) -> Result<Self> {
+    pub(crate) async fn load(carts: &Carts, conn: &mut Conn<'_>, row: &CartRow) -> Result<Self> {
         let region = carts
             .regions
             .find(conn, &row.region_id)
@@ -650,24 +609,26 @@ impl Definitions {
         })
     }
 
-    /// [`Definitions::load`] on a pooled connection, taken only when something is not
-    /// in memory (the region is usually kept; a discount or shipping option is read).
-    pub(crate) async fn load_pooled(carts: &Carts, row: &CartRow) -> Result<Self> {
+    /// [`Definitions::load`] in a read of its own, made only when something is not in
+    /// memory (the region is usually kept; a discount or shipping option is read).
+    pub(crate) async fn of_cart(carts: &Carts, row: &CartRow) -> Result<Self> {
         if row.discount_code.is_none() && row.shipping_option_id.is_none() {
             if let Some(region) = carts.regions.fresh(&row.region_id) {
                 return Ok(Definitions::of_new_cart(region));
             }
         }
-        let mut conn = carts.db.pool().acquire().await?;
-        Definitions::load(carts, &mut conn, row).await
+        carts
+            .db
+            .read(async |conn| Definitions::load(carts, conn, row).await)
+            .await
     }
 
-    /// These definitions if they are the ones `row` names, else [`Definitions::load_pooled`].
+    /// These definitions if they are the ones `row` names, else [`Definitions::of_cart`].
     pub(crate) async fn refresh_unless_fits(self, carts: &Carts, row: &CartRow) -> Result<Self> {
         if self.fits(row) {
             Ok(self)
         } else {
-            Definitions::load_pooled(carts, row).await
+            Definitions::of_cart(carts, row).await
         }
     }
 
@@ -704,7 +665,7 @@ impl Definitions {
 
 /// The cart view: lines at their snapshot prices, the discount if it still applies (a
 /// note saying why not otherwise), the chosen shipping option and the totals.
-pub(crate) async fn view(carts: &Carts, conn: &mut AnyConnection, row: &CartRow) -> Result<Cart> {
+pub(crate) async fn view(carts: &Carts, conn: &mut Conn<'_>, row: &CartRow) -> Result<Cart> {
     let lines = store::cart::lines(conn, &row.id).await?;
     let defs = Definitions::load(carts, conn, row).await?;
     render(row, lines, &defs)

@@ -2,9 +2,8 @@
 //! checkout service places an order from, and completion (which redeems the discount).
 
 use emporium_kernel::{
-    change,
     clock::now_ms,
-    db::{conn::Conn, Database},
+    db::{Conn, Database, DbError},
     sql,
 };
 
@@ -122,11 +121,8 @@ fn validate_payment_method(method: &str) -> Result<String> {
 }
 
 fn to_json(address: &Address) -> Result<String> {
-    serde_json::to_string(address).map_err(|e| {
-        CartError::Database(emporium_kernel::db::DbError::Encode(format!(
-            "address: {e}"
-        )))
-    })
+    serde_json::to_string(address)
+        .map_err(|e| CartError::Database(DbError::Encode(format!("address: {e}"))))
 }
 
 pub(crate) async fn set_details(
@@ -135,14 +131,13 @@ pub(crate) async fn set_details(
     details: CheckoutDetails,
 ) -> Result<Cart> {
     let email = validate_email(&details.email)?;
-    // Read and validate everything before taking the write lock (a cart's region never
-    // changes), so the lock is held for the cart row alone unless the cart changed.
-    let (row, lines, defs, option) = {
-        let (row, lines, defs) = cart::read_for_change(carts, cart_id).await?;
-        let mut conn = carts.db.pool().acquire().await?;
-        let option = store::region::shipping_option(&mut conn, &details.shipping_option_id).await?;
-        (row, lines, defs, option)
-    };
+    // Read and validate everything before the write (a cart's region never changes), so
+    // the write is the cart row alone unless the cart changed meanwhile.
+    let (row, lines, defs) = cart::read_for_change(carts, cart_id).await?;
+    let option = carts
+        .db
+        .read(async |conn| store::region::shipping_option(conn, &details.shipping_option_id).await)
+        .await?;
     let region = defs.region();
     let shipping = validate_address(
         "shipping_address",
@@ -170,49 +165,26 @@ pub(crate) async fn set_details(
     let shipping_json = to_json(&shipping)?;
     let billing_json = billing.as_ref().map(to_json).transpose()?;
 
-    let (mut row, lines) = match carts.db.lite() {
-        Some(lite) => {
-            let id = cart_id.to_owned();
-            let (email, shipping_json, billing_json) =
-                (email.clone(), shipping_json.clone(), billing_json.clone());
-            let (option_id, payment_method) =
-                (details.shipping_option_id.clone(), payment_method.clone());
-            lite.write(move |tx| {
-                let (row, lines) = cart::lock_unchanged_lite(tx, &id, (row.version, lines))?;
-                store::cart::lite::set_details(
-                    tx,
-                    &id,
-                    &DetailsRow {
-                        email: &email,
-                        shipping_address: &shipping_json,
-                        billing_address: billing_json.as_deref(),
-                        shipping_option_id: &option_id,
-                        payment_method: &payment_method,
-                    },
-                )?;
-                Ok::<_, CartError>((row, lines))
-            })
-            .await?
-        }
-        None => {
-            let mut tx = carts.db.begin_serial().await?;
-            let (row, lines) = cart::lock_unchanged(&mut tx, row, lines).await?;
-            store::cart::set_details(
-                &mut tx,
-                cart_id,
-                &DetailsRow {
-                    email: &email,
-                    shipping_address: &shipping_json,
-                    billing_address: billing_json.as_deref(),
-                    shipping_option_id: &details.shipping_option_id,
-                    payment_method: &payment_method,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            (row, lines)
-        }
-    };
+    let known = (row.version, lines);
+    let id = cart_id.to_owned();
+    let (email_set, shipping_set, billing_set) =
+        (email.clone(), shipping_json.clone(), billing_json.clone());
+    let (option_set, payment_set) = (details.shipping_option_id.clone(), payment_method.clone());
+    let (mut row, lines) = carts
+        .db
+        .write(async move |conn| {
+            let (row, lines) = cart::lock_unchanged(conn, &id, known).await?;
+            let set = DetailsRow {
+                email: &email_set,
+                shipping_address: &shipping_set,
+                billing_address: billing_set.as_deref(),
+                shipping_option_id: &option_set,
+                payment_method: &payment_set,
+            };
+            store::cart::set_details(conn, &id, &set).await?;
+            Ok::<_, CartError>((row, lines))
+        })
+        .await?;
     row.email = Some(email);
     row.shipping_address = Some(shipping_json);
     row.billing_address = billing_json;
@@ -229,25 +201,27 @@ pub(crate) async fn set_details(
 }
 
 pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSnapshot> {
-    let (row, lines, region, option, discount) = {
-        let mut conn = carts.db.pool().acquire().await?;
-        let row = cart::find(&mut conn, cart_id).await?;
-        let lines = store::cart::lines(&mut conn, cart_id).await?;
-        let region = carts
-            .regions
-            .find(&mut conn, &row.region_id)
-            .await?
-            .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
-        let option = match &row.shipping_option_id {
-            Some(id) => store::region::shipping_option(&mut conn, id).await?,
-            None => None,
-        };
-        let discount = match &row.discount_code {
-            Some(code) => store::discount::by_code(&mut conn, code).await?,
-            None => None,
-        };
-        (row, lines, region, option, discount)
-    };
+    let (row, lines, region, option, discount) = carts
+        .db
+        .read(async |conn| {
+            let row = cart::find(conn, cart_id).await?;
+            let lines = store::cart::lines(conn, cart_id).await?;
+            let region = carts
+                .regions
+                .find(conn, &row.region_id)
+                .await?
+                .ok_or_else(|| store::corrupt("region_id", &row.region_id))?;
+            let option = match &row.shipping_option_id {
+                Some(id) => store::region::shipping_option(conn, id).await?,
+                None => None,
+            };
+            let discount = match &row.discount_code {
+                Some(code) => store::discount::by_code(conn, code).await?,
+                None => None,
+            };
+            Ok::<_, CartError>((row, lines, region, option, discount))
+        })
+        .await?;
     ensure_open(&row)?;
     if lines.is_empty() {
         return Err(CartError::CartEmpty);
@@ -351,7 +325,9 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
 
 pub(crate) async fn mark_completed(db: &Database, cart_id: &str, order_id: &str) -> Result<()> {
     let (id, order, now) = (cart_id.to_owned(), order_id.to_owned(), now_ms());
-    let completed = change!(db, CartError, |conn| complete(conn, &id, &order, now))?;
+    let completed = db
+        .write(async move |conn| complete(conn, &id, &order, now).await)
+        .await?;
     if let Some(discount_code) = completed {
         tracing::info!(cart_id, order_id, ?discount_code, "cart completed");
     }

@@ -126,27 +126,28 @@ pub(crate) async fn create(db: &Database, input: NewDiscount) -> Result<Discount
         used_count: 0,
         created_at: now_ms(),
     };
-    let mut tx = db.begin_write().await?;
-    store::discount::insert(&mut tx, &discount, false).await?;
-    tx.commit().await?;
+    let inserted = discount.clone();
+    db.write(async move |conn| store::discount::insert(conn, &inserted, false).await)
+        .await?;
     tracing::info!(discount_id = %discount.id, code = %discount.code, "discount created");
     Ok(discount)
 }
 
 pub(crate) async fn list(db: &Database) -> Result<Vec<Discount>> {
-    let mut conn = db.pool().acquire().await?;
-    store::discount::all(&mut conn).await
+    db.read(async |conn| store::discount::all(conn).await).await
 }
 
 /// Deletes a code. Carts holding it then show a note instead of a discount.
 pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    if !store::discount::delete(&mut tx, id).await? {
+    let deleting = id.to_owned();
+    let deleted = db
+        .write(async move |conn| store::discount::delete(conn, &deleting).await)
+        .await?;
+    if !deleted {
         return Err(CartError::DiscountNotFound {
             code: id.to_owned(),
         });
     }
-    tx.commit().await?;
     tracing::info!(discount_id = %id, "discount deleted");
     Ok(())
 }

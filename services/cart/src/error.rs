@@ -98,18 +98,6 @@ pub enum CartError {
     Database(#[from] DbError),
 }
 
-impl From<emporium_kernel::db::lite::rusqlite::Error> for CartError {
-    fn from(e: emporium_kernel::db::lite::rusqlite::Error) -> Self {
-        CartError::Database(DbError::Lite(e))
-    }
-}
-
-impl From<sqlx::Error> for CartError {
-    fn from(e: sqlx::Error) -> Self {
-        CartError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl From<crate::LookupError> for CartError {
     fn from(e: crate::LookupError) -> Self {
         CartError::Lookup(e.0)

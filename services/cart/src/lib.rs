@@ -46,7 +46,7 @@ const CURRENCIES_CAPACITY: usize = 100_000;
 /// A cart's currency never changes; the ttl only lets idle carts' entries go.
 const CURRENCIES_TTL: Duration = Duration::from_secs(3_600);
 
-/// The cart service. Cheap to clone: a pool and two shared trait objects.
+/// The cart service. Cheap to clone: a database handle, shared trait objects and memos.
 #[derive(Clone)]
 pub struct Carts {
     db: Database,
@@ -61,11 +61,11 @@ pub struct Carts {
     /// add to a cart found here needs no read before its write (see `cart::add_line`).
     currencies: Arc<Memo<String, Currency>>,
     /// The lines of carts this process changed last, with the cart's version after that
-    /// change. An add to cart on SQLite hands them to its write, which only checks that
-    /// the cart is still at that version instead of reading the lines in the writer's
-    /// turn, which every other write waits for (see `cart::add_line`). A stale entry
-    /// (another process changed the cart) fails the check and the lines are read.
-    /// Kept compact: see [`recent`].
+    /// change. An add to cart hands them to its write, which only checks that the cart
+    /// is still at that version instead of reading the lines first (see
+    /// `cart::add_line`). A stale entry (another process, or a concurrent change, moved
+    /// the cart on) fails the check and the lines are read under the lock. Kept compact:
+    /// see [`recent`].
     lines: Arc<recent::RecentLines>,
 }
 
@@ -113,8 +113,9 @@ impl Carts {
 
     /// All regions by name.
     pub async fn regions(&self) -> Result<Vec<Region>> {
-        let mut conn = self.db.pool().acquire().await?;
-        store::region::all(&mut conn).await
+        self.db
+            .read(async |conn| store::region::all(conn).await)
+            .await
     }
 
     // ----- carts and lines -----

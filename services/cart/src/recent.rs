@@ -1,16 +1,14 @@
 //! The lines of carts this process changed lately, kept compact (see `Carts::lines`).
 //!
-//! An add to cart on SQLite needs the cart's lines (to merge a repeated variant, to
-//! count lines, to answer with the cart). Remembered, they cost nothing to get; missed,
-//! they are read on a read connection, whose page cache every commit empties: about a
-//! dozen pages fetched again and 16 % of the server's CPU under the add-to-cart
-//! benchmark (22,500 carts visited in turn, 8,192 remembered). Remembering every one of
-//! those carts took an add from 84–105 µs of server CPU to 50–56 µs and the benchmark
-//! from 13–16k to 23–26k adds/s, but as plain rows it also took 80 MiB more: a line is
-//! nine strings, about 590 bytes, most of them the variant's snapshot (product, titles,
-//! SKU, image), which every cart holding that variant repeats. Here a line keeps its own
-//! fields and shares the snapshot with every other line of the same variant and the same
-//! snapshot: about 100 bytes a line.
+//! An add to cart needs the cart's lines (to merge a repeated variant, to count lines,
+//! to answer with the cart). Remembered, they cost nothing to get; missed, they are read
+//! before the write (on SQLite from a read connection whose page cache every commit
+//! empties, so a dozen pages are fetched again). The write checks the cart's version
+//! either way, so a remembered entry another change made stale only costs that read,
+//! under the lock. As plain rows, remembered lines would take much memory: a line is
+//! nine strings, most of them the variant's snapshot (product, titles, SKU, image), which
+//! every cart holding that variant repeats. Here a line keeps its own fields and shares
+//! the snapshot with every other line of the same variant and the same snapshot.
 
 use std::{sync::Arc, time::Duration};
 
@@ -75,9 +73,8 @@ struct Line {
 
 /// The shared snapshots of the lines [`RecentLines::take`] handed out, in their order:
 /// the change that took them passes them back to [`RecentLines::remember`], which finds
-/// most of its lines' snapshots here instead of in the shared memo. Looking each of a
-/// cart's ten lines up there (hash, lock, clock) was 4.8 % of the server's CPU in the
-/// add-to-cart benchmark.
+/// most of its lines' snapshots here instead of in the shared memo, where each lookup
+/// costs a hash, a lock and a clock read per line.
 #[derive(Debug, Default)]
 pub(crate) struct Taken(Vec<Arc<Snapshot>>);
 

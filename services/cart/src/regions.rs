@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::AnyConnection;
+use emporium_kernel::db::Conn;
 
 use crate::{store, Region, Result};
 
@@ -23,7 +23,7 @@ pub(crate) struct RegionCache {
 
 impl RegionCache {
     /// The region with this id: the kept copy while it is fresh, else read on `conn`.
-    pub(crate) async fn find(&self, conn: &mut AnyConnection, id: &str) -> Result<Option<Region>> {
+    pub(crate) async fn find(&self, conn: &mut Conn<'_>, id: &str) -> Result<Option<Region>> {
         if let Some(region) = self.fresh(id) {
             return Ok(Some(region));
         }

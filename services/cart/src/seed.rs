@@ -3,7 +3,10 @@
 
 use emporium_kernel::{clock::now_ms, db::Database, money::Currency};
 
-use crate::{store, store::region::ShippingOptionRow, Discount, DiscountKind, Region, Result};
+use crate::{
+    error::CartError, store, store::region::ShippingOptionRow, Discount, DiscountKind, Region,
+    Result,
+};
 
 fn region(
     id: &str,
@@ -78,15 +81,17 @@ pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
         used_count: 0,
         created_at: now,
     };
-    let mut tx = db.begin_write().await?;
-    for r in &regions {
-        store::region::insert_if_absent(&mut tx, r, now).await?;
-    }
-    for o in &options {
-        store::region::insert_option_if_absent(&mut tx, o, now).await?;
-    }
-    store::discount::insert(&mut tx, &welcome, true).await?;
-    tx.commit().await?;
+    db.write(async move |conn| {
+        for r in &regions {
+            store::region::insert_if_absent(conn, r, now).await?;
+        }
+        for o in &options {
+            store::region::insert_option_if_absent(conn, o, now).await?;
+        }
+        store::discount::insert(conn, &welcome, true).await?;
+        Ok::<_, CartError>(())
+    })
+    .await?;
     tracing::info!("cart defaults seeded");
     Ok(())
 }

@@ -1,78 +1,74 @@
 //! Regions and their shipping options.
 
-use sqlx::{any::AnyRow, AnyConnection, Row};
+use std::sync::LazyLock;
+
+use emporium_kernel::{
+    db::{Conn, Row},
+    sql,
+};
 
 use super::parse_currency;
 use crate::{Region, Result};
 
 const REGION_COLUMNS: &str = "id, name, currency, tax_rate_bp, tax_inclusive, countries";
 
-fn region_from_row(r: &AnyRow) -> Result<Region> {
-    let currency: String = r.try_get("currency")?;
-    let countries: String = r.try_get("countries")?;
+/// A [`Region`] from a row whose columns are [`REGION_COLUMNS`].
+fn region_from_row(r: &Row) -> Result<Region> {
+    let currency: String = r.get(2)?;
+    let countries: String = r.get(5)?;
     Ok(Region {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
+        id: r.get(0)?,
+        name: r.get(1)?,
         currency: parse_currency(&currency)?,
-        tax_rate_bp: r.try_get("tax_rate_bp")?,
-        tax_inclusive: r.try_get::<i64, _>("tax_inclusive")? != 0,
+        tax_rate_bp: r.get(3)?,
+        tax_inclusive: r.get(4)?,
         countries: countries.split_whitespace().map(str::to_owned).collect(),
     })
 }
 
+static ALL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {REGION_COLUMNS} FROM regions ORDER BY name, id"));
+
 /// All regions by name.
-pub(crate) async fn all(conn: &mut AnyConnection) -> Result<Vec<Region>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REGION_COLUMNS} FROM regions ORDER BY name, id"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
+pub(crate) async fn all(conn: &mut Conn<'_>) -> Result<Vec<Region>> {
+    let rows = conn.fetch_all(&sql!(&*ALL)).await?;
     rows.iter().map(region_from_row).collect()
 }
 
-pub(crate) async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Region>> {
-    let row = sqlx::query(&format!(
-        "SELECT {REGION_COLUMNS} FROM regions WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+static FIND: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {REGION_COLUMNS} FROM regions WHERE id = $1"));
+
+pub(crate) async fn find(conn: &mut Conn<'_>, id: &str) -> Result<Option<Region>> {
+    let row = conn.fetch_optional(&sql!(&*FIND, id)).await?;
     row.as_ref().map(region_from_row).transpose()
 }
 
-/// The first region (by creation, then id) that sells in `currency`.
-pub(crate) async fn by_currency(
-    conn: &mut AnyConnection,
-    currency: &str,
-) -> Result<Option<Region>> {
-    let row = sqlx::query(&format!(
+static BY_CURRENCY: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "SELECT {REGION_COLUMNS} FROM regions WHERE currency = $1 ORDER BY created_at, id LIMIT 1"
-    ))
-    .bind(currency)
-    .fetch_optional(&mut *conn)
-    .await?;
+    )
+});
+
+/// The first region (by creation, then id) that sells in `currency`.
+pub(crate) async fn by_currency(conn: &mut Conn<'_>, currency: &str) -> Result<Option<Region>> {
+    let row = conn.fetch_optional(&sql!(&*BY_CURRENCY, currency)).await?;
     row.as_ref().map(region_from_row).transpose()
 }
 
 /// Inserts a region unless one with its id exists (seeding is idempotent and never
 /// overwrites what a merchant changed).
-pub(crate) async fn insert_if_absent(
-    conn: &mut AnyConnection,
-    region: &Region,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
+pub(crate) async fn insert_if_absent(conn: &mut Conn<'_>, region: &Region, now: i64) -> Result<()> {
+    conn.execute(&sql!(
         "INSERT INTO regions (id, name, currency, tax_rate_bp, tax_inclusive, countries, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(&region.id)
-    .bind(&region.name)
-    .bind(region.currency.as_str())
-    .bind(region.tax_rate_bp)
-    .bind(i64::from(region.tax_inclusive))
-    .bind(region.countries.join(" "))
-    .bind(now)
-    .execute(&mut *conn)
+        &region.id,
+        &region.name,
+        region.currency.as_str(),
+        region.tax_rate_bp,
+        region.tax_inclusive,
+        region.countries.join(" "),
+        now
+    ))
     .await?;
     Ok(())
 }
@@ -88,63 +84,64 @@ pub(crate) struct ShippingOptionRow {
     pub position: i64,
 }
 
-fn option_from_row(r: &AnyRow) -> Result<ShippingOptionRow> {
+const OPTION_COLUMNS: &str = "id, region_id, name, amount, free_above, position";
+
+/// A [`ShippingOptionRow`] from a row whose columns are [`OPTION_COLUMNS`].
+fn option_from_row(r: &Row) -> Result<ShippingOptionRow> {
     Ok(ShippingOptionRow {
-        id: r.try_get("id")?,
-        region_id: r.try_get("region_id")?,
-        name: r.try_get("name")?,
-        amount: r.try_get("amount")?,
-        free_above: r.try_get("free_above")?,
-        position: r.try_get("position")?,
+        id: r.get(0)?,
+        region_id: r.get(1)?,
+        name: r.get(2)?,
+        amount: r.get(3)?,
+        free_above: r.get(4)?,
+        position: r.get(5)?,
     })
 }
 
-const OPTION_COLUMNS: &str = "id, region_id, name, amount, free_above, position";
+static OPTIONS_OF_REGION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {OPTION_COLUMNS} FROM shipping_options WHERE region_id = $1 ORDER BY position, id"
+    )
+});
 
 /// The region's shipping options in display order.
 pub(crate) async fn shipping_options(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     region_id: &str,
 ) -> Result<Vec<ShippingOptionRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {OPTION_COLUMNS} FROM shipping_options WHERE region_id = $1 ORDER BY position, id"
-    ))
-    .bind(region_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = conn
+        .fetch_all(&sql!(&*OPTIONS_OF_REGION, region_id))
+        .await?;
     rows.iter().map(option_from_row).collect()
 }
 
+static OPTION: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {OPTION_COLUMNS} FROM shipping_options WHERE id = $1"));
+
 pub(crate) async fn shipping_option(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
 ) -> Result<Option<ShippingOptionRow>> {
-    let row = sqlx::query(&format!(
-        "SELECT {OPTION_COLUMNS} FROM shipping_options WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = conn.fetch_optional(&sql!(&*OPTION, id)).await?;
     row.as_ref().map(option_from_row).transpose()
 }
 
 pub(crate) async fn insert_option_if_absent(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     option: &ShippingOptionRow,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(&sql!(
         "INSERT INTO shipping_options (id, region_id, name, amount, free_above, position, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(&option.id)
-    .bind(&option.region_id)
-    .bind(&option.name)
-    .bind(option.amount)
-    .bind(option.free_above)
-    .bind(option.position)
-    .bind(now)
-    .execute(&mut *conn)
+        &option.id,
+        &option.region_id,
+        &option.name,
+        option.amount,
+        option.free_above,
+        option.position,
+        now
+    ))
     .await?;
     Ok(())
 }
