@@ -53,18 +53,6 @@ pub enum InventoryError {
     Database(#[from] DbError),
 }
 
-impl From<emporium_kernel::db::lite::rusqlite::Error> for InventoryError {
-    fn from(e: emporium_kernel::db::lite::rusqlite::Error) -> Self {
-        InventoryError::Database(DbError::Lite(e))
-    }
-}
-
-impl From<sqlx::Error> for InventoryError {
-    fn from(e: sqlx::Error) -> Self {
-        InventoryError::Database(DbError::Sqlx(e))
-    }
-}
-
 impl InventoryError {
     pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         InventoryError::InvalidQuantity {

@@ -8,10 +8,11 @@
 
 use std::{future::Future, time::Duration};
 
-use emporium_kernel::{clock::now_ms, events};
+use emporium_kernel::clock::now_ms;
 
 use crate::{
-    reservation::give_back, store, topics, Inventory, ReservationEvent, ReservationStatus, Result,
+    reservation::{append, give_back},
+    store, topics, Inventory, ReservationStatus, Result,
 };
 
 /// Reservations looked up per query.
@@ -20,10 +21,10 @@ const BATCH: i64 = 200;
 pub(crate) async fn release_expired(inv: &Inventory, now: i64) -> Result<usize> {
     let mut expired = 0;
     loop {
-        let due = {
-            let mut conn = inv.db.pool().acquire().await?;
-            store::reservation::due_for_expiry(&mut conn, now, BATCH).await?
-        };
+        let due = inv
+            .db
+            .read(async |conn| store::reservation::due_for_expiry(conn, now, BATCH).await)
+            .await?;
         for id in &due {
             if expire_one(inv, id, now).await? {
                 expired += 1;
@@ -45,34 +46,34 @@ pub(crate) async fn release_expired(inv: &Inventory, now: i64) -> Result<usize> 
 async fn expire_one(inv: &Inventory, id: &str, due_by: i64) -> Result<bool> {
     let now = now_ms();
     let _forget = inv.forget_levels(None);
-    let mut tx = inv.db.begin_write().await?;
-    let moved = store::reservation::transition(
-        &mut tx,
-        id,
-        &[ReservationStatus::Active],
-        ReservationStatus::Expired,
-        Some(due_by),
-        now,
-    )
-    .await?;
-    if !moved {
-        tx.rollback().await?;
+    let id = id.to_owned();
+    let expired = inv
+        .db
+        .write(async move |conn| {
+            let moved = store::reservation::transition(
+                conn,
+                &id,
+                &[ReservationStatus::Active],
+                ReservationStatus::Expired,
+                Some(due_by),
+                now,
+            )
+            .await?;
+            if !moved {
+                return Ok(None);
+            }
+            let Some(mut r) = store::reservation::find(conn, &id).await? else {
+                return Err(store::corrupt("reservations.id", &id));
+            };
+            give_back(conn, &r, now).await?;
+            r.status = ReservationStatus::Expired;
+            append(conn, topics::RESERVATION_EXPIRED, &r).await?;
+            Ok(Some(r))
+        })
+        .await?;
+    let Some(r) = expired else {
         return Ok(false);
-    }
-    let Some(mut r) = store::reservation::find(&mut tx, id).await? else {
-        return Err(store::corrupt("reservations.id", id));
     };
-    give_back(&mut tx, &r, now).await?;
-    r.status = ReservationStatus::Expired;
-    events::append(
-        &mut tx,
-        topics::RESERVATION_EXPIRED,
-        &r.id,
-        &ReservationEvent::from(&r),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
     inv.bus.wake();
     tracing::info!(reservation_id = %r.id, reference = %r.reference, expires_at = r.expires_at, "reservation expired");
     Ok(true)

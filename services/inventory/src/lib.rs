@@ -50,7 +50,7 @@ const RECENT_CAPACITY: usize = 50_000;
 /// How long a remembered level may miss another process's stock change.
 const RECENT_TTL: Duration = Duration::from_secs(10);
 
-/// The inventory service. Cheap to clone: a connection pool, a wake-up handle and the
+/// The inventory service. Cheap to clone: a database handle, a wake-up handle and the
 /// memo of [`Inventory::recent_level`], which clones share. Build one per database and
 /// process (clone it to share), so that its own writes keep that memo exact.
 #[derive(Clone, Debug)]

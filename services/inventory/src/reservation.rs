@@ -12,9 +12,8 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use emporium_kernel::{
-    change,
     clock::now_ms,
-    db::{is_unique_violation, Tx},
+    db::{Conn, DbError},
     events,
     id::new_id,
 };
@@ -82,12 +81,9 @@ pub(crate) async fn reserve(
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     // A retried call (the usual case for an existing reference) is answered by a plain
     // read, without queueing for SQLite's write lock.
-    {
-        let mut conn = inv.db.pool().acquire().await?;
-        if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
-            tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
-            return Ok(existing);
-        }
+    if let Some(existing) = find_live(inv, reference).await? {
+        tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+        return Ok(existing);
     }
     let _forget = inv.forget_levels(Some(lines.iter().map(|l| l.variant_id.clone()).collect()));
     // A second attempt only when a concurrent call for the same reference was rolled
@@ -105,9 +101,10 @@ pub(crate) async fn reserve(
             updated_at: now,
         };
         let placing = reservation.clone();
-        let placed = change!(&inv.db, InventoryError, |conn| {
-            store::reservation::place(conn, &placing)
-        });
+        let placed = inv
+            .db
+            .write(async move |conn| store::reservation::place(conn, &placing).await)
+            .await;
         let raced = match placed {
             Ok(None) => false,
             // A live reservation for the reference exists (`Some`), or another process
@@ -136,8 +133,7 @@ pub(crate) async fn reserve(
         };
         if raced {
             // That one is the answer, unless it was rolled back meanwhile.
-            let mut conn = inv.db.pool().acquire().await?;
-            if let Some(existing) = store::reservation::find_live(&mut conn, reference).await? {
+            if let Some(existing) = find_live(inv, reference).await? {
                 tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
                 return Ok(existing);
             }
@@ -158,8 +154,14 @@ pub(crate) async fn reserve(
     ))
 }
 
-async fn load(tx: &mut Tx, id: &str) -> Result<Reservation> {
-    store::reservation::find(tx, id)
+async fn find_live(inv: &Inventory, reference: &str) -> Result<Option<Reservation>> {
+    inv.db
+        .read(async |conn| store::reservation::find_live(conn, reference).await)
+        .await
+}
+
+async fn load(conn: &mut Conn<'_>, id: &str) -> Result<Reservation> {
+    store::reservation::find(conn, id)
         .await?
         .ok_or_else(|| InventoryError::ReservationNotFound {
             reservation_id: id.to_owned(),
@@ -180,87 +182,150 @@ fn sale(r: &Reservation, line: &ReserveLine, on_hand: i64, now: i64) -> Movement
     }
 }
 
+/// How a commit's write ended when it committed.
+enum Committed {
+    /// Active until now: its reserved units are sold.
+    Now,
+    /// Committed before (by an earlier call or, for a lapsed one, a concurrent late
+    /// commit): nothing was written.
+    Before,
+    /// Released or expired (the status it had): its units were taken again.
+    Late(ReservationStatus),
+}
+
+/// Why a commit's write rolled back.
+enum NotCommitted {
+    Refused(InventoryError),
+    /// A lapsed reservation's stock is gone (the first variant short of it).
+    StockGone {
+        reference: String,
+        variant_id: String,
+    },
+}
+
+impl From<InventoryError> for NotCommitted {
+    fn from(e: InventoryError) -> Self {
+        NotCommitted::Refused(e)
+    }
+}
+
+impl From<DbError> for NotCommitted {
+    fn from(e: DbError) -> Self {
+        NotCommitted::Refused(e.into())
+    }
+}
+
 pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
     let now = now_ms();
     // The lines are known only once loaded; commits are rare next to reads.
     let _forget = inv.forget_levels(None);
-    let mut tx = inv.db.begin_write().await?;
-    let from_active = store::reservation::transition(
-        &mut tx,
-        id,
-        &[ReservationStatus::Active],
-        ReservationStatus::Committed,
-        None,
-        now,
-    )
-    .await?;
-    let mut r = load(&mut tx, id).await?;
-    if !from_active {
-        return match r.status {
-            ReservationStatus::Committed => {
-                tx.rollback().await?;
-                Ok(r)
+    let owned_id = id.to_owned();
+    let committed = inv
+        .db
+        .write(async move |conn| {
+            let id = owned_id.as_str();
+            let from_active = store::reservation::transition(
+                conn,
+                id,
+                &[ReservationStatus::Active],
+                ReservationStatus::Committed,
+                None,
+                now,
+            )
+            .await?;
+            let mut r = load(conn, id).await?;
+            if !from_active {
+                return match r.status {
+                    ReservationStatus::Committed => Ok((r, Committed::Before)),
+                    ReservationStatus::Released | ReservationStatus::Expired => {
+                        commit_lapsed(conn, r, now).await
+                    }
+                    // No transition leads back to active, so a failed active → committed
+                    // update cannot be followed by an active row.
+                    ReservationStatus::Active => {
+                        Err(corrupt("reservations.status", "active").into())
+                    }
+                };
             }
-            ReservationStatus::Released | ReservationStatus::Expired => {
-                commit_lapsed(inv, tx, r, now).await
+            let mut movements = Vec::with_capacity(r.lines.len());
+            for line in &r.lines {
+                let on_hand = store::level::sell_reserved(
+                    conn,
+                    &line.variant_id,
+                    &r.location_id,
+                    line.quantity,
+                    now,
+                )
+                .await?
+                .ok_or_else(|| corrupt("inventory_levels.reserved", &line.variant_id))?;
+                movements.push(sale(&r, line, on_hand, now));
             }
-            // No transition leads back to active, so a failed active → committed
-            // update cannot be followed by an active row.
-            ReservationStatus::Active => Err(corrupt("reservations.status", "active")),
-        };
+            r.status = ReservationStatus::Committed;
+            r.updated_at = now;
+            store::movement::insert_many(conn, &movements).await?;
+            append(conn, topics::RESERVATION_COMMITTED, &r).await?;
+            Ok((r, Committed::Now))
+        })
+        .await;
+    let (r, how) = match committed {
+        Ok(done) => done,
+        Err(NotCommitted::Refused(e)) => return Err(e),
+        Err(NotCommitted::StockGone {
+            reference,
+            variant_id,
+        }) => {
+            tracing::warn!(
+                reservation_id = id,
+                %reference,
+                %variant_id,
+                "late commit refused: the lapsed reservation's stock is gone"
+            );
+            return Err(InventoryError::ReservationLapsed {
+                reservation_id: id.to_owned(),
+            });
+        }
+    };
+    match how {
+        Committed::Before => {}
+        Committed::Now => {
+            inv.bus.wake();
+            tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation committed");
+        }
+        Committed::Late(previous) => {
+            inv.bus.wake();
+            tracing::info!(
+                reservation_id = %r.id,
+                reference = %r.reference,
+                previous = previous.as_str(),
+                "lapsed reservation committed late: stock taken again"
+            );
+        }
     }
-    let mut movements = Vec::with_capacity(r.lines.len());
-    for line in &r.lines {
-        let on_hand = store::level::sell_reserved(
-            &mut tx,
-            &line.variant_id,
-            &r.location_id,
-            line.quantity,
-            now,
-        )
-        .await?
-        .ok_or_else(|| corrupt("inventory_levels.reserved", &line.variant_id))?;
-        movements.push(sale(&r, line, on_hand, now));
-    }
-    r.status = ReservationStatus::Committed;
-    r.updated_at = now;
-    store::movement::insert_many(&mut tx, movements).await?;
-    events::append(
-        &mut tx,
-        topics::RESERVATION_COMMITTED,
-        &r.id,
-        &ReservationEvent::from(&r),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    inv.bus.wake();
-    tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation committed");
     Ok(r)
 }
 
 /// A payment arrived after the reservation lapsed: sell the goods anyway if they are
-/// still available, all lines or none.
+/// still available, all lines or none (in the commit's write).
 async fn commit_lapsed(
-    inv: &Inventory,
-    mut tx: Tx,
+    conn: &mut Conn<'_>,
     mut r: Reservation,
     now: i64,
-) -> Result<Reservation> {
-    let lapsed = || InventoryError::ReservationLapsed {
-        reservation_id: r.id.clone(),
+) -> Result<(Reservation, Committed), NotCommitted> {
+    let lapsed = |r: &Reservation| {
+        NotCommitted::Refused(InventoryError::ReservationLapsed {
+            reservation_id: r.id.clone(),
+        })
     };
     // A newer live reservation for the same reference holds that order's stock now;
     // committing this one too would sell the goods twice.
-    if store::reservation::find_live(&mut tx, &r.reference)
+    if store::reservation::find_live(conn, &r.reference)
         .await?
         .is_some()
     {
-        tx.rollback().await?;
-        return Err(lapsed());
+        return Err(lapsed(&r));
     }
     let moved = store::reservation::transition(
-        &mut tx,
+        conn,
         &r.id,
         &[ReservationStatus::Released, ReservationStatus::Expired],
         ReservationStatus::Committed,
@@ -271,24 +336,23 @@ async fn commit_lapsed(
     match moved {
         Ok(true) => {}
         Ok(false) => {
-            // Another late commit got there first (PostgreSQL): same outcome for us.
-            tx.rollback().await?;
-            let mut conn = inv.db.pool().acquire().await?;
-            return match store::reservation::find(&mut conn, &r.id).await? {
-                Some(now_r) if now_r.status == ReservationStatus::Committed => Ok(now_r),
-                _ => Err(lapsed()),
+            // Another late commit got there first (PostgreSQL): same outcome for us. Its
+            // commit is visible to this statement.
+            return match store::reservation::find(conn, &r.id).await? {
+                Some(now_r) if now_r.status == ReservationStatus::Committed => {
+                    Ok((now_r, Committed::Before))
+                }
+                _ => Err(lapsed(&r)),
             };
         }
-        Err(e) if is_unique_violation(&e) => {
-            tx.rollback().await?;
-            return Err(lapsed());
-        }
+        // A newer reservation for the reference went live meanwhile (PostgreSQL).
+        Err(e) if e.is_unique_violation() => return Err(lapsed(&r)),
         Err(e) => return Err(e.into()),
     }
     let mut movements = Vec::with_capacity(r.lines.len());
     for line in &r.lines {
         let sold = store::level::sell_available(
-            &mut tx,
+            conn,
             &line.variant_id,
             &r.location_id,
             line.quantity,
@@ -296,87 +360,73 @@ async fn commit_lapsed(
         )
         .await?;
         let Some(on_hand) = sold else {
-            tx.rollback().await?;
-            tracing::warn!(
-                reservation_id = %r.id,
-                reference = %r.reference,
-                variant_id = %line.variant_id,
-                "late commit refused: the lapsed reservation's stock is gone"
-            );
-            return Err(lapsed());
+            return Err(NotCommitted::StockGone {
+                reference: r.reference.clone(),
+                variant_id: line.variant_id.clone(),
+            });
         };
         movements.push(sale(&r, line, on_hand, now));
     }
     let previous = r.status;
     r.status = ReservationStatus::Committed;
     r.updated_at = now;
-    store::movement::insert_many(&mut tx, movements).await?;
-    events::append(
-        &mut tx,
-        topics::RESERVATION_COMMITTED,
-        &r.id,
-        &ReservationEvent::from(&r),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    inv.bus.wake();
-    tracing::info!(
-        reservation_id = %r.id,
-        reference = %r.reference,
-        previous = previous.as_str(),
-        "lapsed reservation committed late: stock taken again"
-    );
-    Ok(r)
+    store::movement::insert_many(conn, &movements).await?;
+    append(conn, topics::RESERVATION_COMMITTED, &r).await?;
+    Ok((r, Committed::Late(previous)))
 }
 
 pub(crate) async fn release(inv: &Inventory, id: &str) -> Result<Reservation> {
     let now = now_ms();
     let _forget = inv.forget_levels(None);
-    let mut tx = inv.db.begin_write().await?;
-    let from_active = store::reservation::transition(
-        &mut tx,
-        id,
-        &[ReservationStatus::Active],
-        ReservationStatus::Released,
-        None,
-        now,
-    )
-    .await?;
-    let mut r = load(&mut tx, id).await?;
-    if !from_active {
-        tx.rollback().await?;
-        return match r.status {
-            ReservationStatus::Released | ReservationStatus::Expired => Ok(r),
-            ReservationStatus::Committed => Err(InventoryError::AlreadyCommitted {
-                reservation_id: r.id,
-            }),
-            ReservationStatus::Active => Err(corrupt("reservations.status", "active")),
-        };
+    let owned_id = id.to_owned();
+    let (r, released) = inv
+        .db
+        .write(async move |conn| {
+            let id = owned_id.as_str();
+            let from_active = store::reservation::transition(
+                conn,
+                id,
+                &[ReservationStatus::Active],
+                ReservationStatus::Released,
+                None,
+                now,
+            )
+            .await?;
+            let mut r = load(conn, id).await?;
+            if !from_active {
+                return match r.status {
+                    ReservationStatus::Released | ReservationStatus::Expired => Ok((r, false)),
+                    ReservationStatus::Committed => Err(InventoryError::AlreadyCommitted {
+                        reservation_id: r.id,
+                    }),
+                    ReservationStatus::Active => Err(corrupt("reservations.status", "active")),
+                };
+            }
+            give_back(conn, &r, now).await?;
+            r.status = ReservationStatus::Released;
+            r.updated_at = now;
+            append(conn, topics::RESERVATION_RELEASED, &r).await?;
+            Ok((r, true))
+        })
+        .await?;
+    if released {
+        inv.bus.wake();
+        tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation released");
     }
-    give_back(&mut tx, &r, now).await?;
-    r.status = ReservationStatus::Released;
-    r.updated_at = now;
-    events::append(
-        &mut tx,
-        topics::RESERVATION_RELEASED,
-        &r.id,
-        &ReservationEvent::from(&r),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    inv.bus.wake();
-    tracing::info!(reservation_id = %r.id, reference = %r.reference, "reservation released");
     Ok(r)
 }
 
 /// Returns a reservation's quantities to available stock (release and expiry).
-pub(crate) async fn give_back(tx: &mut Tx, r: &Reservation, now: i64) -> Result<()> {
+pub(crate) async fn give_back(conn: &mut Conn<'_>, r: &Reservation, now: i64) -> Result<()> {
     for line in &r.lines {
-        let done =
-            store::level::unreserve_units(tx, &line.variant_id, &r.location_id, line.quantity, now)
-                .await?;
+        let done = store::level::unreserve_units(
+            conn,
+            &line.variant_id,
+            &r.location_id,
+            line.quantity,
+            now,
+        )
+        .await?;
         if !done {
             return Err(corrupt("inventory_levels.reserved", &line.variant_id));
         }
@@ -384,18 +434,20 @@ pub(crate) async fn give_back(tx: &mut Tx, r: &Reservation, now: i64) -> Result<
     Ok(())
 }
 
+/// Appends a reservation event (`topic`) about `r` to the outbox, in its write.
+pub(crate) async fn append(conn: &mut Conn<'_>, topic: &str, r: &Reservation) -> Result<()> {
+    events::append(conn, topic, &r.id, &ReservationEvent::from(r), None).await?;
+    Ok(())
+}
+
 pub(crate) async fn get(inv: &Inventory, id: &str) -> Result<Reservation> {
-    let mut conn = inv.db.pool().acquire().await?;
-    store::reservation::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| InventoryError::ReservationNotFound {
-            reservation_id: id.to_owned(),
-        })
+    inv.db.read(async |conn| load(conn, id).await).await
 }
 
 pub(crate) async fn for_reference(inv: &Inventory, reference: &str) -> Result<Option<Reservation>> {
-    let mut conn = inv.db.pool().acquire().await?;
-    store::reservation::find_for_reference(&mut conn, reference).await
+    inv.db
+        .read(async |conn| store::reservation::find_for_reference(conn, reference).await)
+        .await
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use std::collections::HashSet;
 use emporium_kernel::{clock::now_ms, id::new_id};
 
 use crate::{
-    stock::check_variant_id,
-    store::{self, Arg},
-    Inventory, Movement, Result, DEFAULT_LOCATION,
+    stock::check_variant_id, store, Inventory, InventoryError, Movement, Result, StockLevel,
+    DEFAULT_LOCATION,
 };
 
 /// Movement reason of seeded stock.
@@ -48,55 +47,40 @@ pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[String]) -> Result
     }
     let now = now_ms();
     let _forget = inv.forget_levels(None);
-    let mut tx = inv.db.begin_write().await?;
-    let stocked: HashSet<String> = store::level::find_many(&mut tx, &ids, DEFAULT_LOCATION)
-        .await?
-        .into_iter()
-        .map(|level| level.variant_id)
-        .collect();
-    let mut levels = Vec::new();
-    let mut movements = Vec::new();
-    for id in ids.into_iter().filter(|id| !stocked.contains(id)) {
-        let on_hand = demo_on_hand(&id);
-        levels.push(vec![
-            Arg::from(&id),
-            Arg::from(DEFAULT_LOCATION),
-            Arg::from(on_hand),
-            Arg::from(0),
-            Arg::from(now),
-        ]);
-        // A sold-out variant never had stock: nothing moved.
-        if on_hand > 0 {
-            movements.push(Movement {
-                id: new_id("mov"),
-                variant_id: id,
-                location_id: DEFAULT_LOCATION.to_owned(),
-                delta: on_hand,
-                on_hand,
-                reason: INITIAL_STOCK_REASON.to_owned(),
-                actor: None,
-                reference: None,
-                created_at: now,
-            });
-        }
-    }
-    let seeded = levels.len();
-    store::insert_rows(
-        &mut tx,
-        "inventory_levels",
-        &[
-            "variant_id",
-            "location_id",
-            "on_hand",
-            "reserved",
-            "updated_at",
-        ],
-        levels,
-    )
-    .await?;
-    store::movement::insert_many(&mut tx, movements).await?;
-    tx.commit().await?;
-    tracing::info!(seeded, skipped = stocked.len(), "demo stock seeded");
+    let (seeded, skipped) = inv
+        .db
+        .write(async move |conn| {
+            let stocked: HashSet<String> = store::level::find_many(conn, &ids, DEFAULT_LOCATION)
+                .await?
+                .into_iter()
+                .map(|level| level.variant_id)
+                .collect();
+            let mut levels = Vec::new();
+            let mut movements = Vec::new();
+            for id in ids.into_iter().filter(|id| !stocked.contains(id)) {
+                let on_hand = demo_on_hand(&id);
+                // A sold-out variant never had stock: nothing moved.
+                if on_hand > 0 {
+                    movements.push(Movement {
+                        id: new_id("mov"),
+                        variant_id: id.clone(),
+                        location_id: DEFAULT_LOCATION.to_owned(),
+                        delta: on_hand,
+                        on_hand,
+                        reason: INITIAL_STOCK_REASON.to_owned(),
+                        actor: None,
+                        reference: None,
+                        created_at: now,
+                    });
+                }
+                levels.push(StockLevel::new(id, DEFAULT_LOCATION.to_owned(), on_hand, 0));
+            }
+            store::level::insert_many(conn, &levels, now).await?;
+            store::movement::insert_many(conn, &movements).await?;
+            Ok::<_, InventoryError>((levels.len(), stocked.len()))
+        })
+        .await?;
+    tracing::info!(seeded, skipped, "demo stock seeded");
     Ok(())
 }
 

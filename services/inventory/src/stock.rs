@@ -1,8 +1,7 @@
 //! Stock levels and merchant adjustments: reads, `adjust_stock`, `set_stock`, the
 //! movement log.
 
-use emporium_kernel::{clock::now_ms, events, id::new_id};
-use sqlx::AnyConnection;
+use emporium_kernel::{clock::now_ms, db::Conn, events, id::new_id};
 
 use crate::{
     store, Inventory, InventoryError, Movement, Result, StockAdjustedEvent, StockLevel,
@@ -35,16 +34,10 @@ fn check_reason(reason: &str) -> Result<&str> {
 }
 
 pub(crate) async fn level(inv: &Inventory, variant_id: &str) -> Result<StockLevel> {
-    // Asked on every add to cart: on SQLite without a hop to a connection thread.
-    let found = match inv.db.lite() {
-        Some(lite) => {
-            lite.read(|conn| store::level::find_lite(conn, variant_id, DEFAULT_LOCATION))?
-        }
-        None => {
-            let mut conn = inv.db.pool().acquire().await?;
-            store::level::find(&mut conn, variant_id, DEFAULT_LOCATION).await?
-        }
-    };
+    let found = inv
+        .db
+        .read(async |conn| store::level::find(conn, variant_id, DEFAULT_LOCATION).await)
+        .await?;
     Ok(found.unwrap_or_else(|| StockLevel::empty(variant_id)))
 }
 
@@ -56,8 +49,11 @@ pub(crate) async fn levels(
     if variant_ids.is_empty() {
         return Ok(out);
     }
-    let mut conn = inv.db.pool().acquire().await?;
-    for level in store::level::find_many(&mut conn, variant_ids, DEFAULT_LOCATION).await? {
+    let found = inv
+        .db
+        .read(async |conn| store::level::find_many(conn, variant_ids, DEFAULT_LOCATION).await)
+        .await?;
+    for level in found {
         out.insert(level.variant_id.clone(), level);
     }
     for id in variant_ids {
@@ -65,6 +61,42 @@ pub(crate) async fn levels(
             .or_insert_with(|| StockLevel::empty(id));
     }
     Ok(out)
+}
+
+/// A merchant's change as the write records it: what it is and who made it.
+struct Change {
+    variant_id: String,
+    reason: String,
+    actor: Option<String>,
+    now: i64,
+}
+
+impl Change {
+    fn new(variant_id: &str, reason: &str, actor: Option<&str>) -> Self {
+        Change {
+            variant_id: variant_id.to_owned(),
+            reason: reason.to_owned(),
+            actor: actor.map(str::to_owned),
+            now: now_ms(),
+        }
+    }
+
+    /// Refuses a change the level cannot take.
+    fn would_go_negative(&self, level: &StockLevel, delta: i64) -> InventoryError {
+        InventoryError::WouldGoNegative {
+            variant_id: self.variant_id.clone(),
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            delta,
+        }
+    }
+
+    /// The stored level, or an empty one.
+    async fn current(&self, conn: &mut Conn<'_>) -> Result<StockLevel> {
+        Ok(store::level::find(conn, &self.variant_id, DEFAULT_LOCATION)
+            .await?
+            .unwrap_or_else(|| StockLevel::empty(&self.variant_id)))
+    }
 }
 
 pub(crate) async fn adjust(
@@ -85,26 +117,29 @@ pub(crate) async fn adjust(
             ),
         ));
     }
-    let now = now_ms();
+    let change = Change::new(variant_id, reason, actor);
     let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
-    let mut tx = inv.db.begin_write().await?;
-    store::level::lock_or_create(&mut tx, variant_id, DEFAULT_LOCATION, now).await?;
-    let Some(level) =
-        store::level::add_on_hand(&mut tx, variant_id, DEFAULT_LOCATION, delta, None, now).await?
-    else {
-        let current = store::level::find(&mut tx, variant_id, DEFAULT_LOCATION)
-            .await?
-            .unwrap_or_else(|| StockLevel::empty(variant_id));
-        tx.rollback().await?;
-        return Err(InventoryError::WouldGoNegative {
-            variant_id: variant_id.to_owned(),
-            on_hand: current.on_hand,
-            reserved: current.reserved,
-            delta,
-        });
-    };
-    record_change(&mut tx, &level, delta, reason, actor, now).await?;
-    tx.commit().await?;
+    let level = inv
+        .db
+        .write(async move |conn| {
+            let c = &change;
+            store::level::lock_or_create(conn, &c.variant_id, DEFAULT_LOCATION, c.now).await?;
+            let added = store::level::add_on_hand(
+                conn,
+                &c.variant_id,
+                DEFAULT_LOCATION,
+                delta,
+                None,
+                c.now,
+            )
+            .await?;
+            let Some(level) = added else {
+                return Err(c.would_go_negative(&c.current(conn).await?, delta));
+            };
+            record_change(conn, c, &level, delta).await?;
+            Ok(level)
+        })
+        .await?;
     inv.bus.wake();
     tracing::info!(
         variant_id,
@@ -132,36 +167,33 @@ pub(crate) async fn set(
             format!("must be between 0 and {MAX_QUANTITY} units"),
         ));
     }
-    let now = now_ms();
+    let change = Change::new(variant_id, reason, actor);
     let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
-    let mut tx = inv.db.begin_write().await?;
-    // Holding the row lock (PostgreSQL; SQLite holds the write lock already) makes the
-    // read below current until commit, so the delta we log is the delta we apply.
-    store::level::lock_or_create(&mut tx, variant_id, DEFAULT_LOCATION, now).await?;
-    let current = store::level::find(&mut tx, variant_id, DEFAULT_LOCATION)
-        .await?
-        .unwrap_or_else(|| StockLevel::empty(variant_id));
-    let delta = on_hand - current.on_hand;
-    let changed = store::level::add_on_hand(
-        &mut tx,
-        variant_id,
-        DEFAULT_LOCATION,
-        delta,
-        Some(current.on_hand),
-        now,
-    )
-    .await?;
-    let Some(level) = changed else {
-        tx.rollback().await?;
-        return Err(InventoryError::WouldGoNegative {
-            variant_id: variant_id.to_owned(),
-            on_hand: current.on_hand,
-            reserved: current.reserved,
-            delta,
-        });
-    };
-    record_change(&mut tx, &level, delta, reason, actor, now).await?;
-    tx.commit().await?;
+    let (level, delta) = inv
+        .db
+        .write(async move |conn| {
+            let c = &change;
+            // Holding the row lock (PostgreSQL; on SQLite the writer is alone) makes the
+            // read below current until commit, so the delta we log is the delta we apply.
+            store::level::lock_or_create(conn, &c.variant_id, DEFAULT_LOCATION, c.now).await?;
+            let current = c.current(conn).await?;
+            let delta = on_hand - current.on_hand;
+            let changed = store::level::add_on_hand(
+                conn,
+                &c.variant_id,
+                DEFAULT_LOCATION,
+                delta,
+                Some(current.on_hand),
+                c.now,
+            )
+            .await?;
+            let Some(level) = changed else {
+                return Err(c.would_go_negative(&current, delta));
+            };
+            record_change(conn, c, &level, delta).await?;
+            Ok((level, delta))
+        })
+        .await?;
     inv.bus.wake();
     tracing::info!(
         variant_id,
@@ -174,37 +206,32 @@ pub(crate) async fn set(
     Ok(level)
 }
 
-/// The movement row and the `inventory.adjusted` event of a merchant's change, in the
-/// caller's transaction.
+/// The movement row and the `inventory.adjusted` event of a merchant's change, in its
+/// write.
 async fn record_change(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
+    change: &Change,
     level: &StockLevel,
     delta: i64,
-    reason: &str,
-    actor: Option<&str>,
-    now: i64,
 ) -> Result<()> {
-    store::movement::insert(
-        conn,
-        Movement {
-            id: new_id("mov"),
-            variant_id: level.variant_id.clone(),
-            location_id: level.location_id.clone(),
-            delta,
-            on_hand: level.on_hand,
-            reason: reason.to_owned(),
-            actor: actor.map(str::to_owned),
-            reference: None,
-            created_at: now,
-        },
-    )
-    .await?;
-    let payload = StockAdjustedEvent {
+    let movement = Movement {
+        id: new_id("mov"),
         variant_id: level.variant_id.clone(),
         location_id: level.location_id.clone(),
         delta,
         on_hand: level.on_hand,
-        reason: reason.to_owned(),
+        reason: change.reason.clone(),
+        actor: change.actor.clone(),
+        reference: None,
+        created_at: change.now,
+    };
+    store::movement::insert_many(conn, std::slice::from_ref(&movement)).await?;
+    let payload = StockAdjustedEvent {
+        variant_id: movement.variant_id,
+        location_id: movement.location_id,
+        delta,
+        on_hand: level.on_hand,
+        reason: movement.reason,
     };
     events::append(
         conn,
@@ -228,6 +255,7 @@ pub(crate) async fn movements(
             format!("must be between 1 and {MAX_MOVEMENTS}"),
         ));
     }
-    let mut conn = inv.db.pool().acquire().await?;
-    store::movement::list(&mut conn, variant_id, limit).await
+    inv.db
+        .read(async |conn| store::movement::list(conn, variant_id, limit).await)
+        .await
 }

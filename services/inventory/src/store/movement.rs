@@ -1,8 +1,10 @@
 //! `stock_movements`: the log of every on_hand change.
 
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::{
+    db::{sql::insert_rows, Arg, Conn},
+    sql,
+};
 
-use super::{insert_rows, Arg, Sql};
 use crate::{Movement, Result};
 
 const INSERT_COLUMNS: [&str; 9] = [
@@ -17,56 +19,53 @@ const INSERT_COLUMNS: [&str; 9] = [
     "created_at",
 ];
 
-fn to_args(m: Movement) -> Vec<Arg> {
+fn to_args(m: &Movement) -> Vec<Arg<'_>> {
     vec![
-        m.id.into(),
-        m.variant_id.into(),
-        m.location_id.into(),
-        m.delta.into(),
-        m.on_hand.into(),
-        m.reason.into(),
-        m.actor.into(),
-        m.reference.into(),
-        m.created_at.into(),
+        Arg::from(&m.id),
+        Arg::from(&m.variant_id),
+        Arg::from(&m.location_id),
+        Arg::from(m.delta),
+        Arg::from(m.on_hand),
+        Arg::from(&m.reason),
+        Arg::from(&m.actor),
+        Arg::from(&m.reference),
+        Arg::from(m.created_at),
     ]
 }
 
-pub(crate) async fn insert(conn: &mut AnyConnection, movement: Movement) -> Result<()> {
-    insert_many(conn, vec![movement]).await
-}
-
 /// Inserts movements with multi-row statements, in order (so `seq` follows the input).
-pub(crate) async fn insert_many(conn: &mut AnyConnection, movements: Vec<Movement>) -> Result<()> {
-    let rows = movements.into_iter().map(to_args).collect();
-    insert_rows(conn, "stock_movements", &INSERT_COLUMNS, rows).await
+pub(crate) async fn insert_many(conn: &mut Conn<'_>, movements: &[Movement]) -> Result<()> {
+    let rows = movements.iter().map(to_args).collect();
+    insert_rows(conn, "stock_movements", &INSERT_COLUMNS, rows).await?;
+    Ok(())
 }
 
 /// The newest `limit` movements of a variant (all locations), newest first.
 pub(crate) async fn list(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     variant_id: &str,
     limit: i64,
 ) -> Result<Vec<Movement>> {
-    let mut sql = Sql::new(
-        "SELECT id, variant_id, location_id, delta, on_hand, reason, actor, reference, created_at \
-         FROM stock_movements WHERE variant_id = ",
-    );
-    sql.bind(variant_id)
-        .push(" ORDER BY seq DESC LIMIT ")
-        .bind(limit);
-    let rows = sql.query().fetch_all(&mut *conn).await?;
+    let rows = conn
+        .fetch_all(&sql!(
+            "SELECT id, variant_id, location_id, delta, on_hand, reason, actor, reference, \
+             created_at FROM stock_movements WHERE variant_id = $1 ORDER BY seq DESC LIMIT $2",
+            variant_id,
+            limit
+        ))
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Movement {
-                id: r.try_get("id")?,
-                variant_id: r.try_get("variant_id")?,
-                location_id: r.try_get("location_id")?,
-                delta: r.try_get("delta")?,
-                on_hand: r.try_get("on_hand")?,
-                reason: r.try_get("reason")?,
-                actor: r.try_get("actor")?,
-                reference: r.try_get("reference")?,
-                created_at: r.try_get("created_at")?,
+                id: r.get(0)?,
+                variant_id: r.get(1)?,
+                location_id: r.get(2)?,
+                delta: r.get(3)?,
+                on_hand: r.get(4)?,
+                reason: r.get(5)?,
+                actor: r.get(6)?,
+                reference: r.get(7)?,
+                created_at: r.get(8)?,
             })
         })
         .collect()

@@ -1,12 +1,12 @@
 //! `reservations` and `reservation_lines`.
 
-use emporium_kernel::{db::conn::Conn, sql};
-use sqlx::{AnyConnection, Row};
+use emporium_kernel::{
+    db::{sql::insert_rows, Arg, Conn, DbError, Row, Sql},
+    sql,
+};
 
-use super::{corrupt, Arg, Sql};
+use super::corrupt;
 use crate::{InventoryError, Reservation, ReservationStatus, ReserveLine, Result};
-
-const COLUMNS: &str = "id, reference, location_id, status, expires_at, created_at, updated_at";
 
 /// Places a new reservation in one change: unless a live one for its reference exists
 /// (then its id comes back and nothing is written), inserts it and its lines and holds
@@ -69,137 +69,156 @@ pub(crate) async fn place(conn: &mut Conn<'_>, r: &Reservation) -> Result<Option
             });
         }
     }
-    let mut sql = Sql::new(
-        "INSERT INTO reservation_lines (reservation_id, variant_id, location_id, quantity) VALUES ",
-    );
-    for (i, line) in r.lines.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" })
-            .bind_list::<Arg>([
-                (&r.id).into(),
-                (&line.variant_id).into(),
-                (&r.location_id).into(),
-                line.quantity.into(),
-            ])
-            .push(")");
-    }
-    conn.execute(sql.transient()).await?;
+    let lines = r
+        .lines
+        .iter()
+        .map(|line| {
+            vec![
+                Arg::from(&r.id),
+                Arg::from(&line.variant_id),
+                Arg::from(&r.location_id),
+                Arg::from(line.quantity),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "reservation_lines",
+        &["reservation_id", "variant_id", "location_id", "quantity"],
+        lines,
+    )
+    .await?;
     Ok(None)
 }
 
-async fn with_lines(conn: &mut AnyConnection, row: &sqlx::any::AnyRow) -> Result<Reservation> {
-    let id: String = row.try_get("id")?;
-    let status: String = row.try_get("status")?;
+/// The columns `from_row` reads, in its order.
+macro_rules! columns {
+    () => {
+        "id, reference, location_id, status, expires_at, created_at, updated_at"
+    };
+}
+
+/// The reservation in `row` (its `columns!()`), with its lines.
+async fn from_row(conn: &mut Conn<'_>, row: &Row) -> Result<Reservation> {
+    let id: String = row.get(0)?;
+    let status: String = row.get(3)?;
     let status = ReservationStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-    let mut lines =
-        sqlx::query("SELECT variant_id, quantity FROM reservation_lines WHERE reservation_id = $1")
-            .bind(&id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|l| {
-                Ok(ReserveLine {
-                    variant_id: l.try_get("variant_id")?,
-                    quantity: l.try_get("quantity")?,
-                })
+    let mut lines = conn
+        .fetch_all(&sql!(
+            "SELECT variant_id, quantity FROM reservation_lines WHERE reservation_id = $1",
+            &id
+        ))
+        .await?
+        .iter()
+        .map(|l| {
+            Ok(ReserveLine {
+                variant_id: l.get(0)?,
+                quantity: l.get(1)?,
             })
-            .collect::<Result<Vec<_>>>()?;
+        })
+        .collect::<Result<Vec<_>>>()?;
     // Byte order, as `reserve` merged them (PostgreSQL's collation may order differently).
     lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
     Ok(Reservation {
         id,
-        reference: row.try_get("reference")?,
-        location_id: row.try_get("location_id")?,
+        reference: row.get(1)?,
+        location_id: row.get(2)?,
         status,
         lines,
-        expires_at: row.try_get("expires_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        expires_at: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
     })
 }
 
-pub(crate) async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Reservation>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM reservations WHERE id = "));
-    sql.bind(id);
-    match sql.query().fetch_optional(&mut *conn).await? {
-        Some(row) => Ok(Some(with_lines(conn, &row).await?)),
+/// The reservation `sql` selects (its `columns!()`), if any.
+async fn fetch(conn: &mut Conn<'_>, sql: &Sql<'_>) -> Result<Option<Reservation>> {
+    match conn.fetch_optional(sql).await? {
+        Some(row) => Ok(Some(from_row(conn, &row).await?)),
         None => Ok(None),
     }
 }
 
+pub(crate) async fn find(conn: &mut Conn<'_>, id: &str) -> Result<Option<Reservation>> {
+    let sql = sql!(
+        concat!("SELECT ", columns!(), " FROM reservations WHERE id = $1"),
+        id
+    );
+    fetch(conn, &sql).await
+}
+
 /// The active or committed reservation for `reference`, if any (at most one exists).
-pub(crate) async fn find_live(
-    conn: &mut AnyConnection,
-    reference: &str,
-) -> Result<Option<Reservation>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM reservations WHERE status IN ('active', 'committed') AND reference = "
-    ));
-    sql.bind(reference);
-    match sql.query().fetch_optional(&mut *conn).await? {
-        Some(row) => Ok(Some(with_lines(conn, &row).await?)),
-        None => Ok(None),
-    }
+pub(crate) async fn find_live(conn: &mut Conn<'_>, reference: &str) -> Result<Option<Reservation>> {
+    let sql = sql!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM reservations WHERE status IN ('active', 'committed') AND reference = $1"
+        ),
+        reference
+    );
+    fetch(conn, &sql).await
 }
 
 /// The reservation that speaks for `reference`: the live one, else the newest.
 pub(crate) async fn find_for_reference(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     reference: &str,
 ) -> Result<Option<Reservation>> {
-    let mut sql = Sql::new(&format!(
-        "SELECT {COLUMNS} FROM reservations WHERE reference = "
-    ));
-    sql.bind(reference).push(
-        " ORDER BY CASE WHEN status IN ('active', 'committed') THEN 0 ELSE 1 END, \
-         created_at DESC, id DESC LIMIT 1",
+    let sql = sql!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM reservations WHERE reference = $1 \
+             ORDER BY CASE WHEN status IN ('active', 'committed') THEN 0 ELSE 1 END, \
+             created_at DESC, id DESC LIMIT 1"
+        ),
+        reference
     );
-    match sql.query().fetch_optional(&mut *conn).await? {
-        Some(row) => Ok(Some(with_lines(conn, &row).await?)),
-        None => Ok(None),
-    }
+    fetch(conn, &sql).await
 }
 
 /// Moves a reservation to `to` if its status is one of `from` (and, with `due_by`, if it
 /// expires at or before that instant). The condition is what makes each transition
 /// happen once even when two processes try it at the same time: true when this call
-/// made it.
+/// made it. The error is the database's, for the caller to tell a unique violation (a
+/// newer live reservation for the reference) from other failures.
 pub(crate) async fn transition(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     id: &str,
     from: &[ReservationStatus],
     to: ReservationStatus,
     due_by: Option<i64>,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut sql = Sql::new("UPDATE reservations SET status = ");
-    sql.bind(to.as_str())
-        .push(", updated_at = ")
-        .bind(now)
-        .push(" WHERE id = ")
-        .bind(id)
-        .push(" AND status IN (")
-        .bind_list(from.iter().map(|s| s.as_str()))
-        .push(")");
+) -> Result<bool, DbError> {
+    // A few shapes only (one or two `from` statuses, with or without `due_by`): each
+    // stays prepared.
+    let mut sql = sql!(
+        "UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3 AND status IN (",
+        to.as_str(),
+        now,
+        id
+    );
+    sql.bind_list(from.iter().map(|s| s.as_str())).push(")");
     if let Some(due_by) = due_by {
         sql.push(" AND expires_at <= ").bind(due_by);
     }
-    let done = sql.query().execute(&mut *conn).await?;
-    Ok(done.rows_affected() == 1)
+    Ok(conn.execute(&sql).await? == 1)
 }
 
 /// Ids of active reservations whose TTL ran out by `now`, oldest expiry first.
 pub(crate) async fn due_for_expiry(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     now: i64,
     limit: i64,
 ) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT id FROM reservations WHERE status = 'active' AND expires_at <= $1 \
-         ORDER BY expires_at, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    let rows = conn
+        .fetch_all(&sql!(
+            "SELECT id FROM reservations WHERE status = 'active' AND expires_at <= $1 \
+             ORDER BY expires_at, id LIMIT $2",
+            now,
+            limit
+        ))
+        .await?;
+    rows.iter().map(|r| Ok(r.get(0)?)).collect()
 }
