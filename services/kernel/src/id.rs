@@ -44,9 +44,134 @@ pub fn has_prefix(id: &str, prefix: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
+/// An id that does not have the shape its kind needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a {kind} id: {kind} ids look like {prefix}_01j9z3…")]
+pub struct InvalidId {
+    pub kind: &'static str,
+    pub prefix: &'static str,
+    pub value: String,
+}
+
+/// Defines an id type for one kind of thing: a `String` that is known to be
+/// `<prefix>_<ulid>`, so a cart id can never be passed where a variant id is wanted.
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new, unique, time-sortable id.
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> Self {
+                $name(new_id($prefix))
+            }
+
+            /// Parses input (a path segment, a JSON field).
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                if has_prefix(value, $prefix) {
+                    Ok($name(value.to_owned()))
+                } else {
+                    Err(InvalidId {
+                        kind: $kind,
+                        prefix: $prefix,
+                        value: value.to_owned(),
+                    })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                if has_prefix(&value, $prefix) {
+                    Ok($name(value))
+                } else {
+                    Err(InvalidId {
+                        kind: $kind,
+                        prefix: $prefix,
+                        value,
+                    })
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl<'a> From<&'a $name> for crate::db::Arg<'a> {
+            fn from(id: &'a $name) -> Self {
+                crate::db::Arg::from(id.as_str())
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A product (`prod_…`).
+    ProductId, "prod", "product"
+);
+typed_id!(
+    /// A variant of a product (`var_…`): what a cart line and a stock level refer to.
+    VariantId, "var", "variant"
+);
+typed_id!(
+    /// A cart (`cart_…`).
+    CartId, "cart", "cart"
+);
+typed_id!(
+    /// A line of a cart (`cali_…`).
+    LineId, "cali", "cart line"
+);
+typed_id!(
+    /// An order (`ord_…`).
+    OrderId, "ord", "order"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_id_parses_only_its_own_kind() {
+        let cart = CartId::new();
+        assert!(cart.as_str().starts_with("cart_"));
+        assert_eq!(CartId::parse(cart.as_str()), Ok(cart.clone()));
+        let refused = VariantId::parse(cart.as_str()).expect_err("a cart id is no variant id");
+        assert_eq!(refused.kind, "variant");
+        assert!(CartId::parse("cart_").is_err());
+        assert!(
+            CartId::parse("cart_01J9Z3AAAAAAAAAAAAAAAAAAAA").is_err(),
+            "ids are lower case"
+        );
+        let json = serde_json::to_string(&cart).expect("serialize");
+        assert_eq!(serde_json::from_str::<CartId>(&json).ok(), Some(cart));
+        assert!(serde_json::from_str::<CartId>("\"ord_01j9z3aaaaaaaaaaaaaaaaaaaa\"").is_err());
+    }
 
     #[test]
     fn ids_carry_their_prefix_and_sort_by_creation_time() {

@@ -1,8 +1,10 @@
 //! Shared kernel of Emporium's domain services.
 //!
 //! Layout:
-//! - [`id`]: prefixed, time-sortable, opaque identifiers (`prod_01j…`).
-//! - [`money`]: ISO 4217 currency codes and integer minor-unit amounts.
+//! - [`id`]: prefixed, time-sortable, opaque identifiers (`prod_01j…`), and a type per
+//!   kind of id (`CartId`, `VariantId`, …).
+//! - [`money`]: ISO 4217 currency codes, integer minor-unit amounts, totals.
+//! - [`contact`]: an order's email and postal addresses, parsed once.
 //! - [`cache`]: a read-through memo that the owning service's writes keep exact.
 //! - [`clock`]: UTC timestamps stored as Unix milliseconds, RFC 3339 on the wire.
 //! - [`db`]: one connection pool type for SQLite (embedded default) and PostgreSQL,
@@ -14,6 +16,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod contact;
 pub mod db;
 pub mod events;
 pub mod id;

@@ -62,6 +62,19 @@ impl Money {
     }
 }
 
+/// The amounts of a cart or an order, all in minor units of its currency. Computed in
+/// one place (the cart's totals); everything after carries these numbers unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Totals {
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    /// Added to the total when prices exclude tax; the share already inside it when
+    /// they include it.
+    pub tax_total: i64,
+    pub total: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
