@@ -112,8 +112,7 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
                     // Full: make room for a slice of the capacity at once (whichever entries the
                     // map yields first), rather than track recency on every hit. Dropping the
                     // evicted values (a cart's lines are a dozen strings each) happens below,
-                    // after the lock: emptying a full memo under it once stalled every add to
-                    // cart for up to 26 ms.
+                    // after the lock, so readers of the memo never wait for the frees.
                     let room = (self.capacity / EVICT_SHARE).max(1);
                     inner
                         .entries

@@ -1,8 +1,7 @@
 //! A short-lived cache of rendered catalog pages for anonymous shoppers (a "micro-cache",
 //! as nginx or Varnish keep in front of a dynamic site).
 //!
-//! Rendering a product page costs three Store API calls and a Leptos render (~1 ms of
-//! CPU); the same URL for a shopper without a cart is the same bytes for everyone, and
+//! Rendering a product page costs three Store API calls and a Leptos render; the same URL for a shopper without a cart is the same bytes for everyone, and
 //! the page already says so: catalog pages answer `Cache-Control: public, s-maxage=…`.
 //! This layer keeps exactly those responses, by URI, for a few seconds (`ttl`, far below
 //! `s-maxage`), so a burst of traffic on one page renders it once per `ttl` instead of
