@@ -75,7 +75,7 @@ pub struct Row {
 }
 
 /// The server process; killed and reaped when dropped, so it never outlives the bench.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     log: PathBuf,
 }
@@ -193,7 +193,7 @@ const ONE_PRODUCT: &str = "Store API: one product";
 /// The server command with what every bench server shares: a loopback address, the data
 /// dir `<dir>/data`, the site, a fresh SQLite database unless the caller sets
 /// `DATABASE_URL`, and quiet logs.
-fn server_command(built: &Built, dir: &Path, addr: &str) -> Result<Command> {
+pub(crate) fn server_command(built: &Built, dir: &Path, addr: &str) -> Result<Command> {
     let data_dir = dir.join("data");
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -216,7 +216,12 @@ fn server_command(built: &Built, dir: &Path, addr: &str) -> Result<Command> {
 
 /// Starts `emporium serve` (`cmd` from [`server_command`]) with its output in
 /// `<dir>/<log_name>`.
-fn spawn_server(built: &Built, dir: &Path, log_name: &str, mut cmd: Command) -> Result<Server> {
+pub(crate) fn spawn_server(
+    built: &Built,
+    dir: &Path,
+    log_name: &str,
+    mut cmd: Command,
+) -> Result<Server> {
     let log = dir.join(log_name);
     note(format!(
         "data dir: {}  log: {}",
@@ -238,7 +243,7 @@ fn spawn_server(built: &Built, dir: &Path, log_name: &str, mut cmd: Command) -> 
 
 /// Runs `scenarios` against `server`; on failure prints the end of the server's log. The
 /// server is stopped either way.
-fn with_server<T>(
+pub(crate) fn with_server<T>(
     mut server: Server,
     scenarios: impl FnOnce(&mut Server) -> Result<T>,
 ) -> Result<T> {
@@ -403,7 +408,7 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener
         .local_addr()
@@ -411,8 +416,8 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn wait_ready(server: &mut Server, addr: &str) -> Result<()> {
-    step("bench: waiting for /health/ready (migrations and the demo seed run first)");
+pub(crate) fn wait_ready(server: &mut Server, addr: &str) -> Result<()> {
+    step("waiting for /health/ready (migrations and the demo seed run first)");
     let start = Instant::now();
     loop {
         if let Some(status) = server

@@ -248,7 +248,7 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<usize> {
     Ok(n)
 }
 
-fn build_server(paths: &Paths, release: bool) -> Result<PathBuf> {
+pub(crate) fn build_server(paths: &Paths, release: bool) -> Result<PathBuf> {
     step(format!(
         "build: server ({SERVER_PACKAGE}, {})",
         if release { "release" } else { "debug" }

@@ -3,12 +3,15 @@
 //! - `setup`: install the toolchain pieces and test tools (idempotent).
 //! - `build [--release]`: the browser bundle into `<target>/site` and the `emporium` binary.
 //! - `run [--release]`: setup, build, then `emporium serve`.
-//! - `test [--no-lint]`: setup, build, unit/service/API tests, browser tests, clippy, rustfmt.
+//! - `test [--no-lint]`: setup, build, unit/service/API tests, browser tests, the API
+//!   contract (schemathesis), clippy, rustfmt.
+//! - `contract`: only the API contract stage of `test` (schemathesis).
 //! - `bench`: wrk (and an order driver) against the release binary; results into
 //!   `docs/BENCHMARKS.md`.
 
 mod bench;
 mod build;
+mod contract;
 mod setup;
 mod test;
 mod util;
@@ -33,9 +36,10 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Install what the build and tests need: Debian packages, a wasm32 std, wasm-bindgen-cli
-    /// (the Cargo.lock version), wasm-opt (binaryen 132), Python's aiosmtpd.
+    /// (the Cargo.lock version), wasm-opt (binaryen 132), Python's aiosmtpd and schemathesis.
     Setup {
-        /// Only what `build` needs (no Chromium, wrk or aiosmtpd), e.g. in the Docker image.
+        /// Only what `build` needs (no Chromium, wrk or Python packages), e.g. in the Docker
+        /// image.
         #[arg(long)]
         build_only: bool,
     },
@@ -50,12 +54,16 @@ enum Cmd {
         #[arg(long)]
         release: bool,
     },
-    /// Set up, build, and run every test stage, then clippy and rustfmt.
+    /// Set up, build, and run every test stage (unit, e2e, the API contract), then clippy
+    /// and rustfmt.
     Test {
         /// Skip clippy and `cargo fmt --check` (CI always runs them).
         #[arg(long)]
         no_lint: bool,
     },
+    /// Only the API contract stage of `test`: build the server (not the browser bundle) and
+    /// run schemathesis against its /openapi.json (`XTASK_CONTRACT_SEED` picks the seed).
+    Contract,
     /// Benchmark the release binary (catalog reads, add to cart, place order) and record the
     /// tables in docs/BENCHMARKS.md.
     Bench {
@@ -120,6 +128,7 @@ fn run(cli: Cli) -> Result<()> {
             exec(cmd).with_context(|| format!("running {}", built.server_bin.display()))?;
         }
         Cmd::Test { no_lint } => test::test(&paths, test::Options { no_lint })?,
+        Cmd::Contract => contract::standalone(&paths)?,
         Cmd::Bench {
             duration,
             connections,

@@ -7,6 +7,7 @@
 //! 3. wasm-bindgen-cli at exactly the version in Cargo.lock.
 //! 4. wasm-opt from binaryen 132 (npm), not Debian's binaryen 108.
 //! 5. Python's aiosmtpd (for the email tests).
+//! 6. Python's schemathesis 4 (for the API contract stage of `cargo xtask test`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -150,6 +151,7 @@ pub fn setup(paths: &Paths, opts: Options) -> Result<Toolchain> {
     ensure_wasm_opt()?;
     if !opts.build_only {
         ensure_aiosmtpd()?;
+        ensure_schemathesis()?;
     }
     step("setup: done");
     Ok(toolchain)
@@ -644,19 +646,87 @@ fn ensure_aiosmtpd() -> Result<()> {
         note("already installed");
         return Ok(());
     }
-    let plain = run(Command::new("python3").args(["-m", "pip", "install", "aiosmtpd"]));
-    if plain.is_err() && !importable() {
-        // Debian's own python3 refuses system-wide pip installs (PEP 668).
+    pip_install("aiosmtpd", importable)?;
+    if !importable() {
+        bail!("pip installed aiosmtpd but `python3 -c \"import aiosmtpd\"` still fails");
+    }
+    Ok(())
+}
+
+/// The schemathesis releases whose CLI the contract stage is written for.
+pub const SCHEMATHESIS_SPEC: &str = "schemathesis>=4,<5";
+const SCHEMATHESIS_MAJOR: &str = "4.";
+
+/// The contract stage's command: the CLI module, so it works whether or not pip's script
+/// directory is on PATH.
+pub fn schemathesis_command() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "schemathesis.cli"]);
+    cmd
+}
+
+/// The installed schemathesis version, if any (`python -m schemathesis.cli, version
+/// 4.32.5` → `4.32.5`).
+pub fn schemathesis_version() -> Option<String> {
+    probe(schemathesis_command().arg("--version")).and_then(|out| parse_schemathesis_version(&out))
+}
+
+pub fn parse_schemathesis_version(out: &str) -> Option<String> {
+    let version = out.rsplit("version").next()?.trim();
+    version
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit())
+        .then(|| version.to_string())
+}
+
+/// Whether the installed schemathesis is one the contract stage can drive.
+pub fn schemathesis_usable() -> Option<String> {
+    schemathesis_version().filter(|v| v.starts_with(SCHEMATHESIS_MAJOR))
+}
+
+fn ensure_schemathesis() -> Result<()> {
+    step(format!(
+        "setup: Python {SCHEMATHESIS_SPEC} (API contract tests)"
+    ));
+    if !on_path("python3") {
+        bail!("python3 is not installed");
+    }
+    match schemathesis_version() {
+        Some(v) if v.starts_with(SCHEMATHESIS_MAJOR) => {
+            note(format!("already installed ({v})"));
+            return Ok(());
+        }
+        Some(v) => note(format!("installed: {v}; installing {SCHEMATHESIS_SPEC}")),
+        None => note("not installed"),
+    }
+    pip_install(SCHEMATHESIS_SPEC, || schemathesis_usable().is_some())?;
+    match schemathesis_usable() {
+        Some(v) => {
+            note(format!("installed {v}"));
+            Ok(())
+        }
+        None => bail!(
+            "pip installed {SCHEMATHESIS_SPEC} but `python3 -m schemathesis.cli --version` \
+             reports {:?}",
+            schemathesis_version()
+        ),
+    }
+}
+
+/// `pip install <spec>`, retried with `--break-system-packages` (and `--user` unless root)
+/// when Debian's own python3 refuses system-wide installs (PEP 668) and the package is
+/// still not `installed()`.
+fn pip_install(spec: &str, installed: impl Fn() -> bool) -> Result<()> {
+    let plain = run(Command::new("python3").args(["-m", "pip", "install", spec]));
+    if plain.is_err() && !installed() {
         note("retrying with --break-system-packages");
         let mut cmd = Command::new("python3");
         cmd.args(["-m", "pip", "install", "--break-system-packages"]);
         if !util::is_root() {
             cmd.arg("--user");
         }
-        run(cmd.arg("aiosmtpd")).context("pip install aiosmtpd failed")?;
-    }
-    if !importable() {
-        bail!("pip installed aiosmtpd but `python3 -c \"import aiosmtpd\"` still fails");
+        run(cmd.arg(spec)).with_context(|| format!("pip install {spec} failed"))?;
     }
     Ok(())
 }
@@ -736,6 +806,19 @@ version = "0.1.0"
         let locked = locked_version(&lock, "wasm-bindgen")?;
         assert_eq!(manifest_pin(&manifest, "wasm-bindgen"), Some(locked));
         Ok(())
+    }
+
+    #[test]
+    fn parses_schemathesis_versions() {
+        assert_eq!(
+            parse_schemathesis_version("python -m schemathesis.cli, version 4.32.5").as_deref(),
+            Some("4.32.5")
+        );
+        assert_eq!(
+            parse_schemathesis_version("schemathesis, version 3.39.16").as_deref(),
+            Some("3.39.16")
+        );
+        assert_eq!(parse_schemathesis_version("No module named x"), None);
     }
 
     #[test]

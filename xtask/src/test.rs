@@ -1,4 +1,5 @@
-//! `cargo xtask test`: setup, build, unit/service/API tests, browser tests, clippy, rustfmt.
+//! `cargo xtask test`: setup, build, unit/service/API tests, browser tests, the API contract
+//! (schemathesis against the served `/openapi.json`), clippy, rustfmt.
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::build::{self, HYDRATE_PACKAGE};
+use crate::contract;
 use crate::setup;
 use crate::util::{in_ci, note, run, run_limited, step, Paths};
 
@@ -93,6 +95,28 @@ pub fn test(paths: &Paths, opts: Options) -> Result<()> {
             }
             run_limited(&mut cmd, stage_limit(E2E_TIMEOUT_MINS))
         });
+        // schemathesis comes from `setup`; only a run outside CI may go without it.
+        match setup::schemathesis_usable() {
+            None if !in_ci() => {
+                note("warning: schemathesis 4 is not installed (`cargo xtask setup`): contract stage skipped");
+                results.push(StageResult {
+                    name: "contract",
+                    seconds: 0.0,
+                    outcome: Outcome::Skipped("no schemathesis"),
+                });
+            }
+            _ => {
+                stage(&mut results, "contract", || {
+                    if setup::schemathesis_usable().is_none() {
+                        bail!(
+                            "CI=true but schemathesis 4 is not installed: the contract stage must run \
+                             in CI (`cargo xtask setup` installs it)"
+                        );
+                    }
+                    contract::run(&built, stage_limit(contract::TIMEOUT_MINS))
+                });
+            }
+        }
         if opts.no_lint {
             for name in ["clippy", "fmt"] {
                 results.push(StageResult {

@@ -267,14 +267,17 @@ pub struct ProductQuery {
     pub currency: Option<String>,
     /// Lowest price in minor units (inclusive), in `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub price_min: Option<i64>,
     /// Highest price in minor units (inclusive), in `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub price_max: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<ProductSort>,
     /// 1 to 100, default 20.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -374,7 +377,9 @@ pub mod admin {
         pub description: String,
         #[serde(default)]
         pub parent_id: Option<String>,
+        /// Order among siblings, 0 to 1000000; by default after the last sibling.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
         pub position: Option<i64>,
     }
 
@@ -388,6 +393,8 @@ pub mod admin {
         pub parent_id: Option<String>,
         #[serde(default)]
         pub move_to_root: bool,
+        /// Order among siblings, 0 to 1000000.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
         pub position: Option<i64>,
     }
 

@@ -3,63 +3,42 @@
 //! Every successful write drops the local read cache.
 
 use axum::{
-    extract::{Path, RawQuery, Request, State},
+    extract::{RawQuery, Request, State},
     http::{header, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, patch, post},
-    Json, Router,
+    Json,
 };
 use emporium_catalog::ProductStatus;
 use emporium_client::types::{
-    admin::*, Category, Collection, Image, Page, Problem, Product, ProductSummary, Variant,
+    admin::*, Category, Collection, Image, Page, Product, ProductSummary, Variant,
 };
 use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    extract::JsonBody,
+    extract::{JsonBody, Path},
     problem::{ApiError, ApiResult},
     store::product_filter,
     wire, AppState,
 };
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin/products", get(list_products).post(create_product))
-        .route(
-            "/admin/products/{id}",
-            get(get_product)
-                .patch(update_product)
-                .delete(delete_product),
-        )
-        .route("/admin/products/{id}/publish", post(publish_product))
-        .route("/admin/products/{id}/unpublish", post(unpublish_product))
-        .route("/admin/products/{id}/variants", post(add_variant))
-        .route(
-            "/admin/products/{id}/variants/{variant_id}",
-            patch(update_variant).delete(delete_variant),
-        )
-        .route("/admin/products/{id}/images", post(add_image))
-        .route(
-            "/admin/products/{id}/images/{image_id}",
-            axum::routing::delete(delete_image),
-        )
-        .route(
-            "/admin/categories",
-            get(list_categories).post(create_category),
-        )
-        .route(
-            "/admin/categories/{id}",
-            patch(update_category).delete(delete_category),
-        )
-        .route(
-            "/admin/collections",
-            get(list_collections).post(create_collection),
-        )
-        .route(
-            "/admin/collections/{id}",
-            patch(update_collection).delete(delete_collection),
-        )
+/// Each route with its OpenAPI operation (`routes!` registers both from the handler's
+/// `#[utoipa::path]`), all behind the admin token.
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(get_product, update_product, delete_product))
+        .routes(routes!(publish_product))
+        .routes(routes!(unpublish_product))
+        .routes(routes!(add_variant))
+        .routes(routes!(update_variant, delete_variant))
+        .routes(routes!(add_image))
+        .routes(routes!(delete_image))
+        .routes(routes!(list_categories, create_category))
+        .routes(routes!(update_category, delete_category))
+        .routes(routes!(list_collections, create_collection))
+        .routes(routes!(update_collection, delete_collection))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
 
@@ -71,10 +50,8 @@ pub(crate) async fn require_admin(
     next: Next,
 ) -> Response {
     let Some(expected) = state.config.admin_token.as_deref() else {
-        return ApiError::Unauthorized {
-            detail: "the Admin API is disabled: set EMPORIUM_ADMIN_TOKEN".to_owned(),
-        }
-        .into_response();
+        return ApiError::unauthorized("the Admin API is disabled: set EMPORIUM_ADMIN_TOKEN")
+            .into_response();
     };
     let given = request
         .headers()
@@ -85,14 +62,10 @@ pub(crate) async fn require_admin(
         Some(token) if Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes()) => {
             next.run(request).await
         }
-        Some(_) => ApiError::Unauthorized {
-            detail: "the bearer token is not valid".to_owned(),
+        Some(_) => ApiError::unauthorized("the bearer token is not valid").into_response(),
+        None => {
+            ApiError::unauthorized("send `Authorization: Bearer <admin token>`").into_response()
         }
-        .into_response(),
-        None => ApiError::Unauthorized {
-            detail: "send `Authorization: Bearer <admin token>`".to_owned(),
-        }
-        .into_response(),
     }
 }
 
@@ -114,7 +87,7 @@ fn deleted(state: &AppState) -> Response {
 /// List products, drafts included.
 #[utoipa::path(get, path = "/admin/products", tag = "admin", security(("admin_token" = [])),
     params(emporium_client::types::ProductQuery),
-    responses((status = 200, body = Page<ProductSummary>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "A page of products", body = Page<ProductSummary>), (status = 404, description = "Unknown category or collection (`not_found`)")))]
 pub async fn list_products(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -130,7 +103,7 @@ pub async fn list_products(
 /// One product by id or handle, drafts included.
 #[utoipa::path(get, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Product), (status = 404, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The product", body = Product), (status = 404, description = "No such product (`not_found`)")))]
 pub async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -144,7 +117,7 @@ pub async fn get_product(
 /// `status` says published).
 #[utoipa::path(post, path = "/admin/products", tag = "admin", security(("admin_token" = [])),
     request_body = ProductInput,
-    responses((status = 201, body = Product), (status = 400, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 201, description = "The product created", body = Product), (status = 409, description = "The handle or a SKU is taken (`conflict`)")))]
 pub async fn create_product(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<ProductInput>,
@@ -159,7 +132,7 @@ pub async fn create_product(
 /// Change a product's fields; absent fields stay as they are.
 #[utoipa::path(patch, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = ProductPatch,
-    responses((status = 200, body = Product), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The product changed", body = Product), (status = 404, description = "No such product (`not_found`)"), (status = 409, description = "The handle is taken (`conflict`)")))]
 pub async fn update_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -175,7 +148,7 @@ pub async fn update_product(
 /// Delete a product with its variants and images.
 #[utoipa::path(delete, path = "/admin/products/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such product (`not_found`)")))]
 pub async fn delete_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -187,7 +160,7 @@ pub async fn delete_product(
 /// Publish a product: it appears in the Store API.
 #[utoipa::path(post, path = "/admin/products/{id}/publish", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Product), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The product, published", body = Product), (status = 404, description = "No such product (`not_found`)")))]
 pub async fn publish_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -202,7 +175,7 @@ pub async fn publish_product(
 /// Unpublish a product: back to draft, hidden from the Store API.
 #[utoipa::path(post, path = "/admin/products/{id}/unpublish", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Product), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The product, a draft again", body = Product), (status = 404, description = "No such product (`not_found`)")))]
 pub async fn unpublish_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -217,7 +190,7 @@ pub async fn unpublish_product(
 /// Add a variant to a product.
 #[utoipa::path(post, path = "/admin/products/{id}/variants", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = VariantInput,
-    responses((status = 201, body = Variant), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, description = "The variant created", body = Variant), (status = 404, description = "No such product (`not_found`)"), (status = 409, description = "The SKU or option combination is taken (`conflict`)")))]
 pub async fn add_variant(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -233,7 +206,7 @@ pub async fn add_variant(
 /// Change a variant; `prices` replaces all of its prices.
 #[utoipa::path(patch, path = "/admin/products/{id}/variants/{variant_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("variant_id" = String, Path)), request_body = VariantPatch,
-    responses((status = 200, body = Variant), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The variant changed", body = Variant), (status = 404, description = "No such product or variant (`not_found`)"), (status = 409, description = "The SKU or option combination is taken (`conflict`)")))]
 pub async fn update_variant(
     State(state): State<AppState>,
     Path((id, variant_id)): Path<(String, String)>,
@@ -249,7 +222,7 @@ pub async fn update_variant(
 /// Delete a variant.
 #[utoipa::path(delete, path = "/admin/products/{id}/variants/{variant_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("variant_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such product or variant (`not_found`)")))]
 pub async fn delete_variant(
     State(state): State<AppState>,
     Path((id, variant_id)): Path<(String, String)>,
@@ -261,7 +234,7 @@ pub async fn delete_variant(
 /// Add an image (appended after the existing ones).
 #[utoipa::path(post, path = "/admin/products/{id}/images", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = ImageInput,
-    responses((status = 201, body = Image), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, description = "The image added", body = Image), (status = 404, description = "No such product (`not_found`)")))]
 pub async fn add_image(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -274,7 +247,7 @@ pub async fn add_image(
 /// Remove an image.
 #[utoipa::path(delete, path = "/admin/products/{id}/images/{image_id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path), ("image_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such product or image (`not_found`)")))]
 pub async fn delete_image(
     State(state): State<AppState>,
     Path((id, image_id)): Path<(String, String)>,
@@ -285,7 +258,7 @@ pub async fn delete_image(
 
 /// The category tree.
 #[utoipa::path(get, path = "/admin/categories", tag = "admin", security(("admin_token" = [])),
-    responses((status = 200, body = Page<Category>)))]
+    responses((status = 200, description = "Root categories with nested children", body = Page<Category>)))]
 pub async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Page<Category>>> {
     let tree = state.catalog.category_tree().await?;
     Ok(Json(Page {
@@ -297,7 +270,7 @@ pub async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<Pa
 /// Create a category (under `parent_id`, or at the root).
 #[utoipa::path(post, path = "/admin/categories", tag = "admin", security(("admin_token" = [])),
     request_body = CategoryInput,
-    responses((status = 201, body = Category), (status = 400, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, description = "The category created", body = Category), (status = 409, description = "The handle is taken (`conflict`)")))]
 pub async fn create_category(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<CategoryInput>,
@@ -312,7 +285,7 @@ pub async fn create_category(
 /// Change or move a category.
 #[utoipa::path(patch, path = "/admin/categories/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = CategoryPatch,
-    responses((status = 200, body = Category), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The category changed", body = Category), (status = 404, description = "No such category (`not_found`)"), (status = 409, description = "The handle is taken, or the move would make a cycle (`conflict`)")))]
 pub async fn update_category(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -328,7 +301,7 @@ pub async fn update_category(
 /// Delete a category: its children move up to its parent; products stay.
 #[utoipa::path(delete, path = "/admin/categories/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such category (`not_found`)")))]
 pub async fn delete_category(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -339,7 +312,7 @@ pub async fn delete_category(
 
 /// All collections, counting draft products too.
 #[utoipa::path(get, path = "/admin/collections", tag = "admin", security(("admin_token" = [])),
-    responses((status = 200, body = Page<Collection>)))]
+    responses((status = 200, description = "Collections by title", body = Page<Collection>)))]
 pub async fn list_collections(State(state): State<AppState>) -> ApiResult<Json<Page<Collection>>> {
     let all = state.catalog.list_collections(true).await?;
     Ok(Json(Page {
@@ -351,7 +324,7 @@ pub async fn list_collections(State(state): State<AppState>) -> ApiResult<Json<P
 /// Create a collection.
 #[utoipa::path(post, path = "/admin/collections", tag = "admin", security(("admin_token" = [])),
     request_body = CollectionInput,
-    responses((status = 201, body = Collection), (status = 400, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, description = "The collection created", body = Collection), (status = 409, description = "The handle is taken (`conflict`)")))]
 pub async fn create_collection(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<CollectionInput>,
@@ -366,7 +339,7 @@ pub async fn create_collection(
 /// Change a collection; `product_ids` replaces its products.
 #[utoipa::path(patch, path = "/admin/collections/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = CollectionPatch,
-    responses((status = 200, body = Collection), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The collection changed", body = Collection), (status = 404, description = "No such collection (`not_found`)"), (status = 409, description = "The handle is taken (`conflict`)")))]
 pub async fn update_collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -382,7 +355,7 @@ pub async fn update_collection(
 /// Delete a collection (its products stay).
 #[utoipa::path(delete, path = "/admin/collections/{id}", tag = "admin", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such collection (`not_found`)")))]
 pub async fn delete_collection(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -27,7 +27,7 @@ mod wire;
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
     routing::{any, get},
@@ -35,7 +35,10 @@ use axum::{
 };
 use commerce::Commerce;
 use emporium_catalog::Catalog;
-use problem::ApiError;
+use extract::Path;
+use problem::{ApiError, ProblemCode};
+use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use transport::InProcessTransport;
 
@@ -93,50 +96,80 @@ impl std::ops::Deref for AppState {
 /// The whole API: Store, Admin, health, media, OpenAPI. No fallback, so it can be
 /// merged with the storefront's router, which owns the HTML 404 page.
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .merge(store::routes())
-        .merge(admin::routes(state.clone()))
-        .merge(commerce::store_routes::routes())
-        .merge(commerce::admin_routes::routes(state.clone()))
-        .merge(commerce::webhooks::routes())
+    let (api, doc) = documented_routes(state.clone()).split_for_parts();
+    let mut router = api
+        // Outside the contract: answers for paths no operation has, and demo assets.
         .route("/store/{*rest}", any(unknown_api_route))
         .route("/admin/{*rest}", any(unknown_api_route))
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
         .route("/media/demo/{name}", get(demo_media));
     if state.config.bench_routes {
         router = router.route("/bench/static", get(|| async { "ok" }));
     }
-    router.with_state(state).merge(openapi::routes())
+    router
+        .with_state(state)
+        .merge(openapi::routes(openapi::finish(doc)))
+}
+
+/// Every documented route: each is registered with its OpenAPI operation (utoipa-axum's
+/// `routes!` reads both from the handler's `#[utoipa::path]`), so the document cannot
+/// miss a route of the Store or Admin API.
+fn documented_routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .merge(store::routes())
+        .merge(admin::routes(state.clone()))
+        .merge(commerce::store_routes::routes())
+        .merge(commerce::admin_routes::routes(state))
+        .merge(commerce::webhooks::routes())
+        .routes(routes!(live))
+        .routes(routes!(ready))
 }
 
 async fn unknown_api_route() -> ApiError {
-    ApiError::NotFound {
-        detail: "no such API route; see /openapi.json for the routes that exist".to_owned(),
-    }
+    ApiError::not_found("no such API route; see /openapi.json for the routes that exist")
 }
 
-async fn live() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `ok`.
+    status: &'static str,
+    /// `ok` when the database answers (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
 }
 
-/// Ready when the database answers.
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+async fn live() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        database: None,
+    })
+}
+
+/// Readiness: ready when the database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = Health),
+        (status = 503, description = "The database does not answer (`unavailable`)"),
+    ))]
 async fn ready(State(state): State<AppState>) -> Response {
     match state.catalog.database().ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
+        Ok(()) => Json(Health {
+            status: "ok",
+            database: Some("ok"),
+        })
+        .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            ApiError::Unavailable {
-                detail: "the database does not answer".to_owned(),
-            }
-            .into_response()
+            ApiError::new(ProblemCode::Unavailable, "the database does not answer").into_response()
         }
     }
 }
 
 /// Demo catalog images, drawn on request: the demo needs no files and no network.
 async fn demo_media(Path(name): Path<String>) -> Response {
-    match emporium_catalog::seed::demo_image_svg(&name) {
+    match emporium_demo::demo_image_svg(&name) {
         Some(svg) => (
             [
                 (
@@ -151,9 +184,6 @@ async fn demo_media(Path(name): Path<String>) -> Response {
             svg,
         )
             .into_response(),
-        None => ApiError::NotFound {
-            detail: format!("no demo image `{name}`"),
-        }
-        .into_response(),
+        None => ApiError::not_found(format!("no demo image `{name}`")).into_response(),
     }
 }

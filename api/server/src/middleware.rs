@@ -2,7 +2,7 @@
 
 use axum::{
     extract::Request as AxumRequest,
-    http::{HeaderName, HeaderValue, Request, StatusCode},
+    http::{HeaderName, HeaderValue, Request},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Router,
@@ -14,6 +14,8 @@ use tower_http::{
 };
 use tracing::Instrument;
 use tracing::Level;
+
+use crate::problem::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -71,9 +73,8 @@ async fn run_to_completion(request: AxumRequest, next: Next) -> Response {
     let span = tracing::Span::current();
     match tokio::spawn(next.run(request).instrument(span)).await {
         Ok(response) => response,
-        Err(e) => {
-            tracing::error!(error = %e, "request task failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        // A panic: answered as any failure of ours, a problem document (the cause is
+        // logged by `ApiError`, not sent).
+        Err(e) => ApiError::internal(format!("request task failed: {e}")).into_response(),
     }
 }

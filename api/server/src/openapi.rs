@@ -1,84 +1,43 @@
 //! The API contract: an OpenAPI 3.1 document generated from the handlers' annotations
 //! (`/openapi.json`) and Swagger UI at `/docs`, whose assets are vendored in a registry
 //! crate (nothing is fetched at build or run time).
+//!
+//! The operations come from the routes themselves (utoipa-axum, see
+//! [`crate::router`]). [`finish`] then adds what every operation of a kind can answer
+//! (400 for malformed input, 415 for a JSON body, 401 for the Admin API, 500 for all)
+//! and gives every 4xx/5xx the `application/problem+json` [`Problem`] schema, whose
+//! `code` lists the whole catalogue ([`ProblemCode`]). Route-specific problems (404,
+//! 409, 422, 502, …) are declared on the routes.
+//!
+//! [`Problem`]: emporium_client::types::Problem
 
 use axum::Router;
 use emporium_client::types::{self as wire, admin as admin_wire};
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        path::Operation,
+        schema::{Object, Schema, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        Content, Ref, RefOr, Response,
+    },
     Modify, OpenApi,
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{
-    admin,
-    commerce::{admin_routes as orders, store_routes as cart, webhooks},
-    store,
-};
+use crate::problem::{ProblemCode, PROBLEM_JSON};
 use emporium_client::commerce as commerce_wire;
 
+/// The document's fixed parts: info, tags, the schemas not reached from an operation.
+/// The operations are added by the router as it registers the routes.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Emporium API",
         description = "Headless commerce: the Store API (catalog, carts, checkout, orders) \
-                       and the Admin API (catalog, orders, stock, discounts). Errors are RFC 9457 problem documents with a stable \
-                       `code`. Lists return `{items, next_cursor}`; pass `next_cursor` back as \
-                       `cursor` for the next page. Money is integer minor units with an ISO \
-                       4217 currency."
-    ),
-    paths(
-        store::list_products,
-        store::get_product,
-        store::list_categories,
-        store::list_collections,
-        store::get_collection,
-        admin::list_products,
-        admin::get_product,
-        admin::create_product,
-        admin::update_product,
-        admin::delete_product,
-        admin::publish_product,
-        admin::unpublish_product,
-        admin::add_variant,
-        admin::update_variant,
-        admin::delete_variant,
-        admin::add_image,
-        admin::delete_image,
-        admin::list_categories,
-        admin::create_category,
-        admin::update_category,
-        admin::delete_category,
-        admin::list_collections,
-        admin::create_collection,
-        admin::update_collection,
-        admin::delete_collection,
-        cart::list_regions,
-        cart::product_availability,
-        cart::create_cart,
-        cart::get_cart,
-        cart::add_line,
-        cart::update_line,
-        cart::remove_line,
-        cart::apply_discount,
-        cart::remove_discount,
-        cart::shipping_options,
-        cart::set_checkout_details,
-        cart::complete_cart,
-        cart::get_order,
-        orders::list_orders,
-        orders::get_order,
-        orders::mark_paid,
-        orders::fulfil_order,
-        orders::mark_delivered,
-        orders::cancel_order,
-        orders::refund_order,
-        orders::stock_level,
-        orders::adjust_stock,
-        orders::list_discounts,
-        orders::create_discount,
-        orders::delete_discount,
-        webhooks::stripe_webhook,
+                       and the Admin API (catalog, orders, stock, discounts). Errors are RFC 9457 \
+                       problem documents (`application/problem+json`) with a stable `code`. Lists \
+                       return `{items, next_cursor}`; pass `next_cursor` back as `cursor` for the \
+                       next page. Money is integer minor units with an ISO 4217 currency."
     ),
     components(schemas(
         wire::Problem,
@@ -110,9 +69,12 @@ use emporium_client::commerce as commerce_wire;
         (name = "admin-inventory", description = "Stock levels and adjustments with a movement log"),
         (name = "admin-discounts", description = "Discount codes"),
         (name = "webhooks", description = "Signed provider callbacks (Stripe)"),
+        (name = "health", description = "Liveness and readiness probes"),
     )
 )]
 pub struct ApiDoc;
+
+const ADMIN_TOKEN: &str = "admin_token";
 
 struct AdminTokenScheme;
 
@@ -120,13 +82,147 @@ impl Modify for AdminTokenScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "admin_token",
+            ADMIN_TOKEN,
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }
 
+/// The document with its operations registered: adds the problems every operation of a
+/// kind can answer and the problem+json content of every error response.
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    ProblemResponses.modify(&mut doc);
+    doc
+}
+
+/// Adds the responses shared by whole kinds of operations, and declares every 4xx/5xx
+/// response as `application/problem+json` with the `Problem` schema.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let shared_params = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_shared_responses(op, shared_params);
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response {
+                        if status.starts_with('4') || status.starts_with('5') {
+                            response.content.clear();
+                            response.content.insert(
+                                PROBLEM_JSON.to_owned(),
+                                Content::new(Some(Ref::from_schema_name("Problem"))),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        document_problem_codes(openapi);
+    }
+}
+
+fn add_shared_responses(op: &mut Operation, shared_params: bool) {
+    let has_params = shared_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let has_body = op.request_body.is_some();
+    let admin = op.security.as_ref().is_some_and(|requirements| {
+        requirements.iter().any(|r| {
+            serde_json::to_value(r)
+                .ok()
+                .is_some_and(|v| v.get(ADMIN_TOKEN).is_some())
+        })
+    });
+    if has_params || has_body {
+        let codes = match (has_params, has_body) {
+            (true, true) => "`invalid_parameter`, `invalid_body`",
+            (true, false) => "`invalid_parameter`",
+            _ => "`invalid_body`",
+        };
+        let generic = format!("A parameter or the body is malformed ({codes}); `param` names it");
+        match op.responses.responses.get_mut("400") {
+            // The route declared its own 400s: the generic ones come on top.
+            Some(RefOr::T(declared)) => {
+                let missing: Vec<&str> = ["`invalid_parameter`", "`invalid_body`"]
+                    .into_iter()
+                    .filter(|c| codes.contains(c) && !declared.description.contains(c))
+                    .collect();
+                if !missing.is_empty() {
+                    declared.description = format!(
+                        "{}; or a malformed parameter or body ({})",
+                        declared.description,
+                        missing.join(", ")
+                    );
+                }
+            }
+            _ => ensure(op, "400", generic),
+        }
+    }
+    if has_body {
+        ensure(
+            op,
+            "415",
+            "The body was sent without `Content-Type: application/json` (`unsupported_media_type`)",
+        );
+    }
+    if admin {
+        ensure(
+            op,
+            "401",
+            "The admin token is missing or wrong (`unauthorized`)",
+        );
+    }
+    ensure(
+        op,
+        "500",
+        "A failure on our side; try again later (`internal`)",
+    );
+}
+
+/// Adds a response for `status` unless the route declared one (the route's description
+/// says more).
+fn ensure(op: &mut Operation, status: &str, description: impl Into<String>) {
+    op.responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::T(Response::new(description)));
+}
+
+/// The `Problem` schema's `code` as the closed set it is.
+fn document_problem_codes(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+        return;
+    };
+    let mut code = Object::with_type(Type::String);
+    code.description = Some(
+        "Stable machine-readable code; each code always comes with the same status".to_owned(),
+    );
+    code.enum_values = Some(
+        ProblemCode::ALL
+            .iter()
+            .map(|c| serde_json::Value::from(c.code()))
+            .collect(),
+    );
+    problem
+        .properties
+        .insert("code".to_owned(), RefOr::T(Schema::Object(code)));
+}
+
 /// `/openapi.json` and the interactive docs at `/docs`.
-pub fn routes() -> Router {
-    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+pub fn routes(doc: utoipa::openapi::OpenApi) -> Router {
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
 }

@@ -1,5 +1,13 @@
-//! The one mapping from domain errors to HTTP: every error leaves as an RFC 9457
-//! `application/problem+json` document with a stable `code`.
+//! The one mapping from errors to HTTP: every error leaves as an RFC 9457
+//! `application/problem+json` document whose `code` comes from one closed catalogue,
+//! [`ProblemCode`], and whose status follows from the code alone.
+//!
+//! Each domain error variant maps to exactly one code: `From<CatalogError>` here and the
+//! commerce services' in [`crate::commerce::errors`], all exhaustive matches, so a new
+//! variant does not compile until it is given one. The catalogue, and the variant → code
+//! table, are snapshot-tested (`api/server/tests/contract.rs`).
+
+use std::fmt;
 
 use axum::{
     http::{header, HeaderValue, StatusCode},
@@ -8,167 +16,249 @@ use axum::{
 use emporium_catalog::CatalogError;
 use emporium_client::types::Problem;
 
-/// An error a handler returns. Callers' mistakes are 4xx with a message that says what
-/// to fix; only failures of our own (the database) are 5xx.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{detail}")]
-    BadRequest {
-        code: &'static str,
-        param: Option<String>,
-        detail: String,
-    },
-    #[error("{detail}")]
-    NotFound { detail: String },
-    #[error("{detail}")]
-    Conflict {
-        param: Option<String>,
-        detail: String,
-    },
-    #[error("{detail}")]
-    Unauthorized { detail: String },
-    #[error("{detail}")]
-    UnsupportedMediaType { detail: String },
-    #[error("{detail}")]
-    Unavailable { detail: String },
-    /// Any other problem, with its own status and stable code (`out_of_stock`,
-    /// `idempotency_key_reused`, `payment_provider_unavailable`, …).
-    #[error("{detail}")]
-    Status {
-        status: StatusCode,
-        code: &'static str,
-        param: Option<String>,
-        detail: String,
-    },
-    #[error("internal error: {0}")]
-    Internal(String),
+/// The media type of every error response.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Declares the catalogue: each entry is a variant with its HTTP status, its stable
+/// code and its title (RFC 9457 `title`: the same for every occurrence of the code).
+macro_rules! problems {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = ($status:ident, $code:literal, $title:literal),
+    )*) => {
+        /// Every problem the API can answer with: a closed set, so a code cannot be
+        /// misspelt and each code always comes with the same status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ProblemCode {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl ProblemCode {
+            /// The whole catalogue, in declaration order.
+            pub const ALL: &'static [ProblemCode] = &[$(ProblemCode::$variant),*];
+
+            /// The stable machine-readable code (`out_of_stock`).
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status every problem with this code is sent with.
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(ProblemCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// A short human summary, the same for every occurrence.
+            pub const fn title(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $title,)*
+                }
+            }
+        }
+    };
+}
+
+problems! {
+    /// A query, path or header parameter or a body field is malformed; `param` names it.
+    InvalidParameter = (BAD_REQUEST, "invalid_parameter", "Invalid parameter"),
+    /// The body is not JSON, or does not fit the operation's schema.
+    InvalidBody = (BAD_REQUEST, "invalid_body", "Invalid body"),
+    /// The operation needs an `Idempotency-Key` header.
+    IdempotencyKeyRequired = (BAD_REQUEST, "idempotency_key_required", "Idempotency key required"),
+    /// A currency no region sells in, or a variant without a price in the cart's currency.
+    CurrencyMismatch = (BAD_REQUEST, "currency_mismatch", "Currency mismatch"),
+    /// The cart already holds the most distinct lines allowed.
+    TooManyLines = (BAD_REQUEST, "too_many_lines", "Too many cart lines"),
+    /// Checkout needs fields that are not set yet; `param` names the first.
+    CheckoutIncomplete = (BAD_REQUEST, "checkout_incomplete", "Checkout incomplete"),
+    /// An order cannot be placed for an empty cart.
+    CartEmpty = (BAD_REQUEST, "cart_empty", "Cart is empty"),
+    /// Prices times quantities exceed what an amount can hold.
+    AmountTooLarge = (BAD_REQUEST, "amount_too_large", "Amount too large"),
+    /// No discount with this code.
+    DiscountNotFound = (BAD_REQUEST, "discount_not_found", "Discount code not found"),
+    /// The discount code's end date has passed.
+    DiscountExpired = (BAD_REQUEST, "discount_expired", "Discount code expired"),
+    /// The discount code's start date is still to come.
+    DiscountNotStarted = (BAD_REQUEST, "discount_not_started", "Discount code not yet valid"),
+    /// The cart's subtotal is below the discount code's minimum.
+    DiscountMinimumNotMet = (BAD_REQUEST, "discount_minimum_not_met", "Discount minimum not met"),
+    /// The discount code reached its usage limit.
+    DiscountUsedUp = (BAD_REQUEST, "discount_used_up", "Discount code used up"),
+    /// A fixed-amount discount code for another currency than the cart's.
+    DiscountCurrencyMismatch = (BAD_REQUEST, "discount_currency_mismatch", "Discount currency mismatch"),
+    /// A webhook whose signature does not prove where it came from.
+    InvalidSignature = (BAD_REQUEST, "invalid_signature", "Invalid webhook signature"),
+    /// The Admin API token is missing or wrong (or the Admin API is disabled).
+    Unauthorized = (UNAUTHORIZED, "unauthorized", "Unauthorized"),
+    /// No such resource (or API route).
+    NotFound = (NOT_FOUND, "not_found", "Not found"),
+    /// The value is taken or the change conflicts with existing data.
+    Conflict = (CONFLICT, "conflict", "Conflict"),
+    /// The cart became an order and cannot change any more.
+    CartCompleted = (CONFLICT, "cart_completed", "Cart completed"),
+    /// Not enough stock for the quantity asked for.
+    OutOfStock = (CONFLICT, "out_of_stock", "Out of stock"),
+    /// A stock change would go below zero or below what is reserved.
+    StockWouldGoNegative = (CONFLICT, "stock_would_go_negative", "Stock would go negative"),
+    /// The order's or payment's status does not allow this action.
+    InvalidTransition = (CONFLICT, "invalid_transition", "Invalid status transition"),
+    /// Another request with this idempotency key is still placing the order.
+    PlacementInProgress = (CONFLICT, "placement_in_progress", "Placement in progress"),
+    /// A JSON body was sent without `Content-Type: application/json`.
+    UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
+    /// The idempotency key was used before for a different request.
+    IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused"),
+    /// A failure of our own (the database); never caused by input.
+    Internal = (INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
+    /// The payment provider refused or failed.
+    PaymentProviderError = (BAD_GATEWAY, "payment_provider_error", "Payment provider error"),
+    /// No payment session could be opened; the cart is unchanged.
+    PaymentProviderUnavailable = (BAD_GATEWAY, "payment_provider_unavailable", "Payment provider unavailable"),
+    /// The service cannot answer now (the database is down).
+    Unavailable = (SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+}
+
+impl ProblemCode {
+    /// The `type` URI of the problem document.
+    pub fn type_uri(self) -> String {
+        format!("https://docs.emporium.dev/problems/{}", self.code())
+    }
+
+    /// The codes sent with `status`.
+    pub fn with_status(status: StatusCode) -> impl Iterator<Item = ProblemCode> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(move |c| c.status() == status)
+    }
+}
+
+impl fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An error a handler returns: a code from the catalogue, the parameter at fault (if
+/// any) and what to change. Callers' mistakes are 4xx; only failures of our own are
+/// 5xx, and their detail (which may name tables or hosts) is logged, not sent.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ProblemCode,
+    param: Option<String>,
+    detail: String,
 }
 
 impl ApiError {
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            param: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// Names the request parameter or body field at fault.
+    pub fn param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
     /// A malformed query parameter or body field, named so the caller can fix it.
     pub fn invalid(param: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code: "invalid_parameter",
-            param: Some(param.into()),
-            detail: detail.into(),
-        }
+        ApiError::new(ProblemCode::InvalidParameter, detail).param(param)
     }
 
-    /// A problem with its own status and code.
-    pub fn status(
-        status: StatusCode,
-        code: &'static str,
-        param: Option<&str>,
-        detail: impl Into<String>,
-    ) -> Self {
-        ApiError::Status {
-            status,
-            code,
-            param: param.map(str::to_owned),
-            detail: detail.into(),
-        }
+    /// A body that is not JSON or does not fit the schema.
+    pub fn invalid_body(detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemCode::InvalidBody, detail)
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<&str>) {
-        match self {
-            ApiError::Status {
-                status,
-                code,
-                param,
-                ..
-            } => (
-                *status,
-                code,
-                status.canonical_reason().unwrap_or("Error"),
-                param.as_deref(),
-            ),
-            ApiError::BadRequest { code, param, .. } => (
-                StatusCode::BAD_REQUEST,
-                code,
-                "Bad request",
-                param.as_deref(),
-            ),
-            ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "Not found", None),
-            ApiError::Conflict { param, .. } => (
-                StatusCode::CONFLICT,
-                "conflict",
-                "Conflict",
-                param.as_deref(),
-            ),
-            ApiError::Unauthorized { .. } => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Unauthorized",
-                None,
-            ),
-            ApiError::UnsupportedMediaType { .. } => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Unsupported media type",
-                None,
-            ),
-            ApiError::Unavailable { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-                None,
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal server error",
-                None,
-            ),
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemCode::NotFound, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemCode::Unauthorized, detail)
+    }
+
+    /// A failure of our own; `cause` is logged, never sent.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        ApiError::new(ProblemCode::Internal, cause.to_string())
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        self.code
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    pub fn param_name(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The problem document as sent.
+    pub fn to_problem(&self) -> Problem {
+        let detail = if self.code == ProblemCode::Internal {
+            "something went wrong on our side; try again later".to_owned()
+        } else {
+            self.detail.clone()
+        };
+        Problem {
+            kind: self.code.type_uri(),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            detail,
+            code: self.code.code().to_owned(),
+            param: self.param.clone(),
+            request_id: None,
         }
     }
 }
 
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl From<CatalogError> for ApiError {
     fn from(err: CatalogError) -> Self {
+        let detail = err.to_string();
         match err {
-            CatalogError::NotFound { .. } => ApiError::NotFound {
-                detail: err.to_string(),
-            },
-            CatalogError::Invalid { field, message } => ApiError::BadRequest {
-                code: "invalid_parameter",
-                detail: format!("{field}: {message}"),
-                param: Some(field),
-            },
-            CatalogError::Conflict { field, message } => ApiError::Conflict {
-                detail: format!("{field}: {message}"),
-                param: Some(field),
-            },
-            CatalogError::Database(e) => ApiError::Internal(e.to_string()),
+            CatalogError::NotFound { .. } => ApiError::not_found(detail),
+            CatalogError::Invalid { field, .. } => ApiError::invalid(field, detail),
+            CatalogError::Conflict { field, .. } => {
+                ApiError::new(ProblemCode::Conflict, detail).param(field)
+            }
+            CatalogError::Database(e) => ApiError::internal(e),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, title, param) = self.parts();
-        let detail = match &self {
-            // The cause is logged, not shown: it may name tables or hosts.
-            ApiError::Internal(cause) => {
-                tracing::error!(error = %cause, "request failed");
-                "something went wrong on our side; try again later".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let problem = Problem {
-            kind: format!("https://docs.emporium.dev/problems/{code}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail,
-            code: code.to_owned(),
-            param: param.map(str::to_owned),
-            request_id: None,
-        };
+        if self.code == ProblemCode::Internal {
+            tracing::error!(error = %self.detail, "request failed");
+        }
+        let problem = self.to_problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        let mut response = (self.code.status(), body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -3,33 +3,32 @@
 
 use axum::{
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, Uri},
     response::Response,
-    routing::get,
-    Router,
 };
 use emporium_catalog::{ProductFilter, ProductSort};
-use emporium_client::types::{
-    Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary,
-};
+use emporium_client::types::{Category, Collection, Page, Product, ProductQuery, ProductSummary};
 use emporium_kernel::money::Currency;
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     cache::CachedBody,
-    extract::QueryParams,
+    extract::{Path, QueryParams},
     problem::{ApiError, ApiResult},
     wire, AppState,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/store/products", get(list_products))
-        .route("/store/products/{id_or_handle}", get(get_product))
-        .route("/store/categories", get(list_categories))
-        .route("/store/collections", get(list_collections))
-        .route("/store/collections/{handle}", get(get_collection))
+/// Each route with its OpenAPI operation (`routes!` registers both from the handler's
+/// `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products))
+        .routes(routes!(get_product))
+        .routes(routes!(list_categories))
+        .routes(routes!(list_collections))
+        .routes(routes!(get_collection))
 }
 
 /// Serves `uri` from the local cache, or renders it with `load` and caches it.
@@ -48,7 +47,7 @@ where
         return Ok(hit.respond(headers));
     }
     let value = load.await?;
-    let body = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(&value).map_err(ApiError::internal)?;
     let entry = CachedBody::new(Bytes::from(body));
     let response = entry.respond(headers);
     state.cache.put(key, entry);
@@ -109,8 +108,7 @@ pub fn product_filter(raw: Option<&str>, include_drafts: bool) -> ApiResult<Prod
     responses(
         (status = 200, description = "A page of products", body = Page<ProductSummary>),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown category or collection", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown category or collection (`not_found`)"),
     )
 )]
 pub async fn list_products(
@@ -137,7 +135,7 @@ pub async fn list_products(
     responses(
         (status = 200, description = "The product", body = Product),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such published product", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published product (`not_found`)"),
     )
 )]
 pub async fn get_product(
@@ -156,7 +154,10 @@ pub async fn get_product(
 /// The category tree.
 #[utoipa::path(
     get, path = "/store/categories", tag = "store",
-    responses((status = 200, description = "Root categories with nested children", body = Page<Category>))
+    responses(
+        (status = 200, description = "Root categories with nested children", body = Page<Category>),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    )
 )]
 pub async fn list_categories(
     State(state): State<AppState>,
@@ -176,7 +177,10 @@ pub async fn list_categories(
 /// All collections.
 #[utoipa::path(
     get, path = "/store/collections", tag = "store",
-    responses((status = 200, description = "Collections by title", body = Page<Collection>))
+    responses(
+        (status = 200, description = "Collections by title", body = Page<Collection>),
+        (status = 304, description = "Not modified (If-None-Match)"),
+    )
 )]
 pub async fn list_collections(
     State(state): State<AppState>,
@@ -199,7 +203,8 @@ pub async fn list_collections(
     params(("handle" = String, Path, description = "Collection handle or `pcol_…` id")),
     responses(
         (status = 200, description = "The collection", body = Collection),
-        (status = 404, description = "No such collection", body = Problem, content_type = "application/problem+json"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such collection (`not_found`)"),
     )
 )]
 pub async fn get_collection(

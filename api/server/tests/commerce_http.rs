@@ -14,7 +14,7 @@ use emporium_client::{
     types::{Page, Problem},
 };
 use emporium_kernel::{clock::now_ms, db::testing::databases, events};
-use emporium_payments::fake_stripe::FakeStripe;
+use emporium_test_support::fake_stripe::FakeStripe;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::TestApp;

@@ -94,10 +94,25 @@ fn subtree(rows: &[CategoryRow], id: &str) -> Option<Category> {
     find(build_tree(rows), id)
 }
 
+/// Highest position a caller may give a category: far beyond any real menu, and far
+/// from i64 overflow when the next sibling is numbered after it.
+const MAX_POSITION: i64 = 1_000_000;
+
+fn position(value: i64) -> Result<i64> {
+    if (0..=MAX_POSITION).contains(&value) {
+        Ok(value)
+    } else {
+        Err(CatalogError::invalid(
+            "position",
+            format!("must be a whole number from 0 to {MAX_POSITION}, got {value}"),
+        ))
+    }
+}
+
 fn next_sibling_position(rows: &[CategoryRow], parent: Option<&str>) -> i64 {
     rows.iter()
         .filter(|r| r.parent_id.as_deref() == parent)
-        .map(|r| r.position + 1)
+        .map(|r| r.position.saturating_add(1))
         .max()
         .unwrap_or(0)
 }
@@ -124,6 +139,7 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
     let name = fields::required_text("name", &input.name, MAX_TITLE)?;
     let handle = explicit_handle(input.handle.as_deref())?;
     let description = fields::free_text("description", &input.description, MAX_DESCRIPTION)?;
+    let explicit_position = input.position.map(position).transpose()?;
     let parent_id = input
         .parent_id
         .as_deref()
@@ -149,8 +165,7 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
             let now = now_ms();
             let row = CategoryRow {
                 id: new_id("pcat"),
-                position: input
-                    .position
+                position: explicit_position
                     .unwrap_or_else(|| next_sibling_position(&rows, parent_id.as_deref())),
                 parent_id,
                 handle,
@@ -169,6 +184,7 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
 }
 
 pub(crate) async fn update(db: &Database, id: &str, changes: CategoryChanges) -> Result<Category> {
+    let new_position = changes.position.map(position).transpose()?;
     let owned_id = id.to_owned();
     let rows = db
         .write(async move |conn| {
@@ -214,7 +230,7 @@ pub(crate) async fn update(db: &Database, id: &str, changes: CategoryChanges) ->
                 }
                 row.parent_id = parent.map(str::to_owned);
             }
-            if let Some(position) = changes.position {
+            if let Some(position) = new_position {
                 row.position = position;
             }
             row.updated_at = now_ms().max(row.updated_at);

@@ -1,19 +1,19 @@
 use emporium_kernel::db::DbError;
 
-/// What can go wrong in the catalog. The API maps each kind to one HTTP status.
+/// What can go wrong in the catalog. The HTTP layer maps each kind to its response.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    /// 404: no such product, variant, category, collection or image.
+    /// No such product, variant, category, collection or image.
     #[error("{entity} `{id}` does not exist")]
     NotFound { entity: &'static str, id: String },
-    /// 400: a field or parameter is malformed; `message` says what to change.
+    /// A field or parameter is malformed; `message` says what to change.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    /// 409: the value is taken (duplicate handle or SKU) or the change conflicts with
+    /// The value is taken (duplicate handle or SKU) or the change conflicts with
     /// existing data (e.g. a category cannot become its own descendant).
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
-    /// 5xx: the database failed; never caused by input.
+    /// The database failed; never caused by input.
     #[error(transparent)]
     Database(#[from] DbError),
 }

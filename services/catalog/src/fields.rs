@@ -89,7 +89,7 @@ pub(crate) fn handle(field: &str, value: &str) -> Result<String> {
 /// A handle made from a title: `"Café Crème — 2 Cups"` becomes `cafe-creme-2-cups`.
 /// Leaves room for a `-NN` suffix so a derived handle can always be made unique. Returns
 /// `fallback` when the title has no letters or digits at all.
-pub(crate) fn slugify(title: &str, fallback: &str) -> String {
+pub fn slugify(title: &str, fallback: &str) -> String {
     // Room for "-9999" when the derived handle must be made unique.
     const MAX_BASE: usize = MAX_HANDLE - 6;
     let mut slug = String::with_capacity(title.len());
@@ -153,7 +153,7 @@ fn fold_latin(c: char) -> String {
 }
 
 /// The first of `base`, `base-2`, `base-3`, … that is not in `taken`.
-pub(crate) fn first_free_handle(base: &str, taken: &[String]) -> String {
+pub fn first_free_handle(base: &str, taken: &[String]) -> String {
     if !taken.iter().any(|t| t == base) {
         return base.to_owned();
     }
@@ -190,31 +190,68 @@ pub(crate) fn prices(field: &str, input: &[NewPrice]) -> Result<Vec<Price>> {
     for (i, price) in input.iter().enumerate() {
         let currency = Currency::parse(price.currency.trim())
             .map_err(|e| CatalogError::invalid(format!("{field}[{i}].currency"), e.to_string()))?;
-        if price.amount < 0 {
-            return Err(CatalogError::invalid(
-                format!("{field}[{i}].amount"),
-                "must be zero or more (minor units, e.g. 1999 for 19.99)",
-            ));
-        }
-        if price.amount > MAX_AMOUNT {
-            return Err(CatalogError::invalid(
-                format!("{field}[{i}].amount"),
-                format!("must be at most {MAX_AMOUNT} minor units"),
-            ));
-        }
-        if out.iter().any(|p| p.currency == currency) {
-            return Err(CatalogError::invalid(
-                format!("{field}[{i}].currency"),
-                format!("{currency} is listed twice: give one price per currency"),
-            ));
-        }
-        out.push(Price {
+        let price = Price {
             currency,
             amount: price.amount,
-        });
+        };
+        check_price(&price, &out).map_err(|e| under(|| format!("{field}[{i}]"), e))?;
+        out.push(price);
     }
     out.sort_by_key(|a| a.currency);
     Ok(out)
+}
+
+/// A price with an amount in 0..=10^12 minor units, in a currency not in `earlier`.
+/// Errors name `amount` or `currency` (see [`under`]).
+pub(crate) fn check_price(price: &Price, earlier: &[Price]) -> Result<()> {
+    if price.amount < 0 {
+        return Err(CatalogError::invalid(
+            "amount",
+            "must be zero or more (minor units, e.g. 1999 for 19.99)",
+        ));
+    }
+    if price.amount > MAX_AMOUNT {
+        return Err(CatalogError::invalid(
+            "amount",
+            format!("must be at most {MAX_AMOUNT} minor units"),
+        ));
+    }
+    if earlier.iter().any(|p| p.currency == price.currency) {
+        return Err(CatalogError::invalid(
+            "currency",
+            format!(
+                "{} is listed twice: give one price per currency",
+                price.currency
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `err` with its field placed under `parent` (`sku` under `variants[1]` is
+/// `variants[1].sku`; an empty field becomes `parent` itself). Checks of a part of an
+/// input name fields relative to that part and the caller says where the part is, only
+/// when a check fails: a bulk import checks too many fields to format every path.
+pub(crate) fn under(parent: impl FnOnce() -> String, err: CatalogError) -> CatalogError {
+    let join = |field: String| {
+        let parent = parent();
+        if field.is_empty() {
+            parent
+        } else {
+            format!("{parent}.{field}")
+        }
+    };
+    match err {
+        CatalogError::Invalid { field, message } => CatalogError::Invalid {
+            field: join(field),
+            message,
+        },
+        CatalogError::Conflict { field, message } => CatalogError::Conflict {
+            field: join(field),
+            message,
+        },
+        other => other,
+    }
 }
 
 /// Ids listed at most once each.

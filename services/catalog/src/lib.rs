@@ -8,7 +8,8 @@
 //!   the catalog (validation, handles, tree moves, filters and keyset pages).
 //! - `fields`, `cursor` (private): field rules shared by all parts; opaque list cursors.
 //! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
-//! - [`seed`]: the deterministic demo catalog and its generated SVG images.
+//! - [`import`]: bulk import of products, categories and collections made elsewhere
+//!   (the demo catalog in `emporium-demo`), one transaction per batch.
 //!
 //! Every write runs in one transaction. `product_prices` (lowest and highest variant
 //! price per product and currency) is rewritten in the transaction of every variant or
@@ -21,10 +22,10 @@ mod collection;
 mod cursor;
 pub mod error;
 mod fields;
+pub mod import;
 mod listing;
 pub mod model;
 mod product;
-pub mod seed;
 mod store;
 
 pub use error::{CatalogError, Result};
@@ -279,6 +280,14 @@ impl Catalog {
 
     pub async fn delete_collection(&self, id: &str) -> Result<()> {
         collection::delete(&self.db, id).await
+    }
+
+    /// Writes a batch of categories, products and collections with the caller's ids,
+    /// handles and timestamps in one transaction, with multi-row INSERTs: see [`import`]
+    /// for the rules and the errors.
+    pub async fn import(&self, batch: import::ImportBatch) -> Result<()> {
+        let _forget = self.forget_snapshots();
+        import::run(&self.db, batch).await
     }
 
     /// Whether the catalog has no products (the binary seeds the demo catalog then).

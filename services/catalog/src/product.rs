@@ -19,12 +19,12 @@ use crate::{
     ProductStatus, Result, Variant, VariantChanges,
 };
 
-const MAX_SEO_DESCRIPTION: usize = 1_000;
-const MAX_ALT: usize = 500;
+pub(crate) const MAX_SEO_DESCRIPTION: usize = 1_000;
+pub(crate) const MAX_ALT: usize = 500;
 const MAX_SKU: usize = 64;
-const MAX_OPTIONS: usize = 10;
+pub(crate) const MAX_OPTIONS: usize = 10;
 const MAX_OPTION_VALUES: usize = 100;
-const MAX_VARIANTS: usize = 250;
+pub(crate) const MAX_VARIANTS: usize = 250;
 /// A tonne: far above any parcel, low enough to catch a unit mistake (kg given as mg).
 const MAX_WEIGHT_GRAMS: i64 = 1_000_000;
 
@@ -452,43 +452,64 @@ fn check_options(product_id: &str, input: &[NewOption]) -> Result<Vec<OptionRow>
     }
     let mut options: Vec<OptionRow> = Vec::with_capacity(input.len());
     for (i, option) in input.iter().enumerate() {
-        let name = fields::required_text(&format!("options[{i}].name"), &option.name, MAX_TITLE)?;
-        if options.iter().any(|o| o.name == name) {
-            return Err(CatalogError::invalid(
-                format!("options[{i}].name"),
-                format!("option `{name}` is given twice: option names must be unique"),
-            ));
-        }
-        if option.values.is_empty() || option.values.len() > MAX_OPTION_VALUES {
-            return Err(CatalogError::invalid(
-                format!("options[{i}].values"),
-                format!("give 1 to {MAX_OPTION_VALUES} values (e.g. S, M, L)"),
-            ));
-        }
-        let mut values: Vec<String> = Vec::with_capacity(option.values.len());
-        for (j, value) in option.values.iter().enumerate() {
-            let field = format!("options[{i}].values[{j}]");
-            let value = fields::required_text(&field, value, MAX_TITLE)?;
-            if values.contains(&value) {
-                return Err(CatalogError::invalid(
-                    field,
-                    format!("`{value}` is listed twice"),
-                ));
-            }
-            values.push(value);
-        }
-        options.push(OptionRow {
-            id: new_id("opt"),
-            product_id: product_id.to_owned(),
-            name,
-            position: i as i64,
-            values,
-        });
+        let option = check_option(
+            new_id("opt"),
+            product_id,
+            i as i64,
+            (&option.name, &option.values),
+            &options,
+        )
+        .map_err(|e| fields::under(|| format!("options[{i}]"), e))?;
+        options.push(option);
     }
     Ok(options)
 }
 
-fn check_sku(field: &str, sku: &str) -> Result<String> {
+/// One option: a name no option in `earlier` has, and 1..=100 distinct values. Errors
+/// name `name`, `values` or `values[j]` (see [`fields::under`]).
+pub(crate) fn check_option(
+    id: String,
+    product_id: &str,
+    position: i64,
+    (name, given_values): (&str, &[String]),
+    earlier: &[OptionRow],
+) -> Result<OptionRow> {
+    let name = fields::required_text("name", name, MAX_TITLE)?;
+    if earlier.iter().any(|o| o.name == name) {
+        return Err(CatalogError::invalid(
+            "name",
+            format!("option `{name}` is given twice: option names must be unique"),
+        ));
+    }
+    if given_values.is_empty() || given_values.len() > MAX_OPTION_VALUES {
+        return Err(CatalogError::invalid(
+            "values",
+            format!("give 1 to {MAX_OPTION_VALUES} values (e.g. S, M, L)"),
+        ));
+    }
+    let mut values: Vec<String> = Vec::with_capacity(given_values.len());
+    for (j, value) in given_values.iter().enumerate() {
+        let field = || format!("values[{j}]");
+        let value =
+            fields::required_text("", value, MAX_TITLE).map_err(|e| fields::under(field, e))?;
+        if values.contains(&value) {
+            return Err(CatalogError::invalid(
+                field(),
+                format!("`{value}` is listed twice"),
+            ));
+        }
+        values.push(value);
+    }
+    Ok(OptionRow {
+        id,
+        product_id: product_id.to_owned(),
+        name,
+        position,
+        values,
+    })
+}
+
+pub(crate) fn check_sku(field: &str, sku: &str) -> Result<String> {
     let sku = sku.trim();
     if sku.is_empty()
         || sku.chars().count() > MAX_SKU
@@ -502,7 +523,7 @@ fn check_sku(field: &str, sku: &str) -> Result<String> {
     Ok(sku.to_owned())
 }
 
-fn check_weight(field: &str, grams: i64) -> Result<i64> {
+pub(crate) fn check_weight(field: &str, grams: i64) -> Result<i64> {
     if !(0..=MAX_WEIGHT_GRAMS).contains(&grams) {
         return Err(CatalogError::invalid(
             field,
@@ -514,7 +535,7 @@ fn check_weight(field: &str, grams: i64) -> Result<i64> {
 
 /// The variant's value for every option, as (option id, value) in option order. Each
 /// option must be named exactly once, with one of that option's values.
-fn check_option_values(
+pub(crate) fn check_option_values(
     prefix: &str,
     given: &[OptionValue],
     options: &[OptionRow],
@@ -570,7 +591,7 @@ fn check_option_values(
 }
 
 /// "M / Blue" from the option values, "Default" without options.
-fn derived_title(option_values: &[(String, String)]) -> String {
+pub(crate) fn derived_title(option_values: &[(String, String)]) -> String {
     if option_values.is_empty() {
         "Default".to_owned()
     } else {
@@ -617,7 +638,7 @@ fn check_new_variant(
 
 /// Two variants of one product may not share an option combination: a shopper could not
 /// tell them apart.
-fn check_combination_is_new(
+pub(crate) fn check_combination_is_new(
     prefix: &str,
     variant: &VariantRow,
     others: &[VariantRow],

@@ -1,14 +1,13 @@
 use emporium_kernel::db::DbError;
 
-/// What can go wrong in the inventory. Each variant carries what an HTTP problem
-/// document needs (which variant or field, the numbers, what to fix); [`code`] is the
-/// stable machine-readable name and [`field`] the offending input field, if any.
+/// What can go wrong in the inventory. Each variant carries what a caller needs to put
+/// it right (which variant or field, the numbers, what to fix); [`field`] is the
+/// offending input field, if any.
 ///
-/// [`code`]: InventoryError::code
 /// [`field`]: InventoryError::field
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    /// 409: not enough available stock (`on_hand - reserved`) for one line.
+    /// Not enough available stock (`on_hand - reserved`) for one line.
     #[error(
         "variant `{variant_id}` is out of stock: {requested} requested, {available} available"
     )]
@@ -17,11 +16,11 @@ pub enum InventoryError {
         requested: i64,
         available: i64,
     },
-    /// 400: a number or required input is malformed; `field` names it with its path
+    /// A number or required input is malformed; `field` names it with its path
     /// (`lines[1].quantity`), `message` says what to change.
     #[error("{field}: {message}")]
     InvalidQuantity { field: String, message: String },
-    /// 409: the change would take on_hand below zero or below what is reserved for
+    /// The change would take on_hand below zero or below what is reserved for
     /// pending orders.
     #[error(
         "variant `{variant_id}` has {on_hand} on hand and {reserved} reserved: a change of {delta} \
@@ -33,22 +32,22 @@ pub enum InventoryError {
         reserved: i64,
         delta: i64,
     },
-    /// 404: no reservation with this id.
+    /// No reservation with this id.
     #[error("reservation `{reservation_id}` does not exist")]
     ReservationNotFound { reservation_id: String },
-    /// 409: the reservation was committed (the goods are sold); it cannot be released.
+    /// The reservation was committed (the goods are sold); it cannot be released.
     #[error("reservation `{reservation_id}` is already committed and cannot be released")]
     AlreadyCommitted { reservation_id: String },
-    /// 409: the reservation was released or expired and its stock is no longer available,
+    /// The reservation was released or expired and its stock is no longer available,
     /// so it cannot be committed (a late payment needs the merchant's attention).
     #[error(
         "reservation `{reservation_id}` was released or expired and its stock is no longer available"
     )]
     ReservationLapsed { reservation_id: String },
-    /// 400: stock changes must say why (field `reason`).
+    /// Stock changes must say why (field `reason`).
     #[error("reason: must not be empty; say why the stock changes (for example `recount`)")]
     ReasonRequired,
-    /// 5xx: the database failed; never caused by input.
+    /// The database failed; never caused by input.
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -58,20 +57,6 @@ impl InventoryError {
         InventoryError::InvalidQuantity {
             field: field.into(),
             message: message.into(),
-        }
-    }
-
-    /// Stable code for problem documents (`out_of_stock`, `reservation_not_found`, …).
-    pub fn code(&self) -> &'static str {
-        match self {
-            InventoryError::OutOfStock { .. } => "out_of_stock",
-            InventoryError::InvalidQuantity { .. } => "invalid_quantity",
-            InventoryError::WouldGoNegative { .. } => "stock_would_go_negative",
-            InventoryError::ReservationNotFound { .. } => "reservation_not_found",
-            InventoryError::AlreadyCommitted { .. } => "reservation_already_committed",
-            InventoryError::ReservationLapsed { .. } => "reservation_lapsed",
-            InventoryError::ReasonRequired => "reason_required",
-            InventoryError::Database(_) => "database_error",
         }
     }
 

@@ -108,7 +108,7 @@ pub(crate) async fn adjust(
 ) -> Result<StockLevel> {
     check_variant_id("variant_id", variant_id)?;
     let reason = check_reason(reason)?;
-    if delta == 0 || delta.abs() > MAX_QUANTITY {
+    if delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(&delta) {
         return Err(InventoryError::invalid(
             "delta",
             format!(

@@ -1,17 +1,17 @@
 use emporium_kernel::db::DbError;
 
-/// What can go wrong in the notifications service. Each kind maps to one HTTP status
-/// family; every variant names the field or thing to fix.
+/// What can go wrong in the notifications service; every variant names the field or
+/// thing to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationsError {
-    /// Startup configuration is unusable (400-like for an admin form, or a startup
+    /// Startup configuration is unusable (a mistake in an admin form, or a startup
     /// failure): `field` names the setting (`from`, `storefront_url`, `transport.url`).
     #[error("notifications config `{field}`: {message}")]
     Config {
         field: &'static str,
         message: String,
     },
-    /// An order event's payload lacks what a template needs (422): `field` is the JSON
+    /// An order event's payload lacks what a template needs: `field` is the JSON
     /// path in the event payload (`fulfillment`, `order.currency`).
     #[error("cannot render `{template}`: `{field}` {message}")]
     Render {
@@ -19,10 +19,10 @@ pub enum NotificationsError {
         field: &'static str,
         message: String,
     },
-    /// A template name that does not exist (400): `name` is what was asked for.
+    /// A template name that does not exist: `name` is what was asked for.
     #[error("unknown email template `{name}`: use order_confirmation, payment_received, order_shipped or refund_issued")]
     UnknownTemplate { name: String },
-    /// 5xx: the database failed; never caused by input.
+    /// The database failed; never caused by input.
     #[error(transparent)]
     Database(#[from] DbError),
 }

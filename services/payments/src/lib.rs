@@ -12,8 +12,6 @@
 //! - `payments` (private): the rules — idempotent creation, forward-only transitions,
 //!   refund balances, exactly-once webhook application.
 //! - `store` (private): all SQL, portable between SQLite and PostgreSQL.
-//! - [`fake_stripe`] (feature `fake-stripe`): a local server speaking Stripe's wire format,
-//!   for this crate's tests and other crates'.
 //!
 //! Provider calls never run inside a database transaction (an HTTP round trip must not
 //! hold SQLite's write lock); each carries an idempotency key instead, so a retry after a
@@ -24,17 +22,16 @@
 //! Why async-stripe 1.0 (1.0.0-rc.10) rather than 0.x: it is split per resource, so only
 //! `async-stripe-core` with `payment_intent` + `refund` compiles instead of all of Stripe's
 //! API; it runs on hyper 1 (already in the workspace) rather than adding hyper 0.14;
-//! `ClientBuilder::url` overrides the API base (the fake server in tests) and its connector
-//! allows plain http for that; `RequestStrategy::Idempotent` sets `Idempotency-Key` per
-//! request. TLS is rustls with the `ring` provider and webpki roots (`rustls-ring` +
-//! `rustls-tls-webpki-roots`): ring builds with a C compiler alone, no cmake. Its MSRV is
-//! Rust 1.89 (the workspace declares 1.88).
+//! `ClientBuilder::url` overrides the API base (in tests, the fake Stripe server of
+//! `emporium-test-support`) and its connector allows plain http for that;
+//! `RequestStrategy::Idempotent` sets `Idempotency-Key` per request. TLS is rustls with the
+//! `ring` provider and webpki roots (`rustls-ring` + `rustls-tls-webpki-roots`): ring
+//! builds with a C compiler alone, no cmake. Its MSRV is Rust 1.89 (the workspace declares
+//! 1.88).
 //!
 //! Migrations live in `migrations/sqlite` and `migrations/postgres`, numbered 4000–4999.
 
 pub mod error;
-#[cfg(feature = "fake-stripe")]
-pub mod fake_stripe;
 pub mod model;
 mod payments;
 pub mod provider;

@@ -67,7 +67,7 @@ pub fn verify_stripe_signature(
     if !matched {
         return Err(invalid("no v1 signature matches the payload"));
     }
-    if (now_unix_secs - timestamp).abs() > SIGNATURE_TOLERANCE_SECS {
+    if now_unix_secs.abs_diff(timestamp) > SIGNATURE_TOLERANCE_SECS.unsigned_abs() {
         return Err(invalid("timestamp outside the tolerance"));
     }
     Ok(())

@@ -5,9 +5,9 @@ mod support;
 
 use emporium_kernel::money::Currency;
 use emporium_payments::{
-    fake_stripe::FakeStripe, PaymentError, PaymentProvider, SessionRequest, StripeConfig,
-    StripeProvider,
+    PaymentError, PaymentProvider, SessionRequest, StripeConfig, StripeProvider,
 };
+use emporium_test_support::fake_stripe::FakeStripe;
 
 use support::*;
 

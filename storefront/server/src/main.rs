@@ -14,8 +14,9 @@ use clap::{Parser, Subcommand};
 use emporium_api::{
     commerce::Commerce, middleware::with_http_layers, ApiConfig, AppState, InProcessTransport,
 };
-use emporium_catalog::{seed, Catalog};
+use emporium_catalog::Catalog;
 use emporium_client::{Client, HttpTransport};
+use emporium_demo::DemoOptions;
 use emporium_kernel::db::{redact, Database};
 use indicatif::{ProgressBar, ProgressStyle};
 use leptos::config::LeptosOptions;
@@ -126,7 +127,7 @@ async fn seed_demo(catalog: &Catalog, commerce: &Commerce, products: usize) -> a
         progress_bar.set_length(total);
         progress_bar.set_position(done);
     };
-    let report = seed::seed_demo(catalog, seed::DemoOptions { products }, &progress)
+    let report = emporium_demo::seed_demo(catalog, DemoOptions { products }, &progress)
         .await
         .context("seeding the demo catalog failed")?;
     bar.finish();
@@ -195,7 +196,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = ?config, "starting");
     let (catalog, commerce) = open_services(&config).await?;
     if config.seed_demo && catalog.is_empty().await? {
-        seed_demo(&catalog, &commerce, seed::DemoOptions::default().products).await?;
+        seed_demo(&catalog, &commerce, DemoOptions::default().products).await?;
     }
     // Events, reservation expiry and email delivery run beside the server and stop
     // with it.

@@ -2,12 +2,11 @@
 //! writes).
 
 use axum::{
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     middleware,
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
-    Json, Router,
+    Json,
 };
 use emporium_cart::{DiscountKind, NewDiscount};
 use emporium_checkout::{Fulfilment, OrderQuery, OrderStatus};
@@ -19,47 +18,45 @@ use emporium_client::{
         },
         Order,
     },
-    types::{Page, Problem},
+    types::Page,
 };
 use emporium_kernel::money::Currency;
 use serde::Serialize;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire;
 use crate::{
     admin::require_admin,
-    extract::{JsonBody, QueryParams},
-    problem::{ApiError, ApiResult},
+    extract::{JsonBody, Path, QueryParams},
+    problem::{ApiError, ApiResult, ProblemCode},
     AppState,
 };
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin/orders", get(list_orders))
-        .route("/admin/orders/{id}", get(get_order))
-        .route("/admin/orders/{id}/mark-paid", post(mark_paid))
-        .route("/admin/orders/{id}/fulfil", post(fulfil_order))
-        .route("/admin/orders/{id}/deliver", post(mark_delivered))
-        .route("/admin/orders/{id}/cancel", post(cancel_order))
-        .route("/admin/orders/{id}/refund", post(refund_order))
-        .route("/admin/inventory/{variant_id}", get(stock_level))
-        .route(
-            "/admin/inventory/{variant_id}/adjustments",
-            post(adjust_stock),
-        )
-        .route(
-            "/admin/discounts",
-            get(list_discounts).post(create_discount),
-        )
-        .route("/admin/discounts/{id}", delete(delete_discount))
+/// Each route with its OpenAPI operation (`routes!` registers both from the handler's
+/// `#[utoipa::path]`), all behind the admin token.
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(mark_paid))
+        .routes(routes!(fulfil_order))
+        .routes(routes!(mark_delivered))
+        .routes(routes!(cancel_order))
+        .routes(routes!(refund_order))
+        .routes(routes!(stock_level))
+        .routes(routes!(adjust_stock))
+        .routes(routes!(list_discounts, create_discount))
+        .routes(routes!(delete_discount))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
 
 /// Orders, newest first; filter by `status`, search `q` (order number or email).
 #[utoipa::path(get, path = "/admin/orders", tag = "admin-orders", security(("admin_token" = [])),
     params(("status" = Option<String>, Query), ("q" = Option<String>, Query),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<Order>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, description = "A page of orders", body = Page<Order>)))]
 pub async fn list_orders(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -98,7 +95,7 @@ pub async fn list_orders(
 /// One order.
 #[utoipa::path(get, path = "/admin/orders/{id}", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The order", body = Order), (status = 404, description = "No such order (`not_found`)")))]
 pub async fn get_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -110,7 +107,7 @@ pub async fn get_order(
 /// becomes paid through the same event path as a card payment.
 #[utoipa::path(post, path = "/admin/orders/{id}/mark-paid", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The order, paid", body = Order), (status = 404, description = "No such order (`not_found`)"), (status = 409, description = "The order's status does not allow this (`invalid_transition`)")))]
 pub async fn mark_paid(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -129,7 +126,7 @@ pub async fn mark_paid(
 /// Ship a paid order with its carrier and tracking number (emails the shopper).
 #[utoipa::path(post, path = "/admin/orders/{id}/fulfil", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = FulfilOrder,
-    responses((status = 200, body = Order), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The order, fulfilled", body = Order), (status = 404, description = "No such order (`not_found`)"), (status = 409, description = "The order's status does not allow this (`invalid_transition`)")))]
 pub async fn fulfil_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -154,7 +151,7 @@ pub async fn fulfil_order(
 /// Mark a shipped order delivered.
 #[utoipa::path(post, path = "/admin/orders/{id}/deliver", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The order, delivered", body = Order), (status = 404, description = "No such order (`not_found`)"), (status = 409, description = "The order's status does not allow this (`invalid_transition`)")))]
 pub async fn mark_delivered(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -168,7 +165,7 @@ pub async fn mark_delivered(
 /// restocked.
 #[utoipa::path(post, path = "/admin/orders/{id}/cancel", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path)), request_body = CancelOrder,
-    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The order, cancelled", body = Order), (status = 404, description = "No such order (`not_found`)"), (status = 409, description = "The order's status does not allow this (`invalid_transition`)"), (status = 502, description = "The refund of a paid order failed at the provider (`payment_provider_error`)")))]
 pub async fn cancel_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -190,7 +187,7 @@ pub async fn cancel_order(
 /// `Idempotency-Key` header so a retried request cannot refund twice.
 #[utoipa::path(post, path = "/admin/orders/{id}/refund", tag = "admin-orders", security(("admin_token" = [])),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = RefundOrder,
-    responses((status = 200, body = Order), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 502, body = Problem)))]
+    responses((status = 200, description = "The order, refunded", body = Order), (status = 400, description = "No `Idempotency-Key` (`idempotency_key_required`), or the amount is malformed or exceeds the balance (`invalid_parameter`)"), (status = 404, description = "No such order (`not_found`)"), (status = 409, description = "The order's status does not allow this (`invalid_transition`)"), (status = 502, description = "The provider refused or failed (`payment_provider_error`)")))]
 pub async fn refund_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -201,11 +198,12 @@ pub async fn refund_order(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::BadRequest {
-            code: "idempotency_key_required",
-            param: Some("Idempotency-Key".to_owned()),
-            detail: "send an `Idempotency-Key` header so a retried refund cannot refund twice"
-                .to_owned(),
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemCode::IdempotencyKeyRequired,
+                "send an `Idempotency-Key` header so a retried refund cannot refund twice",
+            )
+            .param("Idempotency-Key")
         })?;
     let order = state
         .commerce
@@ -226,7 +224,7 @@ pub struct StockView {
 /// A variant's stock and its latest movements.
 #[utoipa::path(get, path = "/admin/inventory/{variant_id}", tag = "admin-inventory", security(("admin_token" = [])),
     params(("variant_id" = String, Path)),
-    responses((status = 200, body = StockView), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The stock level and its latest movements", body = StockView)))]
 pub async fn stock_level(
     State(state): State<AppState>,
     Path(variant_id): Path<String>,
@@ -243,7 +241,7 @@ pub async fn stock_level(
 /// Adjust stock by `delta` or set it to `set_on_hand`, with a reason for the log.
 #[utoipa::path(post, path = "/admin/inventory/{variant_id}/adjustments", tag = "admin-inventory", security(("admin_token" = [])),
     params(("variant_id" = String, Path)), request_body = AdjustStock,
-    responses((status = 200, body = StockLevel), (status = 400, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The stock level after the change", body = StockLevel), (status = 409, description = "The change would take stock below zero or below what is reserved (`stock_would_go_negative`)")))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
     Path(variant_id): Path<String>,
@@ -273,7 +271,7 @@ pub async fn adjust_stock(
 
 /// Discount codes.
 #[utoipa::path(get, path = "/admin/discounts", tag = "admin-discounts", security(("admin_token" = [])),
-    responses((status = 200, body = Page<Discount>), (status = 401, body = Problem)))]
+    responses((status = 200, description = "Discount codes", body = Page<Discount>)))]
 pub async fn list_discounts(State(state): State<AppState>) -> ApiResult<Json<Page<Discount>>> {
     let discounts = state.commerce.carts.discounts().await?;
     Ok(Json(Page {
@@ -301,7 +299,7 @@ fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
 /// currency), with optional minimum subtotal, start, end and usage limit.
 #[utoipa::path(post, path = "/admin/discounts", tag = "admin-discounts", security(("admin_token" = [])),
     request_body = DiscountInput,
-    responses((status = 201, body = Discount), (status = 400, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 201, description = "The discount created", body = Discount), (status = 409, description = "The code is taken (`conflict`)")))]
 pub async fn create_discount(
     State(state): State<AppState>,
     JsonBody(input): JsonBody<DiscountInput>,
@@ -346,7 +344,7 @@ pub async fn create_discount(
 /// Delete a discount code.
 #[utoipa::path(delete, path = "/admin/discounts/{id}", tag = "admin-discounts", security(("admin_token" = [])),
     params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 400, description = "No discount with this id (`discount_not_found`)")))]
 pub async fn delete_discount(
     State(state): State<AppState>,
     Path(id): Path<String>,

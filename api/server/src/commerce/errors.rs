@@ -1,22 +1,22 @@
-//! Each commerce service's errors as problem documents: the caller's mistakes are 4xx
-//! with a stable code and the field at fault; only our own failures are 5xx.
+//! Each commerce service's errors as problem documents: every variant maps to one code
+//! of the catalogue ([`ProblemCode`]), in exhaustive matches, so a new variant does not
+//! compile until it is given one. The caller's mistakes are 4xx with the field at fault;
+//! only our own failures are 5xx.
 
-use axum::http::StatusCode;
 use emporium_cart::CartError;
 use emporium_checkout::{CheckoutError, SourceError};
 use emporium_inventory::InventoryError;
 use emporium_kernel::clock::rfc3339;
 use emporium_payments::PaymentError;
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemCode as P};
 
-fn problem(
-    status: StatusCode,
-    code: &'static str,
-    param: Option<&str>,
-    detail: String,
-) -> ApiError {
-    ApiError::status(status, code, param, detail)
+fn problem(code: P, param: Option<&str>, detail: String) -> ApiError {
+    let err = ApiError::new(code, detail);
+    match param {
+        Some(param) => err.param(param),
+        None => err,
+    }
 }
 
 impl From<CartError> for ApiError {
@@ -25,99 +25,50 @@ impl From<CartError> for ApiError {
         match err {
             CartError::CartNotFound { .. }
             | CartError::LineNotFound { .. }
-            | CartError::RegionNotFound { .. } => ApiError::NotFound { detail },
-            CartError::VariantNotFound { .. } => problem(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                Some("variant_id"),
-                detail,
-            ),
+            | CartError::RegionNotFound { .. } => problem(P::NotFound, None, detail),
+            CartError::VariantNotFound { .. } => problem(P::NotFound, Some("variant_id"), detail),
             CartError::InvalidQuantity { field, .. } | CartError::InvalidField { field, .. } => {
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
-                    Some(&field),
-                    detail,
-                )
+                problem(P::InvalidParameter, Some(&field), detail)
             }
-            CartError::PriceMissing { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "currency_mismatch",
-                Some("variant_id"),
-                detail,
-            ),
-            CartError::UnsupportedCurrency { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "currency_mismatch",
-                Some("currency"),
-                detail,
-            ),
-            CartError::InsufficientStock { .. } => problem(
-                StatusCode::CONFLICT,
-                "out_of_stock",
-                Some("quantity"),
-                detail,
-            ),
-            CartError::TooManyLines { .. } => {
-                problem(StatusCode::BAD_REQUEST, "too_many_lines", None, detail)
+            CartError::PriceMissing { .. } => {
+                problem(P::CurrencyMismatch, Some("variant_id"), detail)
             }
-            CartError::CartCompleted { .. } => {
-                problem(StatusCode::CONFLICT, "cart_completed", None, detail)
+            CartError::UnsupportedCurrency { .. } => {
+                problem(P::CurrencyMismatch, Some("currency"), detail)
             }
-            CartError::DiscountNotFound { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_not_found",
-                Some("code"),
-                detail,
-            ),
+            CartError::InsufficientStock { .. } => problem(P::OutOfStock, Some("quantity"), detail),
+            CartError::TooManyLines { .. } => problem(P::TooManyLines, None, detail),
+            CartError::CartCompleted { .. } => problem(P::CartCompleted, None, detail),
+            CartError::DiscountNotFound { .. } => {
+                problem(P::DiscountNotFound, Some("code"), detail)
+            }
             CartError::DiscountExpired { ended_at, .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_expired",
+                P::DiscountExpired,
                 Some("code"),
                 format!("this discount code expired on {}", rfc3339(ended_at)),
             ),
             CartError::DiscountNotStarted { starts_at, .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_not_started",
+                P::DiscountNotStarted,
                 Some("code"),
                 format!("this discount code is valid from {}", rfc3339(starts_at)),
             ),
-            CartError::DiscountMinimumNotMet { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_minimum_not_met",
-                Some("code"),
-                detail,
-            ),
-            CartError::DiscountUsedUp { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_used_up",
-                Some("code"),
-                detail,
-            ),
-            CartError::DiscountCodeTaken { .. } => {
-                problem(StatusCode::CONFLICT, "conflict", Some("code"), detail)
+            CartError::DiscountMinimumNotMet { .. } => {
+                problem(P::DiscountMinimumNotMet, Some("code"), detail)
             }
+            CartError::DiscountUsedUp { .. } => problem(P::DiscountUsedUp, Some("code"), detail),
+            CartError::DiscountCodeTaken { .. } => problem(P::Conflict, Some("code"), detail),
             CartError::CheckoutIncomplete { ref missing } => problem(
-                StatusCode::BAD_REQUEST,
-                "checkout_incomplete",
+                P::CheckoutIncomplete,
                 missing.first().map(String::as_str),
                 detail,
             ),
-            CartError::CartEmpty => problem(StatusCode::BAD_REQUEST, "cart_empty", None, detail),
-            CartError::DiscountCurrencyMismatch { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "discount_currency_mismatch",
-                Some("code"),
-                detail,
-            ),
-            CartError::TotalsOverflow(_) => problem(
-                StatusCode::BAD_REQUEST,
-                "amount_too_large",
-                Some("quantity"),
-                detail,
-            ),
-            CartError::Lookup(cause) => ApiError::Internal(cause),
-            CartError::Database(e) => ApiError::Internal(e.to_string()),
+            CartError::CartEmpty => problem(P::CartEmpty, None, detail),
+            CartError::DiscountCurrencyMismatch { .. } => {
+                problem(P::DiscountCurrencyMismatch, Some("code"), detail)
+            }
+            CartError::TotalsOverflow(_) => problem(P::AmountTooLarge, Some("quantity"), detail),
+            CartError::Lookup(cause) => ApiError::internal(cause),
+            CartError::Database(e) => ApiError::internal(e),
         }
     }
 }
@@ -126,32 +77,19 @@ impl From<InventoryError> for ApiError {
     fn from(err: InventoryError) -> Self {
         let detail = err.to_string();
         match err {
-            InventoryError::OutOfStock { .. } => {
-                problem(StatusCode::CONFLICT, "out_of_stock", None, detail)
+            InventoryError::OutOfStock { .. } => problem(P::OutOfStock, None, detail),
+            InventoryError::InvalidQuantity { field, .. } => {
+                problem(P::InvalidParameter, Some(&field), detail)
             }
-            InventoryError::InvalidQuantity { field, .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some(&field),
-                detail,
-            ),
-            InventoryError::WouldGoNegative { .. } => problem(
-                StatusCode::CONFLICT,
-                "stock_would_go_negative",
-                Some("delta"),
-                detail,
-            ),
-            InventoryError::ReasonRequired => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some("reason"),
-                detail,
-            ),
-            InventoryError::ReservationNotFound { .. } => ApiError::NotFound { detail },
+            InventoryError::WouldGoNegative { .. } => {
+                problem(P::StockWouldGoNegative, Some("delta"), detail)
+            }
+            InventoryError::ReasonRequired => problem(P::InvalidParameter, Some("reason"), detail),
+            InventoryError::ReservationNotFound { .. } => problem(P::NotFound, None, detail),
             InventoryError::AlreadyCommitted { .. } | InventoryError::ReservationLapsed { .. } => {
-                problem(StatusCode::CONFLICT, "conflict", None, detail)
+                problem(P::Conflict, None, detail)
             }
-            InventoryError::Database(e) => ApiError::Internal(e.to_string()),
+            InventoryError::Database(e) => ApiError::internal(e),
         }
     }
 }
@@ -160,43 +98,25 @@ impl From<PaymentError> for ApiError {
     fn from(err: PaymentError) -> Self {
         let detail = err.to_string();
         match err {
-            PaymentError::UnknownProvider { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some("payment_method"),
-                detail,
-            ),
-            PaymentError::NotFound { .. } => ApiError::NotFound { detail },
+            PaymentError::UnknownProvider { .. } => {
+                problem(P::InvalidParameter, Some("payment_method"), detail)
+            }
+            PaymentError::NotFound { .. } => problem(P::NotFound, None, detail),
             PaymentError::InvalidAmount { .. } | PaymentError::RefundExceedsBalance { .. } => {
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
-                    Some("amount"),
-                    detail,
-                )
+                problem(P::InvalidParameter, Some("amount"), detail)
             }
             PaymentError::InvalidTransition { .. } | PaymentError::WrongProvider { .. } => {
-                problem(StatusCode::CONFLICT, "invalid_transition", None, detail)
+                problem(P::InvalidTransition, None, detail)
             }
-            PaymentError::SignatureInvalid(_) => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_signature",
-                Some("Stripe-Signature"),
-                detail,
-            ),
-            PaymentError::MalformedEvent(_) => {
-                problem(StatusCode::BAD_REQUEST, "invalid_body", None, detail)
+            PaymentError::SignatureInvalid(_) => {
+                problem(P::InvalidSignature, Some("Stripe-Signature"), detail)
             }
+            PaymentError::MalformedEvent(_) => problem(P::InvalidBody, None, detail),
             PaymentError::Provider { .. } => {
                 tracing::warn!(error = %detail, "payment provider refused or failed");
-                problem(
-                    StatusCode::BAD_GATEWAY,
-                    "payment_provider_error",
-                    None,
-                    detail,
-                )
+                problem(P::PaymentProviderError, None, detail)
             }
-            PaymentError::Database(e) => ApiError::Internal(e.to_string()),
+            PaymentError::Database(e) => ApiError::internal(e),
         }
     }
 }
@@ -214,7 +134,7 @@ fn from_source(source: SourceError) -> ApiError {
     };
     match source.downcast::<PaymentError>() {
         Ok(e) => ApiError::from(*e),
-        Err(other) => ApiError::Internal(other.to_string()),
+        Err(other) => ApiError::internal(other),
     }
 }
 
@@ -222,66 +142,39 @@ impl From<CheckoutError> for ApiError {
     fn from(err: CheckoutError) -> Self {
         let detail = err.to_string();
         match err {
-            CheckoutError::OrderNotFound => ApiError::NotFound { detail },
-            CheckoutError::InvalidIdempotencyKey => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some("Idempotency-Key"),
-                detail,
-            ),
-            CheckoutError::IdempotencyKeyReused => problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                Some("Idempotency-Key"),
-                detail,
-            ),
-            CheckoutError::CartAlreadyCompleted { .. } => {
-                problem(StatusCode::CONFLICT, "cart_completed", None, detail)
+            CheckoutError::OrderNotFound => problem(P::NotFound, None, detail),
+            CheckoutError::InvalidIdempotencyKey => {
+                problem(P::InvalidParameter, Some("Idempotency-Key"), detail)
             }
-            CheckoutError::OutOfStock { .. } => {
-                problem(StatusCode::CONFLICT, "out_of_stock", None, detail)
+            CheckoutError::IdempotencyKeyReused => {
+                problem(P::IdempotencyKeyReused, Some("Idempotency-Key"), detail)
             }
+            CheckoutError::CartAlreadyCompleted { .. } => problem(P::CartCompleted, None, detail),
+            CheckoutError::OutOfStock { .. } => problem(P::OutOfStock, None, detail),
             CheckoutError::PaymentUnavailable(cause) => {
                 tracing::warn!(error = %cause, "payment session could not be created");
                 problem(
-                    StatusCode::BAD_GATEWAY,
-                    "payment_provider_unavailable",
+                    P::PaymentProviderUnavailable,
                     None,
                     "the payment provider did not answer; your cart is unchanged, try again"
                         .to_owned(),
                 )
             }
-            CheckoutError::PlacementInProgress => problem(
-                StatusCode::CONFLICT,
-                "placement_in_progress",
-                Some("Idempotency-Key"),
-                detail,
-            ),
-            CheckoutError::InvalidTransition { .. } => {
-                problem(StatusCode::CONFLICT, "invalid_transition", None, detail)
+            CheckoutError::PlacementInProgress => {
+                problem(P::PlacementInProgress, Some("Idempotency-Key"), detail)
             }
-            CheckoutError::InvalidField { field, .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some(&field),
-                detail,
-            ),
-            CheckoutError::RefundExceedsBalance { .. } => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some("amount"),
-                detail,
-            ),
-            CheckoutError::InvalidCursor => problem(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                Some("cursor"),
-                detail,
-            ),
+            CheckoutError::InvalidTransition { .. } => problem(P::InvalidTransition, None, detail),
+            CheckoutError::InvalidField { field, .. } => {
+                problem(P::InvalidParameter, Some(&field), detail)
+            }
+            CheckoutError::RefundExceedsBalance { .. } => {
+                problem(P::InvalidParameter, Some("amount"), detail)
+            }
+            CheckoutError::InvalidCursor => problem(P::InvalidParameter, Some("cursor"), detail),
             CheckoutError::Cart(source)
             | CheckoutError::Stock(source)
             | CheckoutError::Payment(source) => from_source(source),
-            CheckoutError::Database(e) => ApiError::Internal(e.to_string()),
+            CheckoutError::Database(e) => ApiError::internal(e),
         }
     }
 }

@@ -2,12 +2,10 @@
 //! map the result; every rule lives in the services.
 
 use axum::{
-    body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, patch, post},
-    Json, Router,
+    Json,
 };
 use emporium_cart::{CartError, CheckoutDetails as CartCheckoutDetails};
 use emporium_checkout::PlaceOrder;
@@ -16,40 +14,34 @@ use emporium_client::{
         AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentSession,
         PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
     },
-    types::{Page, Problem},
+    types::Page,
 };
 use emporium_kernel::money::Currency;
 use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire;
 use crate::{
-    extract::{JsonBody, QueryParams},
-    problem::{ApiError, ApiResult},
+    extract::{JsonBody, OptionalJsonBody, Path, QueryParams},
+    problem::{ApiError, ApiResult, ProblemCode},
     AppState,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/store/regions", get(list_regions))
-        .route(
-            "/store/products/{id_or_handle}/availability",
-            get(product_availability),
-        )
-        .route("/store/carts", post(create_cart))
-        .route("/store/carts/{id}", get(get_cart))
-        .route("/store/carts/{id}/line-items", post(add_line))
-        .route(
-            "/store/carts/{id}/line-items/{line_id}",
-            patch(update_line).delete(remove_line),
-        )
-        .route(
-            "/store/carts/{id}/discounts",
-            post(apply_discount).delete(remove_discount),
-        )
-        .route("/store/carts/{id}/shipping-options", get(shipping_options))
-        .route("/store/carts/{id}/checkout", post(set_checkout_details))
-        .route("/store/carts/{id}/complete", post(complete_cart))
-        .route("/store/orders/{id}", get(get_order))
+/// Each route with its OpenAPI operation (`routes!` registers both from the handler's
+/// `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_regions))
+        .routes(routes!(product_availability))
+        .routes(routes!(create_cart))
+        .routes(routes!(get_cart))
+        .routes(routes!(add_line))
+        .routes(routes!(update_line, remove_line))
+        .routes(routes!(apply_discount, remove_discount))
+        .routes(routes!(shipping_options))
+        .routes(routes!(set_checkout_details))
+        .routes(routes!(complete_cart))
+        .routes(routes!(get_order))
 }
 
 /// Carts and orders are per shopper: never cached by browsers or CDNs.
@@ -66,7 +58,8 @@ fn private<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
 /// order, so caches may keep it only for a few seconds.
 #[utoipa::path(get, path = "/store/products/{id_or_handle}/availability", tag = "store",
     params(("id_or_handle" = String, Path)),
-    responses((status = 200, body = Page<VariantAvailability>), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Units available per variant", body = Page<VariantAvailability>),
+              (status = 404, description = "No such published product (`not_found`)")))]
 pub async fn product_availability(
     State(state): State<AppState>,
     Path(id_or_handle): Path<String>,
@@ -98,7 +91,7 @@ pub async fn product_availability(
 
 /// Regions a cart can be priced in.
 #[utoipa::path(get, path = "/store/regions", tag = "cart",
-    responses((status = 200, body = Page<Region>)))]
+    responses((status = 200, description = "Regions", body = Page<Region>)))]
 pub async fn list_regions(State(state): State<AppState>) -> ApiResult<Json<Page<Region>>> {
     let regions = state.commerce.carts.regions().await?;
     Ok(Json(Page {
@@ -108,19 +101,17 @@ pub async fn list_regions(State(state): State<AppState>) -> ApiResult<Json<Page<
 }
 
 /// Create a guest cart. Keep its id (the storefront keeps it in an HttpOnly cookie).
-#[utoipa::path(post, path = "/store/carts", tag = "cart", request_body = CreateCart,
-    responses((status = 201, body = Cart), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn create_cart(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    // An empty body means "all defaults", so other frontends can POST without one.
-    let input: CreateCart = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateCart::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-            code: "invalid_body",
-            param: None,
-            detail: format!("the JSON body does not fit the schema: {e}"),
-        })?
-    };
+#[utoipa::path(post, path = "/store/carts", tag = "cart",
+    request_body(content = Option<CreateCart>, description = "optional: an empty body creates a cart in the default region"),
+    responses((status = 201, description = "The new cart", body = Cart),
+              (status = 400, description = "A field is malformed (`invalid_parameter`, `invalid_body`), or no region sells in the currency (`currency_mismatch`)"),
+              (status = 404, description = "No such region (`not_found`)")))]
+pub async fn create_cart(
+    State(state): State<AppState>,
+    OptionalJsonBody(input): OptionalJsonBody<CreateCart>,
+) -> ApiResult<Response> {
+    // No body means "all defaults", so other frontends can POST without one.
+    let input = input.unwrap_or_default();
     let currency = input
         .currency
         .as_deref()
@@ -137,7 +128,8 @@ pub async fn create_cart(State(state): State<AppState>, body: Bytes) -> ApiResul
 
 /// A cart with its lines and totals.
 #[utoipa::path(get, path = "/store/carts/{id}", tag = "cart", params(("id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The cart", body = Cart),
+              (status = 404, description = "No such cart (`not_found`)")))]
 pub async fn get_cart(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -150,7 +142,10 @@ pub async fn get_cart(
 /// is checked now and again at checkout.
 #[utoipa::path(post, path = "/store/carts/{id}/line-items", tag = "cart", request_body = AddLine,
     params(("id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The cart with the line", body = Cart),
+              (status = 400, description = "A malformed quantity (`invalid_parameter`), no price in the cart's currency (`currency_mismatch`), too many lines (`too_many_lines`), or an amount too large (`amount_too_large`)"),
+              (status = 404, description = "No such cart or variant (`not_found`)"),
+              (status = 409, description = "Not enough stock (`out_of_stock`), or the cart is an order already (`cart_completed`)")))]
 pub async fn add_line(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -167,7 +162,10 @@ pub async fn add_line(
 /// Change a line's quantity (1..=99; remove the line to drop it).
 #[utoipa::path(patch, path = "/store/carts/{id}/line-items/{line_id}", tag = "cart", request_body = UpdateLine,
     params(("id" = String, Path), ("line_id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The cart with the line changed", body = Cart),
+              (status = 400, description = "A malformed quantity (`invalid_parameter`), or an amount too large (`amount_too_large`)"),
+              (status = 404, description = "No such cart or line (`not_found`)"),
+              (status = 409, description = "Not enough stock (`out_of_stock`), or the cart is an order already (`cart_completed`)")))]
 pub async fn update_line(
     State(state): State<AppState>,
     Path((id, line_id)): Path<(String, String)>,
@@ -184,7 +182,9 @@ pub async fn update_line(
 /// Remove a line.
 #[utoipa::path(delete, path = "/store/carts/{id}/line-items/{line_id}", tag = "cart",
     params(("id" = String, Path), ("line_id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The cart without the line", body = Cart),
+              (status = 404, description = "No such cart or line (`not_found`)"),
+              (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn remove_line(
     State(state): State<AppState>,
     Path((id, line_id)): Path<(String, String)>,
@@ -196,7 +196,10 @@ pub async fn remove_line(
 /// Apply a discount code; a code that cannot apply is a 400 saying why.
 #[utoipa::path(post, path = "/store/carts/{id}/discounts", tag = "cart", request_body = ApplyDiscount,
     params(("id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The cart with the discount", body = Cart),
+              (status = 400, description = "The code cannot apply: `discount_not_found`, `discount_expired`, `discount_not_started`, `discount_minimum_not_met`, `discount_used_up`, `discount_currency_mismatch`; or it is malformed (`invalid_parameter`)"),
+              (status = 404, description = "No such cart (`not_found`)"),
+              (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn apply_discount(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -213,7 +216,9 @@ pub async fn apply_discount(
 /// Remove the discount code.
 #[utoipa::path(delete, path = "/store/carts/{id}/discounts", tag = "cart",
     params(("id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The cart without a discount", body = Cart),
+              (status = 404, description = "No such cart (`not_found`)"),
+              (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn remove_discount(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -225,7 +230,8 @@ pub async fn remove_discount(
 /// Shipping options for the cart's region, priced for the cart as it is.
 #[utoipa::path(get, path = "/store/carts/{id}/shipping-options", tag = "cart",
     params(("id" = String, Path)),
-    responses((status = 200, body = Page<ShippingOption>), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Shipping options, priced", body = Page<ShippingOption>),
+              (status = 404, description = "No such cart (`not_found`)")))]
 pub async fn shipping_options(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -268,7 +274,10 @@ fn cart_details(state: &AppState, input: CheckoutDetails) -> ApiResult<CartCheck
 /// named when wrong.
 #[utoipa::path(post, path = "/store/carts/{id}/checkout", tag = "checkout", request_body = CheckoutDetails,
     params(("id" = String, Path)),
-    responses((status = 200, body = Cart), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "The cart with its checkout details", body = Cart),
+              (status = 400, description = "A field is malformed (`invalid_parameter`, with `param` naming it)"),
+              (status = 404, description = "No such cart, or the shipping option is unknown (`not_found`)"),
+              (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn set_checkout_details(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -291,13 +300,17 @@ pub async fn set_checkout_details(
 #[utoipa::path(post, path = "/store/carts/{id}/complete", tag = "checkout",
     request_body(content = Option<CheckoutDetails>, description = "optional checkout details"),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "unique per order attempt, 1–255 printable ASCII characters")),
-    responses((status = 201, body = PlacedOrder), (status = 400, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)))]
+    responses((status = 201, description = "The order placed (or replayed: header `Idempotent-Replayed: true`)", body = PlacedOrder),
+              (status = 400, description = "No `Idempotency-Key` (`idempotency_key_required`), checkout details missing (`checkout_incomplete`), an empty cart (`cart_empty`), or a malformed field (`invalid_parameter`, `invalid_body`)"),
+              (status = 404, description = "No such cart (`not_found`)"),
+              (status = 409, description = "Out of stock (`out_of_stock`), checked out already (`cart_completed`), or the same key is still being placed (`placement_in_progress`)"),
+              (status = 422, description = "The key was used for a different request (`idempotency_key_reused`)"),
+              (status = 502, description = "The payment provider did not answer (`payment_provider_unavailable`, `payment_provider_error`)")))]
 pub async fn complete_cart(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    OptionalJsonBody(details): OptionalJsonBody<CheckoutDetails>,
 ) -> ApiResult<Response> {
     let key = headers
         .get("idempotency-key")
@@ -310,30 +323,20 @@ pub async fn complete_cart(
             })
         })
         .transpose()?
-        .ok_or_else(|| ApiError::BadRequest {
-            code: "idempotency_key_required",
-            param: Some("Idempotency-Key".to_owned()),
-            detail: "send an `Idempotency-Key` header (e.g. a UUID) so a retried request cannot \
-                     place a second order"
-                .to_owned(),
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemCode::IdempotencyKeyRequired,
+                "send an `Idempotency-Key` header (e.g. a UUID) so a retried request cannot \
+                 place a second order",
+            )
+            .param("Idempotency-Key")
         })?
         .to_owned();
-    let details: Option<CheckoutDetails> = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
-                code: "invalid_body",
-                param: None,
-                detail: format!("the JSON body does not fit the schema: {e}"),
-            })?,
-        )
-    };
     // The fingerprint of "the same request": the parsed body, re-serialised, so that
     // whitespace or key order in a retry does not count as a different request.
     let request_hash = match &details {
         Some(d) => {
-            let canonical = serde_json::to_vec(d).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let canonical = serde_json::to_vec(d).map_err(ApiError::internal)?;
             hex_digest(&canonical)
         }
         None => hex_digest(b""),
@@ -415,7 +418,9 @@ fn hex_digest(bytes: &[u8]) -> String {
 /// A guest reads their order with the access token returned when it was placed.
 #[utoipa::path(get, path = "/store/orders/{id}", tag = "checkout",
     params(("id" = String, Path), ("token" = String, Query, description = "the order's access token")),
-    responses((status = 200, body = Order), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The order", body = Order),
+              (status = 400, description = "No `token` (`invalid_parameter`)"),
+              (status = 404, description = "No such order, or the token does not match (`not_found`)")))]
 pub async fn get_order(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -2,15 +2,16 @@
 //! payments service, which verifies them and applies each event id once. The order
 //! becomes paid from this alone, even if the shopper closed the tab.
 
-use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Json, Router};
-use emporium_client::types::Problem;
+use axum::{extract::State, http::HeaderMap, Json};
 use emporium_payments::WebhookOutcome;
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{problem::ApiResult, AppState};
+use crate::{extract::RawBody, problem::ApiResult, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/webhooks/stripe", post(stripe_webhook))
+/// The route with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stripe_webhook))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -22,15 +23,19 @@ pub struct WebhookReceipt {
 }
 
 /// Stripe events (`payment_intent.succeeded`, `payment_intent.payment_failed`,
-/// `charge.refunded`). A bad or stale signature is a 400 and changes nothing; a repeated
-/// event id is acknowledged with `duplicate` and changes nothing.
+/// `charge.refunded`), the body exactly as Stripe sent it (the signature covers its
+/// bytes). A bad or stale signature is a 400 and changes nothing; a repeated event id is
+/// acknowledged with `duplicate` and changes nothing.
 #[utoipa::path(post, path = "/webhooks/stripe", tag = "webhooks",
-    params(("Stripe-Signature" = String, Header)),
-    responses((status = 200, body = WebhookReceipt), (status = 400, body = Problem)))]
+    params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the raw body")),
+    responses(
+        (status = 200, description = "Processed, a duplicate, or an event type we ignore", body = WebhookReceipt),
+        (status = 400, description = "The signature is missing, wrong or stale (`invalid_signature`), or the signed body is not a Stripe event (`invalid_body`)"),
+    ))]
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<WebhookReceipt>> {
     let signature = headers
         .get("stripe-signature")

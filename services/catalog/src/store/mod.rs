@@ -12,7 +12,6 @@ pub(crate) use emporium_kernel::db::{Arg, Sql};
 use emporium_kernel::{
     db::{Conn, Database, DbError},
     money::Currency,
-    sql,
 };
 
 use crate::{error::CatalogError, ProductStatus, Result};
@@ -140,18 +139,4 @@ pub(crate) async fn handles_like(
         .iter()
         .map(|r| Ok(r.get(0)?))
         .collect()
-}
-
-/// Whether the catalog has no products, categories or collections at all.
-pub(crate) async fn catalog_is_blank(conn: &mut Conn<'_>) -> Result<bool> {
-    for count in [
-        "SELECT COUNT(*) FROM products",
-        "SELECT COUNT(*) FROM categories",
-        "SELECT COUNT(*) FROM collections",
-    ] {
-        if conn.fetch_scalar::<i64>(&sql!(count)).await? > 0 {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }

@@ -832,7 +832,7 @@ pub(crate) async fn variant_ids(conn: &mut Conn<'_>) -> Result<Vec<String>> {
     .await
 }
 
-// ----- bulk writes (the demo seed) -----
+// ----- bulk writes (imports) -----
 
 /// Links (product id, category id) pairs.
 pub(crate) async fn insert_category_links(

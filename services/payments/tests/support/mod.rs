@@ -14,9 +14,9 @@ use emporium_kernel::{
     money::Currency,
 };
 use emporium_payments::{
-    fake_stripe::FakeStripe, NewPayment, Payment, PaymentError, Payments, StripeConfig,
-    StripeProvider, WebhookOutcome,
+    NewPayment, Payment, PaymentError, Payments, StripeConfig, StripeProvider, WebhookOutcome,
 };
+use emporium_test_support::fake_stripe::FakeStripe;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

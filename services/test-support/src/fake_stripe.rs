@@ -25,9 +25,9 @@ use axum::{
     Router,
 };
 use emporium_kernel::id::new_id;
+use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-
-use crate::webhook::stripe_signature;
+use sha2::Sha256;
 
 /// The API version the fake claims (Stripe's events carry one).
 const API_VERSION: &str = "2025-09-30.clover";
@@ -209,9 +209,23 @@ impl FakeStripe {
     pub fn sign(&self, payload: &[u8], timestamp: i64) -> String {
         format!(
             "t={timestamp},v1={}",
-            stripe_signature(payload, &self.webhook_secret, timestamp)
+            v1_signature(payload, &self.webhook_secret, timestamp)
         )
     }
+}
+
+/// Stripe's `v1` scheme: the hex HMAC-SHA256, keyed with the endpoint's secret, of
+/// `"{timestamp}.{payload}"`. Written here rather than borrowed from the payments crate,
+/// so that its verifier is tested against the documented scheme and not against itself.
+fn v1_signature(payload: &[u8], secret: &str, timestamp: i64) -> String {
+    // HMAC takes keys of any length: new_from_slice cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(payload);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 // ----- wire format -----

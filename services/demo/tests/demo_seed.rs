@@ -1,14 +1,13 @@
-//! The demo catalog: large, realistic and identical on every database.
-//! Every scenario runs on each test database (see `support`).
+//! The demo catalog: large, realistic and identical on every database. The scenario runs
+//! on a fresh SQLite file and, when `TEST_POSTGRES_URL` is set (or `CI=true`), on a fresh
+//! PostgreSQL database too.
 
-mod support;
-
-use emporium_catalog::{
-    seed::{demo_image_svg, seed_demo, DemoOptions},
-    ProductFilter,
+use emporium_catalog::{Catalog, CatalogError, PriceRange, ProductFilter, ProductSummary};
+use emporium_demo::{demo_image_svg, seed_demo, DemoOptions};
+use emporium_kernel::{
+    db::testing::{self, TestDatabase},
+    money::Currency,
 };
-use emporium_kernel::{db::testing, money::Currency};
-use support::*;
 
 #[tokio::test]
 async fn the_demo_catalog_is_large_realistic_and_identical_on_every_database() {
@@ -163,4 +162,67 @@ async fn the_demo_catalog_is_large_realistic_and_identical_on_every_database() {
     }
     assert_eq!(demo_image_svg("../../etc/passwd"), None);
     assert_eq!(demo_image_svg("/media/demo/Not Valid-1.svg"), None);
+}
+
+/// A migrated catalog on one test database.
+struct Env {
+    label: &'static str,
+    catalog: Catalog,
+    _db: TestDatabase,
+}
+
+async fn migrated(db: TestDatabase) -> Env {
+    let catalog = Catalog::new(db.db.clone());
+    catalog
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("[{}] migrate: {e}", db.label));
+    Env {
+        label: db.label,
+        catalog,
+        _db: db,
+    }
+}
+
+async fn envs() -> Vec<Env> {
+    let mut out = Vec::new();
+    for db in testing::databases().await {
+        out.push(migrated(db).await);
+    }
+    out
+}
+
+fn range(summary: &ProductSummary, currency: Currency) -> Option<&PriceRange> {
+    summary.prices.iter().find(|r| r.currency == currency)
+}
+
+fn assert_conflict<T: std::fmt::Debug>(
+    label: &str,
+    result: Result<T, CatalogError>,
+    expected_field: &str,
+) {
+    match result {
+        Err(CatalogError::Conflict { field, .. }) => {
+            assert_eq!(field, expected_field, "[{label}] wrong field")
+        }
+        other => panic!("[{label}] expected Conflict {{ field: {expected_field} }}, got {other:?}"),
+    }
+}
+
+/// Every page of a list, following `next_cursor`.
+async fn walk(label: &str, catalog: &Catalog, base: &ProductFilter) -> Vec<ProductSummary> {
+    let mut all = Vec::new();
+    let mut filter = base.clone();
+    for _ in 0..10_000 {
+        let page = catalog
+            .list_products(&filter)
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] list: {e}"));
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => filter.cursor = Some(cursor),
+            None => return all,
+        }
+    }
+    panic!("[{label}] pagination did not end");
 }

@@ -1,0 +1,110 @@
+//! The `contract` stage of `cargo xtask test`: the built server on a loopback port with a
+//! fresh data dir (SQLite, demo catalog), tested from outside by schemathesis against
+//! its own `/openapi.json`: every operation of the Store and Admin APIs, with generated
+//! valid and invalid requests, must answer with a documented status, a documented
+//! content type and a body that fits the documented schema, and never with a 5xx.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+
+use crate::bench::{free_port, server_command, spawn_server, wait_ready, with_server};
+use crate::build::{self, Built};
+use crate::setup;
+use crate::util::{note, run_limited, step, Paths, TempDir};
+
+/// The stage's time limit (minutes; `XTASK_TEST_TIMEOUT_MINS` overrides it in
+/// `cargo xtask test`).
+pub const TIMEOUT_MINS: u64 = 10;
+
+/// The checks that make the contract.
+pub const CHECKS: &str =
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+/// Test cases per operation and phase: about 6,000 requests, two to three minutes for
+/// the ~50 operations on two cores with a debug build.
+const MAX_EXAMPLES: u32 = 100;
+/// Fixed, so a CI failure reproduces locally; set `XTASK_CONTRACT_SEED` to explore others.
+const DEFAULT_SEED: &str = "1";
+const SEED_ENV: &str = "XTASK_CONTRACT_SEED";
+
+/// `cargo xtask contract`: the stage alone, on a debug server built without the browser
+/// bundle (the API does not need it).
+pub fn standalone(paths: &Paths) -> Result<()> {
+    if setup::schemathesis_usable().is_none() {
+        bail!(
+            "schemathesis 4 is not installed: run `cargo xtask setup` (or `python3 -m pip install \
+             '{}'`)",
+            setup::SCHEMATHESIS_SPEC
+        );
+    }
+    let server_bin = build::build_server(paths, false)?;
+    let built = Built {
+        server_bin,
+        site: paths.site.clone(),
+    };
+    run(&built, Duration::from_secs(TIMEOUT_MINS * 60))
+}
+
+/// Runs schemathesis against a fresh server; fails on any failing check.
+pub fn run(built: &Built, limit: Duration) -> Result<()> {
+    let scratch = TempDir::new("emporium-contract")?;
+    let dir = scratch.path();
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    let token = admin_token();
+    step(format!(
+        "contract: starting {} on {addr}",
+        built.server_bin.display()
+    ));
+    let mut cmd = server_command(built, dir, &addr)?;
+    cmd.env("EMPORIUM_ADMIN_TOKEN", &token)
+        .env("EMPORIUM_SEED_DEMO", "true");
+    let server = spawn_server(built, dir, "server.log", cmd)?;
+    let result = with_server(server, |server| {
+        wait_ready(server, &addr)?;
+        schemathesis(dir, &addr, &token, limit)
+    });
+    drop(scratch);
+    result
+}
+
+fn schemathesis(dir: &Path, addr: &str, token: &str, limit: Duration) -> Result<()> {
+    let seed = std::env::var(SEED_ENV)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_SEED.to_owned());
+    step(format!(
+        "contract: schemathesis over /openapi.json (seed {seed}, {MAX_EXAMPLES} examples per operation)"
+    ));
+    let mut cmd = setup::schemathesis_command();
+    cmd.current_dir(dir)
+        .arg("run")
+        .arg(format!("http://{addr}/openapi.json"))
+        .args(["--checks", CHECKS])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args(["--max-examples", &MAX_EXAMPLES.to_string()])
+        .args(["--seed", &seed])
+        .args(["--workers", "2"])
+        .args(["--request-timeout", "30"])
+        // Nothing kept between runs: each run is its seed's alone.
+        .args(["--generation-database", "none"])
+        .arg("--no-color");
+    run_limited(&mut cmd, limit).with_context(|| {
+        format!(
+            "schemathesis found responses that break the documented contract (reproduce: \
+             `{SEED_ENV}={seed} cargo xtask test`, or run the command above against \
+             `emporium serve`)"
+        )
+    })?;
+    note("contract: 0 failures");
+    Ok(())
+}
+
+/// A token for this run only (the server gets it through its environment).
+fn admin_token() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("contract-{}-{nanos}", std::process::id())
+}
