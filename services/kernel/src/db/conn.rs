@@ -281,10 +281,10 @@ fn unexpected(index: usize, what: &str) -> DbError {
     DbError::Decode(format!("column {index}: unexpected value: {what}"))
 }
 
-/// Runs a change written against [`Conn::Lite`] to completion right here. Such a change
-/// never waits (every statement runs on the calling thread), so one poll finishes it; a
-/// change that does wait on something else is a bug, reported as an error rather than
-/// blocking the writer.
+/// Runs a read or change on a SQLite connection to completion right here. It never waits
+/// (every statement runs on the calling thread), so one poll finishes it; one that does
+/// wait on something else is a bug, reported as an error rather than blocking the thread
+/// (for a change, the writer).
 pub(crate) fn complete_now<T, E: From<DbError>>(
     change: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
@@ -295,7 +295,7 @@ pub(crate) fn complete_now<T, E: From<DbError>>(
     {
         Poll::Ready(out) => out,
         Poll::Pending => Err(E::from(DbError::NotCommitted(
-            "a change on the SQLite writer waited on something else".to_owned(),
+            "a SQLite read or write waited on something other than its statements".to_owned(),
         ))),
     }
 }
