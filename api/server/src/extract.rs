@@ -14,6 +14,7 @@ use axum::{
     http::{header, request::Parts, HeaderMap},
     Json,
 };
+use emporium_kernel::id::InvalidId;
 use serde::de::DeserializeOwned;
 
 use crate::problem::{ApiError, ProblemCode};
@@ -192,4 +193,20 @@ impl QueryParams {
             )),
         }
     }
+}
+
+/// An id taken from the path. One of another shape names nothing that could exist, so
+/// it is a 404 like an unknown id, never a 400: the caller learns only that there is no
+/// such resource.
+pub fn path_id<T>(raw: &str, parse: fn(&str) -> Result<T, InvalidId>) -> Result<T, ApiError> {
+    parse(raw).map_err(|e| ApiError::not_found(format!("{} `{}` does not exist", e.kind, e.value)))
+}
+
+/// An id taken from a body field: one of another shape is a 400 naming the field.
+pub fn body_id<T>(
+    field: &str,
+    raw: &str,
+    parse: fn(&str) -> Result<T, InvalidId>,
+) -> Result<T, ApiError> {
+    parse(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
 }

@@ -613,6 +613,33 @@ async fn bad_cart_input_gets_a_4xx_problem_never_a_500() {
             label,
         )
         .await;
+        // A malformed id in the path names nothing (404); in the body it is the
+        // caller's field to fix (400 naming it).
+        let p = problem_of(
+            add(&app, &cart.id, "not-a-variant", 1).await,
+            StatusCode::BAD_REQUEST,
+            label,
+        )
+        .await;
+        assert_eq!(
+            (p.code.as_str(), p.param.as_deref()),
+            ("invalid_parameter", Some("variant_id")),
+            "[{label}] {}",
+            p.detail
+        );
+        problem_of(
+            add(&app, "cart_nope", &variant_id, 1).await,
+            StatusCode::NOT_FOUND,
+            label,
+        )
+        .await;
+        let r = app
+            .http
+            .delete(app.url(&format!("/store/carts/{}/line-items/line_nope", cart.id)))
+            .send()
+            .await
+            .expect("remove line");
+        problem_of(r, StatusCode::NOT_FOUND, label).await;
 
         let r = app
             .http

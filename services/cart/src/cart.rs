@@ -5,7 +5,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database},
-    id::new_id,
+    id::{new_id, CartId, LineId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -291,7 +291,7 @@ impl Addition {
             id: existing.map_or_else(|| new_id("cali"), |i| lines[i].id.clone()),
             cart_id: self.cart_id.clone(),
             variant_id: self.variant_id.clone(),
-            product_id: v.product_id.clone(),
+            product_id: v.product_id.to_string(),
             product_handle: v.product_handle.clone(),
             title: v.product_title.clone(),
             variant_title: v.variant_title.clone(),
@@ -716,7 +716,7 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
     let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax_rule(region))?;
 
     Ok(Cart {
-        id: row.id.clone(),
+        id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,
         region: CartRegion {
             id: region.id.clone(),
             name: region.name.clone(),
@@ -729,20 +729,24 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
         item_count: lines.iter().map(|l| l.quantity).sum(),
         lines: lines
             .into_iter()
-            .map(|l| CartLine {
-                line_total: l.unit_price.saturating_mul(l.quantity),
-                id: l.id,
-                variant_id: l.variant_id,
-                product_id: l.product_id,
-                product_handle: l.product_handle,
-                title: l.title,
-                variant_title: l.variant_title,
-                sku: l.sku,
-                image_url: l.image_url,
-                unit_price: l.unit_price,
-                quantity: l.quantity,
+            .map(|l| {
+                Ok(CartLine {
+                    line_total: l.unit_price.saturating_mul(l.quantity),
+                    id: LineId::parse(&l.id).map_err(|_| store::corrupt("cart_lines.id", &l.id))?,
+                    variant_id: VariantId::parse(&l.variant_id)
+                        .map_err(|_| store::corrupt("cart_lines.variant_id", &l.variant_id))?,
+                    product_id: ProductId::parse(&l.product_id)
+                        .map_err(|_| store::corrupt("cart_lines.product_id", &l.product_id))?,
+                    product_handle: l.product_handle,
+                    title: l.title,
+                    variant_title: l.variant_title,
+                    sku: l.sku,
+                    image_url: l.image_url,
+                    unit_price: l.unit_price,
+                    quantity: l.quantity,
+                })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         discount,
         email: row.email.clone(),
         shipping_address: parse_address("shipping_address", row.shipping_address.as_deref())?,
@@ -755,7 +759,11 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
         payment_method: row.payment_method.clone(),
         totals,
         completed_at: row.completed_at,
-        order_id: row.order_id.clone(),
+        order_id: row
+            .order_id
+            .as_deref()
+            .map(|id| OrderId::parse(id).map_err(|_| store::corrupt("order_id", id)))
+            .transpose()?,
         created_at: row.created_at,
         updated_at: row.updated_at,
         expires_at: row.expires_at,

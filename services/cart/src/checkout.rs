@@ -4,6 +4,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database, DbError},
+    id::{CartId, VariantId},
     sql,
 };
 
@@ -13,99 +14,11 @@ use crate::{
     error::CartError,
     store::{self, cart::DetailsRow},
     totals::{compute_totals, ShippingRule},
-    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Freshness, Result, SnapshotLine,
+    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Email, Freshness, Result,
+    SnapshotLine,
 };
 
-const MAX_EMAIL: usize = 254;
-const MAX_ADDRESS_FIELD: usize = 200;
 const MAX_PAYMENT_METHOD: usize = 32;
-
-/// A deliverable-looking address: one `@`, something before it, a dot inside the
-/// domain. Real verification is the confirmation email's job.
-fn validate_email(email: &str) -> Result<String> {
-    let email = email.trim();
-    let invalid = |message: &str| Err(CartError::invalid("email", message));
-    if email.is_empty() {
-        return invalid("give an email address for the order confirmation");
-    }
-    if email.len() > MAX_EMAIL {
-        return invalid("at most 254 characters");
-    }
-    if email.chars().any(char::is_whitespace) {
-        return invalid("must not contain spaces");
-    }
-    let Some((local, domain)) = email.split_once('@') else {
-        return invalid("must contain an @, e.g. ada@example.com");
-    };
-    if domain.contains('@') {
-        return invalid("must contain exactly one @");
-    }
-    if local.is_empty() {
-        return invalid("needs a name before the @");
-    }
-    let dot_inside = domain
-        .find('.')
-        .is_some_and(|i| i > 0 && i + 1 < domain.len())
-        && !domain.ends_with('.');
-    if !dot_inside {
-        return invalid("the part after the @ must be a domain such as example.com");
-    }
-    Ok(email.to_owned())
-}
-
-fn required(prefix: &str, name: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    let field = format!("{prefix}.{name}");
-    if value.is_empty() {
-        return Err(CartError::invalid(field, "must not be empty"));
-    }
-    if value.chars().count() > MAX_ADDRESS_FIELD {
-        return Err(CartError::invalid(
-            field,
-            format!("at most {MAX_ADDRESS_FIELD} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-fn optional(prefix: &str, name: &str, value: Option<&str>) -> Result<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => required(prefix, name, v).map(Some),
-    }
-}
-
-/// Checks an address field by field; `ships_to` limits the country (shipping address).
-fn validate_address(prefix: &str, a: &Address, ships_to: Option<&[String]>) -> Result<Address> {
-    let country = a.country.trim().to_ascii_uppercase();
-    let field = format!("{prefix}.country");
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(CartError::invalid(
-            field,
-            "give a two-letter ISO 3166-1 country code, e.g. DE",
-        ));
-    }
-    if let Some(countries) = ships_to {
-        if !countries.contains(&country) {
-            return Err(CartError::invalid(
-                field,
-                format!(
-                    "this store's region does not ship to {country}; it ships to {}",
-                    countries.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(Address {
-        name: required(prefix, "name", &a.name)?,
-        line1: required(prefix, "line1", &a.line1)?,
-        line2: optional(prefix, "line2", a.line2.as_deref())?,
-        city: required(prefix, "city", &a.city)?,
-        postal_code: required(prefix, "postal_code", &a.postal_code)?,
-        country,
-        phone: optional(prefix, "phone", a.phone.as_deref())?,
-    })
-}
 
 fn validate_payment_method(method: &str) -> Result<String> {
     let ok = !method.is_empty()
@@ -130,7 +43,7 @@ pub(crate) async fn set_details(
     cart_id: &str,
     details: CheckoutDetails,
 ) -> Result<Cart> {
-    let email = validate_email(&details.email)?;
+    let email = details.email.to_string();
     // Read and validate everything before the write (a cart's region never changes), so
     // the write is the cart row alone unless the cart changed meanwhile.
     let (row, lines, defs) = cart::read_for_change(carts, cart_id).await?;
@@ -139,7 +52,7 @@ pub(crate) async fn set_details(
         .read(async |conn| store::region::shipping_option(conn, &details.shipping_option_id).await)
         .await?;
     let region = defs.region();
-    let shipping = validate_address(
+    let shipping = Address::parse(
         "shipping_address",
         &details.shipping_address,
         Some(&region.countries),
@@ -147,7 +60,7 @@ pub(crate) async fn set_details(
     let billing = details
         .billing_address
         .as_ref()
-        .map(|a| validate_address("billing_address", a, None))
+        .map(|a| Address::parse("billing_address", a, None))
         .transpose()?;
     let option = match option {
         Some(o) if o.region_id == region.id => o,
@@ -242,13 +155,15 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
         missing.push("payment_method".to_owned());
     }
     let (Some(email), Some(shipping_address), Some(option), Some(payment_method)) = (
-        row.email.clone(),
+        row.email.as_deref(),
         shipping_address,
         option,
         row.payment_method.clone(),
     ) else {
         return Err(CartError::CheckoutIncomplete { missing });
     };
+    // Parsed when it was set; a stored value that no longer parses is corruption.
+    let email = Email::parse("email", email).map_err(|_| store::corrupt("email", email))?;
 
     // Prices may have changed since the lines were added: the order uses today's.
     let currency = cart_currency(&row)?;
@@ -266,7 +181,8 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
             currency: currency.to_string(),
         })?;
         snapshot_lines.push(SnapshotLine {
-            variant_id: line.variant_id.clone(),
+            variant_id: VariantId::parse(&line.variant_id)
+                .map_err(|_| store::corrupt("cart_lines.variant_id", &line.variant_id))?,
             product_id: variant.product_id,
             title: variant.product_title,
             variant_title: variant.variant_title,
@@ -306,7 +222,7 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
         tax_rule(&region),
     )?;
     Ok(CheckoutSnapshot {
-        cart_id: row.id.clone(),
+        cart_id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,
         currency,
         region_id: region.id.clone(),
         tax_inclusive: region.tax_inclusive,

@@ -1,4 +1,4 @@
-use emporium_kernel::db::DbError;
+use emporium_kernel::{contact::FieldError, db::DbError};
 
 use emporium_kernel::clock::rfc3339 as clock_text;
 
@@ -103,6 +103,15 @@ pub enum CartError {
 impl From<crate::LookupError> for CartError {
     fn from(e: crate::LookupError) -> Self {
         CartError::Lookup(e.0)
+    }
+}
+
+impl From<FieldError> for CartError {
+    fn from(e: FieldError) -> Self {
+        CartError::InvalidField {
+            field: e.field,
+            message: e.message,
+        }
     }
 }
 

@@ -39,7 +39,13 @@ pub use lookup::{Freshness, LookupError, StockCheck, VariantLookup, VariantSnaps
 pub use model::*;
 pub use totals::{compute_totals, DiscountRule, ShippingRule, TaxRule, Totals};
 
-use emporium_kernel::{cache::Memo, db::Database, events::EventBus, money::Currency};
+use emporium_kernel::{
+    cache::Memo,
+    db::Database,
+    events::EventBus,
+    id::{CartId, LineId, OrderId, VariantId},
+    money::Currency,
+};
 
 /// Carts whose currency is remembered (about 100 bytes each).
 const CURRENCIES_CAPACITY: usize = 100_000;
@@ -133,27 +139,37 @@ impl Carts {
     }
 
     /// The cart with its totals. Errors: `CartNotFound`.
-    pub async fn cart(&self, cart_id: &str) -> Result<Cart> {
-        cart::get(self, cart_id).await
+    pub async fn cart(&self, cart_id: &CartId) -> Result<Cart> {
+        cart::get(self, cart_id.as_str()).await
     }
 
     /// Adds `quantity` of a variant, merging with its line if there is one (which also
     /// refreshes the line's price snapshot). Errors: `InvalidQuantity` (outside 1..=99
     /// after merging), `TooManyLines` (50), `VariantNotFound`, `PriceMissing`,
     /// `InsufficientStock`, `CartCompleted`, `CartNotFound`, `Lookup`.
-    pub async fn add_line(&self, cart_id: &str, variant_id: &str, quantity: i64) -> Result<Cart> {
-        cart::add_line(self, cart_id, variant_id, quantity).await
+    pub async fn add_line(
+        &self,
+        cart_id: &CartId,
+        variant_id: &VariantId,
+        quantity: i64,
+    ) -> Result<Cart> {
+        cart::add_line(self, cart_id.as_str(), variant_id.as_str(), quantity).await
     }
 
     /// Sets a line's quantity (1..=99; use [`Carts::remove_line`] to drop it), checking
     /// stock. The price snapshot stays. Errors: as `add_line`, plus `LineNotFound`.
-    pub async fn update_line(&self, cart_id: &str, line_id: &str, quantity: i64) -> Result<Cart> {
-        cart::update_line(self, cart_id, line_id, quantity).await
+    pub async fn update_line(
+        &self,
+        cart_id: &CartId,
+        line_id: &LineId,
+        quantity: i64,
+    ) -> Result<Cart> {
+        cart::update_line(self, cart_id.as_str(), line_id.as_str(), quantity).await
     }
 
     /// Errors: `LineNotFound`, `CartCompleted`, `CartNotFound`.
-    pub async fn remove_line(&self, cart_id: &str, line_id: &str) -> Result<Cart> {
-        cart::remove_line(self, cart_id, line_id).await
+    pub async fn remove_line(&self, cart_id: &CartId, line_id: &LineId) -> Result<Cart> {
+        cart::remove_line(self, cart_id.as_str(), line_id.as_str()).await
     }
 
     /// Idle open carts (no change for 30 days) whose expiry is before `now_ms` are
@@ -168,12 +184,12 @@ impl Carts {
     /// not apply: `DiscountNotFound`, `DiscountNotStarted`, `DiscountExpired`,
     /// `DiscountUsedUp`, `DiscountCurrencyMismatch`, `DiscountMinimumNotMet`. A code that
     /// stops applying later stays on the cart with a `note` and a zero discount.
-    pub async fn apply_discount(&self, cart_id: &str, code: &str) -> Result<Cart> {
-        cart::apply_discount(self, cart_id, code).await
+    pub async fn apply_discount(&self, cart_id: &CartId, code: &str) -> Result<Cart> {
+        cart::apply_discount(self, cart_id.as_str(), code).await
     }
 
-    pub async fn remove_discount(&self, cart_id: &str) -> Result<Cart> {
-        cart::remove_discount(self, cart_id).await
+    pub async fn remove_discount(&self, cart_id: &CartId) -> Result<Cart> {
+        cart::remove_discount(self, cart_id.as_str()).await
     }
 
     /// Creates a code (stored upper case). Errors: `InvalidField` (`code`,
@@ -196,19 +212,21 @@ impl Carts {
     // ----- checkout -----
 
     /// The region's shipping options priced for this cart (free above the threshold).
-    pub async fn shipping_options(&self, cart_id: &str) -> Result<Vec<ShippingQuote>> {
-        cart::shipping_options(&self.db, cart_id).await
+    pub async fn shipping_options(&self, cart_id: &CartId) -> Result<Vec<ShippingQuote>> {
+        cart::shipping_options(&self.db, cart_id.as_str()).await
     }
 
-    /// Sets email, addresses, shipping option and payment method at once. Errors:
-    /// `InvalidField` naming the field (`email`, `shipping_address.postal_code`,
-    /// `billing_address.country`, `shipping_option_id`, `payment_method`, …).
+    /// Sets email, addresses, shipping option and payment method at once. The email is
+    /// parsed by the caller (an [`Email`]); the addresses are parsed here, as only the
+    /// cart knows where its region ships. Errors: `InvalidField` naming the field
+    /// (`shipping_address.postal_code`, `billing_address.country`, `shipping_option_id`,
+    /// `payment_method`, …).
     pub async fn set_checkout_details(
         &self,
-        cart_id: &str,
+        cart_id: &CartId,
         details: CheckoutDetails,
     ) -> Result<Cart> {
-        checkout::set_details(self, cart_id, details).await
+        checkout::set_details(self, cart_id.as_str(), details).await
     }
 
     /// What the checkout service places an order from: every line re-priced from the
@@ -216,14 +234,14 @@ impl Carts {
     /// with a `discount_note` when it no longer applies), the totals. Errors: `CartEmpty`,
     /// `CheckoutIncomplete { missing }`, `CartCompleted`, `VariantNotFound`,
     /// `PriceMissing`, `Lookup`.
-    pub async fn checkout_snapshot(&self, cart_id: &str) -> Result<CheckoutSnapshot> {
-        checkout::snapshot(self, cart_id).await
+    pub async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CheckoutSnapshot> {
+        checkout::snapshot(self, cart_id.as_str()).await
     }
 
     /// Marks the cart completed by `order_id` and redeems its discount code in the same
     /// transaction. Idempotent for the same order; `CartCompleted` for another order;
     /// `DiscountUsedUp` (and nothing changed) when the code's last use went elsewhere.
-    pub async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<()> {
-        checkout::mark_completed(&self.db, cart_id, order_id).await
+    pub async fn mark_completed(&self, cart_id: &CartId, order_id: &OrderId) -> Result<()> {
+        checkout::mark_completed(&self.db, cart_id.as_str(), order_id.as_str()).await
     }
 }

@@ -3,7 +3,7 @@
 //! so this crate never imports them and never reads their tables.
 
 use async_trait::async_trait;
-use emporium_kernel::money::Currency;
+use emporium_kernel::{id::ProductId, money::Currency};
 
 pub use emporium_kernel::cache::Freshness;
 
@@ -11,7 +11,7 @@ pub use emporium_kernel::cache::Freshness;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantSnapshot {
     pub variant_id: String,
-    pub product_id: String,
+    pub product_id: ProductId,
     pub product_handle: String,
     pub product_title: String,
     pub variant_title: String,

@@ -1,8 +1,12 @@
 //! The cart's domain types: what callers pass in and the views they get back. Views are
 //! `Serialize` in their wire shape: currencies as ISO codes, times as RFC 3339.
 
-use emporium_kernel::money::Currency;
-use serde::{Deserialize, Serialize};
+pub use emporium_kernel::contact::{Address, Email};
+use emporium_kernel::{
+    id::{CartId, LineId, OrderId, ProductId, VariantId},
+    money::Currency,
+};
+use serde::Serialize;
 
 use crate::totals::Totals;
 
@@ -117,25 +121,10 @@ pub struct Discount {
     pub created_at: i64,
 }
 
-/// A postal address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub name: String,
-    pub line1: String,
-    #[serde(default)]
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2, stored upper case.
-    pub country: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 /// What the shopper enters at checkout, set in one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutDetails {
-    pub email: String,
+    pub email: Email,
     pub shipping_address: Address,
     /// `None`: same as the shipping address.
     pub billing_address: Option<Address>,
@@ -148,7 +137,7 @@ pub struct CheckoutDetails {
 /// The cart as the shopper sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cart {
-    pub id: String,
+    pub id: CartId,
     pub region: CartRegion,
     #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
@@ -164,7 +153,7 @@ pub struct Cart {
     pub totals: Totals,
     #[serde(serialize_with = "wire::opt_time")]
     pub completed_at: Option<i64>,
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     #[serde(serialize_with = "wire::time")]
     pub created_at: i64,
     #[serde(serialize_with = "wire::time")]
@@ -190,9 +179,9 @@ pub struct CartRegion {
 /// One line: a variant, its price when it was added, and a quantity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartLine {
-    pub id: String,
-    pub variant_id: String,
-    pub product_id: String,
+    pub id: LineId,
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
     pub product_handle: String,
     /// The product's title.
     pub title: String,
@@ -228,12 +217,12 @@ pub struct CartShipping {
 /// Everything the checkout service needs to place an order, re-priced and validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckoutSnapshot {
-    pub cart_id: String,
+    pub cart_id: CartId,
     #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
     pub region_id: String,
     pub tax_inclusive: bool,
-    pub email: String,
+    pub email: Email,
     pub shipping_address: Address,
     /// The shipping address when the shopper gave no other.
     pub billing_address: Address,
@@ -251,8 +240,8 @@ pub struct CheckoutSnapshot {
 /// A line at its current price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotLine {
-    pub variant_id: String,
-    pub product_id: String,
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
     pub title: String,
     pub variant_title: String,
     pub sku: String,

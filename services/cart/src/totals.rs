@@ -7,7 +7,7 @@
 //! `subtotal - discount + shipping` — added on top when the region's prices exclude tax,
 //! only reported (the part already contained) when they include it.
 
-use serde::Serialize;
+pub use emporium_kernel::money::Totals;
 
 /// A discount ready to apply (already checked for dates, minimum, usage and currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,17 +43,6 @@ pub struct TaxRule {
     pub rate_bp: i64,
     /// Prices already contain the tax (EU style) rather than having it added (US style).
     pub inclusive: bool,
-}
-
-/// The amounts of a cart, all in minor units of its currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Totals {
-    pub subtotal: i64,
-    pub discount_total: i64,
-    pub shipping_total: i64,
-    /// Added to the total when exclusive; the share already inside it when inclusive.
-    pub tax_total: i64,
-    pub total: i64,
 }
 
 /// Amounts beyond what an `i64` of minor units holds: absurd input, never a panic.

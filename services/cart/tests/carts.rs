@@ -4,7 +4,7 @@
 mod support;
 
 use emporium_cart::CartError;
-use emporium_kernel::{clock::now_ms, db::DbError, money::Currency, sql};
+use emporium_kernel::{clock::now_ms, db::DbError, id::CartId, money::Currency, sql};
 
 use support::*;
 
@@ -52,7 +52,7 @@ async fn carts_default_to_europe_or_follow_the_currency_and_refuse_unknown_ones(
             "EU region in USD",
         );
         assert_eq!(field_of(&err), "currency", "[{l}]");
-        let err = failure(env.carts.cart("cart_missing").await, l, "unknown cart");
+        let err = failure(env.carts.cart(&CartId::new()).await, l, "unknown cart");
         assert!(
             matches!(err, CartError::CartNotFound { .. }),
             "[{l}] {err:?}"
@@ -101,17 +101,21 @@ async fn a_completed_cart_refuses_every_change() {
         let cart = env.add(&cart.id, MUG, 1).await;
         let line_id = cart.lines[0].id.clone();
         env.carts
-            .mark_completed(&cart.id, "ord_1")
+            .mark_completed(&cart.id, &ord(3))
             .await
             .must(l, "complete");
         let completed = |err: CartError, what: &str| {
             assert!(
-                matches!(&err, CartError::CartCompleted { order_id } if order_id == "ord_1"),
+                matches!(&err, CartError::CartCompleted { order_id } if order_id.as_str() == ord(3).as_str()),
                 "[{l}] {what}: {err:?}"
             );
         };
         completed(
-            failure(env.carts.add_line(&cart.id, MUG, 1).await, l, "add"),
+            failure(
+                env.carts.add_line(&cart.id, &variant_id(MUG), 1).await,
+                l,
+                "add",
+            ),
             "add",
         );
         completed(
@@ -153,7 +157,7 @@ async fn a_completed_cart_refuses_every_change() {
             "snapshot",
         );
         let cart = env.carts.cart(&cart.id).await.must(l, "still readable");
-        assert_eq!(cart.order_id.as_deref(), Some("ord_1"), "[{l}]");
+        assert_eq!(cart.order_id, Some(ord(3)), "[{l}]");
         assert!(cart.completed_at.is_some(), "[{l}]");
         assert_eq!(cart.lines.len(), 1, "[{l}]");
     }
@@ -218,7 +222,7 @@ async fn idle_open_carts_are_purged_after_thirty_days_and_completed_ones_are_kep
         let done = env.eu_cart().await;
         env.add(&done.id, MUG, 1).await;
         env.carts
-            .mark_completed(&done.id, "ord_x")
+            .mark_completed(&done.id, &ord(4))
             .await
             .must(l, "complete");
 

@@ -235,11 +235,11 @@ async fn a_code_with_one_use_goes_to_the_first_cart_completed_and_the_second_sta
             carts.push(cart.id);
         }
         env.carts
-            .mark_completed(&carts[0], "ord_first")
+            .mark_completed(&carts[0], &ord(5))
             .await
             .must(l, "first completes");
         let err = failure(
-            env.carts.mark_completed(&carts[1], "ord_second").await,
+            env.carts.mark_completed(&carts[1], &ord(6)).await,
             l,
             "second",
         );
@@ -272,7 +272,7 @@ async fn a_code_with_one_use_goes_to_the_first_cart_completed_and_the_second_sta
             .await
             .must(l, "drop code");
         env.carts
-            .mark_completed(&carts[1], "ord_second")
+            .mark_completed(&carts[1], &ord(6))
             .await
             .must(l, "second completes");
         let third = env.eu_cart().await;

@@ -6,7 +6,11 @@ mod support;
 use std::sync::Arc;
 
 use emporium_cart::{CartError, Carts};
-use emporium_kernel::{events::EventBus, money::Currency};
+use emporium_kernel::{
+    events::EventBus,
+    id::{CartId, LineId, VariantId},
+    money::Currency,
+};
 
 use support::*;
 
@@ -25,7 +29,12 @@ async fn adding_a_variant_again_merges_into_its_line_and_lines_keep_their_price_
                 line.sku.as_str(),
                 line.title.as_str()
             ),
-            (4500, 1, "VAR_SHIRT", "Product var_shirt"),
+            (
+                4500,
+                1,
+                SHIRT.to_ascii_uppercase().as_str(),
+                format!("Product {SHIRT}").as_str()
+            ),
             "[{l}]"
         );
 
@@ -52,7 +61,8 @@ async fn adding_a_variant_again_merges_into_its_line_and_lines_keep_their_price_
         let both = env.add(&cart.id, MUG, 2).await;
         assert_eq!(both.lines.len(), 2, "[{l}]");
         assert_eq!(
-            both.lines[1].variant_id, MUG,
+            both.lines[1].variant_id.as_str(),
+            MUG,
             "[{l}] lines in order of adding"
         );
         assert_eq!(both.item_count, 5, "[{l}]");
@@ -82,7 +92,7 @@ async fn concurrent_changes_to_one_cart_all_land_and_each_answer_shows_its_own()
         let l = env.label;
         let env = Arc::new(env);
         let cart = env.eu_cart().await;
-        let distinct: Vec<String> = (0..20).map(|i| format!("var_c{i:02}")).collect();
+        let distinct: Vec<String> = (0..20).map(|i| var(&format!("c{i:02}"))).collect();
         for id in &distinct {
             env.catalog.put(id, Some(100), None);
             env.stock.set(id, 50);
@@ -105,7 +115,9 @@ async fn concurrent_changes_to_one_cart_all_land_and_each_answer_shows_its_own()
         for task in tasks {
             let (variant, seen) = task.await.unwrap_or_else(|e| panic!("[{l}] task: {e}"));
             assert!(
-                seen.lines.iter().any(|line| line.variant_id == variant),
+                seen.lines
+                    .iter()
+                    .any(|line| line.variant_id.as_str() == variant),
                 "[{l}] the answer to adding {variant} shows its line"
             );
             assert_eq!(
@@ -117,7 +129,10 @@ async fn concurrent_changes_to_one_cart_all_land_and_each_answer_shows_its_own()
         let done = env.carts.cart(&cart.id).await.must(l, "cart");
         assert_eq!(done.lines.len(), 21, "[{l}] one line per variant");
         assert_eq!(done.item_count, 30, "[{l}] no add was lost");
-        let mug = done.lines.iter().find(|line| line.variant_id == MUG);
+        let mug = done
+            .lines
+            .iter()
+            .find(|line| line.variant_id.as_str() == MUG);
         assert_eq!(mug.map(|line| line.quantity), Some(10), "[{l}] merged adds");
         assert_eq!(done.totals.subtotal, 20 * 100 + 10 * 1200, "[{l}]");
     }
@@ -130,7 +145,7 @@ async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_fi
         let cart = env.eu_cart().await;
         for q in [0, -1, 100] {
             let err = failure(
-                env.carts.add_line(&cart.id, MUG, q).await,
+                env.carts.add_line(&cart.id, &variant_id(MUG), q).await,
                 l,
                 &format!("add {q}"),
             );
@@ -142,7 +157,7 @@ async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_fi
         }
         let added = env.add(&cart.id, MUG, 60).await;
         let err = failure(
-            env.carts.add_line(&cart.id, MUG, 40).await,
+            env.carts.add_line(&cart.id, &variant_id(MUG), 40).await,
             l,
             "merge to 100",
         );
@@ -172,23 +187,26 @@ async fn unknown_or_unpublished_variants_are_not_found() {
     for env in envs().await {
         let l = env.label;
         let cart = env.eu_cart().await;
-        let err = failure(
-            env.carts.add_line(&cart.id, "var_nope", 1).await,
-            l,
-            "unknown",
-        );
+        let nope = VariantId::new();
+        let err = failure(env.carts.add_line(&cart.id, &nope, 1).await, l, "unknown");
         assert!(
-            matches!(&err, CartError::VariantNotFound { variant_id } if variant_id == "var_nope"),
+            matches!(&err, CartError::VariantNotFound { variant_id } if *variant_id == nope.as_str()),
             "[{l}] {err:?}"
         );
         env.catalog.unpublish(MUG);
-        let err = failure(env.carts.add_line(&cart.id, MUG, 1).await, l, "unpublished");
+        let err = failure(
+            env.carts.add_line(&cart.id, &variant_id(MUG), 1).await,
+            l,
+            "unpublished",
+        );
         assert!(
             matches!(err, CartError::VariantNotFound { .. }),
             "[{l}] {err:?}"
         );
         let err = failure(
-            env.carts.add_line("cart_nope", SHIRT, 1).await,
+            env.carts
+                .add_line(&CartId::new(), &variant_id(SHIRT), 1)
+                .await,
             l,
             "no cart",
         );
@@ -205,7 +223,7 @@ async fn a_variant_without_a_price_in_the_carts_currency_is_refused() {
         let l = env.label;
         let cart = env.us_cart().await;
         let err = failure(
-            env.carts.add_line(&cart.id, EU_ONLY, 1).await,
+            env.carts.add_line(&cart.id, &variant_id(EU_ONLY), 1).await,
             l,
             "no USD price",
         );
@@ -232,7 +250,7 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
         let cart = env.eu_cart().await;
         let added = env.add(&cart.id, SHIRT, 8).await;
         let err = failure(
-            env.carts.add_line(&cart.id, SHIRT, 3).await,
+            env.carts.add_line(&cart.id, &variant_id(SHIRT), 3).await,
             l,
             "8 + 3 of 10",
         );
@@ -274,7 +292,7 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
             "[{l}] {err:?}"
         );
         let err = failure(
-            env.carts.update_line(&cart.id, "cali_nope", 1).await,
+            env.carts.update_line(&cart.id, &LineId::new(), 1).await,
             l,
             "no line",
         );
@@ -291,15 +309,17 @@ async fn a_cart_holds_at_most_fifty_different_items() {
         let l = env.label;
         let cart = env.eu_cart().await;
         for i in 0..51 {
-            let id = format!("var_item{i}");
+            let id = var(&format!("item{i}"));
             env.catalog.put(&id, Some(100), None);
             env.stock.set(&id, 5);
         }
         for i in 0..50 {
-            env.add(&cart.id, &format!("var_item{i}"), 1).await;
+            env.add(&cart.id, &var(&format!("item{i}")), 1).await;
         }
         let err = failure(
-            env.carts.add_line(&cart.id, "var_item50", 1).await,
+            env.carts
+                .add_line(&cart.id, &variant_id(&var("item50")), 1)
+                .await,
             l,
             "51st",
         );
@@ -308,7 +328,7 @@ async fn a_cart_holds_at_most_fifty_different_items() {
             "[{l}] {err:?}"
         );
         // More of an item already in the cart is still fine.
-        let cart = env.add(&cart.id, "var_item0", 1).await;
+        let cart = env.add(&cart.id, &var("item0"), 1).await;
         assert_eq!((cart.lines.len(), cart.item_count), (50, 51), "[{l}]");
     }
 }
@@ -328,13 +348,13 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
         );
         let cart = env.eu_cart().await;
         let seen = other
-            .add_line(&cart.id, SHIRT, 1)
+            .add_line(&cart.id, &variant_id(SHIRT), 1)
             .await
             .must(l, "other add");
         assert_eq!(seen.lines.len(), 1, "[{l}]");
         env.add(&cart.id, MUG, 2).await;
         let seen = other
-            .add_line(&cart.id, SHIRT, 2)
+            .add_line(&cart.id, &variant_id(SHIRT), 2)
             .await
             .must(l, "other add again");
         let lines = quantities(&seen);
@@ -353,9 +373,9 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
                 other.clone()
             };
             let id = cart.id.clone();
-            tasks.push(tokio::spawn(
-                async move { carts.add_line(&id, MUG, 1).await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                carts.add_line(&id, &variant_id(MUG), 1).await
+            }));
         }
         for task in tasks {
             task.await
@@ -363,7 +383,7 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
                 .must(l, "concurrent add");
         }
         let after = env.carts.cart(&cart.id).await.must(l, "cart");
-        let mug = after.lines.iter().find(|x| x.variant_id == MUG);
+        let mug = after.lines.iter().find(|x| x.variant_id.as_str() == MUG);
         assert_eq!(mug.map(|x| x.quantity), Some(12), "[{l}] no add was lost");
 
         // Each service's next add builds on what it last wrote itself (a removal, a new
@@ -371,16 +391,18 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
         let shirt_line = after
             .lines
             .iter()
-            .find(|x| x.variant_id == SHIRT)
+            .find(|x| x.variant_id.as_str() == SHIRT)
             .map(|x| x.id.clone())
             .unwrap_or_else(|| panic!("[{l}] the shirt line is gone"));
-        let mug_line = mug.map(|x| x.id.clone()).unwrap_or_default();
+        let mug_line = mug
+            .map(|x| x.id.clone())
+            .unwrap_or_else(|| panic!("[{l}] the mug line is gone"));
         env.carts
             .remove_line(&cart.id, &shirt_line)
             .await
             .must(l, "remove");
         let seen = env.add(&cart.id, SHIRT, 1).await;
-        let shirt = seen.lines.iter().find(|x| x.variant_id == SHIRT);
+        let shirt = seen.lines.iter().find(|x| x.variant_id.as_str() == SHIRT);
         assert_eq!(shirt.map(|x| x.quantity), Some(1), "[{l}] a new shirt line");
         other
             .update_line(&cart.id, &mug_line, 5)
@@ -395,7 +417,11 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
         );
 
         // A cart that does not exist is not found, even by a service with a warm memo.
-        let err = failure(other.add_line("cart_nope", SHIRT, 1).await, l, "no cart");
+        let err = failure(
+            other.add_line(&CartId::new(), &variant_id(SHIRT), 1).await,
+            l,
+            "no cart",
+        );
         assert!(
             matches!(err, CartError::CartNotFound { .. }),
             "[{l}] {err:?}"

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use emporium_kernel::events::{Consumer, Event, HandleError};
+use emporium_kernel::{
+    events::{Consumer, Event, HandleError},
+    id::OrderId,
+};
 use serde::Deserialize;
 
 use crate::{error::CheckoutError, Checkout};
@@ -53,15 +56,20 @@ impl PaymentEventsConsumer {
         let p: PaymentEvent = event.decode().map_err(|e| {
             HandleError::new(format!("{} payload does not decode: {e}", event.topic))
         })?;
+        // An id of another shape cannot name an order here: like an unknown one, below.
+        let Ok(order_id) = OrderId::parse(&p.order_id) else {
+            tracing::warn!(event_id = %event.id, order_id = %p.order_id, topic = %event.topic, "payment event for an unknown order ignored");
+            return Ok(());
+        };
         let outcome = match event.topic.as_str() {
             PAYMENT_SUCCEEDED => self
                 .checkout
-                .mark_paid(&p.order_id, &p.payment_id)
+                .mark_paid(&order_id, &p.payment_id)
                 .await
                 .map(drop),
             PAYMENT_FAILED => self
                 .checkout
-                .payment_failed(&p.order_id, p.reason.as_deref().unwrap_or("payment_failed"))
+                .payment_failed(&order_id, p.reason.as_deref().unwrap_or("payment_failed"))
                 .await
                 .map(drop),
             _ => {
@@ -73,7 +81,7 @@ impl PaymentEventsConsumer {
                 };
                 let total = p.amount_refunded.unwrap_or(amount);
                 self.checkout
-                    .apply_refund(&p.order_id, refund_id, amount, total)
+                    .apply_refund(&order_id, refund_id, amount, total)
                     .await
                     .map(drop)
             }

@@ -96,7 +96,7 @@ pub(crate) async fn emit(
 ) -> Result<String> {
     let payload = Payload {
         order: OrderDoc {
-            id: &order.id,
+            id: order.id.as_str(),
             number: &order.number,
             email: &order.email,
             status: order.status.as_str(),
@@ -134,7 +134,7 @@ pub(crate) async fn emit(
         refund: extra.refund,
         reason: extra.reason,
     };
-    let id = append(conn, topic, &order.id, &payload, request_id).await?;
+    let id = append(conn, topic, order.id.as_str(), &payload, request_id).await?;
     tracing::debug!(order_id = %order.id, event_id = %id, topic, "order event appended");
     Ok(id)
 }

@@ -39,7 +39,7 @@ mod store;
 
 use std::{fmt, future::Future, sync::Arc, time::Duration};
 
-use emporium_kernel::{clock::now_ms, db::Database, events::EventBus};
+use emporium_kernel::{clock::now_ms, db::Database, events::EventBus, id::OrderId};
 use subtle::ConstantTimeEq;
 
 pub use consumer::PaymentEventsConsumer;
@@ -162,7 +162,12 @@ impl Checkout {
     // ----- reads -----
 
     /// One order by id. Errors: `OrderNotFound`.
-    pub async fn order(&self, id: &str) -> Result<Order> {
+    pub async fn order(&self, id: &OrderId) -> Result<Order> {
+        self.load(id.as_str()).await
+    }
+
+    /// An order by the id the saga itself holds (read from a row, never from input).
+    async fn load(&self, id: &str) -> Result<Order> {
         self.db
             .read(async |conn| store::order(conn, id).await)
             .await?
@@ -171,7 +176,7 @@ impl Checkout {
 
     /// One order for a guest holding its access token. A wrong token is `OrderNotFound`,
     /// exactly like an unknown id, and tokens are compared in constant time.
-    pub async fn order_for_guest(&self, id: &str, access_token: &str) -> Result<Order> {
+    pub async fn order_for_guest(&self, id: &OrderId, access_token: &str) -> Result<Order> {
         let order = match self.order(id).await {
             Ok(order) => order,
             Err(CheckoutError::OrderNotFound) => return Err(CheckoutError::OrderNotFound),
@@ -203,14 +208,14 @@ impl Checkout {
     /// (reservation expired, payment failed first) the stock is committed again: the
     /// order becomes paid when it is there and is flagged `needs_attention` otherwise;
     /// an order cancelled for another reason is flagged too. Never silently dropped.
-    pub async fn mark_paid(&self, order_id: &str, payment_id: &str) -> Result<Order> {
-        lifecycle::mark_paid(self, order_id, payment_id).await
+    pub async fn mark_paid(&self, order_id: &OrderId, payment_id: &str) -> Result<Order> {
+        lifecycle::mark_paid(self, order_id.as_str(), payment_id).await
     }
 
     /// A payment failed: `pending_payment` -> `cancelled` (`payment_failed`), reservation
     /// released, `order.cancelled`. Ignored in every other status.
-    pub async fn payment_failed(&self, order_id: &str, reason: &str) -> Result<Order> {
-        lifecycle::payment_failed(self, order_id, reason).await
+    pub async fn payment_failed(&self, order_id: &OrderId, reason: &str) -> Result<Order> {
+        lifecycle::payment_failed(self, order_id.as_str(), reason).await
     }
 
     /// A reservation expired: its order, if still `pending_payment`, is cancelled
@@ -225,19 +230,24 @@ impl Checkout {
     /// the remaining balance is refunded and the stock put back. Errors:
     /// `InvalidTransition` when fulfilled, delivered, cancelled or refunded;
     /// `InvalidField { field: "reason" }` for an empty reason.
-    pub async fn cancel_order(&self, order_id: &str, reason: &str, actor: &str) -> Result<Order> {
-        lifecycle::cancel(self, order_id, reason, actor).await
+    pub async fn cancel_order(
+        &self,
+        order_id: &OrderId,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Order> {
+        lifecycle::cancel(self, order_id.as_str(), reason, actor).await
     }
 
     /// `paid` -> `fulfilled` with a shipment, `order.fulfilled`. Errors: `InvalidField`
     /// for an empty `carrier` / `tracking_number` or a `tracking_url` that is not http(s).
-    pub async fn fulfil_order(&self, order_id: &str, fulfilment: Fulfilment) -> Result<Order> {
-        lifecycle::fulfil(self, order_id, fulfilment).await
+    pub async fn fulfil_order(&self, order_id: &OrderId, fulfilment: Fulfilment) -> Result<Order> {
+        lifecycle::fulfil(self, order_id.as_str(), fulfilment).await
     }
 
     /// `fulfilled` -> `delivered`, `order.delivered`.
-    pub async fn mark_delivered(&self, order_id: &str) -> Result<Order> {
-        lifecycle::deliver(self, order_id).await
+    pub async fn mark_delivered(&self, order_id: &OrderId) -> Result<Order> {
+        lifecycle::deliver(self, order_id.as_str()).await
     }
 
     /// Refunds `amount` (`None`: the remaining balance) through the payment service and
@@ -246,12 +256,12 @@ impl Checkout {
     /// `RefundExceedsBalance`; `InvalidIdempotencyKey`; `Payment(_)`.
     pub async fn refund_order(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         amount: Option<i64>,
         reason: Option<&str>,
         idempotency_key: &str,
     ) -> Result<Order> {
-        refund::refund_order(self, order_id, amount, reason, idempotency_key).await
+        refund::refund_order(self, order_id.as_str(), amount, reason, idempotency_key).await
     }
 
     /// Applies a refund the payment service made, once per refund id: `refunded_total`
@@ -259,24 +269,20 @@ impl Checkout {
     /// `partially_refunded`, `order.refunded`.
     pub async fn apply_refund(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         refund_id: &str,
         amount: i64,
         amount_refunded_total: i64,
     ) -> Result<Order> {
         refund::apply_refund(
             self,
-            order_id,
+            order_id.as_str(),
             refund_id,
             amount,
             amount_refunded_total,
             None,
         )
         .await
-    }
-
-    async fn load(&self, id: &str) -> Result<Order> {
-        self.order(id).await
     }
 }
 
@@ -290,25 +296,26 @@ mod tests {
     /// futures, with the writes they hold, must be `Send`.
     #[allow(dead_code)]
     fn operations_are_send(co: &Checkout, input: PlaceOrder, query: OrderQuery) {
+        let ord = OrderId::new();
         send(&co.place_order(input));
         send(&co.recover_interrupted_placements(INTERRUPTED_AFTER));
-        send(&co.order("ord"));
-        send(&co.order_for_guest("ord", "token"));
+        send(&co.order(&ord));
+        send(&co.order_for_guest(&ord, "token"));
         send(&co.list_orders(query));
-        send(&co.mark_paid("ord", "pay"));
-        send(&co.payment_failed("ord", "declined"));
+        send(&co.mark_paid(&ord, "pay"));
+        send(&co.payment_failed(&ord, "declined"));
         send(&co.reservation_expired("res", "ord"));
-        send(&co.cancel_order("ord", "reason", "admin"));
+        send(&co.cancel_order(&ord, "reason", "admin"));
         send(&co.fulfil_order(
-            "ord",
+            &ord,
             Fulfilment {
                 carrier: "DHL".into(),
                 tracking_number: "1".into(),
                 tracking_url: None,
             },
         ));
-        send(&co.mark_delivered("ord"));
-        send(&co.refund_order("ord", None, None, "key"));
-        send(&co.apply_refund("ord", "re", 1, 1));
+        send(&co.mark_delivered(&ord));
+        send(&co.refund_order(&ord, None, None, "key"));
+        send(&co.apply_refund(&ord, "re", 1, 1));
     }
 }

@@ -6,7 +6,7 @@
 //! appends its event in the same write. The calls are idempotent on the other side, so
 //! an operation that crashed half-way is safe to run again.
 
-use emporium_kernel::clock::now_ms;
+use emporium_kernel::{clock::now_ms, id::VariantId};
 
 use crate::{
     error::{CheckoutError, Result},
@@ -98,8 +98,8 @@ async fn transition_to_paid(
     let (changed, current) = co
         .db
         .write(async move |conn| {
-            let changed = store::mark_paid(conn, &order_id, from, &paid_with, now).await?;
-            let current = store::order(conn, &order_id)
+            let changed = store::mark_paid(conn, order_id.as_str(), from, &paid_with, now).await?;
+            let current = store::order(conn, order_id.as_str())
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;
             if changed {
@@ -126,13 +126,13 @@ async fn flag(co: &Checkout, order: Order, payment_id: &str, note: &str) -> Resu
     let flagged = co
         .db
         .write(async move |conn| {
-            store::flag_attention(conn, &order_id, &paid_with, &text, now).await
+            store::flag_attention(conn, order_id.as_str(), &paid_with, &text, now).await
         })
         .await?;
     if flagged {
         tracing::warn!(order_id = %order.id, %payment_id, note, "order needs attention");
     }
-    co.load(&order.id).await
+    co.load(order.id.as_str()).await
 }
 
 /// A pending order whose stock is gone but whose payment succeeded: cancelled for the
@@ -158,10 +158,16 @@ async fn cancel_and_flag(
     let (changed, current) = co
         .db
         .write(async move |conn| {
-            let changed =
-                store::cancel(conn, &order_id, OrderStatus::PendingPayment, &how, now).await?;
-            store::flag_attention(conn, &order_id, &paid_with, &text, now).await?;
-            let current = store::order(conn, &order_id)
+            let changed = store::cancel(
+                conn,
+                order_id.as_str(),
+                OrderStatus::PendingPayment,
+                &how,
+                now,
+            )
+            .await?;
+            store::flag_attention(conn, order_id.as_str(), &paid_with, &text, now).await?;
+            let current = store::order(conn, order_id.as_str())
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;
             if changed {
@@ -265,7 +271,7 @@ pub(crate) async fn reservation_expired(
     let (changed, _) = cancel_with_event(co, &order_id, OrderStatus::PendingPayment, how).await?;
     if changed {
         // Best effort: a payment that still succeeds is handled by mark_paid.
-        if let Err(e) = co.payments.cancel(&order_id).await {
+        if let Err(e) = co.payments.cancel(&order.id).await {
             tracing::warn!(%order_id, error = %e, "cancelling the payment of an expired order failed");
         }
     }
@@ -314,7 +320,7 @@ pub(crate) async fn cancel(
                 placement_failed: false,
             };
             let (changed, current) =
-                cancel_with_event(co, &order.id, OrderStatus::PendingPayment, how).await?;
+                cancel_with_event(co, order.id.as_str(), OrderStatus::PendingPayment, how).await?;
             if !changed {
                 return Err(CheckoutError::InvalidTransition {
                     from: current.status,
@@ -353,13 +359,13 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
     } else {
         None
     };
-    let lines: Vec<(String, i64)> = order
+    let lines: Vec<(VariantId, i64)> = order
         .lines
         .iter()
         .map(|l| (l.variant_id.clone(), l.quantity))
         .collect();
     co.stock
-        .restock(&order.id, &lines, reason)
+        .restock(order.id.as_str(), &lines, reason)
         .await
         .map_err(CheckoutError::Stock)?;
 
@@ -379,7 +385,7 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
                 if store::insert_refund(
                     conn,
                     &refund.refund_id,
-                    &order_id,
+                    order_id.as_str(),
                     refund.amount,
                     refund.amount_refunded_total,
                     Some(how.reason.as_str()),
@@ -387,20 +393,25 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
                 )
                 .await?
                 {
-                    store::apply_refunded_total(conn, &order_id, refund.amount_refunded_total, now)
-                        .await?;
+                    store::apply_refunded_total(
+                        conn,
+                        order_id.as_str(),
+                        refund.amount_refunded_total,
+                        now,
+                    )
+                    .await?;
                     refunded_event = Some(refund.amount);
                 }
             }
             // apply_refunded_total may have moved the order to `refunded`: cancel from
             // whatever it is now, which this write holds.
-            let status_now = store::order(conn, &order_id)
+            let status_now = store::order(conn, order_id.as_str())
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?
                 .status;
             let changed = status_now != OrderStatus::Cancelled
-                && store::cancel(conn, &order_id, status_now, &how, now).await?;
-            let current = store::order(conn, &order_id)
+                && store::cancel(conn, order_id.as_str(), status_now, &how, now).await?;
+            let current = store::order(conn, order_id.as_str())
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;
             if let Some(amount) = refunded_event {

@@ -30,7 +30,9 @@ pub(crate) async fn list(co: &Checkout, query: OrderQuery) -> Result<OrderPage> 
         .await?;
     let next_cursor = if items.len() as i64 > query.limit {
         items.truncate(query.limit as usize);
-        items.last().map(|o| encode_cursor(o.created_at, &o.id))
+        items
+            .last()
+            .map(|o| encode_cursor(o.created_at, o.id.as_str()))
     } else {
         None
     };

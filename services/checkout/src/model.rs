@@ -3,7 +3,11 @@
 
 use std::fmt;
 
-use emporium_kernel::{clock::rfc3339, money::Currency};
+use emporium_kernel::{
+    clock::rfc3339,
+    id::{CartId, OrderId, ProductId, VariantId},
+    money::Currency,
+};
 use serde::{Serialize, Serializer};
 
 use crate::partners::{Address, PaymentInfo};
@@ -70,10 +74,10 @@ impl fmt::Display for OrderStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     /// `ord_…`
-    pub id: String,
+    pub id: OrderId,
     /// Human-friendly: `1001`, `1002`, …
     pub number: String,
-    pub cart_id: String,
+    pub cart_id: CartId,
     pub status: OrderStatus,
     pub email: String,
     #[serde(serialize_with = "currency_code")]
@@ -128,8 +132,8 @@ impl Order {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderLine {
-    pub variant_id: String,
-    pub product_id: String,
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
     pub title: String,
     pub variant_title: String,
     pub sku: String,
@@ -161,7 +165,7 @@ pub struct Fulfilment {
 /// Input of [`crate::Checkout::place_order`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceOrder {
-    pub cart_id: String,
+    pub cart_id: CartId,
     /// The `Idempotency-Key` header.
     pub idempotency_key: String,
     /// A hash of the request body, made by the HTTP layer: the same key with another

@@ -5,7 +5,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use emporium_kernel::money::Currency;
+pub use emporium_kernel::{
+    contact::{Address, Email},
+    money::Totals,
+};
+use emporium_kernel::{
+    id::{CartId, OrderId, ProductId, VariantId},
+    money::Currency,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SourceError;
@@ -16,10 +23,11 @@ pub trait CartSource: Send + Sync + 'static {
     /// Everything an order needs, validated by the cart service (lines, totals, contact,
     /// addresses, shipping, payment method). A cart that is already completed is an
     /// error of the cart service.
-    async fn checkout_snapshot(&self, cart_id: &str) -> Result<CartSnapshot, SourceError>;
+    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError>;
     /// Closes the cart for `order_id` and redeems its discount code. Must be idempotent:
     /// a replayed placement calls it again when the first call failed.
-    async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<(), SourceError>;
+    async fn mark_completed(&self, cart_id: &CartId, order_id: &OrderId)
+        -> Result<(), SourceError>;
 }
 
 /// Why stock could not be reserved or committed.
@@ -47,7 +55,7 @@ pub trait StockReservations: Send + Sync + 'static {
     async fn reserve(
         &self,
         reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         ttl: Duration,
     ) -> Result<String, ReserveError>;
     /// Turns the reservation into a sale. A reservation that expired or was released is
@@ -58,7 +66,7 @@ pub trait StockReservations: Send + Sync + 'static {
     async fn restock(
         &self,
         reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         reason: &str,
     ) -> Result<(), SourceError>;
 }
@@ -69,11 +77,11 @@ pub trait PaymentSessions: Send + Sync + 'static {
     /// Opens (or returns the already opened) payment for the order: idempotent per order.
     async fn create(&self, req: &PaymentRequest) -> Result<PaymentInfo, SourceError>;
     /// Cancels the order's open payment, if any.
-    async fn cancel(&self, order_id: &str) -> Result<(), SourceError>;
+    async fn cancel(&self, order_id: &OrderId) -> Result<(), SourceError>;
     /// Refunds `amount` of the order's payment; idempotent per `idempotency_key`.
     async fn refund(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         amount: i64,
         reason: Option<&str>,
         idempotency_key: &str,
@@ -83,10 +91,10 @@ pub trait PaymentSessions: Send + Sync + 'static {
 /// A cart ready to become an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartSnapshot {
-    pub cart_id: String,
+    pub cart_id: CartId,
     pub currency: Currency,
     pub region_id: String,
-    pub email: String,
+    pub email: Email,
     pub shipping_address: Address,
     pub billing_address: Address,
     pub shipping_option_id: String,
@@ -101,8 +109,8 @@ pub struct CartSnapshot {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotLine {
-    pub variant_id: String,
-    pub product_id: String,
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
     pub title: String,
     pub variant_title: String,
     pub sku: String,
@@ -111,32 +119,10 @@ pub struct SnapshotLine {
     pub line_total: i64,
 }
 
-/// Minor units of the cart's currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Totals {
-    pub subtotal: i64,
-    pub discount_total: i64,
-    pub shipping_total: i64,
-    pub tax_total: i64,
-    pub total: i64,
-}
-
-/// A postal address; stored as JSON text and sent as is in order events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    pub country: String,
-    pub phone: Option<String>,
-}
-
 /// What checkout asks the payment service to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRequest {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub order_number: String,
     pub provider: String,
     pub amount: i64,

@@ -11,7 +11,11 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use emporium_kernel::{clock::now_ms, db::Conn, id::new_id};
+use emporium_kernel::{
+    clock::now_ms,
+    db::Conn,
+    id::{CartId, OrderId, VariantId},
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -49,12 +53,6 @@ pub(crate) fn validate_idempotency_key(key: &str) -> Result<()> {
 
 pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrder> {
     validate_idempotency_key(&input.idempotency_key)?;
-    if input.cart_id.trim().is_empty() {
-        return Err(CheckoutError::invalid(
-            "cart_id",
-            "name the cart to check out",
-        ));
-    }
     for _ in 0..MAX_ATTEMPTS {
         let (record, live) = co
             .db
@@ -64,9 +62,10 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
                 // it is this request's. Read the other way round, a same-key request
                 // committing between the two reads showed its order without its key, and
                 // this request answered "already checked out" instead of replaying it.
-                let live = store::live_order_for_cart(conn, &input.cart_id).await?;
+                let live = store::live_order_for_cart(conn, input.cart_id.as_str()).await?;
                 let record =
-                    store::idempotency_key(conn, &input.cart_id, &input.idempotency_key).await?;
+                    store::idempotency_key(conn, input.cart_id.as_str(), &input.idempotency_key)
+                        .await?;
                 Ok::<_, CheckoutError>((record, live))
             })
             .await?;
@@ -100,8 +99,8 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
 
 /// The snapshot is validated by the cart service; these checks only keep a broken adapter
 /// from writing an order that cannot be right.
-fn validate_snapshot(cart_id: &str, s: &CartSnapshot) -> Result<()> {
-    if s.cart_id != cart_id {
+fn validate_snapshot(cart_id: &CartId, s: &CartSnapshot) -> Result<()> {
+    if s.cart_id != *cart_id {
         return Err(CheckoutError::invalid(
             "cart_id",
             format!("the cart source answered for cart {} instead", s.cart_id),
@@ -139,12 +138,6 @@ fn validate_snapshot(cart_id: &str, s: &CartSnapshot) -> Result<()> {
             return Err(CheckoutError::invalid(field, "cannot be negative"));
         }
     }
-    if s.email.trim().is_empty() {
-        return Err(CheckoutError::invalid(
-            "email",
-            "give an email address for the order confirmation",
-        ));
-    }
     Ok(())
 }
 
@@ -163,7 +156,7 @@ async fn insert_order(
     snapshot: CartSnapshot,
 ) -> Result<Option<Order>> {
     let new = NewOrder {
-        id: new_id("ord"),
+        id: OrderId::new(),
         snapshot,
         access_token: new_access_token(),
         request_id: input.request_id.clone(),
@@ -210,14 +203,14 @@ async fn write_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<Order> {
 
 /// Steps 4–6: reserve stock, open the payment, complete the cart.
 async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<PlacedOrder> {
-    let lines: Vec<(String, i64)> = order
+    let lines: Vec<(VariantId, i64)> = order
         .lines
         .iter()
         .map(|l| (l.variant_id.clone(), l.quantity))
         .collect();
     let reservation_id = match co
         .stock
-        .reserve(&order.id, &lines, co.config.reservation_ttl)
+        .reserve(order.id.as_str(), &lines, co.config.reservation_ttl)
         .await
     {
         Ok(id) => id,
@@ -290,9 +283,9 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
             .write(async move |conn| {
                 store::record_payment(
                     conn,
-                    &order_id,
+                    order_id.as_str(),
                     &reservation_id,
-                    &scope,
+                    scope.as_str(),
                     &key,
                     &payment,
                     now,
@@ -302,7 +295,7 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
             .await?;
     }
     complete_cart(co, input, &order.id).await?;
-    let order = co.load(&order.id).await?;
+    let order = co.load(order.id.as_str()).await?;
     Ok(PlacedOrder {
         order,
         payment: Some(payment),
@@ -311,7 +304,7 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
 }
 
 /// Step 6, and the mark that the saga is over.
-async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Result<()> {
+async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &OrderId) -> Result<()> {
     co.carts
         .mark_completed(&input.cart_id, order_id)
         .await
@@ -322,7 +315,9 @@ async fn complete_cart(co: &Checkout, input: &PlaceOrder, order_id: &str) -> Res
         now_ms(),
     );
     co.db
-        .write(async move |conn| store::complete_idempotency_key(conn, &scope, &key, now).await)
+        .write(async move |conn| {
+            store::complete_idempotency_key(conn, scope.as_str(), &key, now).await
+        })
         .await?;
     Ok(())
 }
@@ -353,10 +348,16 @@ async fn fail_placement(
     let changed = co
         .db
         .write(async move |conn| {
-            let changed =
-                store::cancel(conn, &order_id, OrderStatus::PendingPayment, &how, now).await?;
+            let changed = store::cancel(
+                conn,
+                order_id.as_str(),
+                OrderStatus::PendingPayment,
+                &how,
+                now,
+            )
+            .await?;
             if changed {
-                let cancelled = store::order(conn, &order_id)
+                let cancelled = store::order(conn, order_id.as_str())
                     .await?
                     .ok_or(CheckoutError::OrderNotFound)?;
                 let extra = Extra {
@@ -373,9 +374,9 @@ async fn fail_placement(
                 .await?;
             }
             if keep_key {
-                store::complete_idempotency_key(conn, &scope, &key, now).await?;
+                store::complete_idempotency_key(conn, scope.as_str(), &key, now).await?;
             } else {
-                store::forget_idempotency_key(conn, &scope, &key).await?;
+                store::forget_idempotency_key(conn, scope.as_str(), &key).await?;
             }
             Ok::<_, CheckoutError>(changed)
         })
@@ -399,7 +400,7 @@ async fn replay(
         if order.cancel_reason.as_deref() == Some("out_of_stock") {
             let detail = co
                 .db
-                .read(async |conn| store::cancel_detail(conn, &order.id).await)
+                .read(async |conn| store::cancel_detail(conn, order.id.as_str()).await)
                 .await?;
             if let Some(detail) = detail {
                 if let Ok(d) = serde_json::from_str::<OutOfStockDetail>(&detail) {
@@ -426,7 +427,7 @@ async fn replay(
             // Only the cart step is missing: the first request failed there (or is on it;
             // mark_completed is idempotent). Finish it so the cart closes.
             complete_cart(co, input, &order.id).await?;
-            let order = co.load(&order.id).await?;
+            let order = co.load(order.id.as_str()).await?;
             return Ok(replayed(order, record.payment));
         }
         if order.status != OrderStatus::PendingPayment {
@@ -439,7 +440,7 @@ async fn replay(
         let next = co
             .db
             .read(async |conn| {
-                store::idempotency_key(conn, &input.cart_id, &input.idempotency_key).await
+                store::idempotency_key(conn, input.cart_id.as_str(), &input.idempotency_key).await
             })
             .await?;
         match next {
@@ -497,7 +498,7 @@ pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result
         };
         cancelled += 1;
         tracing::warn!(%order_id, cart_id = %order.cart_id, "interrupted placement cancelled; the cart is open again");
-        if let Err(e) = co.payments.cancel(&order_id).await {
+        if let Err(e) = co.payments.cancel(&order.id).await {
             tracing::warn!(%order_id, error = %e, "cancelling the payment of an interrupted placement failed");
         }
     }

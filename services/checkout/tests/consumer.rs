@@ -13,7 +13,7 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
         let a = env.placed("cart_a").await;
         let b = env.placed("cart_b").await;
         let c = env.placed("cart_c").await;
-        let pay_a = payment_id_for(&a.id);
+        let pay_a = payment_id_for(a.id.as_str());
         let succeeded = json!({"payment_id": pay_a, "order_id": a.id, "provider": "manual",
             "amount": 10495, "currency": "EUR", "provider_ref": null});
         env.publish("payment.succeeded", &pay_a, succeeded.clone())
@@ -21,8 +21,8 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
         env.publish("payment.succeeded", &pay_a, succeeded).await; // at least once
         env.publish(
             "payment.failed",
-            &payment_id_for(&b.id),
-            json!({"payment_id": payment_id_for(&b.id), "order_id": b.id, "provider": "manual",
+            &payment_id_for(b.id.as_str()),
+            json!({"payment_id": payment_id_for(b.id.as_str()), "order_id": b.id, "provider": "manual",
                    "amount": 10495, "currency": "EUR", "reason": "card_declined"}),
         )
         .await;
@@ -32,7 +32,7 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
             "inventory.reservation_expired",
             &reservation_c,
             json!({"reservation_id": reservation_c, "reference": c.id,
-                   "lines": [{"variant_id": "var_shirt", "quantity": 2}]}),
+                   "lines": [{"variant_id": "var_000000000000000000000shirt", "quantity": 2}]}),
         )
         .await;
         env.dispatch().await;
@@ -76,7 +76,7 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
             "[{l}]"
         );
         assert_eq!(
-            env.topics(&a.id).await,
+            env.topics(a.id.as_str()).await,
             ["order.placed", "order.paid", "order.refunded"],
             "[{l}]"
         );

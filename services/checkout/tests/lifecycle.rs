@@ -4,6 +4,7 @@
 mod support;
 
 use emporium_checkout::{CheckoutError, Fulfilment, OrderQuery, OrderStatus};
+use emporium_kernel::id::OrderId;
 use serde_json::json;
 use support::{envs, payment_id_for, ResState};
 
@@ -12,7 +13,7 @@ async fn marking_an_order_paid_twice_commits_once_and_emits_one_paid_event() {
     for env in envs().await {
         let l = env.label;
         let order = env.placed("cart_a").await;
-        let pay = payment_id_for(&order.id);
+        let pay = payment_id_for(order.id.as_str());
         let first = env.checkout.mark_paid(&order.id, &pay).await.expect("paid");
         assert_eq!(first.status, OrderStatus::Paid, "[{l}]");
         assert!(first.paid_at.is_some(), "[{l}]");
@@ -33,10 +34,10 @@ async fn marking_an_order_paid_twice_commits_once_and_emits_one_paid_event() {
             Some(ResState::Committed),
             "[{l}]"
         );
-        let topics = env.topics(&order.id).await;
+        let topics = env.topics(order.id.as_str()).await;
         assert_eq!(topics, ["order.placed", "order.paid"], "[{l}]");
         assert_eq!(
-            env.payload(&order.id, "order.paid").await["order"]["status"],
+            env.payload(order.id.as_str(), "order.paid").await["order"]["status"],
             json!("paid"),
             "[{l}]"
         );
@@ -59,13 +60,17 @@ async fn a_failed_payment_cancels_a_pending_order_and_is_ignored_once_paid() {
             Some("payment_failed"),
             "[{l}]"
         );
-        assert_eq!(env.stock.available("var_shirt"), 10, "[{l}] released");
+        assert_eq!(
+            env.stock.available("var_000000000000000000000shirt"),
+            10,
+            "[{l}] released"
+        );
         env.checkout
             .payment_failed(&pending.id, "card_declined")
             .await
             .expect("idempotent");
         assert_eq!(
-            env.topics(&pending.id).await,
+            env.topics(pending.id.as_str()).await,
             ["order.placed", "order.cancelled"],
             "[{l}]"
         );
@@ -78,7 +83,7 @@ async fn a_failed_payment_cancels_a_pending_order_and_is_ignored_once_paid() {
             .expect("ignored");
         assert_eq!(still.status, OrderStatus::Paid, "[{l}]");
         assert_eq!(
-            env.topics(&paid.id).await,
+            env.topics(paid.id.as_str()).await,
             ["order.placed", "order.paid"],
             "[{l}]"
         );
@@ -93,7 +98,7 @@ async fn an_expired_reservation_cancels_the_order_and_a_late_payment_commits_it_
         let reservation = order.reservation_id.clone().expect("reservation");
         env.stock.expire(&reservation);
         env.checkout
-            .reservation_expired(&reservation, &order.id)
+            .reservation_expired(&reservation, order.id.as_str())
             .await
             .expect("expired");
         let cancelled = env.checkout.order(&order.id).await.expect("order");
@@ -105,33 +110,33 @@ async fn an_expired_reservation_cancels_the_order_and_a_late_payment_commits_it_
         );
         assert_eq!(
             env.payments.state.lock().expect("lock").cancels,
-            vec![order.id.clone()],
+            vec![order.id.to_string()],
             "[{l}]"
         );
 
         // The stock is still there: the late payment takes it again.
         let paid = env
             .checkout
-            .mark_paid(&order.id, &payment_id_for(&order.id))
+            .mark_paid(&order.id, &payment_id_for(order.id.as_str()))
             .await
             .expect("late payment");
         assert_eq!(paid.status, OrderStatus::Paid, "[{l}]");
         assert!(!paid.needs_attention, "[{l}]");
         assert_eq!(paid.cancel_reason, None, "[{l}]");
         assert_eq!(
-            env.stock.available("var_shirt"),
+            env.stock.available("var_000000000000000000000shirt"),
             8,
             "[{l}] re-reserved and sold"
         );
         assert_eq!(
-            env.topics(&order.id).await,
+            env.topics(order.id.as_str()).await,
             ["order.placed", "order.cancelled", "order.paid"],
             "[{l}]"
         );
 
         // An expiry of a paid order's reservation changes nothing.
         env.checkout
-            .reservation_expired(&reservation, &order.id)
+            .reservation_expired(&reservation, order.id.as_str())
             .await
             .expect("no-op");
         assert_eq!(
@@ -150,11 +155,11 @@ async fn a_late_payment_for_stock_that_is_gone_flags_the_order_for_attention() {
         let reservation = order.reservation_id.clone().expect("reservation");
         env.stock.expire(&reservation);
         env.checkout
-            .reservation_expired(&reservation, &order.id)
+            .reservation_expired(&reservation, order.id.as_str())
             .await
             .expect("expired");
-        env.stock.set("var_shirt", 0); // somebody else bought the shirts
-        let pay = payment_id_for(&order.id);
+        env.stock.set("var_000000000000000000000shirt", 0); // somebody else bought the shirts
+        let pay = payment_id_for(order.id.as_str());
         let flagged = env
             .checkout
             .mark_paid(&order.id, &pay)
@@ -190,7 +195,7 @@ async fn a_late_payment_for_stock_that_is_gone_flags_the_order_for_attention() {
             .expect("again");
         assert!(again.needs_attention, "[{l}]");
         assert!(
-            !env.topics(&order.id)
+            !env.topics(order.id.as_str())
                 .await
                 .contains(&"order.paid".to_owned()),
             "[{l}]"
@@ -270,7 +275,7 @@ async fn fulfilment_and_delivery_move_a_paid_order_and_refuse_other_statuses() {
         assert_eq!(fulfilled.status, OrderStatus::Fulfilled, "[{l}]");
         assert_eq!(fulfilled.fulfillments.len(), 1, "[{l}]");
         assert_eq!(fulfilled.fulfillments[0].carrier, "DHL", "[{l}]");
-        let p = env.payload(&paid.id, "order.fulfilled").await;
+        let p = env.payload(paid.id.as_str(), "order.fulfilled").await;
         assert_eq!(
             p["fulfillment"],
             json!({"carrier": "DHL", "tracking_number": "JD0123", "tracking_url": "https://dhl.example/JD0123"}),
@@ -300,7 +305,7 @@ async fn fulfilment_and_delivery_move_a_paid_order_and_refuse_other_statuses() {
         assert_eq!(delivered.status, OrderStatus::Delivered, "[{l}]");
         assert_eq!(delivered.fulfillments.len(), 1, "[{l}]");
         assert_eq!(
-            env.topics(&paid.id).await,
+            env.topics(paid.id.as_str()).await,
             [
                 "order.placed",
                 "order.paid",
@@ -326,7 +331,7 @@ async fn fulfilment_and_delivery_move_a_paid_order_and_refuse_other_statuses() {
         );
         let err = env
             .checkout
-            .order("ord_missing")
+            .order(&OrderId::new())
             .await
             .expect_err("missing");
         assert!(matches!(err, CheckoutError::OrderNotFound), "[{l}]");
@@ -354,10 +359,14 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
             .expect("cancel");
         assert_eq!(cancelled.status, OrderStatus::Cancelled, "[{l}]");
         assert_eq!(cancelled.cancelled_by.as_deref(), Some("staff_1"), "[{l}]");
-        assert_eq!(env.stock.available("var_shirt"), 10, "[{l}] released");
+        assert_eq!(
+            env.stock.available("var_000000000000000000000shirt"),
+            10,
+            "[{l}] released"
+        );
         assert_eq!(
             env.payments.state.lock().expect("lock").cancels,
-            vec![pending.id.clone()],
+            vec![pending.id.to_string()],
             "[{l}]"
         );
         assert!(
@@ -366,7 +375,11 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
         );
 
         let paid = env.paid("cart_a").await;
-        assert_eq!(env.stock.available("var_shirt"), 8, "[{l}]");
+        assert_eq!(
+            env.stock.available("var_000000000000000000000shirt"),
+            8,
+            "[{l}]"
+        );
         let cancelled = env
             .checkout
             .cancel_order(&paid.id, "fraud suspected", "staff_1")
@@ -374,7 +387,11 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
             .expect("cancel paid");
         assert_eq!(cancelled.status, OrderStatus::Cancelled, "[{l}]");
         assert_eq!(cancelled.refunded_total, 10495, "[{l}]");
-        assert_eq!(env.stock.available("var_shirt"), 10, "[{l}] restocked");
+        assert_eq!(
+            env.stock.available("var_000000000000000000000shirt"),
+            10,
+            "[{l}] restocked"
+        );
         let refunds = env.payments.state.lock().expect("lock").refunds.clone();
         assert_eq!(refunds.len(), 1, "[{l}]");
         assert_eq!(
@@ -383,7 +400,7 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
             "[{l}]"
         );
         assert_eq!(
-            env.topics(&paid.id).await,
+            env.topics(paid.id.as_str()).await,
             [
                 "order.placed",
                 "order.paid",

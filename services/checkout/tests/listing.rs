@@ -5,6 +5,7 @@ mod support;
 use std::time::Duration;
 
 use emporium_checkout::{CheckoutError, OrderQuery, OrderStatus};
+use emporium_kernel::id::OrderId;
 use serde_json::json;
 use support::envs;
 
@@ -20,13 +21,13 @@ async fn a_guest_reads_an_order_only_with_its_token() {
             .expect("guest");
         assert_eq!(read.id, order.id, "[{l}]");
         for (id, token) in [
-            (order.id.as_str(), "wrong"),
-            (order.id.as_str(), ""),
-            ("ord_unknown", order.access_token.as_str()),
+            (order.id.clone(), "wrong"),
+            (order.id.clone(), ""),
+            (OrderId::new(), order.access_token.as_str()),
         ] {
             let err = env
                 .checkout
-                .order_for_guest(id, token)
+                .order_for_guest(&id, token)
                 .await
                 .expect_err("hidden");
             assert!(matches!(err, CheckoutError::OrderNotFound), "[{l}] {err:?}");
@@ -95,7 +96,7 @@ async fn orders_list_newest_first_filtered_by_status_and_query_in_cursor_pages()
                 None => break,
             }
         }
-        let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+        let newest_first: Vec<OrderId> = ids.iter().rev().cloned().collect();
         assert_eq!(seen, newest_first, "[{l}] every order once, newest first");
 
         let paid = env

@@ -8,7 +8,7 @@ use std::time::Duration;
 use emporium_checkout::{CheckoutError, OrderQuery, OrderStatus};
 use emporium_kernel::{events, money::Currency};
 use serde_json::json;
-use support::{address, envs, payment_id_for, ResState};
+use support::{address, cart_id, envs, payment_id_for, ResState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn placing_orders_creates_pending_payment_orders_numbered_from_1001() {
@@ -29,7 +29,11 @@ async fn placing_orders_creates_pending_payment_orders_numbered_from_1001() {
         assert_eq!(order.lines[0].sku, "LS-M-BLU", "[{l}]");
         assert_eq!(order.shipping_address, address(), "[{l}]");
         assert!(order.reservation_id.is_some(), "[{l}] reservation recorded");
-        assert_eq!(order.payment_id, Some(payment_id_for(&order.id)), "[{l}]");
+        assert_eq!(
+            order.payment_id,
+            Some(payment_id_for(order.id.as_str())),
+            "[{l}]"
+        );
         let payment = placed.payment.as_ref().expect("payment session");
         assert_eq!(
             payment.client_secret,
@@ -37,13 +41,17 @@ async fn placing_orders_creates_pending_payment_orders_numbered_from_1001() {
             "[{l}]"
         );
         assert_eq!(
-            env.stock.available("var_shirt"),
+            env.stock.available("var_000000000000000000000shirt"),
             8,
             "[{l}] 2 shirts reserved"
         );
         assert_eq!(
-            env.carts.completed.lock().expect("lock").get("cart_a"),
-            Some(&order.id),
+            env.carts
+                .completed
+                .lock()
+                .expect("lock")
+                .get(cart_id("cart_a").as_str()),
+            Some(&order.id.to_string()),
             "[{l}] cart completed"
         );
         let request = env.payments.state.lock().expect("lock").creates[0].clone();
@@ -67,8 +75,12 @@ async fn the_order_placed_event_carries_the_documented_payload() {
     for env in envs().await {
         let l = env.label;
         let order = env.placed("cart_a").await;
-        assert_eq!(env.topics(&order.id).await, ["order.placed"], "[{l}]");
-        let p = env.payload(&order.id, "order.placed").await;
+        assert_eq!(
+            env.topics(order.id.as_str()).await,
+            ["order.placed"],
+            "[{l}]"
+        );
+        let p = env.payload(order.id.as_str(), "order.placed").await;
         let o = &p["order"];
         assert_eq!(o["id"], json!(order.id), "[{l}]");
         assert_eq!(o["number"], json!("1001"), "[{l}]");
@@ -108,7 +120,7 @@ async fn the_order_placed_event_carries_the_documented_payload() {
         for absent in ["fulfillment", "refund", "reason"] {
             assert!(p.get(absent).is_none(), "[{l}] {absent} only on its topic");
         }
-        let stored = events::events_for(&env.db, &order.id)
+        let stored = events::events_for(&env.db, order.id.as_str())
             .await
             .expect("events");
         assert_eq!(stored[0].request_id.as_deref(), Some("req_test"), "[{l}]");
@@ -119,7 +131,7 @@ async fn the_order_placed_event_carries_the_documented_payload() {
 async fn out_of_stock_cancels_the_order_and_leaves_stock_untouched() {
     for env in envs().await {
         let l = env.label;
-        env.stock.set("var_socks", 0);
+        env.stock.set("var_000000000000000000000socks", 0);
         env.cart("cart_a", "ada@example.com");
         let err = env
             .checkout
@@ -133,13 +145,13 @@ async fn out_of_stock_cancels_the_order_and_leaves_stock_untouched() {
                 available,
             } => assert_eq!(
                 (variant_id.as_str(), *requested, *available),
-                ("var_socks", 1, 0),
+                ("var_000000000000000000000socks", 1, 0),
                 "[{l}]"
             ),
             other => panic!("[{l}] {other:?}"),
         }
         assert_eq!(
-            env.stock.available("var_shirt"),
+            env.stock.available("var_000000000000000000000shirt"),
             10,
             "[{l}] nothing reserved"
         );
@@ -157,12 +169,12 @@ async fn out_of_stock_cancels_the_order_and_leaves_stock_untouched() {
             "[{l}]"
         );
         assert_eq!(
-            env.topics(&order.id).await,
+            env.topics(order.id.as_str()).await,
             ["order.placed", "order.cancelled"],
             "[{l}]"
         );
         assert_eq!(
-            env.payload(&order.id, "order.cancelled").await["reason"],
+            env.payload(order.id.as_str(), "order.cancelled").await["reason"],
             json!("out_of_stock"),
             "[{l}]"
         );
@@ -183,7 +195,7 @@ async fn out_of_stock_cancels_the_order_and_leaves_stock_untouched() {
         );
 
         // After a restock the cart can be checked out with a new key.
-        env.stock.set("var_socks", 5);
+        env.stock.set("var_000000000000000000000socks", 5);
         let placed = env
             .checkout
             .place_order(env.request("cart_a", "key-b"))
@@ -208,7 +220,11 @@ async fn a_payment_session_failure_releases_the_reservation_and_cancels_the_orde
             matches!(err, CheckoutError::PaymentUnavailable(_)),
             "[{l}] {err:?}"
         );
-        assert_eq!(env.stock.available("var_shirt"), 10, "[{l}] released");
+        assert_eq!(
+            env.stock.available("var_000000000000000000000shirt"),
+            10,
+            "[{l}] released"
+        );
         assert_eq!(
             env.stock.reservation_state("res_1"),
             Some(ResState::Released),
@@ -299,7 +315,7 @@ async fn a_placement_interrupted_before_reserving_is_cancelled_and_its_key_place
             "[{l}]"
         );
         assert!(
-            env.topics(&order.id)
+            env.topics(order.id.as_str())
                 .await
                 .contains(&"order.cancelled".to_owned()),
             "[{l}]"

@@ -35,7 +35,7 @@ async fn partial_then_full_refunds_track_the_balance_and_overdrafts_are_refused(
             .expect("partial");
         assert_eq!(partial.status, OrderStatus::PartiallyRefunded, "[{l}]");
         assert_eq!(partial.refunded_total, 1000, "[{l}]");
-        let p = env.payload(&order.id, "order.refunded").await;
+        let p = env.payload(order.id.as_str(), "order.refunded").await;
         assert_eq!(
             p["refund"],
             json!({"amount": 1000, "total_refunded": 1000}),
@@ -124,7 +124,7 @@ async fn applying_a_refund_twice_counts_it_once() {
         assert_eq!(twice.status, OrderStatus::PartiallyRefunded, "[{l}]");
         assert_eq!(twice.fulfillments.len(), 1, "[{l}] fulfilment kept");
         let refunded = env
-            .topics(&order.id)
+            .topics(order.id.as_str())
             .await
             .iter()
             .filter(|t| *t == "order.refunded")

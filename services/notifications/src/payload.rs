@@ -2,6 +2,9 @@
 //! crate's own structs: unknown fields are ignored and optional ones default, so the
 //! checkout service can add fields without breaking the emails.
 
+/// Checkout stores only parsed addresses and always sends the whole one, so the kernel's
+/// type decodes it; an event without one still decodes (the field is optional).
+pub use emporium_kernel::contact::Address;
 use serde::{Deserialize, Serialize};
 
 /// Payload of `order.placed`, `order.paid`, `order.fulfilled`, `order.refunded`, …
@@ -71,24 +74,6 @@ pub struct OrderLine {
     #[serde(default)]
     pub unit_price: i64,
     pub line_total: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub line1: Option<String>,
-    #[serde(default)]
-    pub line2: Option<String>,
-    #[serde(default)]
-    pub city: Option<String>,
-    #[serde(default)]
-    pub postal_code: Option<String>,
-    #[serde(default)]
-    pub country: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,11 +8,14 @@ use async_trait::async_trait;
 use emporium_cart::{Carts, Freshness, LookupError, StockCheck, VariantLookup, VariantSnapshot};
 use emporium_catalog::Catalog;
 use emporium_checkout::{
-    Address, CartSnapshot, CartSource, PaymentInfo, PaymentRequest, PaymentSessions, RefundInfo,
-    ReserveError, SnapshotLine, SourceError, StockReservations, Totals,
+    CartSnapshot, CartSource, PaymentInfo, PaymentRequest, PaymentSessions, RefundInfo,
+    ReserveError, SnapshotLine, SourceError, StockReservations,
 };
 use emporium_inventory::{Inventory, InventoryError, ReserveLine};
-use emporium_kernel::money::Currency;
+use emporium_kernel::{
+    id::{CartId, OrderId, ProductId, VariantId},
+    money::Currency,
+};
 use emporium_payments::{NewPayment, Payments};
 
 /// Catalog variants as the cart sees them: published products only, price in the
@@ -40,9 +43,15 @@ impl VariantLookup for CatalogVariants {
             .variant_for_cart(variant_id, currency, freshness)
             .await
             .map_err(|e| LookupError(e.to_string()))?;
-        Ok(found.map(|v| VariantSnapshot {
+        let Some(v) = found else {
+            return Ok(None);
+        };
+        // The catalog makes its own ids, so one that does not parse is the catalog's fault,
+        // reported as a failed lookup rather than an unknown variant.
+        let product_id = ProductId::parse(&v.product_id).map_err(|e| LookupError(e.to_string()))?;
+        Ok(Some(VariantSnapshot {
             variant_id: v.variant_id,
-            product_id: v.product_id,
+            product_id,
             product_handle: v.product_handle,
             product_title: v.product_title,
             variant_title: v.variant_title,
@@ -87,29 +96,17 @@ impl CartsForCheckout {
     }
 }
 
-fn address(a: emporium_cart::Address) -> Address {
-    Address {
-        name: a.name,
-        line1: a.line1,
-        line2: a.line2,
-        city: a.city,
-        postal_code: a.postal_code,
-        country: a.country,
-        phone: a.phone,
-    }
-}
-
 #[async_trait]
 impl CartSource for CartsForCheckout {
-    async fn checkout_snapshot(&self, cart_id: &str) -> Result<CartSnapshot, SourceError> {
+    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError> {
         let s = self.carts.checkout_snapshot(cart_id).await?;
         Ok(CartSnapshot {
             cart_id: s.cart_id,
             currency: s.currency,
             region_id: s.region_id,
             email: s.email,
-            shipping_address: address(s.shipping_address),
-            billing_address: address(s.billing_address),
+            shipping_address: s.shipping_address,
+            billing_address: s.billing_address,
             shipping_option_id: s.shipping_option_id,
             shipping_method_name: s.shipping_option_name,
             payment_method: s.payment_method,
@@ -129,17 +126,15 @@ impl CartSource for CartsForCheckout {
                     line_total: l.line_total,
                 })
                 .collect(),
-            totals: Totals {
-                subtotal: s.totals.subtotal,
-                discount_total: s.totals.discount_total,
-                shipping_total: s.totals.shipping_total,
-                tax_total: s.totals.tax_total,
-                total: s.totals.total,
-            },
+            totals: s.totals,
         })
     }
 
-    async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<(), SourceError> {
+    async fn mark_completed(
+        &self,
+        cart_id: &CartId,
+        order_id: &OrderId,
+    ) -> Result<(), SourceError> {
         Ok(self.carts.mark_completed(cart_id, order_id).await?)
     }
 }
@@ -160,13 +155,13 @@ impl StockReservations for InventoryReservations {
     async fn reserve(
         &self,
         reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         ttl: Duration,
     ) -> Result<String, ReserveError> {
         let lines: Vec<ReserveLine> = lines
             .iter()
             .map(|(variant_id, quantity)| ReserveLine {
-                variant_id: variant_id.clone(),
+                variant_id: variant_id.to_string(),
                 quantity: *quantity,
             })
             .collect();
@@ -201,12 +196,12 @@ impl StockReservations for InventoryReservations {
     async fn restock(
         &self,
         reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         reason: &str,
     ) -> Result<(), SourceError> {
         for (variant_id, quantity) in lines {
             self.inventory
-                .adjust_stock(variant_id, *quantity, reason, Some(reference))
+                .adjust_stock(variant_id.as_str(), *quantity, reason, Some(reference))
                 .await?;
         }
         Ok(())
@@ -230,7 +225,7 @@ impl PaymentSessions for PaymentsForCheckout {
         let payment = self
             .payments
             .create_payment(NewPayment {
-                order_id: req.order_id.clone(),
+                order_id: req.order_id.to_string(),
                 order_number: req.order_number.clone(),
                 provider: req.provider.clone(),
                 amount: req.amount,
@@ -247,21 +242,26 @@ impl PaymentSessions for PaymentsForCheckout {
         })
     }
 
-    async fn cancel(&self, order_id: &str) -> Result<(), SourceError> {
-        self.payments.cancel_payment(order_id).await?;
+    async fn cancel(&self, order_id: &OrderId) -> Result<(), SourceError> {
+        self.payments.cancel_payment(order_id.as_str()).await?;
         Ok(())
     }
 
     async fn refund(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         amount: i64,
         reason: Option<&str>,
         idempotency_key: &str,
     ) -> Result<RefundInfo, SourceError> {
         let refund = self
             .payments
-            .refund(order_id, amount, reason.map(str::to_owned), idempotency_key)
+            .refund(
+                order_id.as_str(),
+                amount,
+                reason.map(str::to_owned),
+                idempotency_key,
+            )
             .await?;
         // The running total comes from the payment the refund was booked against.
         let amount_refunded_total = self

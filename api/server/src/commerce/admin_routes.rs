@@ -20,7 +20,7 @@ use emporium_client::{
     },
     types::Page,
 };
-use emporium_kernel::money::Currency;
+use emporium_kernel::{id::OrderId, money::Currency};
 use serde::Serialize;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,7 +28,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::wire;
 use crate::{
     admin::require_admin,
-    extract::{JsonBody, Path, QueryParams},
+    extract::{path_id, JsonBody, Path, QueryParams},
     problem::{ApiError, ApiResult, ProblemCode},
     AppState,
 };
@@ -100,6 +100,7 @@ pub async fn get_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Order>> {
+    let id = path_id(&id, OrderId::parse)?;
     Ok(Json(wire::order(state.commerce.checkout.order(&id).await?)))
 }
 
@@ -112,10 +113,14 @@ pub async fn mark_paid(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Order>> {
+    let id = path_id(&id, OrderId::parse)?;
     let commerce = &state.commerce;
     // 404 before touching payments.
     commerce.checkout.order(&id).await?;
-    let payment = commerce.payments.mark_paid_manually(&id, "admin").await?;
+    let payment = commerce
+        .payments
+        .mark_paid_manually(id.as_str(), "admin")
+        .await?;
     // Apply it now rather than waiting for the dispatcher, so the response shows the
     // paid order; the consumer's later delivery of the same event is a no-op.
     let order = commerce.checkout.mark_paid(&id, &payment.id).await?;
@@ -132,6 +137,7 @@ pub async fn fulfil_order(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<FulfilOrder>,
 ) -> ApiResult<Json<Order>> {
+    let id = path_id(&id, OrderId::parse)?;
     let order = state
         .commerce
         .checkout
@@ -156,6 +162,7 @@ pub async fn mark_delivered(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Order>> {
+    let id = path_id(&id, OrderId::parse)?;
     let order = state.commerce.checkout.mark_delivered(&id).await?;
     state.commerce.bus.wake();
     Ok(Json(wire::order(order)))
@@ -171,6 +178,7 @@ pub async fn cancel_order(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<CancelOrder>,
 ) -> ApiResult<Json<Order>> {
+    let id = path_id(&id, OrderId::parse)?;
     let reason = input
         .reason
         .unwrap_or_else(|| "cancelled by merchant".to_owned());
@@ -205,6 +213,7 @@ pub async fn refund_order(
             )
             .param("Idempotency-Key")
         })?;
+    let id = path_id(&id, OrderId::parse)?;
     let order = state
         .commerce
         .checkout

@@ -16,13 +16,17 @@ use emporium_client::{
     },
     types::Page,
 };
-use emporium_kernel::money::Currency;
+use emporium_kernel::{
+    contact::Email,
+    id::{CartId, LineId, OrderId, VariantId},
+    money::Currency,
+};
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire;
 use crate::{
-    extract::{JsonBody, OptionalJsonBody, Path, QueryParams},
+    extract::{body_id, path_id, JsonBody, OptionalJsonBody, Path, QueryParams},
     problem::{ApiError, ApiResult, ProblemCode},
     AppState,
 };
@@ -134,6 +138,7 @@ pub async fn get_cart(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
     let cart = state.commerce.carts.cart(&id).await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
@@ -151,10 +156,12 @@ pub async fn add_line(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<AddLine>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
+    let variant_id = body_id("variant_id", &input.variant_id, VariantId::parse)?;
     let cart = state
         .commerce
         .carts
-        .add_line(&id, &input.variant_id, input.quantity)
+        .add_line(&id, &variant_id, input.quantity)
         .await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
@@ -171,6 +178,8 @@ pub async fn update_line(
     Path((id, line_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<UpdateLine>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
+    let line_id = path_id(&line_id, LineId::parse)?;
     let cart = state
         .commerce
         .carts
@@ -189,6 +198,8 @@ pub async fn remove_line(
     State(state): State<AppState>,
     Path((id, line_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
+    let line_id = path_id(&line_id, LineId::parse)?;
     let cart = state.commerce.carts.remove_line(&id, &line_id).await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
@@ -205,6 +216,7 @@ pub async fn apply_discount(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ApplyDiscount>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
     let cart = state
         .commerce
         .carts
@@ -223,6 +235,7 @@ pub async fn remove_discount(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
     let cart = state.commerce.carts.remove_discount(&id).await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
@@ -236,6 +249,7 @@ pub async fn shipping_options(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
     let options = state.commerce.carts.shipping_options(&id).await?;
     Ok(private(
         StatusCode::OK,
@@ -262,7 +276,7 @@ fn cart_details(state: &AppState, input: CheckoutDetails) -> ApiResult<CartCheck
         ));
     }
     Ok(CartCheckoutDetails {
-        email: input.email,
+        email: Email::parse("email", &input.email).map_err(CartError::from)?,
         shipping_address: wire::cart_address(input.shipping_address),
         billing_address: input.billing_address.map(wire::cart_address),
         shipping_option_id: input.shipping_option_id,
@@ -283,6 +297,7 @@ pub async fn set_checkout_details(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<CheckoutDetails>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CartId::parse)?;
     let details = cart_details(&state, input)?;
     let cart = state
         .commerce
@@ -332,6 +347,7 @@ pub async fn complete_cart(
             .param("Idempotency-Key")
         })?
         .to_owned();
+    let id = path_id(&id, CartId::parse)?;
     // The fingerprint of "the same request": the parsed body, re-serialised, so that
     // whitespace or key order in a retry does not count as a different request.
     let request_hash = match &details {
@@ -433,6 +449,7 @@ pub async fn get_order(
             "pass the order's access token as `?token=…` (returned when the order was placed)",
         )
     })?;
+    let id = path_id(&id, OrderId::parse)?;
     let order = state.commerce.checkout.order_for_guest(&id, token).await?;
     Ok(private(StatusCode::OK, wire::order(order)))
 }

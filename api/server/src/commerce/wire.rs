@@ -18,7 +18,8 @@ pub fn region(r: emporium_cart::Region) -> w::Region {
     }
 }
 
-pub fn address(a: emporium_cart::Address) -> w::Address {
+/// The kernel's address, which both the cart and orders carry.
+pub fn address(a: emporium_kernel::contact::Address) -> w::Address {
     w::Address {
         name: a.name,
         line1: a.line1,
@@ -30,20 +31,8 @@ pub fn address(a: emporium_cart::Address) -> w::Address {
     }
 }
 
-pub fn cart_address(a: w::Address) -> emporium_cart::Address {
-    emporium_cart::Address {
-        name: a.name,
-        line1: a.line1,
-        line2: a.line2,
-        city: a.city,
-        postal_code: a.postal_code,
-        country: a.country,
-        phone: a.phone,
-    }
-}
-
-fn order_address(a: emporium_checkout::Address) -> w::Address {
-    w::Address {
+pub fn cart_address(a: w::Address) -> emporium_kernel::contact::Address {
+    emporium_kernel::contact::Address {
         name: a.name,
         line1: a.line1,
         line2: a.line2,
@@ -75,7 +64,7 @@ pub fn shipping_option(o: emporium_cart::ShippingQuote) -> w::ShippingOption {
 
 pub fn cart(c: emporium_cart::Cart) -> w::Cart {
     w::Cart {
-        id: c.id,
+        id: c.id.into(),
         region: w::Region {
             id: c.region.id,
             name: c.region.name,
@@ -89,9 +78,9 @@ pub fn cart(c: emporium_cart::Cart) -> w::Cart {
             .lines
             .into_iter()
             .map(|l| w::CartLine {
-                id: l.id,
-                variant_id: l.variant_id,
-                product_id: l.product_id,
+                id: l.id.into(),
+                variant_id: l.variant_id.into(),
+                product_id: l.product_id.into(),
                 product_handle: l.product_handle,
                 title: l.title,
                 variant_title: l.variant_title,
@@ -121,7 +110,7 @@ pub fn cart(c: emporium_cart::Cart) -> w::Cart {
         payment_method: c.payment_method,
         totals: totals(c.totals),
         completed_at: c.completed_at.map(rfc3339),
-        order_id: c.order_id,
+        order_id: c.order_id.map(String::from),
         created_at: rfc3339(c.created_at),
         updated_at: rfc3339(c.updated_at),
     }
@@ -129,7 +118,7 @@ pub fn cart(c: emporium_cart::Cart) -> w::Cart {
 
 pub fn order(o: emporium_checkout::Order) -> w::Order {
     w::Order {
-        id: o.id,
+        id: o.id.into(),
         number: o.number,
         status: o.status.as_str().to_owned(),
         email: o.email,
@@ -138,8 +127,8 @@ pub fn order(o: emporium_checkout::Order) -> w::Order {
             .lines
             .into_iter()
             .map(|l| w::OrderLine {
-                variant_id: l.variant_id,
-                product_id: l.product_id,
+                variant_id: l.variant_id.into(),
+                product_id: l.product_id.into(),
                 title: l.title,
                 variant_title: l.variant_title,
                 sku: l.sku,
@@ -157,8 +146,8 @@ pub fn order(o: emporium_checkout::Order) -> w::Order {
         },
         tax_inclusive: o.tax_inclusive,
         refunded_total: o.refunded_total,
-        shipping_address: order_address(o.shipping_address),
-        billing_address: order_address(o.billing_address),
+        shipping_address: address(o.shipping_address),
+        billing_address: address(o.billing_address),
         shipping_method: o.shipping_method,
         payment_provider: o.payment_provider,
         discount_code: o.discount_code,

@@ -13,12 +13,13 @@ use std::{
 
 use async_trait::async_trait;
 use emporium_cart::{
-    Address, Cart, CartError, Carts, CheckoutDetails, DiscountKind, Freshness, LookupError,
+    Address, Cart, CartError, Carts, CheckoutDetails, DiscountKind, Email, Freshness, LookupError,
     NewDiscount, StockCheck, VariantLookup, VariantSnapshot,
 };
 use emporium_kernel::{
     db::testing::{self, TestDatabase},
     events::EventBus,
+    id::{id_from_parts, CartId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -26,7 +27,7 @@ use emporium_kernel::{
 
 #[derive(Clone)]
 struct FakeVariant {
-    product_id: String,
+    product_id: ProductId,
     title: String,
     sku: String,
     published: bool,
@@ -52,7 +53,9 @@ impl FakeCatalog {
             prices.insert(Currency::USD, p);
         }
         let variant = FakeVariant {
-            product_id: format!("prod_{id}"),
+            // The product of `var_<x>` is `prod_<x>`: real-shaped, as the cart parses it.
+            product_id: ProductId::parse(&format!("prod_{}", id.trim_start_matches("var_")))
+                .unwrap_or_else(|e| panic!("{e}")),
             title: format!("Product {id}"),
             sku: id.to_ascii_uppercase(),
             published: true,
@@ -92,7 +95,7 @@ impl FakeCatalog {
             .map(|v| VariantSnapshot {
                 variant_id: variant_id.to_owned(),
                 product_id: v.product_id.clone(),
-                product_handle: v.product_id.replace('_', "-"),
+                product_handle: v.product_id.as_str().replace('_', "-"),
                 product_title: v.title.clone(),
                 variant_title: "Default".to_owned(),
                 sku: v.sku.clone(),
@@ -164,9 +167,19 @@ pub struct Env {
     _db: TestDatabase,
 }
 
-pub const SHIRT: &str = "var_shirt"; // EUR 45.00, USD 50.00, 10 in stock
-pub const MUG: &str = "var_mug"; // EUR 12.00, USD 13.00, 100 in stock
-pub const EU_ONLY: &str = "var_eu_only"; // EUR 9.99, no USD price
+pub const SHIRT: &str = "var_000000000000000000000shirt"; // EUR 45.00, USD 50.00, 10 in stock
+pub const MUG: &str = "var_00000000000000000000000mug"; // EUR 12.00, USD 13.00, 100 in stock
+pub const EU_ONLY: &str = "var_00000000000000000000euonly"; // EUR 9.99, no USD price
+
+/// A variant id the fake catalog knows by `name` (`shirt`): real-shaped, as the cart
+/// only takes parsed ids.
+pub fn var(name: &str) -> String {
+    format!("var_{name:0>26}")
+}
+
+pub fn variant_id(id: &str) -> VariantId {
+    VariantId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+}
 
 pub async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
@@ -235,9 +248,9 @@ impl Env {
             .must(self.label, "create US cart")
     }
 
-    pub async fn add(&self, cart_id: &str, variant: &str, quantity: i64) -> Cart {
+    pub async fn add(&self, cart_id: &CartId, variant: &str, quantity: i64) -> Cart {
         self.carts
-            .add_line(cart_id, variant, quantity)
+            .add_line(cart_id, &variant_id(variant), quantity)
             .await
             .must(self.label, &format!("add {quantity} × {variant}"))
     }
@@ -275,12 +288,17 @@ pub fn address(country: &str) -> Address {
 
 pub fn details(country: &str, shipping_option_id: &str) -> CheckoutDetails {
     CheckoutDetails {
-        email: "ada@example.com".into(),
+        email: Email::parse("email", "ada@example.com").expect("a valid email"),
         shipping_address: address(country),
         billing_address: None,
         shipping_option_id: shipping_option_id.into(),
         payment_method: "manual".into(),
     }
+}
+
+/// The `n`th order id of a test: real-shaped, so it parses, and the same on every call.
+pub fn ord(n: u128) -> OrderId {
+    OrderId::parse(&id_from_parts("ord", 1, n)).expect("a well-formed order id")
 }
 
 pub fn field_of(err: &CartError) -> &str {

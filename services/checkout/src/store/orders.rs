@@ -19,6 +19,7 @@ use crate::{
     model::{Fulfillment, Fulfilment, Order, OrderLine, OrderStatus},
     partners::{Address, CartSnapshot, PaymentInfo},
 };
+use emporium_kernel::id::{CartId, OrderId, ProductId, VariantId};
 
 /// The columns [`order_from_row`] reads, in its order. A macro so that the statements
 /// that use it are `&'static str`.
@@ -49,7 +50,7 @@ async fn next_order_number(conn: &mut Conn<'_>) -> Result<i64> {
 /// A new order as placement writes it, with the idempotency key that names it. Owned:
 /// on SQLite it is written by the writer's batch, not the request's task.
 pub(crate) struct NewOrder {
-    pub id: String,
+    pub id: OrderId,
     pub snapshot: CartSnapshot,
     pub access_token: String,
     pub request_id: Option<String>,
@@ -67,7 +68,7 @@ impl NewOrder {
             number,
             cart_id: s.cart_id.clone(),
             status: OrderStatus::PendingPayment,
-            email: s.email.clone(),
+            email: s.email.to_string(),
             currency: s.currency,
             region_id: s.region_id.clone(),
             lines: s
@@ -130,7 +131,7 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
         &new.id,
         &number,
         &s.cart_id,
-        &s.email,
+        s.email.as_str(),
         s.currency.as_str(),
         &s.region_id,
         s.totals.subtotal,
@@ -398,9 +399,12 @@ async fn attach_children(conn: &mut Conn<'_>, orders: &mut [Order]) -> Result<()
     let rows = conn.fetch_all(sql.transient()).await?;
     let mut lines: HashMap<String, Vec<OrderLine>> = HashMap::new();
     for row in &rows {
+        let (variant_id, product_id) = (row.text(1)?, row.text(2)?);
         lines.entry(row.text(0)?).or_default().push(OrderLine {
-            variant_id: row.text(1)?,
-            product_id: row.text(2)?,
+            variant_id: VariantId::parse(&variant_id)
+                .map_err(|_| corrupt("order_lines.variant_id", &variant_id))?,
+            product_id: ProductId::parse(&product_id)
+                .map_err(|_| corrupt("order_lines.product_id", &product_id))?,
             title: row.text(3)?,
             variant_title: row.text(4)?,
             sku: row.text(5)?,
@@ -430,8 +434,8 @@ async fn attach_children(conn: &mut Conn<'_>, orders: &mut [Order]) -> Result<()
             });
     }
     for order in orders.iter_mut() {
-        order.lines = lines.remove(&order.id).unwrap_or_default();
-        order.fulfillments = fulfillments.remove(&order.id).unwrap_or_default();
+        order.lines = lines.remove(order.id.as_str()).unwrap_or_default();
+        order.fulfillments = fulfillments.remove(order.id.as_str()).unwrap_or_default();
     }
     Ok(())
 }
@@ -442,10 +446,12 @@ fn order_from_row(row: &Row) -> Result<Order> {
     let currency = row.text(5)?;
     let shipping = row.text(14)?;
     let billing = row.text(15)?;
+    let id = row.text(0)?;
+    let cart_id = row.text(2)?;
     Ok(Order {
-        id: row.text(0)?,
+        id: OrderId::parse(&id).map_err(|_| corrupt("id", &id))?,
         number: row.text(1)?,
-        cart_id: row.text(2)?,
+        cart_id: CartId::parse(&cart_id).map_err(|_| corrupt("cart_id", &cart_id))?,
         status: OrderStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         email: row.text(4)?,
         currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
@@ -798,10 +804,10 @@ mod tests {
     use super::*;
     use crate::{
         error::CheckoutError,
-        partners::{SnapshotLine, Totals},
+        partners::{Email, SnapshotLine, Totals},
     };
 
-    fn snapshot(cart_id: &str) -> CartSnapshot {
+    fn snapshot(cart_id: CartId) -> CartSnapshot {
         let address = Address {
             name: "Ada Lovelace".into(),
             line1: "Unter den Linden 1".into(),
@@ -812,8 +818,10 @@ mod tests {
             phone: Some("+49 30 1234".into()),
         };
         let line = |n: i64| SnapshotLine {
-            variant_id: format!("var_{n}"),
-            product_id: format!("prod_{n}"),
+            variant_id: VariantId::parse(&format!("var_{n:0>26}"))
+                .unwrap_or_else(|e| panic!("{e}")),
+            product_id: ProductId::parse(&format!("prod_{n:0>26}"))
+                .unwrap_or_else(|e| panic!("{e}")),
             title: format!("Mug {n}"),
             variant_title: "Blue".into(),
             sku: format!("MUG-{n}"),
@@ -822,10 +830,10 @@ mod tests {
             line_total: 1250 * n,
         };
         CartSnapshot {
-            cart_id: cart_id.into(),
+            cart_id,
             currency: Currency::parse("EUR").unwrap_or_else(|e| panic!("{e:?}")),
             region_id: "reg_eu".into(),
-            email: "ada@example.com".into(),
+            email: Email::parse("email", "ada@example.com").unwrap_or_else(|e| panic!("{e}")),
             billing_address: Address {
                 line2: Some("Hinterhaus".into()),
                 ..address.clone()
@@ -847,10 +855,10 @@ mod tests {
         }
     }
 
-    fn new_order(cart_id: &str, key: &str) -> NewOrder {
+    fn new_order(cart_id: &CartId, key: &str) -> NewOrder {
         NewOrder {
-            id: new_id("ord"),
-            snapshot: snapshot(cart_id),
+            id: OrderId::new(),
+            snapshot: snapshot(cart_id.clone()),
             access_token: "token".into(),
             request_id: Some("req_1".into()),
             idempotency_key: key.into(),
@@ -863,19 +871,20 @@ mod tests {
     /// back: it must be exactly the stored one.
     #[tokio::test]
     async fn the_order_placement_returns_is_the_order_it_stored() {
+        let (cart_1, cart_2) = (CartId::new(), CartId::new());
         for t in testing::databases().await {
             let db = &t.db;
             crate::store::migrate(db)
                 .await
                 .unwrap_or_else(|e| panic!("{}: migrate: {e}", t.label));
-            let new = new_order("cart_1", "key_1");
+            let new = new_order(&cart_1, "key_1");
             let id = new.id.clone();
             let placed = db
                 .write(async move |conn| insert_order(conn, &new).await)
                 .await
                 .unwrap_or_else(|e: CheckoutError| panic!("{}: place: {e}", t.label));
             let stored = db
-                .read(async |conn| order(conn, &id).await)
+                .read(async |conn| order(conn, id.as_str()).await)
                 .await
                 .unwrap_or_else(|e| panic!("{}: load: {e}", t.label))
                 .unwrap_or_else(|| panic!("{}: the order was not stored", t.label));
@@ -888,8 +897,9 @@ mod tests {
 
             // The cart's second live order is refused by the database, and the failed
             // change gives its order number back.
+            let second = new_order(&cart_1, "key_2");
             let again = db
-                .write(async |conn| insert_order(conn, &new_order("cart_1", "key_2")).await)
+                .write(async move |conn| insert_order(conn, &second).await)
                 .await;
             match again {
                 Err(CheckoutError::Database(e)) if e.is_unique_violation() => {}
@@ -898,8 +908,9 @@ mod tests {
                     t.label
                 ),
             }
+            let other = new_order(&cart_2, "key_1");
             let next = db
-                .write(async |conn| insert_order(conn, &new_order("cart_2", "key_1")).await)
+                .write(async move |conn| insert_order(conn, &other).await)
                 .await
                 .unwrap_or_else(|e: CheckoutError| panic!("{}: next: {e}", t.label));
             assert_eq!(next.number, "1002", "{}", t.label);

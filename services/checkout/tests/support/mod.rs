@@ -15,9 +15,9 @@ use std::{
 
 use async_trait::async_trait;
 use emporium_checkout::{
-    Address, CartSnapshot, CartSource, Checkout, CheckoutConfig, Order, PaymentEventsConsumer,
-    PaymentInfo, PaymentRequest, PaymentSessions, PlaceOrder, RefundInfo, ReserveError,
-    SnapshotLine, SourceError, StockReservations, Totals,
+    Address, CartSnapshot, CartSource, Checkout, CheckoutConfig, Email, Order,
+    PaymentEventsConsumer, PaymentInfo, PaymentRequest, PaymentSessions, PlaceOrder, RefundInfo,
+    ReserveError, SnapshotLine, SourceError, StockReservations, Totals,
 };
 use emporium_kernel::{
     db::{
@@ -25,6 +25,7 @@ use emporium_kernel::{
         Database,
     },
     events::{self, Dispatcher, EventBus},
+    id::{id_from_parts, CartId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 use serde_json::Value;
@@ -39,23 +40,27 @@ pub struct FakeCarts {
 
 #[async_trait]
 impl CartSource for FakeCarts {
-    async fn checkout_snapshot(&self, cart_id: &str) -> Result<CartSnapshot, SourceError> {
-        if let Some(order) = self.completed.lock().expect("lock").get(cart_id) {
+    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError> {
+        if let Some(order) = self.completed.lock().expect("lock").get(cart_id.as_str()) {
             return Err(format!("cart {cart_id} is completed (order {order})").into());
         }
         self.carts
             .lock()
             .expect("lock")
-            .get(cart_id)
+            .get(cart_id.as_str())
             .cloned()
             .ok_or_else(|| format!("no cart {cart_id}").into())
     }
 
-    async fn mark_completed(&self, cart_id: &str, order_id: &str) -> Result<(), SourceError> {
+    async fn mark_completed(
+        &self,
+        cart_id: &CartId,
+        order_id: &OrderId,
+    ) -> Result<(), SourceError> {
         self.completed
             .lock()
             .expect("lock")
-            .insert(cart_id.to_owned(), order_id.to_owned());
+            .insert(cart_id.to_string(), order_id.to_string());
         Ok(())
     }
 }
@@ -150,14 +155,20 @@ impl FakeStock {
     }
 }
 
+/// The fake keeps its stock by the ids' text, as the suites name variants.
+fn by_name(lines: &[(VariantId, i64)]) -> Vec<(String, i64)> {
+    lines.iter().map(|(v, q)| (v.to_string(), *q)).collect()
+}
+
 #[async_trait]
 impl StockReservations for FakeStock {
     async fn reserve(
         &self,
         _reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         _ttl: Duration,
     ) -> Result<String, ReserveError> {
+        let lines = &by_name(lines);
         if self.state.lock().expect("lock").stalled {
             std::future::pending::<()>().await;
         }
@@ -207,9 +218,10 @@ impl StockReservations for FakeStock {
     async fn restock(
         &self,
         reference: &str,
-        lines: &[(String, i64)],
+        lines: &[(VariantId, i64)],
         _reason: &str,
     ) -> Result<(), SourceError> {
+        let lines = &by_name(lines);
         let mut s = self.state.lock().expect("lock");
         for (v, q) in lines {
             *s.available.entry(v.clone()).or_default() += q;
@@ -256,25 +268,25 @@ impl PaymentSessions for FakePayments {
             return Err("provider unreachable".into());
         }
         Ok(PaymentInfo {
-            payment_id: payment_id_for(&req.order_id),
+            payment_id: payment_id_for(req.order_id.as_str()),
             provider: req.provider.clone(),
             status: "pending".into(),
             client_secret: Some(format!("secret_{}", req.order_id)),
         })
     }
 
-    async fn cancel(&self, order_id: &str) -> Result<(), SourceError> {
+    async fn cancel(&self, order_id: &OrderId) -> Result<(), SourceError> {
         self.state
             .lock()
             .expect("lock")
             .cancels
-            .push(order_id.to_owned());
+            .push(order_id.to_string());
         Ok(())
     }
 
     async fn refund(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         amount: i64,
         _reason: Option<&str>,
         idempotency_key: &str,
@@ -284,13 +296,13 @@ impl PaymentSessions for FakePayments {
             return Ok(done.clone());
         }
         s.refunds
-            .push((order_id.to_owned(), amount, idempotency_key.to_owned()));
-        let total = s.refunded.entry(order_id.to_owned()).or_default();
+            .push((order_id.to_string(), amount, idempotency_key.to_owned()));
+        let total = s.refunded.entry(order_id.to_string()).or_default();
         *total += amount;
         let info = RefundInfo {
             refund_id: format!("re_{}", s.refunds.len()),
             amount,
-            amount_refunded_total: *s.refunded.get(order_id).unwrap_or(&0),
+            amount_refunded_total: *s.refunded.get(order_id.as_str()).unwrap_or(&0),
         };
         s.refund_by_key
             .insert(idempotency_key.to_owned(), info.clone());
@@ -330,8 +342,8 @@ pub async fn envs() -> Vec<Env> {
             .migrate()
             .await
             .unwrap_or_else(|e| panic!("[{}] migrate: {e}", test_db.label));
-        stock.set("var_shirt", 10);
-        stock.set("var_socks", 10);
+        stock.set("var_000000000000000000000shirt", 10);
+        stock.set("var_000000000000000000000socks", 10);
         out.push(Env {
             label: test_db.label,
             checkout,
@@ -358,13 +370,30 @@ pub fn address() -> Address {
     }
 }
 
+/// The cart a test calls `name` (`cart_a`): a real-shaped id, the same on every call, so
+/// the suites can keep naming their carts.
+pub fn cart_id(name: &str) -> CartId {
+    // FNV-1a: a stable spread of the name over the id's random part.
+    let random = name.bytes().fold(0xcbf2_9ce4_8422_2325_u128, |h, b| {
+        (h ^ u128::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    CartId::parse(&id_from_parts("cart", 1, random & ((1 << 80) - 1)))
+        .expect("a well-formed cart id")
+}
+
+/// The variants of [`Env::cart`], real-shaped as checkout only carries parsed ids.
+pub const SHIRT: &str = "var_000000000000000000000shirt";
+pub const SOCKS: &str = "var_000000000000000000000socks";
+
 impl Env {
     /// A cart with 2 shirts (45.00) and 1 pair of socks (10.00), shipping 4.95.
-    pub fn cart(&self, cart_id: &str, email: &str) -> String {
+    pub fn cart(&self, name: &str, email: &str) -> String {
+        let cart_id = cart_id(name);
         let lines = vec![
             SnapshotLine {
-                variant_id: "var_shirt".into(),
-                product_id: "prod_shirt".into(),
+                variant_id: VariantId::parse(SHIRT).expect("a well-formed variant id"),
+                product_id: ProductId::parse(&format!("prod_{:0>26}", "shirt"))
+                    .expect("a well-formed product id"),
                 title: "Linen Shirt".into(),
                 variant_title: "M / Blue".into(),
                 sku: "LS-M-BLU".into(),
@@ -373,8 +402,9 @@ impl Env {
                 line_total: 9000,
             },
             SnapshotLine {
-                variant_id: "var_socks".into(),
-                product_id: "prod_socks".into(),
+                variant_id: VariantId::parse(SOCKS).expect("a well-formed variant id"),
+                product_id: ProductId::parse(&format!("prod_{:0>26}", "socks"))
+                    .expect("a well-formed product id"),
                 title: "Wool Socks".into(),
                 variant_title: "One size".into(),
                 sku: "WS-1".into(),
@@ -384,10 +414,10 @@ impl Env {
             },
         ];
         let snapshot = CartSnapshot {
-            cart_id: cart_id.into(),
+            cart_id: cart_id.clone(),
             currency: Currency::EUR,
             region_id: "reg_eu".into(),
-            email: email.into(),
+            email: Email::parse("email", email).unwrap_or_else(|e| panic!("{e}")),
             shipping_address: address(),
             billing_address: address(),
             shipping_option_id: "ship_std".into(),
@@ -408,13 +438,13 @@ impl Env {
             .carts
             .lock()
             .expect("lock")
-            .insert(cart_id.into(), snapshot);
-        cart_id.to_owned()
+            .insert(cart_id.to_string(), snapshot);
+        name.to_owned()
     }
 
-    pub fn request(&self, cart_id: &str, key: &str) -> PlaceOrder {
+    pub fn request(&self, name: &str, key: &str) -> PlaceOrder {
         PlaceOrder {
-            cart_id: cart_id.into(),
+            cart_id: cart_id(name),
             idempotency_key: key.into(),
             request_hash: "hash-of-empty-body".into(),
             request_id: Some("req_test".into()),
@@ -434,7 +464,7 @@ impl Env {
     pub async fn paid(&self, cart_id: &str) -> Order {
         let order = self.placed(cart_id).await;
         self.checkout
-            .mark_paid(&order.id, &payment_id_for(&order.id))
+            .mark_paid(&order.id, &payment_id_for(order.id.as_str()))
             .await
             .unwrap_or_else(|e| panic!("[{}] mark_paid: {e}", self.label))
     }
