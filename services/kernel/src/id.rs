@@ -46,7 +46,7 @@ pub fn has_prefix(id: &str, prefix: &str) -> bool {
 
 /// An id that does not have the shape its kind needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{value}` is not a {kind} id: {kind} ids look like {prefix}_01j9z3…")]
+#[error("`{value}` is not a valid {kind} id: {kind} ids look like {prefix}_01j9z3…")]
 pub struct InvalidId {
     pub kind: &'static str,
     pub prefix: &'static str,
