@@ -1,0 +1,60 @@
+//! The storefront router rendered on the server against a fixture Store API (a fake
+//! transport for the typed client): what a browser with JavaScript off, a crawler or a
+//! cache sees. The browser half is tested in `end2end/`.
+//!
+//! Server functions over HTTP and static files from the site root.
+
+mod fixture;
+mod support;
+
+use axum::body::Body;
+use emporium_client::types::Product;
+use fixture::tee;
+use http::{header, Request, StatusCode};
+use support::{get, runtime, send, site};
+
+#[test]
+fn server_functions_answer_over_http_with_typed_errors() {
+    runtime().block_on(async {
+        let site = site();
+        let call = |body: &'static str| {
+            Request::post("/api/catalog/product")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(body))
+                .unwrap_or_default()
+        };
+        let found = send(&site, call("handle=linen-tee")).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+        let product: Product =
+            serde_json::from_str(&found.body).unwrap_or_else(|_| tee_summary_as_product());
+        assert_eq!(product.variants.len(), 3);
+
+        let missing = send(&site, call("handle=nope")).await;
+        assert!(missing.status.is_server_error() || missing.status.is_client_error());
+        let error: emporium_storefront::error::AppError = serde_json::from_str(&missing.body)
+            .unwrap_or(emporium_storefront::error::AppError::Unavailable(
+                missing.body.clone(),
+            ));
+        assert_eq!(error, emporium_storefront::error::AppError::NotFound);
+    })
+}
+
+/// A stand-in that fails the variant-count assertion when the body did not parse.
+fn tee_summary_as_product() -> Product {
+    Product {
+        variants: vec![],
+        ..tee()
+    }
+}
+
+#[test]
+fn static_files_come_from_the_site_root() {
+    runtime().block_on(async {
+        let site = site();
+        // The site root of this test is the crate dir; Cargo.toml stands in for a bundle file.
+        let file = get(&site, "/Cargo.toml").await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(file.body.contains("emporium-storefront"));
+    })
+}
