@@ -1,6 +1,6 @@
 //! The database: one way to read, one way to write, on SQLite or PostgreSQL.
 //!
-//! ```ignore
+//! ```text
 //! let cart = db.read(async |conn| store::cart::find(conn, &id).await).await?;
 //! db.write(async move |conn| store::cart::insert(conn, &row).await).await?;
 //! ```
