@@ -47,18 +47,18 @@ pub fn with_http_layers(router: Router) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUlid))
 }
 
-/// Generates `req_<ulid>` ids: unique, and sortable by time in the logs. tower-http's
-/// `MakeRequestUuid` made random v4 UUIDs, and without its `fast-rng` feature the `uuid`
-/// crate asks the OS for every one: a `getrandom` system call per request (38,631 in 5 s
-/// of the add-to-cart bench, beside 38,640 socket reads). The id generator draws from a
-/// thread-local source instead.
+/// Generates `req_<128 random bits>` ids. Random, not from the monotonic id generator:
+/// every response carries its request id, and an id from that generator would tell a
+/// client the next cart id. tower-http's `MakeRequestUuid` would do, but without the
+/// `uuid` crate's `fast-rng` feature it makes a `getrandom` system call per request; the
+/// kernel draws from a thread-local CSPRNG instead.
 #[derive(Clone, Copy, Debug, Default)]
 struct MakeRequestUlid;
 
 impl MakeRequestId for MakeRequestUlid {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
         // Always ASCII, so always a valid header value.
-        HeaderValue::from_str(&emporium_kernel::id::new_id("req"))
+        HeaderValue::from_str(&emporium_kernel::id::new_secret_id("req"))
             .ok()
             .map(RequestId::new)
     }

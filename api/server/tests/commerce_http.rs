@@ -8,163 +8,15 @@ mod support;
 
 use std::sync::Arc;
 
-use emporium_api::commerce::StripeSettings;
 use emporium_client::{
-    commerce::{admin::StockLevel, Cart, Order, PlacedOrder},
-    types::{Page, Problem},
+    commerce::{Order, PlacedOrder},
+    types::Page,
 };
 use emporium_kernel::{clock::now_ms, db::testing::databases, events};
 use emporium_test_support::fake_stripe::FakeStripe;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::TestApp;
-
-const STRIPE_KEY: &str = "sk_test_emporium";
-const WEBHOOK_SECRET: &str = "whsec_emporium_test";
-
-/// A published product with one variant priced in EUR and USD; returns the variant id.
-async fn product_with_stock(app: &TestApp, sku: &str, on_hand: i64) -> String {
-    let r = app
-        .admin(Method::POST, "/admin/products")
-        .json(&json!({
-            "title": format!("Mug {sku}"),
-            "status": "published",
-            "variants": [{"sku": sku, "prices": [
-                {"currency": "EUR", "amount": 1500}, {"currency": "USD", "amount": 1700}]}]
-        }))
-        .send()
-        .await
-        .expect("create product");
-    assert_eq!(r.status(), StatusCode::CREATED, "[{}] product", app.label);
-    let product: Value = r.json().await.expect("product json");
-    let variant_id = product["variants"][0]["id"]
-        .as_str()
-        .expect("variant id")
-        .to_owned();
-    let r = app
-        .admin(
-            Method::POST,
-            &format!("/admin/inventory/{variant_id}/adjustments"),
-        )
-        .json(&json!({"set_on_hand": on_hand, "reason": "initial count"}))
-        .send()
-        .await
-        .expect("adjust");
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "[{}] stock: {:?}",
-        app.label,
-        r.text().await
-    );
-    variant_id
-}
-
-fn details(payment_method: &str) -> Value {
-    json!({
-        "email": "ada@example.com",
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Berlin",
-                             "postal_code": "10115", "country": "DE"},
-        "shipping_option_id": "ship_eu_standard",
-        "payment_method": payment_method
-    })
-}
-
-async fn new_cart(app: &TestApp) -> Cart {
-    let r = app
-        .http
-        .post(app.url("/store/carts"))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("create cart");
-    assert_eq!(r.status(), StatusCode::CREATED, "[{}] cart", app.label);
-    r.json().await.expect("cart json")
-}
-
-async fn add(app: &TestApp, cart_id: &str, variant_id: &str, quantity: i64) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/store/carts/{cart_id}/line-items")))
-        .json(&json!({"variant_id": variant_id, "quantity": quantity}))
-        .send()
-        .await
-        .expect("add line")
-}
-
-async fn complete(app: &TestApp, cart_id: &str, key: &str, body: &Value) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/store/carts/{cart_id}/complete")))
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("complete")
-}
-
-/// Shipping option ids differ per seed; pick the cart's region's first option.
-async fn checkout_body(app: &TestApp, cart_id: &str, payment_method: &str) -> Value {
-    let options: Page<Value> = app
-        .get(&format!("/store/carts/{cart_id}/shipping-options"))
-        .await
-        .json()
-        .await
-        .expect("shipping options");
-    let mut body = details(payment_method);
-    body["shipping_option_id"] = options.items[0]["id"].clone();
-    body
-}
-
-/// Cart with one line, checked out and placed; returns the placed order.
-async fn place_order(app: &TestApp, variant_id: &str, payment_method: &str) -> PlacedOrder {
-    let cart = new_cart(app).await;
-    let r = add(app, &cart.id, variant_id, 1).await;
-    assert_eq!(r.status(), StatusCode::OK, "[{}] add", app.label);
-    let body = checkout_body(app, &cart.id, payment_method).await;
-    let r = complete(app, &cart.id, &format!("key-{}", cart.id), &body).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::CREATED,
-        "[{}] complete: {:?}",
-        app.label,
-        r.text().await
-    );
-    r.json().await.expect("placed order")
-}
-
-async fn stock(app: &TestApp, variant_id: &str) -> StockLevel {
-    let view: Value = app
-        .admin(Method::GET, &format!("/admin/inventory/{variant_id}"))
-        .send()
-        .await
-        .expect("stock")
-        .json()
-        .await
-        .expect("stock json");
-    serde_json::from_value(view["level"].clone()).expect("level")
-}
-
-async fn admin_order(app: &TestApp, order_id: &str) -> Order {
-    app.admin(Method::GET, &format!("/admin/orders/{order_id}"))
-        .send()
-        .await
-        .expect("order")
-        .json()
-        .await
-        .expect("order json")
-}
-
-async fn problem_of(r: reqwest::Response, status: StatusCode, label: &str) -> Problem {
-    assert_eq!(r.status(), status, "[{label}] status");
-    r.json().await.expect("problem json")
-}
-
-async fn drain_events(app: &TestApp) {
-    app.commerce
-        .dispatcher()
-        .run_until_idle()
-        .await
-        .expect("dispatch");
-}
+use support::{commerce::*, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_buyers_of_ten_units_make_exactly_ten_paid_orders() {
@@ -303,50 +155,6 @@ async fn the_same_idempotency_key_returns_the_same_order_and_another_body_is_422
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
-}
-
-fn stripe_settings(fake: &FakeStripe) -> StripeSettings {
-    StripeSettings {
-        secret_key: STRIPE_KEY.to_owned(),
-        publishable_key: "pk_test_emporium".to_owned(),
-        webhook_secret: WEBHOOK_SECRET.to_owned(),
-        base_url: Some(fake.base_url()),
-    }
-}
-
-async fn post_webhook(app: &TestApp, payload: Vec<u8>, signature: &str) -> reqwest::Response {
-    app.http
-        .post(app.url("/webhooks/stripe"))
-        .header("stripe-signature", signature)
-        .header("content-type", "application/json")
-        .body(payload)
-        .send()
-        .await
-        .expect("webhook")
-}
-
-fn payment_intent(placed: &PlacedOrder, status: &str) -> Value {
-    let client_secret = placed
-        .payment
-        .as_ref()
-        .and_then(|p| p.client_secret.clone())
-        .unwrap_or_default();
-    let pi_id = client_secret
-        .split("_secret_")
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    json!({
-        "id": pi_id,
-        "object": "payment_intent",
-        "amount": placed.order.totals.total,
-        "currency": placed.order.currency.to_lowercase(),
-        "status": status,
-        "metadata": {"order_id": placed.order.id},
-        "last_payment_error": if status == "requires_payment_method" {
-            json!({"code": "card_declined", "message": "Your card was declined."})
-        } else { Value::Null }
-    })
 }
 
 #[tokio::test]

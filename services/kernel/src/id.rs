@@ -20,6 +20,17 @@ pub fn new_id(prefix: &str) -> String {
     format_id(prefix, next.unwrap_or_else(|_| Ulid::new()))
 }
 
+/// A new id for `prefix` whose 128 bits all come from the thread's CSPRNG, for ids that
+/// act as credentials (a cart id is the only key to the cart and its order) and for ids
+/// that are shown to everyone (request ids). Nothing in it follows from an earlier id:
+/// the monotonic generator behind [`new_id`] makes the next id the last one plus one, so
+/// an id made by it right after one a caller has seen can be guessed. Same shape as
+/// [`new_id`]'s ids (a ULID is any 128 bits), so parsing and storage do not change; the
+/// price is that these ids do not sort by creation time.
+pub fn new_secret_id(prefix: &str) -> String {
+    format_id(prefix, Ulid(rand::random::<u128>()))
+}
+
 /// An id built from explicit parts, for deterministic fixtures such as the demo catalog.
 pub fn id_from_parts(prefix: &str, timestamp_ms: u64, random: u128) -> String {
     format_id(prefix, Ulid::from_parts(timestamp_ms, random))
@@ -57,6 +68,12 @@ pub struct InvalidId {
 /// `<prefix>_<ulid>`, so a cart id can never be passed where a variant id is wanted.
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_id);
+    };
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal, secret) => {
+        typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_secret_id);
+    };
+    (@define $(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal, $make:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -65,10 +82,10 @@ macro_rules! typed_id {
         impl $name {
             pub const PREFIX: &'static str = $prefix;
 
-            /// A new, unique, time-sortable id.
+            /// A new, unique id.
             #[allow(clippy::new_without_default)]
             pub fn new() -> Self {
-                $name(new_id($prefix))
+                $name($make($prefix))
             }
 
             /// Parses input (a path segment, a JSON field).
@@ -140,8 +157,9 @@ typed_id!(
     VariantId, "var", "variant"
 );
 typed_id!(
-    /// A cart (`cart_…`).
-    CartId, "cart", "cart"
+    /// A cart (`cart_…`). Random, not time-sortable: whoever holds a cart id can read its
+    /// email and addresses and place its order.
+    CartId, "cart", "cart", secret
 );
 typed_id!(
     /// A line of a cart (`cali_…`).
@@ -199,5 +217,38 @@ mod tests {
             ids, sorted,
             "ids made within one millisecond keep their order"
         );
+    }
+
+    /// The 128 bits of an id, to measure how far apart two ids are.
+    fn bits(id: &str) -> u128 {
+        let (_, ulid) = id.split_once('_').expect("prefix");
+        Ulid::from_string(ulid).expect("a ULID").0
+    }
+
+    #[test]
+    fn a_cart_id_made_right_after_a_request_id_cannot_be_guessed_from_it() {
+        for _ in 0..1_000 {
+            let request = new_secret_id("req");
+            let counter = new_id("ord");
+            let cart = CartId::new();
+            // The monotonic generator makes the next id the last one plus one; random
+            // ids land anywhere in 2^128, so a gap under 2^100 would be a relation.
+            for (a, b) in [(&request, cart.as_str()), (&counter, cart.as_str())] {
+                let gap = bits(a).abs_diff(bits(b));
+                assert!(gap > 1 << 100, "{a} and {b} are {gap} apart");
+            }
+            assert_ne!(
+                bits(&request) >> 80,
+                bits(cart.as_str()) >> 80,
+                "a cart id does not reveal when it was made"
+            );
+        }
+    }
+
+    #[test]
+    fn monotonic_ids_are_guessable_which_is_why_carts_do_not_use_them() {
+        let a = new_id("ord");
+        let b = new_id("ord");
+        assert!(bits(&b) - bits(&a) < 1 << 10, "{a} then {b}");
     }
 }

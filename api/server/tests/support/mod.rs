@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod commerce;
+
 use std::path::PathBuf;
 
 use emporium_api::{
