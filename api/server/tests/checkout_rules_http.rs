@@ -4,8 +4,10 @@
 
 mod support;
 
+use emporium_client::commerce::PlacedOrder;
 use emporium_kernel::db::testing::databases;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use support::{commerce::*, TestApp};
 
 /// The 128 bits of a `<prefix>_<ulid>` id.
@@ -37,5 +39,68 @@ async fn a_cart_id_cannot_be_guessed_from_the_request_id_before_it() {
                 cart.id
             );
         }
+    }
+}
+
+/// A discount code for `rate_bp` basis points off, unlimited.
+async fn percentage_code(app: &TestApp, code: &str, rate_bp: i64) {
+    let r = app
+        .admin(Method::POST, "/admin/discounts")
+        .json(&json!({"code": code, "kind": "percentage", "value": rate_bp}))
+        .send()
+        .await
+        .expect("discount");
+    assert_eq!(r.status(), StatusCode::CREATED, "[{}] discount", app.label);
+}
+
+async fn apply_code(app: &TestApp, cart_id: &str, code: &str) {
+    let r = app
+        .http
+        .post(app.url(&format!("/store/carts/{cart_id}/discounts")))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(r.status(), StatusCode::OK, "[{}] apply {code}", app.label);
+}
+
+#[tokio::test]
+async fn a_free_order_skips_the_payment_and_is_paid_at_once() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let variant = product_with_stock(&app, "FREE-1", 10).await;
+        percentage_code(&app, "ALLFREE", 10_000).await;
+        let cart = new_cart(&app).await;
+        // 4 × 15.00 passes the free-shipping threshold, so the whole total is 0.
+        assert_eq!(
+            add(&app, &cart.id, &variant, 4).await.status(),
+            StatusCode::OK
+        );
+        apply_code(&app, &cart.id, "ALLFREE").await;
+        let body = checkout_body(&app, &cart.id, "manual").await;
+        let r = complete(&app, &cart.id, "free-1", &body).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "[{label}] complete: {:?}",
+            r.text().await
+        );
+        let placed: PlacedOrder = r.json().await.expect("placed order");
+        assert_eq!(placed.order.totals.total, 0, "[{label}]");
+        assert_eq!(placed.order.status, "paid", "[{label}]");
+        assert!(placed.order.paid_at.is_some(), "[{label}] paid_at");
+        assert!(placed.payment.is_none(), "[{label}] no payment to take");
+        let level = stock(&app, &variant).await;
+        assert_eq!(
+            (level.on_hand, level.reserved),
+            (6, 0),
+            "[{label}] the units are sold, not held"
+        );
+        // The same key replays the same paid order.
+        let r = complete(&app, &cart.id, "free-1", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "[{label}] replay");
+        let replay: PlacedOrder = r.json().await.expect("replayed order");
+        assert_eq!(replay.order.id, placed.order.id, "[{label}]");
     }
 }

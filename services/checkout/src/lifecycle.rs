@@ -98,7 +98,8 @@ async fn transition_to_paid(
     let (changed, current) = co
         .db
         .write(async move |conn| {
-            let changed = store::mark_paid(conn, order_id.as_str(), from, &paid_with, now).await?;
+            let changed =
+                store::mark_paid(conn, order_id.as_str(), from, Some(&paid_with), now).await?;
             let current = store::order(conn, order_id.as_str())
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;

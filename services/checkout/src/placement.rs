@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{CheckoutError, Result},
-    events::{self, Extra, ORDER_CANCELLED, ORDER_PLACED},
+    events::{self, Extra, ORDER_CANCELLED, ORDER_PAID, ORDER_PLACED},
     model::{Order, OrderStatus, PlaceOrder, PlacedOrder},
     partners::{CartSnapshot, PaymentInfo, PaymentRequest, ReserveError},
     store::{self, Cancellation, IdempotencyRecord, NewOrder},
@@ -248,6 +248,9 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
     // The reservation id is written with the payment id below, in one transaction: a
     // placement that stops before that holds no reservation on the order, which is what
     // the recovery job looks for (the reservation itself lapses by its TTL).
+    if order.total == 0 {
+        return place_free(co, input, order, reservation_id).await;
+    }
 
     let request = PaymentRequest {
         order_id: order.id.clone(),
@@ -287,7 +290,7 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
                     &reservation_id,
                     scope.as_str(),
                     &key,
-                    &payment,
+                    Some(&payment),
                     now,
                 )
                 .await
@@ -299,6 +302,79 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
     Ok(PlacedOrder {
         order,
         payment: Some(payment),
+        replayed: false,
+    })
+}
+
+/// Steps 5–6 for an order whose total is 0 (a 100 % discount and free shipping): there is
+/// nothing to collect, and no provider opens a payment for 0 (Stripe refuses amounts
+/// under its minimum), so the stock is sold at once and the order is paid in the same
+/// write that records its reservation, as Shopify completes free checkouts without a
+/// gateway.
+async fn place_free(
+    co: &Checkout,
+    input: &PlaceOrder,
+    order: Order,
+    reservation_id: String,
+) -> Result<PlacedOrder> {
+    if let Err(e) = co.stock.commit(&reservation_id).await {
+        tracing::warn!(order_id = %order.id, %reservation_id, error = %e, "committing the stock of a free order failed");
+        fail_placement(co, input, &order, "stock_unavailable", None, false).await?;
+        return Err(match e {
+            ReserveError::Other(e) => CheckoutError::Stock(e),
+            other => CheckoutError::Stock(other.to_string().into()),
+        });
+    }
+    let (order_id, scope, key, request_id, now) = (
+        order.id.clone(),
+        input.cart_id.clone(),
+        input.idempotency_key.clone(),
+        input.request_id.clone(),
+        now_ms(),
+    );
+    co.db
+        .write(async move |conn| {
+            store::record_payment(
+                conn,
+                order_id.as_str(),
+                &reservation_id,
+                scope.as_str(),
+                &key,
+                None,
+                now,
+            )
+            .await?;
+            if store::mark_paid(
+                conn,
+                order_id.as_str(),
+                OrderStatus::PendingPayment,
+                None,
+                now,
+            )
+            .await?
+            {
+                let paid = store::order(conn, order_id.as_str())
+                    .await?
+                    .ok_or(CheckoutError::OrderNotFound)?;
+                events::emit(
+                    conn,
+                    ORDER_PAID,
+                    &paid,
+                    Extra::default(),
+                    request_id.as_deref(),
+                )
+                .await?;
+            }
+            Ok::<_, CheckoutError>(())
+        })
+        .await?;
+    co.bus.wake();
+    tracing::info!(order_id = %order.id, "free order paid without a payment");
+    complete_cart(co, input, &order.id).await?;
+    let order = co.load(order.id.as_str()).await?;
+    Ok(PlacedOrder {
+        order,
+        payment: None,
         replayed: false,
     })
 }
@@ -430,7 +506,13 @@ async fn replay(
             let order = co.load(order.id.as_str()).await?;
             return Ok(replayed(order, record.payment));
         }
+        if order.status == OrderStatus::Cancelled {
+            return Ok(replayed(order, None));
+        }
         if order.status != OrderStatus::PendingPayment {
+            // Paid without a payment session (a free order) before the cart step.
+            complete_cart(co, input, &order.id).await?;
+            let order = co.load(order.id.as_str()).await?;
             return Ok(replayed(order, None));
         }
         if tokio::time::Instant::now() >= deadline {

@@ -507,17 +507,19 @@ pub(crate) async fn record_payment(
     reservation_id: &str,
     scope: &str,
     key: &str,
-    payment: &PaymentInfo,
+    payment: Option<&PaymentInfo>,
     now: i64,
 ) -> Result<()> {
-    let json = serde_json::to_string(payment)
+    let json = payment
+        .map(serde_json::to_string)
+        .transpose()
         .map_err(|e| DbError::Encode(format!("payment session of {scope}: {e}")))?;
     conn.execute(&sql!(
         "UPDATE orders SET reservation_id = $1, updated_at = $2, \
            payment_id = COALESCE(payment_id, $3) WHERE id = $4",
         reservation_id,
         now,
-        &payment.payment_id,
+        payment.map(|p| p.payment_id.as_str()),
         order_id
     ))
     .await?;
@@ -643,7 +645,7 @@ pub(crate) async fn mark_paid(
     conn: &mut Conn<'_>,
     id: &str,
     from: OrderStatus,
-    payment_id: &str,
+    payment_id: Option<&str>,
     now: i64,
 ) -> Result<bool> {
     let changed = conn
