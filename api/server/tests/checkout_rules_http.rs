@@ -104,3 +104,55 @@ async fn a_free_order_skips_the_payment_and_is_paid_at_once() {
         assert_eq!(replay.order.id, placed.order.id, "[{label}]");
     }
 }
+
+async fn discount_codes(app: &TestApp) -> Vec<(String, String)> {
+    let page: serde_json::Value = app
+        .admin(Method::GET, "/admin/discounts")
+        .send()
+        .await
+        .expect("discounts")
+        .json()
+        .await
+        .expect("discounts json");
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap_or_default().to_owned(),
+                d["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_seeded_discount_stays_deleted_after_a_restart() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        assert!(
+            discount_codes(&app).await.is_empty(),
+            "[{label}] a shop started without the demo seed has no discount codes"
+        );
+        app.commerce.carts.seed_demo().await.expect("demo seed");
+        let codes = discount_codes(&app).await;
+        let (id, _) = codes
+            .iter()
+            .find(|(_, code)| code == "WELCOME10")
+            .unwrap_or_else(|| panic!("[{label}] demo code: {codes:?}"));
+        let r = app
+            .admin(Method::DELETE, &format!("/admin/discounts/{id}"))
+            .send()
+            .await
+            .expect("delete");
+        assert!(r.status().is_success(), "[{label}] delete: {}", r.status());
+        // What the binary runs at every start.
+        app.commerce.migrate().await.expect("start again");
+        assert!(
+            discount_codes(&app).await.is_empty(),
+            "[{label}] the deleted code came back"
+        );
+    }
+}

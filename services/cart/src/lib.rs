@@ -110,11 +110,17 @@ impl Carts {
         store::migrate(&self.db).await
     }
 
-    /// Ensures the default regions (`reg_eu`: EUR, 20 % inclusive; `reg_us`: USD, 8.25 %
-    /// exclusive), their Standard and Express shipping, and the demo code `WELCOME10`.
-    /// Idempotent; never overwrites rows that exist.
+    /// Writes the default regions (`reg_eu`: EUR, 20 % inclusive; `reg_us`: USD, 8.25 %
+    /// exclusive) and their Standard and Express shipping into a shop without regions.
+    /// Runs at every start and writes nothing once any region exists.
     pub async fn seed_defaults(&self) -> Result<()> {
         seed::seed_defaults(&self.db).await
+    }
+
+    /// The demo shop's discount code `WELCOME10` (10 % off, unlimited). Only the demo
+    /// seed calls this, so a real shop never gets it and a deleted one stays deleted.
+    pub async fn seed_demo(&self) -> Result<()> {
+        seed::seed_demo(&self.db).await
     }
 
     /// All regions by name.

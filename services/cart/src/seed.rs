@@ -1,5 +1,8 @@
-//! The default regions, shipping options and demo discount. Fixed ids and `ON CONFLICT
-//! DO NOTHING`, so seeding runs at every start without touching a merchant's changes.
+//! The default regions and shipping options, written once into a shop that has none, and
+//! the demo discount, written only with the demo catalog. Seeding runs at every start, so
+//! it must never bring back what a merchant deleted: defaults are skipped as soon as any
+//! region exists, and the demo code is written only when the demo seed runs (on an empty
+//! catalog).
 
 use emporium_kernel::{clock::now_ms, db::Database, money::Currency};
 
@@ -70,6 +73,29 @@ pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
         option("ship_us_standard", "reg_us", "Standard", 599, Some(7500), 0),
         option("ship_us_express", "reg_us", "Express", 1999, None, 1),
     ];
+    let seeded = db
+        .write(async move |conn| {
+            if store::region::any(conn).await? {
+                return Ok::<_, CartError>(false);
+            }
+            for r in &regions {
+                store::region::insert_if_absent(conn, r, now).await?;
+            }
+            for o in &options {
+                store::region::insert_option_if_absent(conn, o, now).await?;
+            }
+            Ok(true)
+        })
+        .await?;
+    if seeded {
+        tracing::info!("default regions and shipping options seeded");
+    }
+    Ok(())
+}
+
+/// The demo discount `WELCOME10` (10 % off, unlimited), for the demo shop only.
+pub(crate) async fn seed_demo(db: &Database) -> Result<()> {
+    let now = now_ms();
     let welcome = Discount {
         id: "disc_welcome10".to_owned(),
         code: "WELCOME10".to_owned(),
@@ -81,17 +107,8 @@ pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
         used_count: 0,
         created_at: now,
     };
-    db.write(async move |conn| {
-        for r in &regions {
-            store::region::insert_if_absent(conn, r, now).await?;
-        }
-        for o in &options {
-            store::region::insert_option_if_absent(conn, o, now).await?;
-        }
-        store::discount::insert(conn, &welcome, true).await?;
-        Ok::<_, CartError>(())
-    })
-    .await?;
-    tracing::info!("cart defaults seeded");
+    db.write(async move |conn| store::discount::insert(conn, &welcome, true).await)
+        .await?;
+    tracing::info!("demo discount seeded");
     Ok(())
 }

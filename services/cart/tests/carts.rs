@@ -61,6 +61,26 @@ async fn carts_default_to_europe_or_follow_the_currency_and_refuse_unknown_ones(
 }
 
 #[tokio::test]
+async fn a_deleted_demo_code_stays_deleted_when_the_shop_starts_again() {
+    for env in envs().await {
+        let l = env.label;
+        let discounts = env.carts.discounts().await.must(l, "discounts");
+        let welcome = discounts
+            .iter()
+            .find(|d| d.code == "WELCOME10")
+            .unwrap_or_else(|| panic!("[{l}] the demo seed wrote WELCOME10"));
+        env.carts
+            .delete_discount(&welcome.id)
+            .await
+            .must(l, "delete");
+        // What every start runs.
+        env.carts.seed_defaults().await.must(l, "start again");
+        let left = env.carts.discounts().await.must(l, "discounts");
+        assert!(left.is_empty(), "[{l}] {left:?}");
+    }
+}
+
+#[tokio::test]
 async fn seeding_twice_keeps_one_set_of_regions_shipping_options_and_codes() {
     for env in envs().await {
         let l = env.label;

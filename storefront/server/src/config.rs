@@ -66,6 +66,11 @@ pub struct Config {
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// `smtp` refuses to start without `SMTP_URL`, so a shop cannot quietly write its
+    /// customers' emails to files; `files` is the embedded default without it.
+    #[arg(long, env = "EMPORIUM_EMAIL_TRANSPORT", value_enum)]
+    pub email_transport: Option<EmailTransport>,
+
     /// Stripe secret key (`sk_…`); with the two below, enables card payments.
     #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
     pub stripe_secret_key: Option<String>,
@@ -91,6 +96,15 @@ pub struct Config {
     pub log_format: String,
 }
 
+/// Where customer emails go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmailTransport {
+    /// Through the SMTP relay of `SMTP_URL`.
+    Smtp,
+    /// As .eml files under `<data dir>/emails` (development).
+    Files,
+}
+
 impl Config {
     /// The commerce settings; Stripe only when all three keys are set.
     pub fn commerce(&self) -> anyhow::Result<CommerceConfig> {
@@ -101,7 +115,14 @@ impl Config {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.addr));
-        commerce.smtp_url = self.smtp_url.clone();
+        commerce.smtp_url = match (self.email_transport, &self.smtp_url) {
+            (Some(EmailTransport::Smtp), None) => anyhow::bail!(
+                "EMPORIUM_EMAIL_TRANSPORT=smtp needs SMTP_URL (smtp://host:port or \
+                 smtps://user:pass@host)"
+            ),
+            (Some(EmailTransport::Files), _) => None,
+            (_, url) => url.clone(),
+        };
         commerce.reservation_ttl = Duration::from_secs(self.reservation_minutes.max(1) * 60);
         commerce.stripe = match (
             &self.stripe_secret_key,
@@ -151,6 +172,7 @@ impl std::fmt::Debug for Config {
             .field("bench_routes", &self.bench_routes)
             .field("shop_name", &self.shop_name)
             .field("public_url", &self.public_url)
+            .field("email_transport", &self.email_transport)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_deref().map(emporium_kernel::db::redact),
@@ -162,5 +184,53 @@ impl std::fmt::Debug for Config {
             .field("stripe_api_base", &self.stripe_api_base)
             .field("reservation_minutes", &self.reservation_minutes)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut argv = vec!["emporium"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("valid flags").config
+    }
+
+    #[test]
+    fn smtp_transport_without_a_relay_refuses_to_start() {
+        let err = config(&["--email-transport", "smtp"])
+            .commerce()
+            .expect_err("no SMTP_URL");
+        assert!(err.to_string().contains("SMTP_URL"), "{err}");
+        let relayed = config(&["--email-transport", "smtp", "--smtp-url", "smtp://mx:25"])
+            .commerce()
+            .expect("relay given");
+        assert_eq!(relayed.smtp_url.as_deref(), Some("smtp://mx:25"));
+    }
+
+    /// The shipped deployment is a real shop: no demo catalog or demo code, links in
+    /// emails that customers can open, and mail that leaves through a relay.
+    #[test]
+    fn the_shipped_fly_toml_runs_a_real_shop() {
+        let text = include_str!("../../../fly.toml");
+        let fly: toml::Table = text.parse().expect("fly.toml parses");
+        let env = fly
+            .get("env")
+            .and_then(toml::Value::as_table)
+            .expect("[env]");
+        let var = |name: &str| env.get(name).and_then(toml::Value::as_str);
+        assert_eq!(var("EMPORIUM_SEED_DEMO"), Some("false"));
+        let url = var("EMPORIUM_PUBLIC_URL").expect("EMPORIUM_PUBLIC_URL");
+        assert!(url.starts_with("https://"), "{url}");
+        assert_eq!(var("EMPORIUM_EMAIL_TRANSPORT"), Some("smtp"));
     }
 }

@@ -137,6 +137,11 @@ async fn seed_demo(catalog: &Catalog, commerce: &Commerce, products: usize) -> a
         .seed_demo(&variant_ids)
         .await
         .context("seeding demo stock failed")?;
+    commerce
+        .carts
+        .seed_demo()
+        .await
+        .context("seeding the demo discount failed")?;
     catalog
         .database()
         .refresh_statistics()

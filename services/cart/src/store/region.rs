@@ -57,6 +57,14 @@ pub(crate) async fn by_currency(conn: &mut Conn<'_>, currency: &str) -> Result<O
 
 /// Inserts a region unless one with its id exists (seeding is idempotent and never
 /// overwrites what a merchant changed).
+/// Whether the shop has any region (seeded or the merchant's).
+pub(crate) async fn any(conn: &mut Conn<'_>) -> Result<bool> {
+    let found = conn
+        .fetch_optional(&sql!("SELECT id FROM regions LIMIT 1"))
+        .await?;
+    Ok(found.is_some())
+}
+
 pub(crate) async fn insert_if_absent(conn: &mut Conn<'_>, region: &Region, now: i64) -> Result<()> {
     conn.execute(&sql!(
         "INSERT INTO regions (id, name, currency, tax_rate_bp, tax_inclusive, countries, created_at) \

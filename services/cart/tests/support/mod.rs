@@ -200,6 +200,7 @@ pub async fn envs() -> Vec<Env> {
         );
         carts.migrate().await.must(db.label, "migrate");
         carts.seed_defaults().await.must(db.label, "seed");
+        carts.seed_demo().await.must(db.label, "seed demo");
         out.push(Env {
             label: db.label,
             carts,
