@@ -5,9 +5,11 @@
 mod support;
 
 use emporium_client::commerce::PlacedOrder;
-use emporium_kernel::db::testing::databases;
+use std::sync::Arc;
+
+use emporium_kernel::{clock::now_ms, db::testing::databases};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{commerce::*, TestApp};
 
 /// The 128 bits of a `<prefix>_<ulid>` id.
@@ -153,6 +155,81 @@ async fn a_deleted_seeded_discount_stays_deleted_after_a_restart() {
         assert!(
             discount_codes(&app).await.is_empty(),
             "[{label}] the deleted code came back"
+        );
+    }
+}
+
+/// The subject lines of every email the shop sent (file transport), after the events are
+/// handled and the mailer ran.
+async fn sent_subjects(app: &TestApp) -> Vec<String> {
+    for _ in 0..2 {
+        drain_events(app).await;
+        app.commerce
+            .notifications
+            .deliver_due(now_ms())
+            .await
+            .expect("deliver");
+    }
+    let mut subjects: Vec<String> = std::fs::read_dir(&app.email_dir)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .filter_map(|text| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix("Subject: ").map(str::to_owned))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    subjects.sort();
+    subjects
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_buyers_racing_for_three_units_get_exactly_three_confirmations() {
+    for test_db in databases().await {
+        let app = Arc::new(TestApp::spawn(test_db, None).await);
+        let label = app.label;
+        let variant = product_with_stock(&app, "RACE-MAIL", 3).await;
+        let mut buyers = Vec::new();
+        for n in 0..60 {
+            let (app, variant) = (app.clone(), variant.clone());
+            buyers.push(tokio::spawn(async move {
+                let cart = new_cart(&app).await;
+                assert_eq!(
+                    add(&app, &cart.id, &variant, 1).await.status(),
+                    StatusCode::OK
+                );
+                let body = checkout_body(&app, &cart.id, "manual").await;
+                let r = complete(&app, &cart.id, &format!("racer-{n}"), &body).await;
+                let status = r.status();
+                (status, r.json::<Value>().await.unwrap_or_default())
+            }));
+        }
+        let mut numbers = Vec::new();
+        for buyer in buyers {
+            let (status, body) = buyer.await.expect("buyer");
+            match status {
+                StatusCode::CREATED => numbers.push(
+                    body["order"]["number"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
+                StatusCode::CONFLICT => assert_eq!(body["code"], "out_of_stock", "[{label}]"),
+                other => panic!("[{label}] {other}: {body}"),
+            }
+        }
+        assert_eq!(numbers.len(), 3, "[{label}] orders placed");
+        let subjects = sent_subjects(&app).await;
+        let mut expected: Vec<String> = numbers
+            .iter()
+            .map(|n| format!("Order #{n} confirmed"))
+            .collect();
+        expected.sort();
+        assert_eq!(
+            subjects, expected,
+            "[{label}] one confirmation per placed order, none for the 57 turned away"
         );
     }
 }

@@ -5,12 +5,14 @@ use emporium_kernel::{clock::rfc3339, db::Conn, events::append};
 use serde::Serialize;
 
 use crate::{
-    error::Result,
+    error::{CheckoutError, Result},
     model::{Fulfillment, Order},
     partners::Address,
+    store,
 };
 
 pub(crate) const ORDER_PLACED: &str = "order.placed";
+pub(crate) const ORDER_CONFIRMED: &str = "order.confirmed";
 pub(crate) const ORDER_PAID: &str = "order.paid";
 pub(crate) const ORDER_CANCELLED: &str = "order.cancelled";
 pub(crate) const ORDER_FULFILLED: &str = "order.fulfilled";
@@ -66,6 +68,8 @@ struct OrderDoc<'a> {
     /// Lets the email link to the guest order page.
     access_token: &'a str,
     created_at: String,
+    /// Set once the order was confirmed to the shopper (see `Order::confirmed_at`).
+    confirmed_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +87,24 @@ struct FulfillmentDoc<'a> {
     carrier: &'a str,
     tracking_number: &'a str,
     tracking_url: Option<&'a str>,
+}
+
+/// Confirms `order_id` to the shopper if it is not yet, appending `order.confirmed` in
+/// the same write; returns the order as it now is.
+pub(crate) async fn confirm(
+    conn: &mut Conn<'_>,
+    order_id: &str,
+    now: i64,
+    request_id: Option<&str>,
+) -> Result<Order> {
+    let confirmed = store::confirm(conn, order_id, now).await?;
+    let order = store::order(conn, order_id)
+        .await?
+        .ok_or(CheckoutError::OrderNotFound)?;
+    if confirmed {
+        emit(conn, ORDER_CONFIRMED, &order, Extra::default(), request_id).await?;
+    }
+    Ok(order)
 }
 
 /// Appends `topic` about `order` (in its current state) to the outbox on `conn`, the
@@ -125,6 +147,7 @@ pub(crate) async fn emit(
             payment_provider: &order.payment_provider,
             access_token: &order.access_token,
             created_at: rfc3339(order.created_at),
+            confirmed_at: order.confirmed_at.map(rfc3339),
         },
         fulfillment: extra.fulfillment.map(|f| FulfillmentDoc {
             carrier: &f.carrier,

@@ -100,13 +100,17 @@ async fn transition_to_paid(
         .write(async move |conn| {
             let changed =
                 store::mark_paid(conn, order_id.as_str(), from, Some(&paid_with), now).await?;
-            let current = store::order(conn, order_id.as_str())
-                .await?
-                .ok_or(CheckoutError::OrderNotFound)?;
-            if changed {
-                events::emit(conn, ORDER_PAID, &current, Extra::default(), None).await?;
+            if !changed {
+                let current = store::order(conn, order_id.as_str())
+                    .await?
+                    .ok_or(CheckoutError::OrderNotFound)?;
+                return Ok::<_, CheckoutError>((false, current));
             }
-            Ok::<_, CheckoutError>((changed, current))
+            // An online payment is what confirms its order; a manual order was confirmed
+            // when placed and this changes nothing.
+            let current = events::confirm(conn, order_id.as_str(), now, None).await?;
+            events::emit(conn, ORDER_PAID, &current, Extra::default(), None).await?;
+            Ok((true, current))
         })
         .await?;
     if changed {

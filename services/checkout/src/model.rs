@@ -121,6 +121,10 @@ pub struct Order {
     pub paid_at: Option<i64>,
     #[serde(serialize_with = "optional_timestamp")]
     pub cancelled_at: Option<i64>,
+    /// When the shopper was told the order is theirs: stock secured and paid, or awaiting
+    /// an offline (manual) payment. A placement that failed is never confirmed.
+    #[serde(serialize_with = "optional_timestamp")]
+    pub confirmed_at: Option<i64>,
 }
 
 impl Order {

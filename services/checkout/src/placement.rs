@@ -28,6 +28,10 @@ use crate::{
     Checkout,
 };
 
+/// The provider whose payments arrive offline (bank transfer, on delivery), confirmed by
+/// the merchant: its orders are confirmed when placed, not when paid.
+const OFFLINE_PROVIDER: &str = "manual";
+
 /// How long a replay waits for the first request with its key to finish the saga.
 const REPLAY_WAIT: Duration = Duration::from_secs(10);
 const REPLAY_POLL: Duration = Duration::from_millis(50);
@@ -275,11 +279,15 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
         }
     };
     {
-        let (order_id, scope, key) = (
+        let (order_id, scope, key, request_id) = (
             order.id.clone(),
             input.cart_id.clone(),
             input.idempotency_key.clone(),
+            input.request_id.clone(),
         );
+        // An offline payment (bank transfer, on delivery) arrives later: the order is
+        // the shopper's now, with its stock held. An online one confirms on payment.
+        let confirm_now = order.payment_provider == OFFLINE_PROVIDER;
         let payment = payment.clone();
         let now = now_ms();
         co.db
@@ -293,9 +301,14 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
                     Some(&payment),
                     now,
                 )
-                .await
+                .await?;
+                if confirm_now {
+                    events::confirm(conn, order_id.as_str(), now, request_id.as_deref()).await?;
+                }
+                Ok::<_, CheckoutError>(())
             })
             .await?;
+        co.bus.wake();
     }
     complete_cart(co, input, &order.id).await?;
     let order = co.load(order.id.as_str()).await?;
@@ -353,9 +366,8 @@ async fn place_free(
             )
             .await?
             {
-                let paid = store::order(conn, order_id.as_str())
-                    .await?
-                    .ok_or(CheckoutError::OrderNotFound)?;
+                let paid =
+                    events::confirm(conn, order_id.as_str(), now, request_id.as_deref()).await?;
                 events::emit(
                     conn,
                     ORDER_PAID,

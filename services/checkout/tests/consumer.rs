@@ -77,7 +77,12 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
         );
         assert_eq!(
             env.topics(a.id.as_str()).await,
-            ["order.placed", "order.paid", "order.refunded"],
+            [
+                "order.placed",
+                "order.confirmed",
+                "order.paid",
+                "order.refunded"
+            ],
             "[{l}]"
         );
     }

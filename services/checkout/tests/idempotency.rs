@@ -33,7 +33,11 @@ async fn replaying_a_key_with_the_same_body_returns_the_same_order_and_opens_one
             8,
             "[{l}] reserved once"
         );
-        assert_eq!(env.topics(first.order.id.as_str()).await.len(), 1, "[{l}]");
+        assert_eq!(
+            env.topics(first.order.id.as_str()).await,
+            ["order.placed", "order.confirmed"],
+            "[{l}] placed and confirmed once"
+        );
 
         // The replay shows the current state.
         env.checkout

@@ -6,7 +6,7 @@ mod support;
 use emporium_checkout::{CheckoutError, Fulfilment, OrderQuery, OrderStatus};
 use emporium_kernel::id::OrderId;
 use serde_json::json;
-use support::{envs, payment_id_for, ResState};
+use support::{cart_id, envs, payment_id_for, ResState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn marking_an_order_paid_twice_commits_once_and_emits_one_paid_event() {
@@ -35,7 +35,11 @@ async fn marking_an_order_paid_twice_commits_once_and_emits_one_paid_event() {
             "[{l}]"
         );
         let topics = env.topics(order.id.as_str()).await;
-        assert_eq!(topics, ["order.placed", "order.paid"], "[{l}]");
+        assert_eq!(
+            topics,
+            ["order.placed", "order.confirmed", "order.paid"],
+            "[{l}]"
+        );
         assert_eq!(
             env.payload(order.id.as_str(), "order.paid").await["order"]["status"],
             json!("paid"),
@@ -71,7 +75,7 @@ async fn a_failed_payment_cancels_a_pending_order_and_is_ignored_once_paid() {
             .expect("idempotent");
         assert_eq!(
             env.topics(pending.id.as_str()).await,
-            ["order.placed", "order.cancelled"],
+            ["order.placed", "order.confirmed", "order.cancelled"],
             "[{l}]"
         );
 
@@ -84,7 +88,7 @@ async fn a_failed_payment_cancels_a_pending_order_and_is_ignored_once_paid() {
         assert_eq!(still.status, OrderStatus::Paid, "[{l}]");
         assert_eq!(
             env.topics(paid.id.as_str()).await,
-            ["order.placed", "order.paid"],
+            ["order.placed", "order.confirmed", "order.paid"],
             "[{l}]"
         );
     }
@@ -130,7 +134,12 @@ async fn an_expired_reservation_cancels_the_order_and_a_late_payment_commits_it_
         );
         assert_eq!(
             env.topics(order.id.as_str()).await,
-            ["order.placed", "order.cancelled", "order.paid"],
+            [
+                "order.placed",
+                "order.confirmed",
+                "order.cancelled",
+                "order.paid"
+            ],
             "[{l}]"
         );
 
@@ -308,6 +317,7 @@ async fn fulfilment_and_delivery_move_a_paid_order_and_refuse_other_statuses() {
             env.topics(paid.id.as_str()).await,
             [
                 "order.placed",
+                "order.confirmed",
                 "order.paid",
                 "order.fulfilled",
                 "order.delivered"
@@ -403,6 +413,7 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
             env.topics(paid.id.as_str()).await,
             [
                 "order.placed",
+                "order.confirmed",
                 "order.paid",
                 "order.refunded",
                 "order.cancelled"
@@ -431,5 +442,71 @@ async fn cancelling_releases_unpaid_stock_and_refunds_and_restocks_paid_orders()
             .await
             .expect("dup");
         assert_eq!(again.status, OrderStatus::Cancelled, "[{l}]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_order_is_confirmed_when_paid_and_a_manual_one_when_placed() {
+    for env in envs().await {
+        let l = env.label;
+        env.cart("cart_card", "ada@example.com");
+        env.carts
+            .carts
+            .lock()
+            .expect("lock")
+            .get_mut(cart_id("cart_card").as_str())
+            .expect("cart")
+            .payment_method = "stripe".into();
+        let card = env
+            .checkout
+            .place_order(env.request("cart_card", "key-card"))
+            .await
+            .expect("placed")
+            .order;
+        assert_eq!(
+            card.confirmed_at, None,
+            "[{l}] not the shopper's until paid"
+        );
+        assert_eq!(
+            env.topics(card.id.as_str()).await,
+            ["order.placed"],
+            "[{l}]"
+        );
+        let paid = env
+            .checkout
+            .mark_paid(&card.id, &payment_id_for(card.id.as_str()))
+            .await
+            .expect("paid");
+        assert!(paid.confirmed_at.is_some(), "[{l}]");
+        assert_eq!(
+            env.topics(card.id.as_str()).await,
+            ["order.placed", "order.confirmed", "order.paid"],
+            "[{l}]"
+        );
+        let confirmed = env.payload(card.id.as_str(), "order.confirmed").await;
+        assert!(
+            confirmed["order"]["confirmed_at"].is_string(),
+            "[{l}] {confirmed}"
+        );
+
+        let manual = env.placed("cart_manual").await;
+        assert!(
+            manual.confirmed_at.is_some(),
+            "[{l}] awaiting a bank transfer"
+        );
+        let paid = env
+            .checkout
+            .mark_paid(&manual.id, &payment_id_for(manual.id.as_str()))
+            .await
+            .expect("paid");
+        assert_eq!(
+            paid.confirmed_at, manual.confirmed_at,
+            "[{l}] confirmed once"
+        );
+        assert_eq!(
+            env.topics(manual.id.as_str()).await,
+            ["order.placed", "order.confirmed", "order.paid"],
+            "[{l}]"
+        );
     }
 }

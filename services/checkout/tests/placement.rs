@@ -77,7 +77,7 @@ async fn the_order_placed_event_carries_the_documented_payload() {
         let order = env.placed("cart_a").await;
         assert_eq!(
             env.topics(order.id.as_str()).await,
-            ["order.placed"],
+            ["order.placed", "order.confirmed"],
             "[{l}]"
         );
         let p = env.payload(order.id.as_str(), "order.placed").await;

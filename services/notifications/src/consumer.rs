@@ -14,7 +14,7 @@ use emporium_kernel::{
 use crate::{
     payload::OrderPayload,
     store::{self, NewEmail},
-    template::{render, ShopDetails, Template},
+    template::{render, Recipient, ShopDetails, Template},
 };
 
 /// Stored consumer name (progress is kept under it: never rename).
@@ -23,6 +23,8 @@ pub const CONSUMER_NAME: &str = "notifications.emails";
 pub(crate) struct EmailConsumer {
     pub(crate) db: Database,
     pub(crate) shop: ShopDetails,
+    /// Where merchant notifications go; none are queued without it.
+    pub(crate) merchant_email: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -32,46 +34,65 @@ impl Consumer for EmailConsumer {
     }
 
     fn wants(&self, topic: &str) -> bool {
-        Template::for_topic(topic).is_some()
+        Template::wanted(topic)
     }
 
     /// A payload that does not decode or lacks what its template needs is a contract
     /// bug in the producer: it is reported as a failure so the dispatcher retries it
     /// (a fixed deploy then sends the email) and finally parks it visibly as dead.
     async fn handle(&self, event: &Event) -> Result<(), HandleError> {
-        let Some(template) = Template::for_topic(&event.topic) else {
-            return Ok(());
-        };
         let payload: OrderPayload = event.decode().map_err(|e| {
             HandleError::new(format!("{} payload does not decode: {e}", event.topic))
         })?;
-        let email = render(template, &payload, &self.shop).map_err(HandleError::new)?;
         let order_id = if payload.order.id.is_empty() {
             event.aggregate_id.as_str()
         } else {
             payload.order.id.as_str()
         };
-        let new = NewEmail {
-            id: new_id("eml"),
-            dedupe_key: format!("{}:{}", event.id, template.as_str()),
-            order_id: order_id.to_owned(),
-            template: template.as_str(),
-            to_address: payload.order.email.trim().to_owned(),
-            subject: email.subject,
-            text_body: email.text,
-            html_body: email.html,
-            now: now_ms(),
-        };
-        let id = new.id.clone();
+        let mut queued = Vec::new();
+        for template in Template::for_event(&event.topic, &payload) {
+            let to = match template.recipient() {
+                Recipient::Customer => payload.order.email.trim().to_owned(),
+                Recipient::Merchant => match &self.merchant_email {
+                    Some(to) => to.clone(),
+                    None => continue,
+                },
+            };
+            let email = render(template, &payload, &self.shop).map_err(HandleError::new)?;
+            queued.push(NewEmail {
+                id: new_id("eml"),
+                dedupe_key: format!("{}:{}", event.id, template.as_str()),
+                order_id: order_id.to_owned(),
+                template: template.as_str(),
+                to_address: to,
+                subject: email.subject,
+                text_body: email.text,
+                html_body: email.html,
+                now: now_ms(),
+            });
+        }
+        if queued.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<(String, &'static str)> =
+            queued.iter().map(|e| (e.id.clone(), e.template)).collect();
         let inserted = self
             .db
-            .write(async move |conn| store::insert_email(conn, &new).await)
+            .write(async move |conn| {
+                let mut inserted = Vec::with_capacity(queued.len());
+                for new in &queued {
+                    inserted.push(store::insert_email(conn, new).await?);
+                }
+                Ok::<_, crate::NotificationsError>(inserted)
+            })
             .await
             .map_err(HandleError::new)?;
-        if inserted {
-            tracing::info!(email_id = %id, template = %template, order_id, event_id = %event.id, "email queued");
-        } else {
-            tracing::debug!(template = %template, order_id, event_id = %event.id, "email already queued for this event");
+        for ((id, template), inserted) in ids.iter().zip(inserted) {
+            if inserted {
+                tracing::info!(email_id = %id, template, order_id, event_id = %event.id, "email queued");
+            } else {
+                tracing::debug!(template, order_id, event_id = %event.id, "email already queued for this event");
+            }
         }
         Ok(())
     }

@@ -36,7 +36,7 @@ pub use consumer::CONSUMER_NAME;
 pub use error::{NotificationsError, Result};
 pub use mailer::DeliveryReport;
 pub use payload::OrderPayload;
-pub use template::{render, RenderedEmail, ShopDetails, Template};
+pub use template::{render, Recipient, RenderedEmail, ShopDetails, Template};
 
 use mailer::Transport;
 
@@ -50,6 +50,8 @@ pub struct NotificationsConfig {
     /// Base URL of the storefront for order links (`https://shop.example`).
     pub storefront_url: String,
     pub transport: TransportConfig,
+    /// The merchant's address for "new order" notifications; none without it.
+    pub merchant_email: Option<String>,
 }
 
 /// Where emails go.
@@ -142,6 +144,7 @@ pub struct Notifications {
     shop: ShopDetails,
     from: Mailbox,
     transport: Transport,
+    merchant_email: Option<String>,
 }
 
 impl fmt::Debug for Notifications {
@@ -191,6 +194,16 @@ impl Notifications {
                 message: "must not be empty".to_owned(),
             });
         }
+        let merchant_email = match config.merchant_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(address) => {
+                let mailbox: Mailbox = address.parse().map_err(|e| NotificationsError::Config {
+                    field: "merchant_email",
+                    message: format!("`{address}` is not an email address ({e})"),
+                })?;
+                Some(mailbox.to_string())
+            }
+        };
         let transport = Transport::from_config(&config.transport)?;
         Ok(Notifications {
             db,
@@ -200,6 +213,7 @@ impl Notifications {
             },
             from,
             transport,
+            merchant_email,
         })
     }
 
@@ -217,6 +231,7 @@ impl Notifications {
         Arc::new(consumer::EmailConsumer {
             db: self.db.clone(),
             shop: self.shop.clone(),
+            merchant_email: self.merchant_email.clone(),
         })
     }
 

@@ -61,6 +61,9 @@ pub struct Order {
     pub access_token: String,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Set once the order was confirmed to the customer.
+    #[serde(default)]
+    pub confirmed_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

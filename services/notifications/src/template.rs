@@ -16,22 +16,37 @@ use crate::{
 /// Which email an order event produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Template {
-    /// `order.placed`
+    /// `order.confirmed`, to the customer.
     OrderConfirmation,
-    /// `order.paid`
+    /// `order.paid` of an order paid offline (manual), to the customer.
     PaymentReceived,
     /// `order.fulfilled`
     OrderShipped,
     /// `order.refunded`
     RefundIssued,
+    /// `order.cancelled` of an order that had been confirmed, to the customer.
+    OrderCancelled,
+    /// `order.confirmed`, to the merchant's address when one is configured.
+    MerchantNewOrder,
+}
+
+/// Who an email goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// The order's email address.
+    Customer,
+    /// The shop's own address (`merchant_email` in the configuration).
+    Merchant,
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 6] = [
         Template::OrderConfirmation,
         Template::PaymentReceived,
         Template::OrderShipped,
         Template::RefundIssued,
+        Template::OrderCancelled,
+        Template::MerchantNewOrder,
     ];
 
     /// The stored name (part of the dedupe key: do not rename).
@@ -41,17 +56,47 @@ impl Template {
             Template::PaymentReceived => "payment_received",
             Template::OrderShipped => "order_shipped",
             Template::RefundIssued => "refund_issued",
+            Template::OrderCancelled => "order_cancelled",
+            Template::MerchantNewOrder => "merchant_new_order",
         }
     }
 
-    /// The template for an event topic; `None` for topics that send no email.
-    pub fn for_topic(topic: &str) -> Option<Template> {
+    pub fn recipient(self) -> Recipient {
+        match self {
+            Template::MerchantNewOrder => Recipient::Merchant,
+            _ => Recipient::Customer,
+        }
+    }
+
+    /// The topics that may send an email.
+    pub fn wanted(topic: &str) -> bool {
+        matches!(
+            topic,
+            "order.confirmed"
+                | "order.paid"
+                | "order.fulfilled"
+                | "order.refunded"
+                | "order.cancelled"
+        )
+    }
+
+    /// The emails an order event sends (docs/COMMERCE.md): the confirmation when the
+    /// order is confirmed (never at placement, which may still fail); "payment received"
+    /// only for an order paid offline, since an online payment is what confirmed it;
+    /// a cancellation only for an order the customer was told is confirmed.
+    pub fn for_event(topic: &str, payload: &OrderPayload) -> Vec<Template> {
+        let order = &payload.order;
         match topic {
-            "order.placed" => Some(Template::OrderConfirmation),
-            "order.paid" => Some(Template::PaymentReceived),
-            "order.fulfilled" => Some(Template::OrderShipped),
-            "order.refunded" => Some(Template::RefundIssued),
-            _ => None,
+            "order.confirmed" => vec![Template::OrderConfirmation, Template::MerchantNewOrder],
+            "order.paid"
+                if order.payment_provider.as_deref() == Some("manual") && order.total > 0 =>
+            {
+                vec![Template::PaymentReceived]
+            }
+            "order.fulfilled" => vec![Template::OrderShipped],
+            "order.refunded" => vec![Template::RefundIssued],
+            "order.cancelled" if order.confirmed_at.is_some() => vec![Template::OrderCancelled],
+            _ => Vec::new(),
         }
     }
 
@@ -168,6 +213,31 @@ pub fn render(
                 paras,
             )
         }
+        Template::OrderCancelled => {
+            let why = match payload.reason.as_deref() {
+                Some("reservation_expired") => {
+                    " because its payment did not arrive in time, and the items were released"
+                }
+                _ => "",
+            };
+            (
+                format!("Order #{number} cancelled"),
+                format!("Your order #{number} was cancelled"),
+                vec![plain(format!(
+                    "Your order #{number} was cancelled{why}. If you paid for it, the payment is refunded. Reply to this email if you have questions."
+                ))],
+            )
+        }
+        Template::MerchantNewOrder => (
+            format!("New order #{number} ({})", money(order.total)),
+            format!("New order #{number}"),
+            vec![plain(format!(
+                "{} placed order #{number} for {}, paid with {}.",
+                order.email,
+                money(order.total),
+                order.payment_provider.as_deref().unwrap_or("an unknown method")
+            ))],
+        ),
         Template::RefundIssued => {
             let r = payload.refund.as_ref().ok_or_else(|| {
                 NotificationsError::render(name, "refund", "is required for order.refunded events")
@@ -698,23 +768,24 @@ mod tests {
 
     #[test]
     fn topics_map_to_templates_and_names_round_trip() {
+        let payload = OrderPayload::default();
+        assert!(Template::for_event("order.placed", &payload).is_empty());
         assert_eq!(
-            Template::for_topic("order.placed"),
-            Some(Template::OrderConfirmation)
+            Template::for_event("order.confirmed", &payload),
+            [Template::OrderConfirmation, Template::MerchantNewOrder]
         );
         assert_eq!(
-            Template::for_topic("order.paid"),
-            Some(Template::PaymentReceived)
+            Template::for_event("order.fulfilled", &payload),
+            [Template::OrderShipped]
         );
         assert_eq!(
-            Template::for_topic("order.fulfilled"),
-            Some(Template::OrderShipped)
+            Template::for_event("order.refunded", &payload),
+            [Template::RefundIssued]
         );
-        assert_eq!(
-            Template::for_topic("order.refunded"),
-            Some(Template::RefundIssued)
+        assert!(
+            Template::for_event("order.cancelled", &payload).is_empty(),
+            "an order never confirmed gets no cancellation"
         );
-        assert_eq!(Template::for_topic("order.cancelled"), None);
         for t in Template::ALL {
             assert_eq!(Template::parse(t.as_str()).ok(), Some(t));
         }

@@ -10,7 +10,7 @@ use serde_json::json;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_placed_event_sends_exactly_one_multipart_email_even_when_delivered_again() {
+async fn an_order_confirmed_event_sends_exactly_one_multipart_email_even_when_delivered_again() {
     if !aiosmtpd_available() {
         return;
     }
@@ -20,7 +20,7 @@ async fn an_order_placed_event_sends_exactly_one_multipart_email_even_when_deliv
         let service = notifications(db, label, TransportConfig::Smtp { url: smtp.url() }).await;
         let order_id = new_id("ord");
         let payload = order_payload(&order_id, "ada@example.com", "1001");
-        let event_id = append_event(db, "order.placed", &order_id, &payload).await;
+        let event_id = append_event(db, "order.confirmed", &order_id, &payload).await;
 
         assert_eq!(
             dispatch(db, service.consumer()).await,
@@ -132,7 +132,7 @@ async fn two_mailers_draining_together_send_each_email_exactly_once() {
                 &format!("c{i}@example.com"),
                 &format!("{}", 2000 + i),
             );
-            append_event(db, "order.placed", &order_id, &payload).await;
+            append_event(db, "order.confirmed", &order_id, &payload).await;
             orders.push(order_id);
         }
         dispatch(db, a.consumer()).await;

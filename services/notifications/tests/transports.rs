@@ -86,6 +86,7 @@ async fn configuration_errors_name_the_setting_to_fix() {
         from: from.into(),
         storefront_url: url.into(),
         transport,
+        merchant_email: None,
     };
     let field = |config| match Notifications::new(t.db.clone(), config) {
         Err(emporium_notifications::NotificationsError::Config { field, .. }) => field,

@@ -61,6 +61,10 @@ pub struct Config {
     )]
     pub email_from: String,
 
+    /// The merchant's address for "new order" notifications; none when unset.
+    #[arg(long, env = "EMPORIUM_MERCHANT_EMAIL")]
+    pub merchant_email: Option<String>,
+
     /// `smtp://host:port`, `smtps://user:pass@host` or `smtp://host?tls=required`;
     /// default: emails are written as .eml files to `<data dir>/emails`.
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
@@ -111,6 +115,7 @@ impl Config {
         let mut commerce = CommerceConfig::embedded(&self.data_dir);
         commerce.shop_name = self.shop_name.clone();
         commerce.email_from = self.email_from.clone();
+        commerce.merchant_email = self.merchant_email.clone();
         commerce.storefront_url = self
             .public_url
             .clone()
@@ -172,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("bench_routes", &self.bench_routes)
             .field("shop_name", &self.shop_name)
             .field("public_url", &self.public_url)
+            .field("merchant_email", &self.merchant_email)
             .field("email_transport", &self.email_transport)
             .field(
                 "smtp_url",

@@ -68,6 +68,8 @@ pub struct CommerceConfig {
     pub reservation_ttl: Duration,
     /// What a shopper paying manually is told to do.
     pub manual_payment_instructions: String,
+    /// Where "new order" notifications go; none without it.
+    pub merchant_email: Option<String>,
 }
 
 impl CommerceConfig {
@@ -84,6 +86,7 @@ impl CommerceConfig {
             manual_payment_instructions:
                 "Pay by bank transfer or on delivery; we ship as soon as the payment is in."
                     .to_owned(),
+            merchant_email: None,
         }
     }
 }
@@ -167,6 +170,7 @@ impl Commerce {
                 from: config.email_from.clone(),
                 storefront_url: config.storefront_url.clone(),
                 transport,
+                merchant_email: config.merchant_email.clone(),
             },
         )
         .map_err(|e| setup_error("notifications", e))?;

@@ -30,7 +30,7 @@ macro_rules! order_columns {
          refunded_total, shipping_address, billing_address, shipping_option_id, \
          shipping_method, payment_provider, payment_id, reservation_id, discount_code, \
          cancel_reason, cancelled_by, needs_attention, attention_note, access_token, \
-         created_at, updated_at, paid_at, cancelled_at"
+         created_at, updated_at, paid_at, cancelled_at, confirmed_at"
     };
 }
 
@@ -110,6 +110,7 @@ impl NewOrder {
             updated_at: self.now,
             paid_at: None,
             cancelled_at: None,
+            confirmed_at: None,
         }
     }
 }
@@ -482,6 +483,7 @@ fn order_from_row(row: &Row) -> Result<Order> {
         updated_at: row.int(28)?,
         paid_at: row.opt_int(29)?,
         cancelled_at: row.opt_int(30)?,
+        confirmed_at: row.opt_int(31)?,
     })
 }
 
@@ -658,6 +660,19 @@ pub(crate) async fn mark_paid(
             now,
             id,
             from.as_str()
+        ))
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Marks the order confirmed to the shopper, once. Whether this call confirmed it (the
+/// caller then appends `order.confirmed` in the same write).
+pub(crate) async fn confirm(conn: &mut Conn<'_>, id: &str, now: i64) -> Result<bool> {
+    let changed = conn
+        .execute(&sql!(
+            "UPDATE orders SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL",
+            now,
+            id
         ))
         .await?;
     Ok(changed == 1)

@@ -182,6 +182,16 @@ pub async fn notifications(
     label: &str,
     transport: TransportConfig,
 ) -> Notifications {
+    notifications_for(db, label, transport, None).await
+}
+
+/// [`notifications`] that also tells `merchant` about new orders.
+pub async fn notifications_for(
+    db: &Database,
+    label: &str,
+    transport: TransportConfig,
+    merchant: Option<&str>,
+) -> Notifications {
     events::migrate(db)
         .await
         .unwrap_or_else(|e| panic!("[{label}] kernel migrate: {e}"));
@@ -192,6 +202,7 @@ pub async fn notifications(
             from: "Emporium <shop@example.com>".into(),
             storefront_url: "https://shop.example".into(),
             transport,
+            merchant_email: merchant.map(str::to_owned),
         },
     )
     .unwrap_or_else(|e| panic!("[{label}] new: {e}"));
@@ -250,7 +261,7 @@ pub async fn place_order(db: &Database, service: &Notifications, email: &str) ->
     let order_id = new_id("ord");
     append_event(
         db,
-        "order.placed",
+        "order.confirmed",
         &order_id,
         &order_payload(&order_id, email, "1001"),
     )
