@@ -233,3 +233,98 @@ async fn sixty_buyers_racing_for_three_units_get_exactly_three_confirmations() {
         );
     }
 }
+
+async fn used_count(app: &TestApp, code: &str) -> i64 {
+    let page: Value = app
+        .admin(Method::GET, "/admin/discounts")
+        .send()
+        .await
+        .expect("discounts")
+        .json()
+        .await
+        .expect("discounts json");
+    page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|d| d["code"] == code))
+        .and_then(|d| d["used_count"].as_i64())
+        .unwrap_or_else(|| panic!("[{}] no code {code}: {page}", app.label))
+}
+
+#[tokio::test]
+async fn a_code_used_up_mid_checkout_strands_nothing_and_an_expired_order_reopens_its_cart() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let variant = product_with_stock(&app, "ONCE-1", 5).await;
+        let r = app
+            .admin(Method::POST, "/admin/discounts")
+            .json(&json!({"code": "ONCE", "kind": "percentage", "value": 1000, "usage_limit": 1}))
+            .send()
+            .await
+            .expect("discount");
+        assert_eq!(r.status(), StatusCode::CREATED, "[{label}] discount");
+        let mut carts = Vec::new();
+        for _ in 0..2 {
+            let cart = new_cart(&app).await;
+            assert_eq!(
+                add(&app, &cart.id, &variant, 1).await.status(),
+                StatusCode::OK
+            );
+            apply_code(&app, &cart.id, "ONCE").await;
+            carts.push(cart.id);
+        }
+        let body = checkout_body(&app, &carts[0], "manual").await;
+        let r = complete(&app, &carts[0], "first", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "[{label}] first");
+        let first: PlacedOrder = r.json().await.expect("first order");
+        assert_eq!(used_count(&app, "ONCE").await, 1, "[{label}]");
+
+        // The second cart's code ran out after it was applied: a 4xx naming the code,
+        // and nothing held for it (no order, no stock, the cart still open).
+        let r = complete(&app, &carts[1], "second", &body).await;
+        let problem = problem_of(r, StatusCode::BAD_REQUEST, label).await;
+        assert_eq!(problem.code, "discount_used_up", "[{label}] {problem:?}");
+        assert_eq!(stock(&app, &variant).await.reserved, 1, "[{label}]");
+        let r = app
+            .http
+            .delete(app.url(&format!("/store/carts/{}/discounts", carts[1])))
+            .send()
+            .await
+            .expect("remove code");
+        assert_eq!(r.status(), StatusCode::OK, "[{label}] remove code");
+        let r = complete(&app, &carts[1], "second", &body).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "[{label}] the same key places once the code is gone: {:?}",
+            r.text().await
+        );
+
+        // The first order is never paid; its reservation expires: the order stops
+        // holding the cart, which opens again, and the code's use comes back.
+        let released = app
+            .commerce
+            .inventory
+            .release_expired(now_ms() + 16 * 60 * 1000)
+            .await
+            .expect("expiry job");
+        assert_eq!(released, 2, "[{label}]");
+        drain_events(&app).await;
+        assert_eq!(
+            admin_order(&app, &first.order.id).await.status,
+            "cancelled",
+            "[{label}]"
+        );
+        assert_eq!(used_count(&app, "ONCE").await, 0, "[{label}]");
+        let cart = app.get(&format!("/store/carts/{}", carts[0])).await;
+        let cart: Value = cart.json().await.expect("cart json");
+        assert!(cart["completed_at"].is_null(), "[{label}] reopened: {cart}");
+        let r = complete(&app, &carts[0], "first-again", &body).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "[{label}] placed again: {:?}",
+            r.text().await
+        );
+    }
+}

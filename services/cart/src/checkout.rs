@@ -4,7 +4,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database, DbError},
-    id::{CartId, VariantId},
+    id::{CartId, OrderId, VariantId},
     sql,
 };
 
@@ -200,17 +200,18 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
         .map(|l| (l.unit_price, l.quantity))
         .collect();
     let subtotal = cart::subtotal_of(&pairs)?;
-    let (discount_code, discount_note, rule) = match (&row.discount_code, discount) {
-        (None, _) => (None, None, None),
-        (Some(code), None) => (
-            None,
-            Some(format!("discount code `{code}` no longer exists")),
-            None,
-        ),
-        (Some(_), Some(d)) => match rule_for(&d, now_ms(), subtotal, currency) {
-            Ok(rule) => (Some(d.code), None, Some(rule)),
-            Err(why) => (None, Some(why.to_string()), None),
-        },
+    // A code that stopped applying since the shopper saw the cart (used up, expired,
+    // deleted) is refused, not dropped: the order would cost more than the cart showed.
+    // The error names the code, and the shopper removes it or places again.
+    let (discount_code, rule) = match (&row.discount_code, discount) {
+        (None, _) => (None, None),
+        (Some(code), None) => {
+            return Err(CartError::DiscountNotFound { code: code.clone() });
+        }
+        (Some(_), Some(d)) => {
+            let rule = rule_for(&d, now_ms(), subtotal, currency)?;
+            (Some(d.code), Some(rule))
+        }
     };
     let totals = compute_totals(
         &pairs,
@@ -233,7 +234,6 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
         shipping_option_name: option.name,
         payment_method,
         discount_code,
-        discount_note,
         lines: snapshot_lines,
         totals,
     })
@@ -250,11 +250,9 @@ pub(crate) async fn mark_completed(db: &Database, cart_id: &str, order_id: &str)
     Ok(())
 }
 
-/// Completes the cart as `order_id` and redeems its discount code, in one change.
-/// `Some(code)` when this call completed it; `None` when it already was, as this order
-/// (a retried saga step). Completing first locks the cart row (PostgreSQL), so a
-/// concurrent retry of this step waits there instead of redeeming the code a second
-/// time.
+/// Completes the cart as `order_id`. `Some(code)` when this call completed it; `None`
+/// when it already was, as this order (a retried saga step). The code's use was counted
+/// when the order was written ([`redeem_discount_in`]).
 async fn complete(
     conn: &mut Conn<'_>,
     cart_id: &str,
@@ -263,7 +261,8 @@ async fn complete(
 ) -> Result<Option<Option<String>>> {
     let completed = conn
         .fetch_optional(&sql!(
-            "UPDATE carts SET completed_at = $1, order_id = $2, updated_at = $1 \
+            "UPDATE carts SET completed_at = $1, order_id = $2, updated_at = $1, \
+               version = version + 1 \
              WHERE id = $3 AND completed_at IS NULL RETURNING discount_code",
             now,
             order_id,
@@ -285,26 +284,65 @@ async fn complete(
             }),
         };
     };
-    let code = completed.opt_text(0)?;
-    if let Some(code) = &code {
-        let redeemed = conn
-            .execute(&sql!(
-                "UPDATE discounts SET used_count = used_count + 1 \
-                 WHERE code = $1 AND (usage_limit IS NULL OR used_count < usage_limit)",
-                code
-            ))
-            .await?;
-        // A code deleted since it was applied was left out of the snapshot's totals, so
-        // there is nothing to redeem.
-        if redeemed == 0
-            && conn
-                .fetch_optional(&sql!("SELECT code FROM discounts WHERE code = $1", code))
-                .await?
-                .is_some()
-        {
-            tracing::warn!(cart_id, order_id, code = %code, "discount used up at completion");
-            return Err(CartError::DiscountUsedUp { code: code.clone() });
-        }
+    Ok(Some(completed.opt_text(0)?))
+}
+
+/// Counts one use of discount `code` on `conn`, inside the caller's write: the checkout
+/// service calls it in the write that inserts the order, so the use and the order commit
+/// or roll back together, and a code whose last use went to another order stops the
+/// placement before any stock is reserved or payment opened. `DiscountUsedUp` when the
+/// limit is reached. A code deleted since it was applied was left out of the snapshot's
+/// totals, so there is nothing to count.
+pub async fn redeem_discount_in(conn: &mut Conn<'_>, code: &str) -> Result<()> {
+    let redeemed = conn
+        .execute(&sql!(
+            "UPDATE discounts SET used_count = used_count + 1 \
+             WHERE code = $1 AND (usage_limit IS NULL OR used_count < usage_limit)",
+            code
+        ))
+        .await?;
+    if redeemed == 0
+        && conn
+            .fetch_optional(&sql!("SELECT code FROM discounts WHERE code = $1", code))
+            .await?
+            .is_some()
+    {
+        tracing::info!(code, "discount used up at placement");
+        return Err(CartError::DiscountUsedUp {
+            code: code.to_owned(),
+        });
     }
-    Ok(Some(code))
+    Ok(())
+}
+
+/// Inside the caller's write that cancels an order before it was paid: gives back the
+/// use of `code` that the order counted, and reopens the cart if `order_id` completed
+/// it, so the shopper can place it again.
+pub async fn release_order_in(
+    conn: &mut Conn<'_>,
+    cart_id: &CartId,
+    order_id: &OrderId,
+    code: Option<&str>,
+) -> Result<()> {
+    if let Some(code) = code {
+        conn.execute(&sql!(
+            "UPDATE discounts SET used_count = used_count - 1 WHERE code = $1 AND used_count > 0",
+            code
+        ))
+        .await?;
+    }
+    let reopened = conn
+        .execute(&sql!(
+            "UPDATE carts SET completed_at = NULL, order_id = NULL, updated_at = $1, \
+               version = version + 1 \
+             WHERE id = $2 AND order_id = $3",
+            now_ms(),
+            cart_id,
+            order_id
+        ))
+        .await?;
+    if reopened == 1 {
+        tracing::info!(%cart_id, %order_id, "cart reopened: its order was cancelled unpaid");
+    }
+    Ok(())
 }

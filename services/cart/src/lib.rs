@@ -34,6 +34,7 @@ pub mod totals;
 
 use std::{sync::Arc, time::Duration};
 
+pub use checkout::{redeem_discount_in, release_order_in};
 pub use error::{CartError, Result};
 pub use lookup::{Freshness, LookupError, StockCheck, VariantLookup, VariantSnapshot};
 pub use model::*;
@@ -236,17 +237,17 @@ impl Carts {
     }
 
     /// What the checkout service places an order from: every line re-priced from the
-    /// catalog (`price_changed` flags differences), the discount re-validated (left out
-    /// with a `discount_note` when it no longer applies), the totals. Errors: `CartEmpty`,
-    /// `CheckoutIncomplete { missing }`, `CartCompleted`, `VariantNotFound`,
-    /// `PriceMissing`, `Lookup`.
+    /// catalog (`price_changed` flags differences), the discount re-validated, the
+    /// totals. Errors: `CartEmpty`, `CheckoutIncomplete { missing }`, `CartCompleted`,
+    /// `VariantNotFound`, `PriceMissing`, `Lookup`, and the discount's reason when the
+    /// cart's code stopped applying (`DiscountUsedUp`, `DiscountExpired`,
+    /// `DiscountNotFound`, …): the order would cost more than the cart showed.
     pub async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CheckoutSnapshot> {
         checkout::snapshot(self, cart_id.as_str()).await
     }
 
-    /// Marks the cart completed by `order_id` and redeems its discount code in the same
-    /// transaction. Idempotent for the same order; `CartCompleted` for another order;
-    /// `DiscountUsedUp` (and nothing changed) when the code's last use went elsewhere.
+    /// Marks the cart completed by `order_id`. Idempotent for the same order;
+    /// `CartCompleted` for another order.
     pub async fn mark_completed(&self, cart_id: &CartId, order_id: &OrderId) -> Result<()> {
         checkout::mark_completed(&self.db, cart_id.as_str(), order_id.as_str()).await
     }

@@ -231,8 +231,6 @@ pub struct CheckoutSnapshot {
     pub payment_method: String,
     /// The code that applies to these totals; `None` when none applies.
     pub discount_code: Option<String>,
-    /// Why a code on the cart was left out (expired since it was applied, …).
-    pub discount_note: Option<String>,
     pub lines: Vec<SnapshotLine>,
     pub totals: Totals,
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
-use emporium_cart::{Address, CartError, CheckoutDetails, Email};
+use emporium_cart::{
+    redeem_discount_in, release_order_in, Address, CartError, CheckoutDetails, Email,
+};
 use emporium_kernel::money::Currency;
 
 use support::*;
@@ -211,7 +213,7 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
 }
 
 #[tokio::test]
-async fn completing_again_for_the_same_order_is_a_no_op_and_redeems_the_code_once() {
+async fn completing_again_for_the_same_order_is_a_no_op_and_counts_no_use() {
     for env in envs().await {
         let l = env.label;
         let cart = env.eu_cart().await;
@@ -239,7 +241,11 @@ async fn completing_again_for_the_same_order_is_a_no_op_and_redeems_the_code_onc
             .into_iter()
             .find(|d| d.code == "WELCOME10")
             .map(|d| d.used_count);
-        assert_eq!(used, Some(1), "[{l}] redeemed once");
+        assert_eq!(
+            used,
+            Some(0),
+            "[{l}] the use is counted in checkout's order write, not here"
+        );
         let err = failure(
             env.carts.mark_completed(&cart.id, &ord(2)).await,
             l,
@@ -249,5 +255,57 @@ async fn completing_again_for_the_same_order_is_a_no_op_and_redeems_the_code_onc
             matches!(&err, CartError::CartCompleted { order_id } if order_id.as_str() == ord(1).as_str()),
             "[{l}] {err:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_use_is_counted_in_the_callers_write_and_given_back_when_its_order_is_released() {
+    for env in envs().await {
+        let l = env.label;
+        let mut once = percentage("ONCE", 1000);
+        once.usage_limit = Some(1);
+        env.carts.create_discount(once).await.must(l, "code");
+        let used = || async {
+            env.carts
+                .discounts()
+                .await
+                .must(l, "list")
+                .into_iter()
+                .find(|d| d.code == "ONCE")
+                .map(|d| d.used_count)
+        };
+        let db = env.carts.database().clone();
+        db.write(async |conn| redeem_discount_in(conn, "ONCE").await)
+            .await
+            .must(l, "first use");
+        assert_eq!(used().await, Some(1), "[{l}]");
+        let err = failure(
+            db.write(async |conn| redeem_discount_in(conn, "ONCE").await)
+                .await,
+            l,
+            "second use",
+        );
+        assert!(
+            matches!(&err, CartError::DiscountUsedUp { code } if code == "ONCE"),
+            "[{l}] {err:?}"
+        );
+        assert_eq!(used().await, Some(1), "[{l}] the refused use rolled back");
+
+        // The order that used it is cancelled unpaid: the use comes back and the cart
+        // it completed opens again.
+        let cart = env.eu_cart().await;
+        env.add(&cart.id, MUG, 1).await;
+        env.carts
+            .mark_completed(&cart.id, &ord(7))
+            .await
+            .must(l, "complete");
+        let (cart_id, order_id) = (cart.id.clone(), ord(7));
+        db.write(async move |conn| release_order_in(conn, &cart_id, &order_id, Some("ONCE")).await)
+            .await
+            .must(l, "release");
+        assert_eq!(used().await, Some(0), "[{l}]");
+        let reopened = env.carts.cart(&cart.id).await.must(l, "cart");
+        assert_eq!(reopened.completed_at, None, "[{l}]");
+        env.add(&cart.id, MUG, 1).await;
     }
 }

@@ -1,9 +1,9 @@
-//! Discount codes: applying and removing them, their rules, and redemption at
-//! completion.
+//! Discount codes: applying and removing them, their rules, and their uses, counted
+//! in the write that places the order.
 
 mod support;
 
-use emporium_cart::{CartError, DiscountKind, NewDiscount};
+use emporium_cart::{redeem_discount_in, CartError, DiscountKind, NewDiscount};
 use emporium_kernel::{clock::now_ms, money::Currency};
 
 use support::*;
@@ -216,7 +216,7 @@ async fn discount_codes_are_unique_regardless_of_case_and_deleting_one_leaves_a_
 }
 
 #[tokio::test]
-async fn a_code_with_one_use_goes_to_the_first_cart_completed_and_the_second_stays_open() {
+async fn a_code_with_one_use_goes_to_the_first_order_and_the_second_cart_must_drop_it() {
     for env in envs().await {
         let l = env.label;
         env.discount(NewDiscount {
@@ -232,49 +232,48 @@ async fn a_code_with_one_use_goes_to_the_first_cart_completed_and_the_second_sta
                 .apply_discount(&cart.id, "ONCE")
                 .await
                 .must(l, "apply");
+            env.carts
+                .set_checkout_details(&cart.id, details("DE", "ship_eu_standard"))
+                .await
+                .must(l, "details");
             carts.push(cart.id);
         }
+        // The first order's write counts the use (as checkout does).
         env.carts
-            .mark_completed(&carts[0], &ord(5))
+            .checkout_snapshot(&carts[0])
             .await
-            .must(l, "first completes");
+            .must(l, "first snapshot");
+        env.carts
+            .database()
+            .write(async |conn| redeem_discount_in(conn, "ONCE").await)
+            .await
+            .must(l, "first use");
+
+        // The second cart would now cost more than it showed: refused, naming the code.
         let err = failure(
-            env.carts.mark_completed(&carts[1], &ord(6)).await,
+            env.carts.checkout_snapshot(&carts[1]).await,
             l,
-            "second",
+            "second snapshot",
         );
         assert!(
             matches!(&err, CartError::DiscountUsedUp { code } if code == "ONCE"),
             "[{l}] {err:?}"
         );
-
         let second = env.carts.cart(&carts[1]).await.must(l, "second cart");
-        assert_eq!(
-            (second.completed_at, second.order_id),
-            (None, None),
-            "[{l}] rolled back"
-        );
         let note = second.discount.and_then(|d| d.note).unwrap_or_default();
         assert!(note.contains("used up"), "[{l}] {note}");
-        let used = env
-            .carts
-            .discounts()
-            .await
-            .must(l, "list")
-            .into_iter()
-            .find(|d| d.code == "ONCE")
-            .map(|d| d.used_count);
-        assert_eq!(used, Some(1), "[{l}]");
 
-        // The second cart can drop the code and complete without it.
+        // It drops the code and checks out without it.
         env.carts
             .remove_discount(&carts[1])
             .await
             .must(l, "drop code");
-        env.carts
-            .mark_completed(&carts[1], &ord(6))
+        let snapshot = env
+            .carts
+            .checkout_snapshot(&carts[1])
             .await
-            .must(l, "second completes");
+            .must(l, "second snapshot without the code");
+        assert_eq!(snapshot.discount_code, None, "[{l}]");
         let third = env.eu_cart().await;
         env.add(&third.id, MUG, 1).await;
         let err = failure(

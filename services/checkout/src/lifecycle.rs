@@ -6,6 +6,8 @@
 //! appends its event in the same write. The calls are idempotent on the other side, so
 //! an operation that crashed half-way is safe to run again.
 
+use std::sync::Arc;
+
 use emporium_kernel::{clock::now_ms, id::VariantId};
 
 use crate::{
@@ -16,6 +18,7 @@ use crate::{
     },
     model::{Fulfilment, Order, OrderStatus},
     partners::ReserveError,
+    placement::release_cart,
     store::{self, Cancellation},
     Checkout,
 };
@@ -152,7 +155,6 @@ async fn cancel_and_flag(
         reason: "reservation_expired".to_owned(),
         detail: None,
         by: None,
-        placement_failed: false,
     };
     let (order_id, paid_with, text, now) = (
         order.id.clone(),
@@ -160,6 +162,7 @@ async fn cancel_and_flag(
         note.to_owned(),
         now_ms(),
     );
+    let carts = Arc::clone(&co.carts);
     let (changed, current) = co
         .db
         .write(async move |conn| {
@@ -176,6 +179,7 @@ async fn cancel_and_flag(
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;
             if changed {
+                release_cart(conn, &*carts, &current).await?;
                 let extra = Extra {
                     reason: Some(&how.reason),
                     ..Extra::default()
@@ -200,6 +204,7 @@ async fn cancel_with_event(
     how: Cancellation,
 ) -> Result<(bool, Order)> {
     let (id, reason, now) = (order_id.to_owned(), how.reason.clone(), now_ms());
+    let carts = Arc::clone(&co.carts);
     let (changed, current) = co
         .db
         .write(async move |conn| {
@@ -207,6 +212,9 @@ async fn cancel_with_event(
             let current = store::order(conn, &id)
                 .await?
                 .ok_or(CheckoutError::OrderNotFound)?;
+            if changed && from == OrderStatus::PendingPayment {
+                release_cart(conn, &*carts, &current).await?;
+            }
             if changed {
                 let extra = Extra {
                     reason: Some(&how.reason),
@@ -242,7 +250,6 @@ pub(crate) async fn payment_failed(co: &Checkout, order_id: &str, reason: &str) 
         reason: "payment_failed".to_owned(),
         detail: Some(detail),
         by: None,
-        placement_failed: false,
     };
     let (_, current) = cancel_with_event(co, order_id, OrderStatus::PendingPayment, how).await?;
     Ok(current)
@@ -271,7 +278,6 @@ pub(crate) async fn reservation_expired(
         reason: "reservation_expired".to_owned(),
         detail: None,
         by: None,
-        placement_failed: false,
     };
     let (changed, _) = cancel_with_event(co, &order_id, OrderStatus::PendingPayment, how).await?;
     if changed {
@@ -322,7 +328,6 @@ pub(crate) async fn cancel(
                 reason,
                 detail: None,
                 by: Some(actor.to_owned()),
-                placement_failed: false,
             };
             let (changed, current) =
                 cancel_with_event(co, order.id.as_str(), OrderStatus::PendingPayment, how).await?;
@@ -379,7 +384,6 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
         reason: reason.to_owned(),
         detail: None,
         by: Some(actor.to_owned()),
-        placement_failed: false,
     };
     let order_id = order.id.clone();
     let current = co

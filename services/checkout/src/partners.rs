@@ -10,6 +10,7 @@ pub use emporium_kernel::{
     money::Totals,
 };
 use emporium_kernel::{
+    db::Conn,
     id::{CartId, OrderId, ProductId, VariantId},
     money::Currency,
 };
@@ -28,6 +29,19 @@ pub trait CartSource: Send + Sync + 'static {
     /// a replayed placement calls it again when the first call failed.
     async fn mark_completed(&self, cart_id: &CartId, order_id: &OrderId)
         -> Result<(), SourceError>;
+    /// Counts one use of discount `code` inside checkout's write that inserts the order
+    /// (`conn`), so both commit or neither does. An error (the code is used up) rolls the
+    /// order back.
+    async fn redeem_discount(&self, conn: &mut Conn<'_>, code: &str) -> Result<(), SourceError>;
+    /// Inside checkout's write that cancels an order before it was paid: gives back the
+    /// order's discount use and reopens the cart if this order completed it.
+    async fn release_order(
+        &self,
+        conn: &mut Conn<'_>,
+        cart_id: &CartId,
+        order_id: &OrderId,
+        code: Option<&str>,
+    ) -> Result<(), SourceError>;
 }
 
 /// Why stock could not be reserved or committed.

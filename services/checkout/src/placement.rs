@@ -8,7 +8,7 @@
 //! inventory down) forget the key, so the client's retry with the same key starts over;
 //! an out-of-stock cancellation keeps it and a replay answers `OutOfStock` again.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use emporium_kernel::{
@@ -23,7 +23,7 @@ use crate::{
     error::{CheckoutError, Result},
     events::{self, Extra, ORDER_CANCELLED, ORDER_PAID, ORDER_PLACED},
     model::{Order, OrderStatus, PlaceOrder, PlacedOrder},
-    partners::{CartSnapshot, PaymentInfo, PaymentRequest, ReserveError},
+    partners::{CartSnapshot, CartSource, PaymentInfo, PaymentRequest, ReserveError},
     store::{self, Cancellation, IdempotencyRecord, NewOrder},
     Checkout,
 };
@@ -168,9 +168,10 @@ async fn insert_order(
         request_hash: input.request_hash.clone(),
         now: now_ms(),
     };
+    let carts = Arc::clone(&co.carts);
     let order = match co
         .db
-        .write(async move |conn| write_order(conn, &new).await)
+        .write(async move |conn| write_order(conn, &new, &*carts).await)
         .await
     {
         Ok(order) => order,
@@ -192,8 +193,16 @@ async fn insert_order(
     Ok(Some(order))
 }
 
-async fn write_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<Order> {
+/// The order, its key, its event and its discount use, in one write: a code used up by
+/// another order meanwhile rolls the order back before anything is reserved.
+async fn write_order(conn: &mut Conn<'_>, new: &NewOrder, carts: &dyn CartSource) -> Result<Order> {
     let order = store::insert_order(conn, new).await?;
+    if let Some(code) = &order.discount_code {
+        carts
+            .redeem_discount(conn, code)
+            .await
+            .map_err(CheckoutError::Cart)?;
+    }
     events::emit(
         conn,
         ORDER_PLACED,
@@ -425,7 +434,6 @@ async fn fail_placement(
         reason: reason.to_owned(),
         detail: detail.map(str::to_owned),
         by: None,
-        placement_failed: true,
     };
     let (order_id, scope, key, request_id) = (
         order.id.clone(),
@@ -433,6 +441,7 @@ async fn fail_placement(
         input.idempotency_key.clone(),
         input.request_id.clone(),
     );
+    let carts = Arc::clone(&co.carts);
     let changed = co
         .db
         .write(async move |conn| {
@@ -448,6 +457,7 @@ async fn fail_placement(
                 let cancelled = store::order(conn, order_id.as_str())
                     .await?
                     .ok_or(CheckoutError::OrderNotFound)?;
+                release_cart(conn, &*carts, &cancelled).await?;
                 let extra = Extra {
                     reason: Some(&how.reason),
                     ..Extra::default()
@@ -473,6 +483,24 @@ async fn fail_placement(
         co.bus.wake();
     }
     Ok(())
+}
+
+/// In the write that cancelled `order` before it was paid: the cart service gives back
+/// the order's discount use and reopens the cart if this order completed it.
+pub(crate) async fn release_cart(
+    conn: &mut Conn<'_>,
+    carts: &dyn CartSource,
+    order: &Order,
+) -> Result<()> {
+    carts
+        .release_order(
+            conn,
+            &order.cart_id,
+            &order.id,
+            order.discount_code.as_deref(),
+        )
+        .await
+        .map_err(CheckoutError::Cart)
 }
 
 /// Answers a request whose key was seen with the same body. `None` when the key was
@@ -564,9 +592,9 @@ pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result
             reason: "placement_interrupted".to_owned(),
             detail: None,
             by: None,
-            placement_failed: true,
         };
         let id = order_id.clone();
+        let carts = Arc::clone(&co.carts);
         let order = co
             .db
             .write(async move |conn| {
@@ -578,6 +606,7 @@ pub(crate) async fn recover_interrupted(co: &Checkout, cutoff_ms: i64) -> Result
                 let order = store::order(conn, &id)
                     .await?
                     .ok_or(CheckoutError::OrderNotFound)?;
+                release_cart(conn, &*carts, &order).await?;
                 let extra = Extra {
                     reason: Some(&how.reason),
                     ..Extra::default()

@@ -40,6 +40,9 @@ pub const PAYMENT_COOKIE: &str = "emporium_payment";
 /// Name of the cookie that keeps what the shopper typed into the checkout form when the
 /// API rejected it, so a page reload without JavaScript shows it again.
 pub const CHECKOUT_COOKIE: &str = "emporium_checkout";
+/// Name of the cookie that keeps the idempotency key of the cart's current attempt to
+/// place its order (`<cart id>.<key>`).
+pub const CHECKOUT_KEY_COOKIE: &str = "emporium_checkout_key";
 
 /// Server-side settings of the storefront. Optional in context: without it Stripe is
 /// not offered at checkout.
@@ -147,16 +150,18 @@ impl FromServerFnError for ShopError {
     }
 }
 
-/// What the checkout page needs: the cart, how it can ship and be paid, and a fresh
-/// idempotency key for this attempt to place the order.
+/// What the checkout page needs: the cart, how it can ship and be paid, and the
+/// idempotency key of this attempt to place the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutData {
     pub cart: Cart,
     pub shipping_options: Vec<ShippingOption>,
     /// Whether card payment (Stripe) is offered.
     pub stripe: bool,
-    /// Generated for each render of the checkout page and sent back with the form, so
-    /// a double submit or a retried POST places one order, not two.
+    /// One per attempt to place the cart's order, the same on every render until the
+    /// attempt gets a final answer (a cookie keeps it), and sent back with the form: a
+    /// double submit, a retried POST or a reload after a lost answer replays the one
+    /// order instead of placing a second or meeting "already checked out".
     pub idempotency_key: String,
     /// What the shopper typed last time, when the API rejected it.
     pub saved: Option<CheckoutForm>,
@@ -340,11 +345,12 @@ pub async fn load_checkout() -> Result<Option<CheckoutData>, ShopError> {
     let stripe = use_context::<StorefrontConfig>()
         .and_then(|c| c.stripe_publishable_key)
         .is_some_and(|key| !key.is_empty());
+    let idempotency_key = session::checkout_key(&cart.id);
     Ok(Some(CheckoutData {
         cart,
         shipping_options,
         stripe,
-        idempotency_key: session::new_idempotency_key(),
+        idempotency_key,
         saved: session::saved_checkout_form(),
     }))
 }
@@ -357,6 +363,7 @@ pub async fn place_order(#[server(flatten)] form: CheckoutForm) -> Result<(), Sh
     match result {
         Ok(placed) => {
             let path = order_href(&placed.order.id, &placed.access_token);
+            session::forget_checkout_key();
             session::forget_cart();
             session::forget_checkout_form();
             session::remember_payment(&placed.order.id, placed.payment.as_ref());
@@ -366,6 +373,17 @@ pub async fn place_order(#[server(flatten)] form: CheckoutForm) -> Result<(), Sh
             Ok(())
         }
         Err(error) => {
+            // A final answer ends the attempt: the next one (after the shopper fixed
+            // what was wrong) gets its own key, since a failed placement's key keeps
+            // answering as it did. No answer, or one still in progress, keeps it.
+            let open = match &error {
+                ShopError::Unavailable(_) => true,
+                ShopError::Rejected { code, .. } => code == "placement_in_progress",
+                ShopError::NoCart => false,
+            };
+            if !open {
+                session::forget_checkout_key();
+            }
             session::save_checkout_form(&form);
             session::answer_form(Err(error), "/checkout", Some("/checkout"), false)
         }
@@ -459,7 +477,7 @@ mod session {
 
     use super::{
         safe_path, with_error, CheckoutForm, ShopError, CART_COOKIE, CHECKOUT_COOKIE,
-        PAYMENT_COOKIE,
+        CHECKOUT_KEY_COOKIE, PAYMENT_COOKIE,
     };
 
     /// Thirty days: a cart outlives a browser restart.
@@ -467,6 +485,8 @@ mod session {
     /// Long enough to come back to a payment page, short enough not to linger.
     const PAYMENT_MAX_AGE: u32 = 60 * 60;
     const CHECKOUT_MAX_AGE: u32 = 60 * 10;
+    /// A day: an attempt whose answer was lost is still replayed after a long pause.
+    const CHECKOUT_KEY_MAX_AGE: u32 = 60 * 60 * 24;
 
     pub fn client() -> Result<Client, ShopError> {
         use_context::<Client>()
@@ -585,7 +605,30 @@ mod session {
         result
     }
 
-    /// A key unique to one render of the checkout page. The API scopes keys to the
+    /// The key of `cart_id`'s current placement attempt, made and kept in a cookie on
+    /// the first render of the checkout page.
+    pub fn checkout_key(cart_id: &str) -> String {
+        let kept = cookie(CHECKOUT_KEY_COOKIE).and_then(|value| {
+            let (cart, key) = value.split_once('.')?;
+            (cart == cart_id && !key.is_empty()).then(|| key.to_owned())
+        });
+        kept.unwrap_or_else(|| {
+            let key = new_idempotency_key();
+            set_cookie(
+                CHECKOUT_KEY_COOKIE,
+                &format!("{cart_id}.{key}"),
+                "/",
+                CHECKOUT_KEY_MAX_AGE,
+            );
+            key
+        })
+    }
+
+    pub fn forget_checkout_key() {
+        set_cookie(CHECKOUT_KEY_COOKIE, "", "/", 0);
+    }
+
+    /// A new key, unique to one placement attempt. The API scopes keys to the
     /// cart, so uniqueness, not secrecy, is what matters: the process's random hasher
     /// keys, the clock and a counter give 128 bits that do not repeat.
     pub fn new_idempotency_key() -> String {

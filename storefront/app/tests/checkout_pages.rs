@@ -67,13 +67,25 @@ fn the_checkout_page_renders_a_labelled_form_with_an_idempotency_key() {
         );
         assert!(html.contains("data-testid=\"place-order\""));
         assert_eq!(testid_text(html, "checkout-total"), Some("€20.00"));
-        // Each render gets its own key.
-        let again = get_with_cookie(&site, "/checkout", &cookie).await;
+        // One key per attempt to place the order: a reload (after a lost answer, say)
+        // renders the same key, so its POST replays the order instead of meeting
+        // "already checked out".
         let key = |html: &str| {
             let at = html.find("name=\"idempotency_key\" value=\"").unwrap_or(0);
             html[at..].split('"').nth(3).unwrap_or_default().to_owned()
         };
-        assert_ne!(key(html), key(&again.body));
+        let kept = cookie_pair(&page, "emporium_checkout_key").unwrap_or_default();
+        assert!(kept.ends_with(&key(html)), "{kept}");
+        let again = get_with_cookie(&site, "/checkout", &format!("{cookie}; {kept}")).await;
+        assert_eq!(key(html), key(&again.body));
+        // Another cart's kept key is not this cart's.
+        let other = get_with_cookie(
+            &site,
+            "/checkout",
+            &format!("{cookie}; emporium_checkout_key=cart_other.chk_1"),
+        )
+        .await;
+        assert_ne!(key(&other.body), "chk_1");
     })
 }
 
@@ -176,6 +188,13 @@ fn a_rejected_checkout_comes_back_with_the_error_at_the_field_and_the_values_kep
         assert_eq!(site.api.order_count(), 0);
         let saved = cookie_pair(&refused, "emporium_checkout").unwrap_or_default();
         assert!(!saved.is_empty(), "{:?}", refused.set_cookies);
+        // A final answer ends the attempt: the corrected form gets a new key.
+        assert_eq!(
+            cookie_pair(&refused, "emporium_checkout_key").as_deref(),
+            Some("emporium_checkout_key="),
+            "{:?}",
+            refused.set_cookies
+        );
 
         let page = get_with_cookie(&site, &refused.location, &format!("{cookie}; {saved}")).await;
         let html = &page.body;

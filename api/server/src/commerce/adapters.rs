@@ -13,6 +13,7 @@ use emporium_checkout::{
 };
 use emporium_inventory::{Inventory, InventoryError, ReserveLine};
 use emporium_kernel::{
+    db::Conn,
     id::{CartId, OrderId, ProductId, VariantId},
     money::Currency,
 };
@@ -136,6 +137,20 @@ impl CartSource for CartsForCheckout {
         order_id: &OrderId,
     ) -> Result<(), SourceError> {
         Ok(self.carts.mark_completed(cart_id, order_id).await?)
+    }
+
+    async fn redeem_discount(&self, conn: &mut Conn<'_>, code: &str) -> Result<(), SourceError> {
+        Ok(emporium_cart::redeem_discount_in(conn, code).await?)
+    }
+
+    async fn release_order(
+        &self,
+        conn: &mut Conn<'_>,
+        cart_id: &CartId,
+        order_id: &OrderId,
+        code: Option<&str>,
+    ) -> Result<(), SourceError> {
+        Ok(emporium_cart::release_order_in(conn, cart_id, order_id, code).await?)
     }
 }
 

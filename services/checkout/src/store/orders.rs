@@ -211,7 +211,7 @@ pub(crate) async fn live_order_for_cart(
 ) -> Result<Option<String>> {
     let row = conn
         .fetch_optional(&sql!(
-            "SELECT id FROM orders WHERE cart_id = $1 AND placement_failed = 0",
+            "SELECT id FROM orders WHERE cart_id = $1 AND cart_released = 0",
             cart_id
         ))
         .await?;
@@ -542,8 +542,6 @@ pub(crate) struct Cancellation {
     /// JSON details for a replay (the out-of-stock variant).
     pub detail: Option<String>,
     pub by: Option<String>,
-    /// The placement itself failed: the cart stays open.
-    pub placement_failed: bool,
 }
 
 /// The cancelling UPDATE, with `$cond` (constant SQL) added to its WHERE clause.
@@ -551,7 +549,7 @@ macro_rules! cancel_sql {
     ($cond:literal) => {
         concat!(
             "UPDATE orders SET status = 'cancelled', cancel_reason = $1, cancel_detail = $2, \
-               cancelled_by = $3, placement_failed = $4, cancelled_at = $5, updated_at = $5 \
+               cancelled_by = $3, cart_released = $4, cancelled_at = $5, updated_at = $5 \
              WHERE id = $6 AND status = $7",
             $cond
         )
@@ -584,7 +582,8 @@ async fn cancel_where(
             &how.reason,
             &how.detail,
             &how.by,
-            how.placement_failed,
+            // An order cancelled before payment stops holding its cart.
+            from == OrderStatus::PendingPayment,
             now,
             id,
             from.as_str()
@@ -603,7 +602,7 @@ pub(crate) async fn interrupted_placements(
     let rows = conn
         .fetch_all(&sql!(
             "SELECT id FROM orders WHERE status = 'pending_payment' AND reservation_id IS NULL \
-               AND placement_failed = 0 AND created_at < $1 ORDER BY created_at, id LIMIT $2",
+               AND cart_released = 0 AND created_at < $1 ORDER BY created_at, id LIMIT $2",
             before_ms,
             limit
         ))

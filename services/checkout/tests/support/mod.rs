@@ -22,7 +22,7 @@ use emporium_checkout::{
 use emporium_kernel::{
     db::{
         testing::{self, TestDatabase},
-        Database,
+        Conn, Database,
     },
     events::{self, Dispatcher, EventBus},
     id::{id_from_parts, CartId, OrderId, ProductId, VariantId},
@@ -36,6 +36,10 @@ use serde_json::Value;
 pub struct FakeCarts {
     pub carts: Mutex<HashMap<String, CartSnapshot>>,
     pub completed: Mutex<HashMap<String, String>>,
+    /// Codes counted, in order (the real cart counts them in checkout's write).
+    pub redeemed: Mutex<Vec<String>>,
+    /// (cart, order, code) given back by unpaid cancellations.
+    pub released: Mutex<Vec<(String, String, Option<String>)>>,
 }
 
 #[async_trait]
@@ -61,6 +65,30 @@ impl CartSource for FakeCarts {
             .lock()
             .expect("lock")
             .insert(cart_id.to_string(), order_id.to_string());
+        Ok(())
+    }
+
+    async fn redeem_discount(&self, _conn: &mut Conn<'_>, code: &str) -> Result<(), SourceError> {
+        self.redeemed.lock().expect("lock").push(code.to_owned());
+        Ok(())
+    }
+
+    async fn release_order(
+        &self,
+        _conn: &mut Conn<'_>,
+        cart_id: &CartId,
+        order_id: &OrderId,
+        code: Option<&str>,
+    ) -> Result<(), SourceError> {
+        let mut completed = self.completed.lock().expect("lock");
+        if completed.get(cart_id.as_str()) == Some(&order_id.to_string()) {
+            completed.remove(cart_id.as_str());
+        }
+        self.released.lock().expect("lock").push((
+            cart_id.to_string(),
+            order_id.to_string(),
+            code.map(str::to_owned),
+        ));
         Ok(())
     }
 }
