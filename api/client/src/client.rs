@@ -5,8 +5,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     commerce::{
-        AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PlacedOrder, Region,
-        ShippingOption, UpdateLine, VariantAvailability,
+        AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentMethod,
+        PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
     },
     transport::{Transport, TransportError},
     types::{Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary},
@@ -95,6 +95,11 @@ impl Client {
             None,
         )
         .await
+    }
+
+    /// `GET /store/payment-methods`
+    pub async fn payment_methods(&self) -> Result<Page<PaymentMethod>, ClientError> {
+        self.get::<_, ()>("/store/payment-methods", None).await
     }
 
     /// `GET /store/regions`

@@ -100,6 +100,21 @@ pub struct ShippingOption {
     pub free_above: Option<i64>,
 }
 
+/// A way the shop takes payment, as `payment_method` in checkout details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaymentMethod {
+    /// `stripe` (card, through Stripe's Payment Element) or `manual` (bank transfer or
+    /// on delivery, confirmed by the merchant).
+    pub id: String,
+    /// Stripe: the publishable key for Stripe.js.
+    #[serde(default)]
+    pub publishable_key: Option<String>,
+    /// Manual: what the shopper is told to do.
+    #[serde(default)]
+    pub instructions: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Cart {

@@ -8,6 +8,7 @@ use emporium_client::commerce::PlacedOrder;
 use std::sync::Arc;
 
 use emporium_kernel::{clock::now_ms, db::testing::databases};
+use emporium_test_support::fake_stripe::FakeStripe;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{commerce::*, TestApp};
@@ -326,5 +327,67 @@ async fn a_code_used_up_mid_checkout_strands_nothing_and_an_expired_order_reopen
             "[{label}] placed again: {:?}",
             r.text().await
         );
+    }
+}
+
+async fn offered_methods(app: &TestApp) -> Vec<String> {
+    let page: Value = app
+        .get("/store/payment-methods")
+        .await
+        .json()
+        .await
+        .expect("payment methods json");
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn with_stripe_configured_manual_payment_is_not_offered_unless_enabled() {
+    let fake = FakeStripe::start(STRIPE_KEY, WEBHOOK_SECRET).await;
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, Some(stripe_settings(&fake))).await;
+        let label = app.label;
+        assert_eq!(offered_methods(&app).await, ["stripe"], "[{label}]");
+        let variant = product_with_stock(&app, "CARD-1", 5).await;
+        let cart = new_cart(&app).await;
+        assert_eq!(
+            add(&app, &cart.id, &variant, 1).await.status(),
+            StatusCode::OK
+        );
+        let body = checkout_body(&app, &cart.id, "manual").await;
+        let r = app
+            .http
+            .post(app.url(&format!("/store/carts/{}/checkout", cart.id)))
+            .json(&body)
+            .send()
+            .await
+            .expect("details");
+        let problem = problem_of(r, StatusCode::BAD_REQUEST, label).await;
+        assert_eq!(
+            problem.param.as_deref(),
+            Some("payment_method"),
+            "[{label}]"
+        );
+        // The one-call checkout is refused the same way, before any stock is held.
+        let r = complete(&app, &cart.id, "manual-1", &body).await;
+        let problem = problem_of(r, StatusCode::BAD_REQUEST, label).await;
+        assert_eq!(
+            problem.param.as_deref(),
+            Some("payment_method"),
+            "[{label}]"
+        );
+        assert_eq!(stock(&app, &variant).await.reserved, 0, "[{label}]");
+    }
+}
+
+#[tokio::test]
+async fn without_stripe_only_manual_payment_is_offered() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        assert_eq!(offered_methods(&app).await, ["manual"], "[{}]", app.label);
     }
 }

@@ -52,16 +52,20 @@ pub use partners::*;
 pub const INTERRUPTED_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Tunables of checkout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutConfig {
     /// How long stock stays reserved for an unpaid order.
     pub reservation_ttl: Duration,
+    /// The payment methods shoppers may place orders with; a cart whose method is not
+    /// among them (chosen before the shop changed its methods) is refused with a 400.
+    pub payment_methods: Vec<String>,
 }
 
 impl Default for CheckoutConfig {
     fn default() -> Self {
         CheckoutConfig {
             reservation_ttl: Duration::from_secs(15 * 60),
+            payment_methods: vec!["manual".to_owned()],
         }
     }
 }
@@ -74,7 +78,7 @@ pub struct Checkout {
     carts: Arc<dyn CartSource>,
     stock: Arc<dyn StockReservations>,
     payments: Arc<dyn PaymentSessions>,
-    config: CheckoutConfig,
+    config: Arc<CheckoutConfig>,
 }
 
 impl fmt::Debug for Checkout {
@@ -101,7 +105,7 @@ impl Checkout {
             carts,
             stock,
             payments,
-            config,
+            config: Arc::new(config),
         }
     }
 

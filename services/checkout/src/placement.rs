@@ -91,6 +91,16 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
             .await
             .map_err(CheckoutError::Cart)?;
         validate_snapshot(&input.cart_id, &snapshot)?;
+        if !co.config.payment_methods.contains(&snapshot.payment_method) {
+            return Err(CheckoutError::invalid(
+                "payment_method",
+                format!(
+                    "`{}` is not offered by this shop; choose one of: {}",
+                    snapshot.payment_method,
+                    co.config.payment_methods.join(", ")
+                ),
+            ));
+        }
         match insert_order(co, &input, snapshot).await? {
             Some(order) => return run_saga(co, &input, order).await,
             // Another request won the unique key: the next round replays it or names the

@@ -44,12 +44,9 @@ pub const CHECKOUT_COOKIE: &str = "emporium_checkout";
 /// place its order (`<cart id>.<key>`).
 pub const CHECKOUT_KEY_COOKIE: &str = "emporium_checkout_key";
 
-/// Server-side settings of the storefront. Optional in context: without it Stripe is
-/// not offered at checkout.
+/// Server-side settings of the storefront. Optional in context.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StorefrontConfig {
-    /// Set when Stripe is configured for the shop; only then is card payment offered.
-    pub stripe_publishable_key: Option<String>,
     /// How long anonymous catalog pages are kept rendered (see `page_cache`); zero
     /// (the default) renders every request.
     pub page_cache_ttl: std::time::Duration,
@@ -156,8 +153,10 @@ impl FromServerFnError for ShopError {
 pub struct CheckoutData {
     pub cart: Cart,
     pub shipping_options: Vec<ShippingOption>,
-    /// Whether card payment (Stripe) is offered.
+    /// Whether card payment (Stripe) is offered (`GET /store/payment-methods`).
     pub stripe: bool,
+    /// Whether the manual payment (bank transfer, on delivery) is offered.
+    pub manual: bool,
     /// One per attempt to place the cart's order, the same on every render until the
     /// attempt gets a final answer (a cookie keeps it), and sent back with the form: a
     /// double submit, a retried POST or a reload after a lost answer replays the one
@@ -342,14 +341,15 @@ pub async fn load_checkout() -> Result<Option<CheckoutData>, ShopError> {
         return Ok(None);
     }
     let shipping_options = client.shipping_options(&cart.id).await?.items;
-    let stripe = use_context::<StorefrontConfig>()
-        .and_then(|c| c.stripe_publishable_key)
-        .is_some_and(|key| !key.is_empty());
+    let methods = client.payment_methods().await?.items;
+    let offered = |id: &str| methods.iter().any(|m| m.id == id);
+    let (stripe, manual) = (offered("stripe"), offered("manual"));
     let idempotency_key = session::checkout_key(&cart.id);
     Ok(Some(CheckoutData {
         cart,
         shipping_options,
         stripe,
+        manual,
         idempotency_key,
         saved: session::saved_checkout_form(),
     }))

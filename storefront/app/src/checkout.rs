@@ -167,11 +167,29 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
             }
         })
         .collect_view();
-    let method = if form.payment_method == "stripe" && data.stripe {
-        "stripe"
-    } else {
-        "manual"
+    // The shopper's last choice when it is still offered, else the first offered.
+    let method = match (form.payment_method.as_str(), data.stripe, data.manual) {
+        ("stripe", true, _) | (_, true, false) => "stripe",
+        _ => "manual",
     };
+    let manual_choice = data.manual.then(|| {
+        view! {
+            <div class="choice">
+                <input
+                    type="radio"
+                    id="payment-manual"
+                    name="payment_method"
+                    value="manual"
+                    checked=method == "manual"
+                    required
+                />
+                <label for="payment-manual">
+                    <span class="choice-name">"Bank transfer / pay on delivery"</span>
+                    <span class="choice-price">"Instructions follow on the next page"</span>
+                </label>
+            </div>
+        }
+    });
     let stripe_choice = data.stripe.then(|| {
         view! {
             <div class="choice">
@@ -181,6 +199,7 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
                     name="payment_method"
                     value="stripe"
                     checked=method == "stripe"
+                    required
                 />
                 <label for="payment-stripe">
                     <span class="choice-name">"Card"</span>
@@ -245,20 +264,7 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
                     </fieldset>
                     <fieldset aria-describedby=move || field_error_id(&error.get(), "payment_method")>
                         <legend>"Payment"</legend>
-                        <div class="choice">
-                            <input
-                                type="radio"
-                                id="payment-manual"
-                                name="payment_method"
-                                value="manual"
-                                checked=method == "manual"
-                                required
-                            />
-                            <label for="payment-manual">
-                                <span class="choice-name">"Bank transfer / pay on delivery"</span>
-                                <span class="choice-price">"Instructions follow on the next page"</span>
-                            </label>
-                        </div>
+                        {manual_choice}
                         {stripe_choice}
                         <FieldError param="payment_method" error/>
                     </fieldset>

@@ -213,3 +213,25 @@ fn a_rejected_checkout_comes_back_with_the_error_at_the_field_and_the_values_kep
         assert!(html.contains("value=\"ada@example.com\""));
     })
 }
+
+#[test]
+fn the_checkout_offers_only_the_payment_methods_the_shop_takes() {
+    runtime().block_on(async {
+        let site = site();
+        site.api.offer(&["stripe"]);
+        let cookie = add_two_tees(&site).await;
+        let page = get_with_cookie(&site, "/checkout", &cookie).await;
+        let html = &page.body;
+        assert!(html.contains("value=\"stripe\" checked"), "{html}");
+        assert!(!html.contains("value=\"manual\""), "manual is off: {html}");
+
+        site.api.offer(&["stripe", "manual"]);
+        let page = get_with_cookie(&site, "/checkout", &cookie).await;
+        assert!(page.body.contains("value=\"stripe\""));
+        assert!(
+            page.body.contains("value=\"manual\" checked"),
+            "{}",
+            page.body
+        );
+    })
+}

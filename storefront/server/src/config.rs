@@ -91,6 +91,11 @@ pub struct Config {
     #[arg(long, env = "STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
 
+    /// Offer the manual payment (bank transfer, on delivery); default: only when Stripe
+    /// is not configured.
+    #[arg(long, env = "EMPORIUM_MANUAL_PAYMENTS", action = clap::ArgAction::Set)]
+    pub manual_payments: Option<bool>,
+
     /// Minutes an unpaid order holds its stock.
     #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
     pub reservation_minutes: u64,
@@ -116,6 +121,7 @@ impl Config {
         commerce.shop_name = self.shop_name.clone();
         commerce.email_from = self.email_from.clone();
         commerce.merchant_email = self.merchant_email.clone();
+        commerce.manual_payments = self.manual_payments;
         commerce.storefront_url = self
             .public_url
             .clone()
@@ -148,6 +154,12 @@ impl Config {
                  STRIPE_WEBHOOK_SECRET (or none of them for manual payments only)"
             ),
         };
+        if commerce.payment_methods().is_empty() {
+            anyhow::bail!(
+                "no payment method is offered: configure Stripe or leave \
+                 EMPORIUM_MANUAL_PAYMENTS unset (or true)"
+            );
+        }
         Ok(commerce)
     }
 
@@ -188,6 +200,7 @@ impl std::fmt::Debug for Config {
                 &self.stripe_secret_key.as_ref().map(|_| "configured"),
             )
             .field("stripe_api_base", &self.stripe_api_base)
+            .field("manual_payments", &self.manual_payments)
             .field("reservation_minutes", &self.reservation_minutes)
             .finish()
     }

@@ -214,11 +214,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         bench_routes: config.bench_routes,
     };
     let storefront_config = emporium_storefront::StorefrontConfig {
-        stripe_publishable_key: commerce
-            .config
-            .stripe
-            .as_ref()
-            .map(|s| s.publishable_key.clone()),
         page_cache_ttl: std::time::Duration::from_secs(config.page_cache_ttl),
     };
     let api = emporium_api::router(AppState::new(catalog.clone(), commerce, api_config));

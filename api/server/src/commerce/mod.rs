@@ -70,6 +70,10 @@ pub struct CommerceConfig {
     pub manual_payment_instructions: String,
     /// Where "new order" notifications go; none without it.
     pub merchant_email: Option<String>,
+    /// Whether shoppers may choose the manual payment (bank transfer, on delivery).
+    /// `None`: only when Stripe is not configured, so a card shop does not let anyone
+    /// hold stock for the reservation's length without paying.
+    pub manual_payments: Option<bool>,
 }
 
 impl CommerceConfig {
@@ -87,7 +91,20 @@ impl CommerceConfig {
                 "Pay by bank transfer or on delivery; we ship as soon as the payment is in."
                     .to_owned(),
             merchant_email: None,
+            manual_payments: None,
         }
+    }
+
+    /// The payment methods shoppers may choose, by id.
+    pub fn payment_methods(&self) -> Vec<&'static str> {
+        let mut methods = Vec::new();
+        if self.stripe.is_some() {
+            methods.push("stripe");
+        }
+        if self.manual_payments.unwrap_or(self.stripe.is_none()) {
+            methods.push("manual");
+        }
+        methods
     }
 }
 
@@ -155,6 +172,11 @@ impl Commerce {
             Arc::new(adapters::PaymentsForCheckout::new(payments.clone())),
             CheckoutConfig {
                 reservation_ttl: config.reservation_ttl,
+                payment_methods: config
+                    .payment_methods()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
             },
         );
         let transport = match &config.smtp_url {
@@ -217,9 +239,9 @@ impl Commerce {
         Ok(())
     }
 
-    /// The payment methods a shopper can choose.
+    /// The payment methods a shopper can choose (see [`CommerceConfig::payment_methods`]).
     pub fn payment_methods(&self) -> Vec<&'static str> {
-        self.payments.providers()
+        self.config.payment_methods()
     }
 
     /// The dispatcher with every consumer registered.
@@ -257,5 +279,32 @@ impl Commerce {
             tokio::spawn(checkout.run_recovery_job(Duration::from_secs(60), stopped())),
             tokio::spawn(notifications.run_mailer(Duration::from_secs(2), stopped())),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stripe() -> StripeSettings {
+        StripeSettings {
+            secret_key: "sk_test".into(),
+            publishable_key: "pk_test".into(),
+            webhook_secret: "whsec".into(),
+            base_url: None,
+        }
+    }
+
+    #[test]
+    fn manual_payment_is_offered_without_stripe_and_with_it_only_when_enabled() {
+        let mut config = CommerceConfig::embedded("/tmp/emporium-test");
+        assert_eq!(config.payment_methods(), ["manual"]);
+        config.stripe = Some(stripe());
+        assert_eq!(config.payment_methods(), ["stripe"]);
+        config.manual_payments = Some(true);
+        assert_eq!(config.payment_methods(), ["stripe", "manual"]);
+        config.stripe = None;
+        config.manual_payments = Some(false);
+        assert!(config.payment_methods().is_empty());
     }
 }

@@ -11,8 +11,8 @@ use emporium_cart::{CartError, CheckoutDetails as CartCheckoutDetails};
 use emporium_checkout::PlaceOrder;
 use emporium_client::{
     commerce::{
-        AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentSession,
-        PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
+        AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentMethod,
+        PaymentSession, PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
     },
     types::Page,
 };
@@ -36,6 +36,7 @@ use crate::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_regions))
+        .routes(routes!(list_payment_methods))
         .routes(routes!(product_availability))
         .routes(routes!(create_cart))
         .routes(routes!(get_cart))
@@ -102,6 +103,29 @@ pub async fn list_regions(State(state): State<AppState>) -> ApiResult<Json<Page<
         items: regions.into_iter().map(wire::region).collect(),
         next_cursor: None,
     }))
+}
+
+/// The payment methods shoppers may choose (`payment_method` in checkout details).
+#[utoipa::path(get, path = "/store/payment-methods", tag = "checkout",
+    responses((status = 200, description = "Payment methods offered", body = Page<PaymentMethod>)))]
+pub async fn list_payment_methods(State(state): State<AppState>) -> Json<Page<PaymentMethod>> {
+    let config = &state.commerce.config;
+    let items = state
+        .commerce
+        .payment_methods()
+        .into_iter()
+        .map(|id| PaymentMethod {
+            id: id.to_owned(),
+            publishable_key: (id == "stripe")
+                .then(|| config.stripe.as_ref().map(|s| s.publishable_key.clone()))
+                .flatten(),
+            instructions: (id == "manual").then(|| config.manual_payment_instructions.clone()),
+        })
+        .collect();
+    Json(Page {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Create a guest cart. Keep its id (the storefront keeps it in an HttpOnly cookie).

@@ -364,7 +364,10 @@ pub async fn envs() -> Vec<Env> {
             carts.clone(),
             stock.clone(),
             payments.clone(),
-            CheckoutConfig::default(),
+            CheckoutConfig {
+                payment_methods: vec!["manual".to_owned(), "stripe".to_owned()],
+                ..CheckoutConfig::default()
+            },
         );
         checkout
             .migrate()
