@@ -13,11 +13,12 @@ use emporium_catalog::ProductStatus;
 use emporium_client::types::{
     admin::*, Category, Collection, Image, Page, Product, ProductSummary, Variant,
 };
+use emporium_kernel::id::{CategoryId, CollectionId, ImageId, ProductId, VariantId};
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    extract::{JsonBody, Path},
+    extract::{path_id, JsonBody, Path},
     problem::{ApiError, ApiResult},
     store::product_filter,
     wire, AppState,
@@ -138,6 +139,7 @@ pub async fn update_product(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<ProductPatch>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     let product = state
         .catalog
         .update_product(&id, wire::product_patch(patch))
@@ -153,6 +155,7 @@ pub async fn delete_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     state.catalog.delete_product(&id).await?;
     Ok(deleted(&state))
 }
@@ -165,6 +168,7 @@ pub async fn publish_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     let product = state
         .catalog
         .set_product_status(&id, ProductStatus::Published)
@@ -180,6 +184,7 @@ pub async fn unpublish_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     let product = state
         .catalog
         .set_product_status(&id, ProductStatus::Draft)
@@ -196,6 +201,7 @@ pub async fn add_variant(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<VariantInput>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     let variant = state
         .catalog
         .add_variant(&id, wire::variant_in(input))
@@ -212,6 +218,8 @@ pub async fn update_variant(
     Path((id, variant_id)): Path<(String, String)>,
     JsonBody(patch): JsonBody<VariantPatch>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
+    let variant_id = path_id(&variant_id, VariantId::parse)?;
     let variant = state
         .catalog
         .update_variant(&id, &variant_id, wire::variant_patch(patch))
@@ -227,6 +235,8 @@ pub async fn delete_variant(
     State(state): State<AppState>,
     Path((id, variant_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
+    let variant_id = path_id(&variant_id, VariantId::parse)?;
     state.catalog.delete_variant(&id, &variant_id).await?;
     Ok(deleted(&state))
 }
@@ -240,6 +250,7 @@ pub async fn add_image(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ImageInput>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
     let image = state.catalog.add_image(&id, wire::image_in(input)).await?;
     Ok(created(&state, wire::image(image)))
 }
@@ -252,6 +263,8 @@ pub async fn delete_image(
     State(state): State<AppState>,
     Path((id, image_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, ProductId::parse)?;
+    let image_id = path_id(&image_id, ImageId::parse)?;
     state.catalog.delete_image(&id, &image_id).await?;
     Ok(deleted(&state))
 }
@@ -291,6 +304,7 @@ pub async fn update_category(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<CategoryPatch>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CategoryId::parse)?;
     let category = state
         .catalog
         .update_category(&id, wire::category_patch(patch))
@@ -306,6 +320,7 @@ pub async fn delete_category(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CategoryId::parse)?;
     state.catalog.delete_category(&id).await?;
     Ok(deleted(&state))
 }
@@ -345,6 +360,7 @@ pub async fn update_collection(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<CollectionPatch>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CollectionId::parse)?;
     let collection = state
         .catalog
         .update_collection(&id, wire::collection_patch(patch))
@@ -360,6 +376,7 @@ pub async fn delete_collection(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = path_id(&id, CollectionId::parse)?;
     state.catalog.delete_collection(&id).await?;
     Ok(deleted(&state))
 }

@@ -21,7 +21,7 @@ pub fn status_in(s: wire::ProductStatus) -> catalog::ProductStatus {
 
 pub fn image(i: catalog::Image) -> wire::Image {
     wire::Image {
-        id: i.id,
+        id: i.id.into(),
         url: i.url,
         alt: i.alt,
         position: i.position,
@@ -56,9 +56,9 @@ fn price_in(p: wire::Price) -> catalog::NewPrice {
     }
 }
 
-fn link(l: catalog::Link) -> wire::Link {
+fn link<I: Into<String>>(l: catalog::Link<I>) -> wire::Link {
     wire::Link {
-        id: l.id,
+        id: l.id.into(),
         handle: l.handle,
         name: l.name,
     }
@@ -66,7 +66,7 @@ fn link(l: catalog::Link) -> wire::Link {
 
 pub fn variant(v: catalog::Variant) -> wire::Variant {
     wire::Variant {
-        id: v.id,
+        id: v.id.into(),
         sku: v.sku,
         title: v.title,
         options: v.options.into_iter().map(option_value).collect(),
@@ -78,7 +78,7 @@ pub fn variant(v: catalog::Variant) -> wire::Variant {
 
 pub fn product(p: catalog::Product) -> wire::Product {
     wire::Product {
-        id: p.id,
+        id: p.id.into(),
         handle: p.handle,
         title: p.title,
         description: p.description,
@@ -91,7 +91,7 @@ pub fn product(p: catalog::Product) -> wire::Product {
             .options
             .into_iter()
             .map(|o| wire::ProductOption {
-                id: o.id,
+                id: o.id.into(),
                 name: o.name,
                 values: o.values,
             })
@@ -107,7 +107,7 @@ pub fn product(p: catalog::Product) -> wire::Product {
 
 pub fn product_summary(p: catalog::ProductSummary) -> wire::ProductSummary {
     wire::ProductSummary {
-        id: p.id,
+        id: p.id.into(),
         handle: p.handle,
         title: p.title,
         status: status(p.status),
@@ -128,11 +128,11 @@ pub fn product_summary(p: catalog::ProductSummary) -> wire::ProductSummary {
 
 pub fn category(c: catalog::Category) -> wire::Category {
     wire::Category {
-        id: c.id,
+        id: c.id.into(),
         handle: c.handle,
         name: c.name,
         description: c.description,
-        parent_id: c.parent_id,
+        parent_id: c.parent_id.map(String::from),
         position: c.position,
         children: c.children.into_iter().map(category).collect(),
     }
@@ -140,7 +140,7 @@ pub fn category(c: catalog::Category) -> wire::Category {
 
 pub fn collection(c: catalog::Collection) -> wire::Collection {
     wire::Collection {
-        id: c.id,
+        id: c.id.into(),
         handle: c.handle,
         title: c.title,
         description: c.description,

@@ -381,6 +381,71 @@ async fn drafts_are_hidden_until_published() {
     }
 }
 
+/// An id of the wrong shape in an admin path names nothing that could exist: a 404 like
+/// an unknown id, whichever part of the path it is, never a 400 or a 500.
+#[tokio::test]
+async fn malformed_ids_in_admin_paths_are_404_like_unknown_ones() {
+    for app in spawn_apps().await {
+        let created = app.create_product(shirt("ids", "ID", 1000)).await;
+        let id = created["id"].as_str().expect("id").to_owned();
+        let patch = json!({"title": "Renamed"});
+        let cases: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+            (
+                reqwest::Method::PATCH,
+                "/admin/products/nope".into(),
+                Some(patch.clone()),
+            ),
+            (reqwest::Method::DELETE, "/admin/products/ids".into(), None),
+            (
+                reqwest::Method::POST,
+                "/admin/products/nope/publish".into(),
+                None,
+            ),
+            (
+                reqwest::Method::DELETE,
+                format!("/admin/products/{id}/variants/nope"),
+                None,
+            ),
+            (
+                reqwest::Method::DELETE,
+                format!("/admin/products/{id}/images/nope"),
+                None,
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/admin/categories/nope".into(),
+                Some(json!({"name": "X"})),
+            ),
+            (
+                reqwest::Method::DELETE,
+                "/admin/collections/nope".into(),
+                None,
+            ),
+            (reqwest::Method::GET, "/admin/inventory/nope".into(), None),
+        ];
+        for (method, path, body) in cases {
+            let mut request = app.admin(method.clone(), &path);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let r = request.send().await.expect("request");
+            let p = problem(r, app.label, StatusCode::NOT_FOUND).await;
+            assert_eq!(p.code, "not_found", "[{}] {method} {path}", app.label);
+        }
+        let still_there = app
+            .admin(reqwest::Method::GET, &format!("/admin/products/{id}"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            still_there.status(),
+            StatusCode::OK,
+            "[{}] a handle is no product id: nothing was deleted",
+            app.label
+        );
+    }
+}
+
 #[tokio::test]
 async fn admin_writes_reject_bad_bodies_with_4xx_never_500() {
     for app in spawn_apps().await {

@@ -20,7 +20,10 @@ use emporium_cart::{totals::TotalsOverflow, CartError};
 use emporium_catalog::CatalogError;
 use emporium_checkout::{CheckoutError, OrderStatus};
 use emporium_inventory::InventoryError;
-use emporium_kernel::db::DbError;
+use emporium_kernel::{
+    db::DbError,
+    id::{ReservationId, VariantId},
+};
 use emporium_payments::PaymentError;
 use serde_json::Value;
 
@@ -313,7 +316,7 @@ fn catalog_errors() -> Vec<CatalogError> {
 fn inventory_errors() -> Vec<InventoryError> {
     vec![
         InventoryError::OutOfStock {
-            variant_id: text("var_1"),
+            variant_id: VariantId::new(),
             requested: 2,
             available: 1,
         },
@@ -322,19 +325,19 @@ fn inventory_errors() -> Vec<InventoryError> {
             message: text("must be at least 1"),
         },
         InventoryError::WouldGoNegative {
-            variant_id: text("var_1"),
+            variant_id: VariantId::new(),
             on_hand: 1,
             reserved: 1,
             delta: -2,
         },
         InventoryError::ReservationNotFound {
-            reservation_id: text("res_1"),
+            reservation_id: ReservationId::new(),
         },
         InventoryError::AlreadyCommitted {
-            reservation_id: text("res_1"),
+            reservation_id: ReservationId::new(),
         },
         InventoryError::ReservationLapsed {
-            reservation_id: text("res_1"),
+            reservation_id: ReservationId::new(),
         },
         InventoryError::ReasonRequired,
         InventoryError::Database(db_error()),
@@ -485,7 +488,7 @@ fn checkout_errors() -> Vec<(String, CheckoutError)> {
         (
             text("Stock(InventoryError::OutOfStock)"),
             CheckoutError::Stock(Box::new(InventoryError::OutOfStock {
-                variant_id: text("var_1"),
+                variant_id: VariantId::new(),
                 requested: 2,
                 available: 1,
             })),
@@ -634,19 +637,19 @@ async fn extreme_numbers_are_the_callers_mistake_not_a_server_error() {
     let app = support::TestApp::spawn(test_db, None).await;
     let cases = [
         (
-            "/admin/inventory/var_x/adjustments",
+            format!("/admin/inventory/{}/adjustments", VariantId::new()),
             serde_json::json!({"delta": i64::MIN, "reason": "recount"}),
             "delta",
         ),
         (
-            "/admin/categories",
+            "/admin/categories".to_owned(),
             serde_json::json!({"name": "Last", "position": i64::MAX}),
             "position",
         ),
     ];
     for (path, body, param) in cases {
         let r = app
-            .admin(reqwest::Method::POST, path)
+            .admin(reqwest::Method::POST, &path)
             .json(&body)
             .send()
             .await

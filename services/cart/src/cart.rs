@@ -214,7 +214,7 @@ fn check_quantity(quantity: i64) -> Result<()> {
 }
 
 impl Carts {
-    async fn available(&self, variant_id: &str) -> Result<i64> {
+    async fn available(&self, variant_id: &VariantId) -> Result<i64> {
         Ok(self.stock.available(variant_id).await?)
     }
 }
@@ -236,7 +236,7 @@ impl Addition {
     async fn look_up(
         carts: &Carts,
         cart_id: &str,
-        variant_id: &str,
+        variant_id: &VariantId,
         quantity: i64,
         currency: Currency,
     ) -> Result<Self> {
@@ -245,15 +245,15 @@ impl Addition {
             .variant(variant_id, currency, Freshness::Recent)
             .await?
             .ok_or_else(|| CartError::VariantNotFound {
-                variant_id: variant_id.to_owned(),
+                variant_id: variant_id.to_string(),
             })?;
         let unit_price = variant.unit_price.ok_or_else(|| CartError::PriceMissing {
-            variant_id: variant_id.to_owned(),
+            variant_id: variant_id.to_string(),
             currency: currency.to_string(),
         })?;
         Ok(Addition {
             cart_id: cart_id.to_owned(),
-            variant_id: variant_id.to_owned(),
+            variant_id: variant_id.to_string(),
             quantity,
             available: carts.available(variant_id).await?,
             unit_price,
@@ -317,7 +317,7 @@ fn place(lines: &mut Vec<LineRow>, line: LineRow, existing: Option<usize>) {
 pub(crate) async fn add_line(
     carts: &Carts,
     cart_id: &str,
-    variant_id: &str,
+    variant_id: &VariantId,
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
@@ -355,7 +355,7 @@ pub(crate) async fn add_line(
     carts.lines.remember(&row, &lines, &taken);
     let defs = Definitions::of_cart(carts, &row).await?;
     let cart = render(&row, lines, &defs)?;
-    tracing::info!(cart_id, variant_id, quantity, "cart line added");
+    tracing::info!(cart_id, %variant_id, quantity, "cart line added");
     Ok(cart)
 }
 
@@ -387,17 +387,19 @@ pub(crate) async fn update_line(
 ) -> Result<Cart> {
     check_quantity(quantity)?;
     let (row, lines, defs) = read_for_change(carts, cart_id).await?;
-    let variant_id = lines
+    let stored = lines
         .iter()
         .find(|l| l.id == line_id)
-        .map(|l| l.variant_id.clone())
+        .map(|l| l.variant_id.as_str())
         .ok_or_else(|| CartError::LineNotFound {
             line_id: line_id.to_owned(),
         })?;
+    let variant_id =
+        VariantId::parse(stored).map_err(|_| store::corrupt("cart_lines.variant_id", stored))?;
     let available = carts.available(&variant_id).await?;
     if quantity > available {
         return Err(CartError::InsufficientStock {
-            variant_id,
+            variant_id: variant_id.to_string(),
             requested: quantity,
             available,
         });

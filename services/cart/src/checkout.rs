@@ -169,9 +169,11 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
     let currency = cart_currency(&row)?;
     let mut snapshot_lines = Vec::with_capacity(lines.len());
     for line in &lines {
+        let variant_id = VariantId::parse(&line.variant_id)
+            .map_err(|_| store::corrupt("cart_lines.variant_id", &line.variant_id))?;
         let variant = carts
             .variants
-            .variant(&line.variant_id, currency, Freshness::Current)
+            .variant(&variant_id, currency, Freshness::Current)
             .await?
             .ok_or_else(|| CartError::VariantNotFound {
                 variant_id: line.variant_id.clone(),
@@ -181,8 +183,7 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
             currency: currency.to_string(),
         })?;
         snapshot_lines.push(SnapshotLine {
-            variant_id: VariantId::parse(&line.variant_id)
-                .map_err(|_| store::corrupt("cart_lines.variant_id", &line.variant_id))?,
+            variant_id,
             product_id: variant.product_id,
             title: variant.product_title,
             variant_title: variant.variant_title,

@@ -160,7 +160,7 @@ impl Carts {
         variant_id: &VariantId,
         quantity: i64,
     ) -> Result<Cart> {
-        cart::add_line(self, cart_id.as_str(), variant_id.as_str(), quantity).await
+        cart::add_line(self, cart_id.as_str(), variant_id, quantity).await
     }
 
     /// Sets a line's quantity (1..=99; use [`Carts::remove_line`] to drop it), checking

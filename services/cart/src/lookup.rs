@@ -3,14 +3,17 @@
 //! so this crate never imports them and never reads their tables.
 
 use async_trait::async_trait;
-use emporium_kernel::{id::ProductId, money::Currency};
+use emporium_kernel::{
+    id::{ProductId, VariantId},
+    money::Currency,
+};
 
 pub use emporium_kernel::cache::Freshness;
 
 /// A variant as the cart snapshots it into a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantSnapshot {
-    pub variant_id: String,
+    pub variant_id: VariantId,
     pub product_id: ProductId,
     pub product_handle: String,
     pub product_title: String,
@@ -34,7 +37,7 @@ pub trait VariantLookup: Send + Sync + 'static {
     /// for a [`Freshness::Current`] one.
     async fn variant(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError>;
@@ -44,5 +47,5 @@ pub trait VariantLookup: Send + Sync + 'static {
 #[async_trait]
 pub trait StockCheck: Send + Sync + 'static {
     /// Units of the variant available to sell now (0 for an unknown variant).
-    async fn available(&self, variant_id: &str) -> Result<i64, LookupError>;
+    async fn available(&self, variant_id: &VariantId) -> Result<i64, LookupError>;
 }

@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use emporium_kernel::{clock::now_ms, db::Database, id::new_id};
+use emporium_kernel::{clock::now_ms, db::Database, id::CategoryId};
 
 use crate::{
     error::CatalogError,
     fields::{self, MAX_DESCRIPTION, MAX_TITLE},
     product::{choose_handle, explicit_handle},
-    store::{self, category::CategoryRow, HandleTable},
+    store::{self, category::CategoryRow, corrupt, HandleTable},
     Category, CategoryChanges, NewCategory, Result,
 };
 
@@ -23,8 +23,9 @@ fn sort_siblings(rows: &mut [&CategoryRow]) {
     });
 }
 
-/// The forest of all categories. Rows whose parent is missing count as roots.
-pub(crate) fn build_tree(rows: &[CategoryRow]) -> Vec<Category> {
+/// The forest of all categories. Rows whose parent is missing count as roots. An id that
+/// does not parse is a corrupted row.
+pub(crate) fn build_tree(rows: &[CategoryRow]) -> Result<Vec<Category>> {
     let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut children: HashMap<&str, Vec<&CategoryRow>> = HashMap::new();
     let mut roots: Vec<&CategoryRow> = Vec::new();
@@ -43,19 +44,21 @@ pub(crate) fn build_tree(rows: &[CategoryRow]) -> Vec<Category> {
     roots.into_iter().map(|r| node(r, &children)).collect()
 }
 
-fn node(row: &CategoryRow, children: &HashMap<&str, Vec<&CategoryRow>>) -> Category {
-    Category {
-        id: row.id.clone(),
+fn node(row: &CategoryRow, children: &HashMap<&str, Vec<&CategoryRow>>) -> Result<Category> {
+    let parse = |id: &str| CategoryId::parse(id).map_err(|_| corrupt("categories.id", id));
+    Ok(Category {
+        id: parse(&row.id)?,
         handle: row.handle.clone(),
         name: row.name.clone(),
         description: row.description.clone(),
-        parent_id: row.parent_id.clone(),
+        parent_id: row.parent_id.as_deref().map(parse).transpose()?,
         position: row.position,
         children: children
             .get(row.id.as_str())
             .map(|list| list.iter().map(|c| node(c, children)).collect())
+            .transpose()?
             .unwrap_or_default(),
-    }
+    })
 }
 
 /// `id` and every category below it.
@@ -79,10 +82,10 @@ pub(crate) fn with_descendants(rows: &[CategoryRow], id: &str) -> Vec<String> {
 }
 
 /// The subtree rooted at `id`.
-fn subtree(rows: &[CategoryRow], id: &str) -> Option<Category> {
+fn subtree(rows: &[CategoryRow], id: &str) -> Result<Option<Category>> {
     fn find(nodes: Vec<Category>, id: &str) -> Option<Category> {
         for n in nodes {
-            if n.id == id {
+            if n.id.as_str() == id {
                 return Some(n);
             }
             if let Some(found) = find(n.children, id) {
@@ -91,7 +94,7 @@ fn subtree(rows: &[CategoryRow], id: &str) -> Option<Category> {
         }
         None
     }
-    find(build_tree(rows), id)
+    Ok(find(build_tree(rows)?, id))
 }
 
 /// Highest position a caller may give a category: far beyond any real menu, and far
@@ -121,7 +124,7 @@ pub(crate) async fn tree(db: &Database) -> Result<Vec<Category>> {
     let rows = db
         .read(async |conn| store::category::load_all(conn).await)
         .await?;
-    Ok(build_tree(&rows))
+    build_tree(&rows)
 }
 
 fn check_parent_exists(rows: &[CategoryRow], parent: &str) -> Result<()> {
@@ -164,7 +167,7 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
             .await?;
             let now = now_ms();
             let row = CategoryRow {
-                id: new_id("pcat"),
+                id: CategoryId::new().into(),
                 position: explicit_position
                     .unwrap_or_else(|| next_sibling_position(&rows, parent_id.as_deref())),
                 parent_id,
@@ -180,12 +183,16 @@ pub(crate) async fn create(db: &Database, input: NewCategory) -> Result<Category
             Ok((rows, id))
         })
         .await?;
-    subtree(&rows, &id).ok_or_else(|| CatalogError::not_found("category", id))
+    subtree(&rows, &id)?.ok_or_else(|| CatalogError::not_found("category", id))
 }
 
-pub(crate) async fn update(db: &Database, id: &str, changes: CategoryChanges) -> Result<Category> {
+pub(crate) async fn update(
+    db: &Database,
+    id: &CategoryId,
+    changes: CategoryChanges,
+) -> Result<Category> {
     let new_position = changes.position.map(position).transpose()?;
-    let owned_id = id.to_owned();
+    let owned_id = id.to_string();
     let rows = db
         .write(async move |conn| {
             let id = owned_id.as_str();
@@ -239,11 +246,11 @@ pub(crate) async fn update(db: &Database, id: &str, changes: CategoryChanges) ->
             Ok(rows)
         })
         .await?;
-    subtree(&rows, id).ok_or_else(|| CatalogError::not_found("category", id))
+    subtree(&rows, id.as_str())?.ok_or_else(|| CatalogError::not_found("category", id.as_str()))
 }
 
-pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let id = id.to_owned();
+pub(crate) async fn delete(db: &Database, id: &CategoryId) -> Result<()> {
+    let id = id.to_string();
     db.write(async move |conn| {
         let rows = store::category::load_all(conn).await?;
         let row = rows
@@ -259,10 +266,15 @@ pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The id of the category a test calls `name`: `pcat_0…0a` for `a`.
+    fn cat(name: &str) -> String {
+        format!("pcat_{name:0>26}")
+    }
+
     fn row(id: &str, parent: Option<&str>, name: &str, position: i64) -> CategoryRow {
         CategoryRow {
-            id: id.into(),
-            parent_id: parent.map(Into::into),
+            id: cat(id),
+            parent_id: parent.map(cat),
             handle: id.into(),
             name: name.into(),
             description: String::new(),
@@ -281,12 +293,19 @@ mod tests {
             row("a1", Some("a"), "Child", 0),
             row("a1x", Some("a1"), "Grandchild", 0),
         ];
-        let tree = build_tree(&rows);
+        let tree = build_tree(&rows).unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<&str> = tree.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Zulu", "Alpha", "Beta"]);
-        assert_eq!(tree[1].children[0].children[0].id, "a1x");
-        let mut below_a = with_descendants(&rows, "a");
+        assert_eq!(tree[1].children[0].children[0].id.as_str(), cat("a1x"));
+        let mut below_a = with_descendants(&rows, &cat("a"));
         below_a.sort();
-        assert_eq!(below_a, ["a", "a1", "a1x"]);
+        assert_eq!(below_a, [cat("a"), cat("a1"), cat("a1x")]);
+    }
+
+    #[test]
+    fn a_stored_id_that_does_not_parse_is_a_corrupted_row() {
+        let mut rows = vec![row("a", None, "Alpha", 0)];
+        rows[0].id = "a".into();
+        assert!(matches!(build_tree(&rows), Err(CatalogError::Database(_))));
     }
 }

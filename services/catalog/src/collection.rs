@@ -1,6 +1,10 @@
 //! Collections: hand-picked, ordered product lists ("Summer sale", "Staff picks").
 
-use emporium_kernel::{clock::now_ms, db::Database, id::has_prefix, id::new_id};
+use emporium_kernel::{
+    clock::now_ms,
+    db::Database,
+    id::{has_prefix, CollectionId},
+};
 
 use crate::{
     error::CatalogError,
@@ -20,7 +24,7 @@ pub(crate) async fn get(
     id_or_handle: &str,
     include_drafts: bool,
 ) -> Result<Collection> {
-    let by_id = has_prefix(id_or_handle, "pcol");
+    let by_id = has_prefix(id_or_handle, CollectionId::PREFIX);
     db.read(async |conn| {
         store::collection::load(conn, Some((id_or_handle, by_id)), include_drafts).await
     })
@@ -50,7 +54,7 @@ pub(crate) async fn create(db: &Database, input: NewCollection) -> Result<Collec
             .await?;
             let now = now_ms();
             let row = CollectionRow {
-                id: new_id("pcol"),
+                id: CollectionId::new().into(),
                 handle,
                 title,
                 description,
@@ -71,10 +75,10 @@ pub(crate) async fn create(db: &Database, input: NewCollection) -> Result<Collec
 
 pub(crate) async fn update(
     db: &Database,
-    id: &str,
+    id: &CollectionId,
     changes: CollectionChanges,
 ) -> Result<Collection> {
-    let owned_id = id.to_owned();
+    let owned_id = id.to_string();
     let updated = db
         .write(async move |conn| -> Result<Option<Collection>> {
             let id = owned_id.as_str();
@@ -114,11 +118,11 @@ pub(crate) async fn update(
                 .next())
         })
         .await?;
-    updated.ok_or_else(|| CatalogError::not_found("collection", id))
+    updated.ok_or_else(|| CatalogError::not_found("collection", id.as_str()))
 }
 
-pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let id = id.to_owned();
+pub(crate) async fn delete(db: &Database, id: &CollectionId) -> Result<()> {
+    let id = id.to_string();
     db.write(async move |conn| {
         if !store::collection::delete(conn, &id).await? {
             return Err(CatalogError::not_found("collection", id));

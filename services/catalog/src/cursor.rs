@@ -91,7 +91,7 @@ pub(crate) fn decode(text: &str, sort: ProductSort, currency: Currency) -> Resul
             "the cursor belongs to another currency than {currency}"
         )));
     }
-    if !id::has_prefix(&wire.i, "prod") {
+    if !id::has_prefix(&wire.i, id::ProductId::PREFIX) {
         return Err(bad("the cursor is not valid"));
     }
     let key = match (sort, wire.k) {

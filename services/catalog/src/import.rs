@@ -23,7 +23,7 @@ use std::collections::HashSet;
 
 use emporium_kernel::{
     db::{Conn, Database},
-    id::has_prefix,
+    id::{has_prefix, CategoryId, CollectionId, ImageId, OptionId, ProductId, VariantId},
 };
 
 pub use crate::fields::{first_free_handle, slugify};
@@ -298,7 +298,7 @@ fn check_category(
     let parent_id = match input.parent_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(parent) => {
-            let parent = check_id("parent_id", parent, "pcat")?;
+            let parent = check_id("parent_id", parent, CategoryId::PREFIX)?;
             if !earlier.contains(&parent) {
                 stored.push(Reference {
                     kind: RefKind::Parent,
@@ -311,7 +311,7 @@ fn check_category(
         }
     };
     Ok(CategoryRow {
-        id: check_id("id", &input.id, "pcat")?,
+        id: check_id("id", &input.id, CategoryId::PREFIX)?,
         parent_id,
         handle: fields::handle("handle", &input.handle)?,
         name: fields::required_text("name", &input.name, MAX_TITLE)?,
@@ -340,7 +340,7 @@ fn check_collection(
         }
     }
     let row = CollectionRow {
-        id: check_id("id", &input.id, "pcol")?,
+        id: check_id("id", &input.id, CollectionId::PREFIX)?,
         handle: fields::handle("handle", &input.handle)?,
         title: fields::required_text("title", &input.title, MAX_TITLE)?,
         description: fields::free_text("description", &input.description, MAX_DESCRIPTION)?,
@@ -357,7 +357,7 @@ fn check_product(
     input: ImportProduct,
     batch_categories: &HashSet<String>,
 ) -> Result<String> {
-    let product_id = check_id("id", &input.id, "prod")?;
+    let product_id = check_id("id", &input.id, ProductId::PREFIX)?;
 
     let category_ids = fields::distinct_ids("category_ids", &input.category_ids)?;
     for (at, category_id) in category_ids.iter().enumerate() {
@@ -379,7 +379,7 @@ fn check_product(
     }
     let mut options: Vec<OptionRow> = Vec::with_capacity(input.options.len());
     for (k, option) in input.options.iter().enumerate() {
-        let option = check_id("id", &option.id, "opt")
+        let option = check_id("id", &option.id, OptionId::PREFIX)
             .and_then(|id| {
                 check_option(
                     id,
@@ -465,7 +465,7 @@ fn check_variant(
     }
     prices.sort_by_key(|p| p.currency);
     let variant = VariantRow {
-        id: check_id("id", &input.id, "var")?,
+        id: check_id("id", &input.id, VariantId::PREFIX)?,
         product_id: product_id.to_owned(),
         sku: check_sku("sku", &input.sku)?,
         title,
@@ -494,7 +494,7 @@ fn check_variant(
 
 fn check_image(input: ImportImage, product_id: &str, position: i64) -> Result<ImageRow> {
     Ok(ImageRow {
-        id: check_id("id", &input.id, "img")?,
+        id: check_id("id", &input.id, ImageId::PREFIX)?,
         product_id: product_id.to_owned(),
         url: fields::image_url("url", &input.url)?,
         alt: fields::free_text("alt", &input.alt, MAX_ALT)?,

@@ -36,6 +36,7 @@ use std::{sync::Arc, time::Duration};
 use emporium_kernel::{
     cache::{Forget, Freshness, Memo},
     db::Database,
+    id::{CategoryId, CollectionId, ImageId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -50,7 +51,7 @@ const FOR_CART_TTL: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Catalog {
     db: Database,
-    for_cart: Arc<Memo<(String, Currency), Option<CartVariant>>>,
+    for_cart: Arc<Memo<(VariantId, Currency), Option<CartVariant>>>,
 }
 
 impl Catalog {
@@ -63,7 +64,7 @@ impl Catalog {
 
     /// Forgets every remembered cart snapshot when dropped: when a product write
     /// returns, or when its future is dropped after the write may have committed.
-    fn forget_snapshots(&self) -> Forget<'_, (String, Currency), Option<CartVariant>> {
+    fn forget_snapshots(&self) -> Forget<'_, (VariantId, Currency), Option<CartVariant>> {
         self.for_cart.forget_on_drop(None)
     }
 
@@ -106,11 +107,11 @@ impl Catalog {
     /// it since its last product write (and within the last 10 s).
     pub async fn variant_for_cart(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
     ) -> Result<Option<CartVariant>> {
-        let key = (variant_id.to_owned(), currency);
+        let key = (variant_id.clone(), currency);
         if freshness == Freshness::Recent {
             if let Some(found) = self.for_cart.get(&key) {
                 return Ok(found);
@@ -124,7 +125,7 @@ impl Catalog {
 
     async fn read_variant_for_cart(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         currency: Currency,
     ) -> Result<Option<CartVariant>> {
         self.db
@@ -135,7 +136,7 @@ impl Catalog {
     /// The variant ids of a published product (by id or handle), in position order, in
     /// one query: what a stock lookup needs, without loading the whole product.
     /// Errors: `NotFound` (entity `product`).
-    pub async fn published_variant_ids(&self, id_or_handle: &str) -> Result<Vec<String>> {
+    pub async fn published_variant_ids(&self, id_or_handle: &str) -> Result<Vec<VariantId>> {
         let ids = self
             .db
             .read(async |conn| store::product::published_variant_ids(conn, id_or_handle).await)
@@ -148,7 +149,7 @@ impl Catalog {
     }
 
     /// Every variant id, oldest product first (for seeding stock).
-    pub async fn variant_ids(&self) -> Result<Vec<String>> {
+    pub async fn variant_ids(&self) -> Result<Vec<VariantId>> {
         self.db
             .read(async |conn| store::product::variant_ids(conn).await)
             .await
@@ -193,18 +194,22 @@ impl Catalog {
 
     /// Changes the given fields; `Some("")` clears an SEO field; link lists replace the
     /// current links. The handle changes only when given (titles may change freely).
-    pub async fn update_product(&self, id: &str, changes: ProductChanges) -> Result<Product> {
+    pub async fn update_product(&self, id: &ProductId, changes: ProductChanges) -> Result<Product> {
         let _forget = self.forget_snapshots();
         product::update(&self.db, id, changes).await
     }
 
-    pub async fn set_product_status(&self, id: &str, status: ProductStatus) -> Result<Product> {
+    pub async fn set_product_status(
+        &self,
+        id: &ProductId,
+        status: ProductStatus,
+    ) -> Result<Product> {
         let _forget = self.forget_snapshots();
         product::set_status(&self.db, id, status).await
     }
 
     /// Deletes a product with its variants, prices, images and links.
-    pub async fn delete_product(&self, id: &str) -> Result<()> {
+    pub async fn delete_product(&self, id: &ProductId) -> Result<()> {
         let _forget = self.forget_snapshots();
         product::delete(&self.db, id).await
     }
@@ -212,7 +217,7 @@ impl Catalog {
     /// Adds a variant at the end. Its options must name each product option once with one
     /// of its values (`Invalid { field: "options[k].value" }`); SKU and combination must
     /// be new (`Conflict { field: "sku" / "options" }`). Fields are top-level here.
-    pub async fn add_variant(&self, product_id: &str, input: NewVariant) -> Result<Variant> {
+    pub async fn add_variant(&self, product_id: &ProductId, input: NewVariant) -> Result<Variant> {
         let _forget = self.forget_snapshots();
         product::add_variant(&self.db, product_id, input).await
     }
@@ -221,26 +226,30 @@ impl Catalog {
     /// values follows new option values unless a title is given.
     pub async fn update_variant(
         &self,
-        product_id: &str,
-        variant_id: &str,
+        product_id: &ProductId,
+        variant_id: &VariantId,
         changes: VariantChanges,
     ) -> Result<Variant> {
         let _forget = self.forget_snapshots();
         product::update_variant(&self.db, product_id, variant_id, changes).await
     }
 
-    pub async fn delete_variant(&self, product_id: &str, variant_id: &str) -> Result<()> {
+    pub async fn delete_variant(
+        &self,
+        product_id: &ProductId,
+        variant_id: &VariantId,
+    ) -> Result<()> {
         let _forget = self.forget_snapshots();
         product::delete_variant(&self.db, product_id, variant_id).await
     }
 
     /// Adds an image at the end (the first image is the product's thumbnail).
-    pub async fn add_image(&self, product_id: &str, input: NewImage) -> Result<Image> {
+    pub async fn add_image(&self, product_id: &ProductId, input: NewImage) -> Result<Image> {
         let _forget = self.forget_snapshots();
         product::add_image(&self.db, product_id, input).await
     }
 
-    pub async fn delete_image(&self, product_id: &str, image_id: &str) -> Result<()> {
+    pub async fn delete_image(&self, product_id: &ProductId, image_id: &ImageId) -> Result<()> {
         let _forget = self.forget_snapshots();
         product::delete_image(&self.db, product_id, image_id).await
     }
@@ -253,13 +262,17 @@ impl Catalog {
 
     /// Changes the given fields. Moving a category under itself or one of its
     /// descendants is a `Conflict { field: "parent_id" }`. Returns it with its subtree.
-    pub async fn update_category(&self, id: &str, changes: CategoryChanges) -> Result<Category> {
+    pub async fn update_category(
+        &self,
+        id: &CategoryId,
+        changes: CategoryChanges,
+    ) -> Result<Category> {
         category::update(&self.db, id, changes).await
     }
 
     /// Deletes a category; its children move up to its parent; products stay.
     /// Errors: `NotFound` (entity `category`).
-    pub async fn delete_category(&self, id: &str) -> Result<()> {
+    pub async fn delete_category(&self, id: &CategoryId) -> Result<()> {
         category::delete(&self.db, id).await
     }
 
@@ -272,13 +285,13 @@ impl Catalog {
     /// Changes the given fields; `product_ids` replaces the members and their order.
     pub async fn update_collection(
         &self,
-        id: &str,
+        id: &CollectionId,
         changes: CollectionChanges,
     ) -> Result<Collection> {
         collection::update(&self.db, id, changes).await
     }
 
-    pub async fn delete_collection(&self, id: &str) -> Result<()> {
+    pub async fn delete_collection(&self, id: &CollectionId) -> Result<()> {
         collection::delete(&self.db, id).await
     }
 

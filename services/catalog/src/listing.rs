@@ -1,12 +1,12 @@
 //! Product lists for the storefront and the admin: filters, sorts and keyset pages.
 
-use emporium_kernel::db::Database;
+use emporium_kernel::{db::Database, id::ProductId};
 
 use crate::{
     category,
     cursor::{self, Cursor, SortKey},
     error::CatalogError,
-    store::{self, listing::PageQuery},
+    store::{self, corrupt, listing::PageQuery},
     ProductFilter, ProductPage, ProductSort, ProductSummary, Result,
 };
 
@@ -109,17 +109,23 @@ pub(crate) async fn list(db: &Database, filter: &ProductFilter) -> Result<Produc
         let mut extras = store::listing::extras(conn, &ids).await?;
         let items = rows
             .into_iter()
-            .map(|r| ProductSummary {
-                thumbnail: extras.thumbnails.remove(&r.id).map(|i| i.into_image()),
-                prices: extras.prices.remove(&r.id).unwrap_or_default(),
-                variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
-                id: r.id,
-                handle: r.handle,
-                title: r.title,
-                status: r.status,
-                created_at: r.created_at,
+            .map(|r| {
+                Ok(ProductSummary {
+                    thumbnail: extras
+                        .thumbnails
+                        .remove(&r.id)
+                        .map(|i| i.into_image())
+                        .transpose()?,
+                    prices: extras.prices.remove(&r.id).unwrap_or_default(),
+                    variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
+                    id: ProductId::parse(&r.id).map_err(|_| corrupt("products.id", &r.id))?,
+                    handle: r.handle,
+                    title: r.title,
+                    status: r.status,
+                    created_at: r.created_at,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(ProductPage { items, next_cursor })
     })
     .await

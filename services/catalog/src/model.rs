@@ -1,7 +1,10 @@
 //! The catalog's domain types. Times are Unix milliseconds (see `emporium_kernel::clock`);
 //! money is integer minor units with a `Currency`.
 
-use emporium_kernel::money::Currency;
+use emporium_kernel::{
+    id::{CategoryId, CollectionId, ImageId, OptionId, ProductId, VariantId},
+    money::Currency,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProductStatus {
@@ -28,7 +31,7 @@ impl ProductStatus {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
-    pub id: String,
+    pub id: ImageId,
     pub url: String,
     pub alt: String,
     pub position: i64,
@@ -36,7 +39,7 @@ pub struct Image {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductOption {
-    pub id: String,
+    pub id: OptionId,
     pub name: String,
     /// Values in display order.
     pub values: Vec<String>,
@@ -59,8 +62,8 @@ pub struct Price {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
-    pub id: String,
-    pub product_id: String,
+    pub id: VariantId,
+    pub product_id: ProductId,
     pub sku: String,
     pub title: String,
     /// In the order of the product's options.
@@ -71,17 +74,17 @@ pub struct Variant {
     pub position: i64,
 }
 
-/// A category or collection a product belongs to.
+/// A category or collection a product belongs to (`I`: its kind of id).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    pub id: String,
+pub struct Link<I> {
+    pub id: I,
     pub handle: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Product {
-    pub id: String,
+    pub id: ProductId,
     pub handle: String,
     pub title: String,
     pub description: String,
@@ -93,8 +96,8 @@ pub struct Product {
     pub variants: Vec<Variant>,
     /// By position.
     pub images: Vec<Image>,
-    pub categories: Vec<Link>,
-    pub collections: Vec<Link>,
+    pub categories: Vec<Link<CategoryId>>,
+    pub collections: Vec<Link<CollectionId>>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -109,7 +112,7 @@ pub struct PriceRange {
 /// A product as it appears in lists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductSummary {
-    pub id: String,
+    pub id: ProductId,
     pub handle: String,
     pub title: String,
     pub status: ProductStatus,
@@ -124,18 +127,18 @@ pub struct ProductSummary {
 /// A node of the category tree; `children` sorted by position, then name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
-    pub id: String,
+    pub id: CategoryId,
     pub handle: String,
     pub name: String,
     pub description: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<CategoryId>,
     pub position: i64,
     pub children: Vec<Category>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Collection {
-    pub id: String,
+    pub id: CollectionId,
     pub handle: String,
     pub title: String,
     pub description: String,
@@ -303,8 +306,8 @@ pub struct CollectionChanges {
 /// A variant as a cart line snapshots it (see `Catalog::variant_for_cart`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartVariant {
-    pub variant_id: String,
-    pub product_id: String,
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
     pub product_handle: String,
     pub product_title: String,
     pub variant_title: String,

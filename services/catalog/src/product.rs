@@ -4,7 +4,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database},
-    id::{has_prefix, new_id},
+    id::{has_prefix, ImageId, OptionId, ProductId, VariantId},
 };
 
 use crate::{
@@ -44,7 +44,7 @@ pub(crate) async fn get(
     id_or_handle: &str,
     include_drafts: bool,
 ) -> Result<Product> {
-    let by_id = has_prefix(id_or_handle, "prod");
+    let by_id = has_prefix(id_or_handle, ProductId::PREFIX);
     db.read(async |conn| {
         let row = store::product::find(conn, id_or_handle, by_id, include_drafts)
             .await?
@@ -77,7 +77,7 @@ pub(crate) async fn create(db: &Database, input: NewProduct) -> Result<Product> 
     let collection_ids = fields::distinct_ids("collection_ids", &input.collection_ids)?;
 
     let now = now_ms();
-    let product_id = new_id("prod");
+    let product_id: String = ProductId::new().into();
     let options = check_options(&product_id, &input.options)?;
     if input.variants.len() > MAX_VARIANTS {
         return Err(CatalogError::invalid(
@@ -156,8 +156,12 @@ pub(crate) async fn create(db: &Database, input: NewProduct) -> Result<Product> 
     .await
 }
 
-pub(crate) async fn update(db: &Database, id: &str, changes: ProductChanges) -> Result<Product> {
-    let id = id.to_owned();
+pub(crate) async fn update(
+    db: &Database,
+    id: &ProductId,
+    changes: ProductChanges,
+) -> Result<Product> {
+    let id = id.to_string();
     db.write(async move |conn| {
         let mut row = find_for_write(conn, &id).await?;
         if let Some(title) = &changes.title {
@@ -207,8 +211,12 @@ pub(crate) async fn update(db: &Database, id: &str, changes: ProductChanges) -> 
     .await
 }
 
-pub(crate) async fn set_status(db: &Database, id: &str, status: ProductStatus) -> Result<Product> {
-    let id = id.to_owned();
+pub(crate) async fn set_status(
+    db: &Database,
+    id: &ProductId,
+    status: ProductStatus,
+) -> Result<Product> {
+    let id = id.to_string();
     db.write(async move |conn| {
         let mut row = find_for_write(conn, &id).await?;
         row.status = status;
@@ -219,8 +227,8 @@ pub(crate) async fn set_status(db: &Database, id: &str, status: ProductStatus) -
     .await
 }
 
-pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
-    let id = id.to_owned();
+pub(crate) async fn delete(db: &Database, id: &ProductId) -> Result<()> {
+    let id = id.to_string();
     db.write(async move |conn| {
         if !store::product::delete(conn, &id).await? {
             return Err(CatalogError::not_found("product", id));
@@ -234,10 +242,10 @@ pub(crate) async fn delete(db: &Database, id: &str) -> Result<()> {
 
 pub(crate) async fn add_variant(
     db: &Database,
-    product_id: &str,
+    product_id: &ProductId,
     input: NewVariant,
 ) -> Result<Variant> {
-    let product_id = product_id.to_owned();
+    let product_id = product_id.to_string();
     db.write(async move |conn| {
         let product = find_for_write(conn, &product_id).await?;
         let options = store::product::load_options(conn, &product.id).await?;
@@ -262,18 +270,18 @@ pub(crate) async fn add_variant(
         store::product::insert_variants(conn, std::slice::from_ref(&variant)).await?;
         store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
         store::product::touch(conn, &product.id, now).await?;
-        Ok(store::product::variant(variant, &options))
+        store::product::variant(variant, &options)
     })
     .await
 }
 
 pub(crate) async fn update_variant(
     db: &Database,
-    product_id: &str,
-    variant_id: &str,
+    product_id: &ProductId,
+    variant_id: &VariantId,
     changes: VariantChanges,
 ) -> Result<Variant> {
-    let (product_id, variant_id) = (product_id.to_owned(), variant_id.to_owned());
+    let (product_id, variant_id) = (product_id.to_string(), variant_id.to_string());
     db.write(async move |conn| {
         let product = find_for_write(conn, &product_id).await?;
         let options = store::product::load_options(conn, &product.id).await?;
@@ -317,17 +325,17 @@ pub(crate) async fn update_variant(
         store::product::update_variant(conn, &variant).await?;
         store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
         store::product::touch(conn, &product.id, now).await?;
-        Ok(store::product::variant(variant, &options))
+        store::product::variant(variant, &options)
     })
     .await
 }
 
 pub(crate) async fn delete_variant(
     db: &Database,
-    product_id: &str,
-    variant_id: &str,
+    product_id: &ProductId,
+    variant_id: &VariantId,
 ) -> Result<()> {
-    let (product_id, variant_id) = (product_id.to_owned(), variant_id.to_owned());
+    let (product_id, variant_id) = (product_id.to_string(), variant_id.to_string());
     db.write(async move |conn| {
         let product = find_for_write(conn, &product_id).await?;
         if !store::product::delete_variant(conn, &product.id, &variant_id).await? {
@@ -342,8 +350,12 @@ pub(crate) async fn delete_variant(
 
 // ----- images -----
 
-pub(crate) async fn add_image(db: &Database, product_id: &str, input: NewImage) -> Result<Image> {
-    let product_id = product_id.to_owned();
+pub(crate) async fn add_image(
+    db: &Database,
+    product_id: &ProductId,
+    input: NewImage,
+) -> Result<Image> {
+    let product_id = product_id.to_string();
     db.write(async move |conn| {
         let product = find_for_write(conn, &product_id).await?;
         let position =
@@ -351,13 +363,17 @@ pub(crate) async fn add_image(db: &Database, product_id: &str, input: NewImage) 
         let image = check_image("", &input, &product.id, position)?;
         store::product::insert_images(conn, std::slice::from_ref(&image)).await?;
         store::product::touch(conn, &product.id, now_ms()).await?;
-        Ok(image.into_image())
+        image.into_image()
     })
     .await
 }
 
-pub(crate) async fn delete_image(db: &Database, product_id: &str, image_id: &str) -> Result<()> {
-    let (product_id, image_id) = (product_id.to_owned(), image_id.to_owned());
+pub(crate) async fn delete_image(
+    db: &Database,
+    product_id: &ProductId,
+    image_id: &ImageId,
+) -> Result<()> {
+    let (product_id, image_id) = (product_id.to_string(), image_id.to_string());
     db.write(async move |conn| {
         let product = find_for_write(conn, &product_id).await?;
         if !store::product::delete_image(conn, &product.id, &image_id).await? {
@@ -453,7 +469,7 @@ fn check_options(product_id: &str, input: &[NewOption]) -> Result<Vec<OptionRow>
     let mut options: Vec<OptionRow> = Vec::with_capacity(input.len());
     for (i, option) in input.iter().enumerate() {
         let option = check_option(
-            new_id("opt"),
+            OptionId::new().into(),
             product_id,
             i as i64,
             (&option.name, &option.values),
@@ -623,7 +639,7 @@ fn check_new_variant(
         .transpose()?;
     let prices = fields::prices(&sub(prefix, "prices"), &input.prices)?;
     Ok(VariantRow {
-        id: new_id("var"),
+        id: VariantId::new().into(),
         product_id: product_id.to_owned(),
         sku,
         title,
@@ -680,7 +696,7 @@ fn check_image(
     position: i64,
 ) -> Result<ImageRow> {
     Ok(ImageRow {
-        id: new_id("img"),
+        id: ImageId::new().into(),
         product_id: product_id.to_owned(),
         url: fields::image_url(&sub(prefix, "url"), &input.url)?,
         alt: fields::free_text(&sub(prefix, "alt"), &input.alt, MAX_ALT)?,

@@ -5,7 +5,7 @@
 mod support;
 
 use emporium_catalog::{Catalog, NewPrice, ProductStatus, VariantChanges};
-use emporium_kernel::{cache::Freshness, money::Currency};
+use emporium_kernel::{cache::Freshness, id::VariantId, money::Currency};
 use support::*;
 
 #[tokio::test]
@@ -42,8 +42,8 @@ async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_firs
         );
 
         let usd = Currency::parse("USD").expect("USD");
-        let usd_price = |v: &str| {
-            let v = v.to_owned();
+        let usd_price = |v: &VariantId| {
+            let v = v.clone();
             async move {
                 // Recent: the memo, which this catalog's own writes below must clear.
                 c.variant_for_cart(&v, usd, Freshness::Recent)
@@ -59,7 +59,8 @@ async fn a_cart_snapshot_of_a_variant_has_its_price_in_the_currency_and_the_firs
             "[{l}] no USD price: found, without a price"
         );
         assert_eq!(
-            usd_price("var_00000000000000000000000000").await,
+            usd_price(&VariantId::parse("var_00000000000000000000000000").expect("well formed"))
+                .await,
             None,
             "[{l}] unknown variant"
         );

@@ -28,7 +28,7 @@ async fn a_collection_filter_lists_its_products_and_counts_published_ones() {
                 title: "Staff picks".into(),
                 handle: None,
                 description: "Our favourites.".into(),
-                product_ids: vec![a.id.clone(), g.id.clone()],
+                product_ids: vec![a.id.to_string(), g.id.to_string()],
             })
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
@@ -61,7 +61,7 @@ async fn a_collection_filter_lists_its_products_and_counts_published_ones() {
             "[{l}] store count: published only"
         );
         assert_eq!(
-            c.get_collection(&picks.id, true)
+            c.get_collection(picks.id.as_str(), true)
                 .await
                 .map(|x| x.product_count)
                 .ok(),
@@ -83,7 +83,7 @@ async fn a_collection_filter_lists_its_products_and_counts_published_ones() {
         c.update_product(
             &b.id,
             ProductChanges {
-                collection_ids: Some(vec![picks.id.clone()]),
+                collection_ids: Some(vec![picks.id.to_string()]),
                 ..Default::default()
             },
         )
@@ -98,7 +98,7 @@ async fn a_collection_filter_lists_its_products_and_counts_published_ones() {
         assert_eq!(all.len(), 1, "[{l}]");
         assert_eq!(all[0].product_count, 2, "[{l}]");
         let product = c
-            .get_product(&b.id, false)
+            .get_product(b.id.as_str(), false)
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
         assert_eq!(
@@ -116,7 +116,7 @@ async fn a_collection_filter_lists_its_products_and_counts_published_ones() {
                 &picks.id,
                 emporium_catalog::CollectionChanges {
                     title: Some("Team picks".into()),
-                    product_ids: Some(vec![b.id.clone()]),
+                    product_ids: Some(vec![b.id.to_string()]),
                     ..Default::default()
                 },
             )

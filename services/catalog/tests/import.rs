@@ -11,13 +11,22 @@ use emporium_catalog::{
     },
     OptionValue, Price, ProductFilter, ProductStatus,
 };
-use emporium_kernel::{cache::Freshness, id::id_from_parts, money::Currency};
+use emporium_kernel::{
+    cache::Freshness,
+    id::{id_from_parts, VariantId},
+    money::Currency,
+};
 use support::*;
 
 const AT: i64 = 1_790_000_000_000;
 
 fn id(prefix: &str, n: u128) -> String {
     id_from_parts(prefix, AT as u64, n)
+}
+
+/// The first variant of the first product, as the cart asks for it.
+fn variant_11() -> VariantId {
+    VariantId::parse(&id("var", 11)).expect("a well-formed variant id")
 }
 
 fn category(n: u128, parent: Option<u128>, handle: &str) -> ImportCategory {
@@ -89,7 +98,7 @@ async fn an_import_keeps_the_callers_ids_handles_and_timestamps_across_batches()
         let (l, c) = (env.label, &env.catalog);
         // Read before the import: the memo remembers "no such variant" until a write.
         let unknown = c
-            .variant_for_cart(&id("var", 11), Currency::EUR, Freshness::Recent)
+            .variant_for_cart(&variant_11(), Currency::EUR, Freshness::Recent)
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
         assert_eq!(unknown, None, "[{l}]");
@@ -125,13 +134,13 @@ async fn an_import_keeps_the_callers_ids_handles_and_timestamps_across_batches()
             .get_product("blue-mug", false)
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
-        assert_eq!(product.id, id("prod", 1), "[{l}]");
+        assert_eq!(product.id.as_str(), id("prod", 1), "[{l}]");
         assert_eq!(
             (product.created_at, product.updated_at),
             (AT + 1, AT + 6),
             "[{l}]"
         );
-        assert_eq!(product.options[0].id, id("opt", 1), "[{l}]");
+        assert_eq!(product.options[0].id.as_str(), id("opt", 1), "[{l}]");
         let ids: Vec<&str> = product.variants.iter().map(|v| v.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -150,12 +159,12 @@ async fn an_import_keeps_the_callers_ids_handles_and_timestamps_across_batches()
             },
             "[{l}] prices sorted by currency"
         );
-        assert_eq!(product.images[0].id, id("img", 1), "[{l}]");
+        assert_eq!(product.images[0].id.as_str(), id("img", 1), "[{l}]");
         assert_eq!(product.categories[0].handle, "mugs", "[{l}]");
         assert_eq!(product.collections[0].handle, "favourites", "[{l}]");
 
         let found = c
-            .variant_for_cart(&id("var", 11), Currency::EUR, Freshness::Recent)
+            .variant_for_cart(&variant_11(), Currency::EUR, Freshness::Recent)
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
         assert_eq!(

@@ -7,6 +7,7 @@ mod support;
 use std::collections::HashSet;
 
 use emporium_catalog::{CatalogError, NewProduct, NewVariant, ProductFilter, ProductStatus};
+use emporium_kernel::id::ProductId;
 use support::*;
 
 #[tokio::test]
@@ -17,7 +18,11 @@ async fn a_product_is_created_and_read_back_by_id_and_by_handle() {
             .create_product(shirt("Linen Shirt", "LS"))
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
-        assert!(created.id.starts_with("prod_"), "[{l}] id {}", created.id);
+        assert!(
+            created.id.as_str().starts_with("prod_"),
+            "[{l}] id {}",
+            created.id
+        );
         assert_eq!(
             created.handle, "linen-shirt",
             "[{l}] handle derived from the title"
@@ -31,7 +36,7 @@ async fn a_product_is_created_and_read_back_by_id_and_by_handle() {
         );
 
         let by_id = c
-            .get_product(&created.id, false)
+            .get_product(created.id.as_str(), false)
             .await
             .unwrap_or_else(|e| panic!("[{l}] by id: {e}"));
         let by_handle = c
@@ -90,7 +95,7 @@ async fn a_product_is_created_and_read_back_by_id_and_by_handle() {
         c.delete_product(&twin.id)
             .await
             .unwrap_or_else(|e| panic!("[{l}] delete: {e}"));
-        assert_not_found(l, c.get_product(&twin.id, true).await, "product");
+        assert_not_found(l, c.get_product(twin.id.as_str(), true).await, "product");
         assert_not_found(l, c.delete_product(&twin.id).await, "product");
     }
 }
@@ -109,10 +114,10 @@ async fn drafts_are_invisible_to_store_reads_until_published() {
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
 
-        assert_not_found(l, c.get_product(&draft.id, false).await, "product");
+        assert_not_found(l, c.get_product(draft.id.as_str(), false).await, "product");
         assert_not_found(l, c.get_product("secret-lamp", false).await, "product");
         assert!(
-            c.get_product(&draft.id, true).await.is_ok(),
+            c.get_product(draft.id.as_str(), true).await.is_ok(),
             "[{l}] admin reads see drafts"
         );
         let store_list = c
@@ -149,8 +154,11 @@ async fn drafts_are_invisible_to_store_reads_until_published() {
         );
         assert_not_found(
             l,
-            c.set_product_status("prod_00000000000000000000000000", ProductStatus::Draft)
-                .await,
+            c.set_product_status(
+                &ProductId::parse("prod_00000000000000000000000000").expect("well formed"),
+                ProductStatus::Draft,
+            )
+            .await,
             "product",
         );
     }

@@ -7,7 +7,7 @@ mod support;
 use emporium_catalog::{
     Catalog, NewImage, NewVariant, ProductChanges, ProductFilter, ProductSort, VariantChanges,
 };
-use emporium_kernel::money::Currency;
+use emporium_kernel::{id::VariantId, money::Currency};
 use support::*;
 
 #[tokio::test]
@@ -148,7 +148,7 @@ async fn variant_and_product_changes_keep_price_ranges_right() {
             l,
             c.update_variant(
                 &product.id,
-                "var_00000000000000000000000000",
+                &VariantId::parse("var_00000000000000000000000000").expect("well formed"),
                 VariantChanges::default(),
             )
             .await,

@@ -375,7 +375,7 @@ async fn cancel_paid(co: &Checkout, order: Order, reason: &str, actor: &str) -> 
         .map(|l| (l.variant_id.clone(), l.quantity))
         .collect();
     co.stock
-        .restock(order.id.as_str(), &lines, reason)
+        .restock(&order.id, &lines, reason)
         .await
         .map_err(CheckoutError::Stock)?;
 

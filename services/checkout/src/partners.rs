@@ -64,11 +64,11 @@ pub enum ReserveError {
 /// The inventory side of the saga. Every call must be idempotent for the same arguments.
 #[async_trait]
 pub trait StockReservations: Send + Sync + 'static {
-    /// Reserves every line (variant id, quantity) for `reference` (the order id), all or
-    /// nothing, for `ttl`. Returns the reservation id.
+    /// Reserves every line (variant id, quantity) for the order, all or nothing, for
+    /// `ttl`. Returns the reservation id.
     async fn reserve(
         &self,
-        reference: &str,
+        order_id: &OrderId,
         lines: &[(VariantId, i64)],
         ttl: Duration,
     ) -> Result<String, ReserveError>;
@@ -79,7 +79,7 @@ pub trait StockReservations: Send + Sync + 'static {
     /// Puts sold stock back (an order cancelled after payment).
     async fn restock(
         &self,
-        reference: &str,
+        order_id: &OrderId,
         lines: &[(VariantId, i64)],
         reason: &str,
     ) -> Result<(), SourceError>;

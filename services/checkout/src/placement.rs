@@ -233,7 +233,7 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
         .collect();
     let reservation_id = match co
         .stock
-        .reserve(order.id.as_str(), &lines, co.config.reservation_ttl)
+        .reserve(&order.id, &lines, co.config.reservation_ttl)
         .await
     {
         Ok(id) => id,

@@ -111,7 +111,7 @@ async fn the_demo_catalog_is_large_realistic_and_identical_on_every_database() {
         }
 
         let product = c
-            .get_product(&items[0].id, false)
+            .get_product(items[0].id.as_str(), false)
             .await
             .unwrap_or_else(|e| panic!("[{l}] {e}"));
         assert!(

@@ -1,4 +1,7 @@
-use emporium_kernel::db::DbError;
+use emporium_kernel::{
+    db::DbError,
+    id::{ReservationId, VariantId},
+};
 
 /// What can go wrong in the inventory. Each variant carries what a caller needs to put
 /// it right (which variant or field, the numbers, what to fix); [`field`] is the
@@ -12,7 +15,7 @@ pub enum InventoryError {
         "variant `{variant_id}` is out of stock: {requested} requested, {available} available"
     )]
     OutOfStock {
-        variant_id: String,
+        variant_id: VariantId,
         requested: i64,
         available: i64,
     },
@@ -27,23 +30,23 @@ pub enum InventoryError {
          would take stock below zero or below the reserved quantity"
     )]
     WouldGoNegative {
-        variant_id: String,
+        variant_id: VariantId,
         on_hand: i64,
         reserved: i64,
         delta: i64,
     },
     /// No reservation with this id.
     #[error("reservation `{reservation_id}` does not exist")]
-    ReservationNotFound { reservation_id: String },
+    ReservationNotFound { reservation_id: ReservationId },
     /// The reservation was committed (the goods are sold); it cannot be released.
     #[error("reservation `{reservation_id}` is already committed and cannot be released")]
-    AlreadyCommitted { reservation_id: String },
+    AlreadyCommitted { reservation_id: ReservationId },
     /// The reservation was released or expired and its stock is no longer available,
     /// so it cannot be committed (a late payment needs the merchant's attention).
     #[error(
         "reservation `{reservation_id}` was released or expired and its stock is no longer available"
     )]
-    ReservationLapsed { reservation_id: String },
+    ReservationLapsed { reservation_id: ReservationId },
     /// Stock changes must say why (field `reason`).
     #[error("reason: must not be empty; say why the stock changes (for example `recount`)")]
     ReasonRequired,

@@ -8,7 +8,7 @@
 
 use std::{future::Future, time::Duration};
 
-use emporium_kernel::clock::now_ms;
+use emporium_kernel::{clock::now_ms, id::ReservationId};
 
 use crate::{
     reservation::{append, give_back},
@@ -43,10 +43,10 @@ pub(crate) async fn release_expired(inv: &Inventory, now: i64) -> Result<usize> 
 }
 
 /// Expires one reservation; false when it was no longer active and due.
-async fn expire_one(inv: &Inventory, id: &str, due_by: i64) -> Result<bool> {
+async fn expire_one(inv: &Inventory, id: &ReservationId, due_by: i64) -> Result<bool> {
     let now = now_ms();
     let _forget = inv.forget_levels(None);
-    let id = id.to_owned();
+    let id = id.clone();
     let expired = inv
         .db
         .write(async move |conn| {
@@ -63,7 +63,7 @@ async fn expire_one(inv: &Inventory, id: &str, due_by: i64) -> Result<bool> {
                 return Ok(None);
             }
             let Some(mut r) = store::reservation::find(conn, &id).await? else {
-                return Err(store::corrupt("reservations.id", &id));
+                return Err(store::corrupt("reservations.id", id.as_str()));
             };
             give_back(conn, &r, now).await?;
             r.status = ReservationStatus::Expired;

@@ -43,6 +43,7 @@ use emporium_kernel::{
     cache::{Forget, Memo},
     db::Database,
     events::EventBus,
+    id::{OrderId, ReservationId, VariantId},
 };
 
 /// Levels remembered for [`Inventory::recent_level`] (about 100 bytes each).
@@ -57,7 +58,7 @@ const RECENT_TTL: Duration = Duration::from_secs(10);
 pub struct Inventory {
     db: Database,
     bus: EventBus,
-    recent: Arc<Memo<String, StockLevel>>,
+    recent: Arc<Memo<VariantId, StockLevel>>,
 }
 
 impl Inventory {
@@ -73,8 +74,8 @@ impl Inventory {
     /// Every stock write takes one before its commit.
     pub(crate) fn forget_levels(
         &self,
-        variant_ids: Option<Vec<String>>,
-    ) -> Forget<'_, String, StockLevel> {
+        variant_ids: Option<Vec<VariantId>>,
+    ) -> Forget<'_, VariantId, StockLevel> {
         self.recent.forget_on_drop(variant_ids)
     }
 
@@ -92,7 +93,7 @@ impl Inventory {
 
     /// Stock of one variant at the default location; a variant never stocked has
     /// nothing on hand.
-    pub async fn level(&self, variant_id: &str) -> Result<StockLevel> {
+    pub async fn level(&self, variant_id: &VariantId) -> Result<StockLevel> {
         stock::level(self, variant_id).await
     }
 
@@ -100,19 +101,22 @@ impl Inventory {
     /// to the variant's stock (and within the last 10 s): what the add-to-cart check asks
     /// on every add. Another process's change may be missed for those 10 s; reserving,
     /// one conditional update, is exact whatever this said.
-    pub async fn recent_level(&self, variant_id: &str) -> Result<StockLevel> {
+    pub async fn recent_level(&self, variant_id: &VariantId) -> Result<StockLevel> {
         if let Some(level) = self.recent.get(variant_id) {
             return Ok(level);
         }
         let stamp = self.recent.stamp();
         let level = stock::level(self, variant_id).await?;
-        self.recent.put(stamp, variant_id.to_owned(), level.clone());
+        self.recent.put(stamp, variant_id.clone(), level.clone());
         Ok(level)
     }
 
     /// Stock of many variants (for product pages and cart views) in one query per 249
     /// ids; every requested id is in the map, unstocked ones with zeros.
-    pub async fn levels(&self, variant_ids: &[String]) -> Result<HashMap<String, StockLevel>> {
+    pub async fn levels(
+        &self,
+        variant_ids: &[VariantId],
+    ) -> Result<HashMap<VariantId, StockLevel>> {
         stock::levels(self, variant_ids).await
     }
 
@@ -124,7 +128,7 @@ impl Inventory {
     /// zero or below what is reserved.
     pub async fn adjust_stock(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         delta: i64,
         reason: &str,
         actor: Option<&str>,
@@ -140,7 +144,7 @@ impl Inventory {
     /// 0..=10^9; `WouldGoNegative` when fewer than the reserved units would remain.
     pub async fn set_stock(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         on_hand: i64,
         reason: &str,
         actor: Option<&str>,
@@ -149,22 +153,22 @@ impl Inventory {
     }
 
     /// The newest `limit` (1..=500) movements of a variant, newest first.
-    pub async fn movements(&self, variant_id: &str, limit: i64) -> Result<Vec<Movement>> {
+    pub async fn movements(&self, variant_id: &VariantId, limit: i64) -> Result<Vec<Movement>> {
         stock::movements(self, variant_id, limit).await
     }
 
     // ----- reservations -----
 
-    /// Holds stock for `reference` (an order id) for `ttl`: all lines or none. Lines for
+    /// Holds stock for `reference` (an order) for `ttl`: all lines or none. Lines for
     /// one variant are merged. Idempotent per reference: while an active or committed
     /// reservation exists for it, that one is returned and nothing more is reserved.
     ///
     /// Errors: `OutOfStock` naming the first variant short of stock (nothing stays
-    /// reserved); `InvalidQuantity` for an empty reference (`reference`), no lines
-    /// (`lines`), a blank variant id or a quantity below 1 (`lines[i].…`).
+    /// reserved); `InvalidQuantity` for no lines (`lines`) or a quantity below 1
+    /// (`lines[i].quantity`).
     pub async fn reserve(
         &self,
-        reference: &str,
+        reference: &OrderId,
         lines: &[ReserveLine],
         ttl: Duration,
     ) -> Result<Reservation> {
@@ -178,7 +182,7 @@ impl Inventory {
     ///
     /// Errors: `ReservationNotFound`; `ReservationLapsed` when a lapsed reservation's
     /// stock is gone (or a newer reservation holds stock for the same reference).
-    pub async fn commit(&self, reservation_id: &str) -> Result<Reservation> {
+    pub async fn commit(&self, reservation_id: &ReservationId) -> Result<Reservation> {
         reservation::commit(self, reservation_id).await
     }
 
@@ -188,18 +192,18 @@ impl Inventory {
     ///
     /// Errors: `ReservationNotFound`; `AlreadyCommitted` (sold goods are returned by a
     /// refund and a stock adjustment, not by a release).
-    pub async fn release(&self, reservation_id: &str) -> Result<Reservation> {
+    pub async fn release(&self, reservation_id: &ReservationId) -> Result<Reservation> {
         reservation::release(self, reservation_id).await
     }
 
     /// Errors: `ReservationNotFound`.
-    pub async fn reservation(&self, reservation_id: &str) -> Result<Reservation> {
+    pub async fn reservation(&self, reservation_id: &ReservationId) -> Result<Reservation> {
         reservation::get(self, reservation_id).await
     }
 
     /// The reservation for `reference`: the active or committed one if any, else the
     /// newest released or expired one.
-    pub async fn reservation_for(&self, reference: &str) -> Result<Option<Reservation>> {
+    pub async fn reservation_for(&self, reference: &OrderId) -> Result<Option<Reservation>> {
         reservation::for_reference(self, reference).await
     }
 
@@ -220,7 +224,7 @@ impl Inventory {
 
     /// Stocks the given variants with [`seed::demo_on_hand`] units each (movement reason
     /// `initial stock`), skipping variants that already have a level.
-    pub async fn seed_demo(&self, variant_ids: &[String]) -> Result<()> {
+    pub async fn seed_demo(&self, variant_ids: &[VariantId]) -> Result<()> {
         seed::seed_demo(self, variant_ids).await
     }
 }

@@ -1,5 +1,6 @@
 //! Domain types of the inventory and the payloads of its events.
 
+use emporium_kernel::id::{MovementId, OrderId, ReservationId, VariantId};
 use serde::{Deserialize, Serialize};
 
 /// The one stock location that exists for now (created by the migration).
@@ -16,7 +17,7 @@ pub mod topics {
 /// Stock of one variant at one location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLevel {
-    pub variant_id: String,
+    pub variant_id: VariantId,
     pub location_id: String,
     pub on_hand: i64,
     /// Held by active reservations (orders awaiting payment).
@@ -27,7 +28,7 @@ pub struct StockLevel {
 
 impl StockLevel {
     pub(crate) fn new(
-        variant_id: String,
+        variant_id: VariantId,
         location_id: String,
         on_hand: i64,
         reserved: i64,
@@ -42,15 +43,15 @@ impl StockLevel {
     }
 
     /// A variant that was never stocked: nothing on hand.
-    pub(crate) fn empty(variant_id: &str) -> Self {
-        StockLevel::new(variant_id.to_owned(), DEFAULT_LOCATION.to_owned(), 0, 0)
+    pub(crate) fn empty(variant_id: &VariantId) -> Self {
+        StockLevel::new(variant_id.clone(), DEFAULT_LOCATION.to_owned(), 0, 0)
     }
 }
 
 /// One line to reserve, and one line of a reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReserveLine {
-    pub variant_id: String,
+    pub variant_id: VariantId,
     pub quantity: i64,
 }
 
@@ -89,13 +90,12 @@ impl ReservationStatus {
     }
 }
 
-/// Stock held for a reference (an order id).
+/// Stock held for a reference (an order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
-    /// `res_…`
-    pub id: String,
-    /// What the stock is held for, usually an order id; one live reservation per reference.
-    pub reference: String,
+    pub id: ReservationId,
+    /// The order the stock is held for; one live reservation per reference.
+    pub reference: OrderId,
     pub location_id: String,
     pub status: ReservationStatus,
     /// Lines merged per variant, ordered by variant id.
@@ -109,9 +109,8 @@ pub struct Reservation {
 /// One change of on_hand, as logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Movement {
-    /// `mov_…`
-    pub id: String,
-    pub variant_id: String,
+    pub id: MovementId,
+    pub variant_id: VariantId,
     pub location_id: String,
     /// Change of on_hand (negative for sales and write-offs).
     pub delta: i64,
@@ -122,15 +121,15 @@ pub struct Movement {
     /// Who made the change (a staff id), when a person did.
     pub actor: Option<String>,
     /// What caused it (the reservation's reference for a sale).
-    pub reference: Option<String>,
+    pub reference: Option<OrderId>,
     pub created_at: i64,
 }
 
 /// Payload of the `inventory.reservation_*` events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationEvent {
-    pub reservation_id: String,
-    pub reference: String,
+    pub reservation_id: ReservationId,
+    pub reference: OrderId,
     pub lines: Vec<ReserveLine>,
 }
 
@@ -147,7 +146,7 @@ impl From<&Reservation> for ReservationEvent {
 /// Payload of `inventory.adjusted`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockAdjustedEvent {
-    pub variant_id: String,
+    pub variant_id: VariantId,
     pub location_id: String,
     pub delta: i64,
     /// on_hand after the change.

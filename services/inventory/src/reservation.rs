@@ -15,11 +15,11 @@ use emporium_kernel::{
     clock::now_ms,
     db::{Conn, DbError},
     events,
-    id::new_id,
+    id::{MovementId, OrderId, ReservationId, VariantId},
 };
 
 use crate::{
-    stock::{check_variant_id, MAX_QUANTITY},
+    stock::MAX_QUANTITY,
     store::{self, corrupt},
     topics, Inventory, InventoryError, Movement, Reservation, ReservationEvent, ReservationStatus,
     ReserveLine, Result,
@@ -35,9 +35,8 @@ fn merge_lines(lines: &[ReserveLine]) -> Result<Vec<ReserveLine>> {
             "must not be empty: reserve at least one line",
         ));
     }
-    let mut merged: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut merged: BTreeMap<&VariantId, i64> = BTreeMap::new();
     for (i, line) in lines.iter().enumerate() {
-        check_variant_id(&format!("lines[{i}].variant_id"), &line.variant_id)?;
         if !(1..=MAX_QUANTITY).contains(&line.quantity) {
             return Err(InventoryError::invalid(
                 format!("lines[{i}].quantity"),
@@ -59,7 +58,7 @@ fn merge_lines(lines: &[ReserveLine]) -> Result<Vec<ReserveLine>> {
     Ok(merged
         .into_iter()
         .map(|(variant_id, quantity)| ReserveLine {
-            variant_id: variant_id.to_owned(),
+            variant_id: variant_id.clone(),
             quantity,
         })
         .collect())
@@ -67,22 +66,16 @@ fn merge_lines(lines: &[ReserveLine]) -> Result<Vec<ReserveLine>> {
 
 pub(crate) async fn reserve(
     inv: &Inventory,
-    reference: &str,
+    reference: &OrderId,
     lines: &[ReserveLine],
     ttl: Duration,
 ) -> Result<Reservation> {
-    if reference.trim().is_empty() {
-        return Err(InventoryError::invalid(
-            "reference",
-            "must not be empty: give the id the stock is held for (an order id)",
-        ));
-    }
     let lines = merge_lines(lines)?;
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     // A retried call (the usual case for an existing reference) is answered by a plain
     // read, without queueing for SQLite's write lock.
     if let Some(existing) = find_live(inv, reference).await? {
-        tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+        tracing::debug!(%reference, reservation_id = %existing.id, "reservation exists; reusing it");
         return Ok(existing);
     }
     let _forget = inv.forget_levels(Some(lines.iter().map(|l| l.variant_id.clone()).collect()));
@@ -91,8 +84,8 @@ pub(crate) async fn reserve(
     for _ in 0..3 {
         let now = now_ms();
         let reservation = Reservation {
-            id: new_id("res"),
-            reference: reference.to_owned(),
+            id: ReservationId::new(),
+            reference: reference.clone(),
             location_id: crate::DEFAULT_LOCATION.to_owned(),
             status: ReservationStatus::Active,
             lines: lines.clone(),
@@ -117,7 +110,7 @@ pub(crate) async fn reserve(
                 available,
             }) => {
                 tracing::info!(
-                    reference,
+                    %reference,
                     %variant_id,
                     requested,
                     available,
@@ -134,13 +127,13 @@ pub(crate) async fn reserve(
         if raced {
             // That one is the answer, unless it was rolled back meanwhile.
             if let Some(existing) = find_live(inv, reference).await? {
-                tracing::debug!(reference, reservation_id = %existing.id, "reservation exists; reusing it");
+                tracing::debug!(%reference, reservation_id = %existing.id, "reservation exists; reusing it");
                 return Ok(existing);
             }
             continue;
         }
         tracing::info!(
-            reference,
+            %reference,
             reservation_id = %reservation.id,
             lines = reservation.lines.len(),
             expires_at = reservation.expires_at,
@@ -154,23 +147,23 @@ pub(crate) async fn reserve(
     ))
 }
 
-async fn find_live(inv: &Inventory, reference: &str) -> Result<Option<Reservation>> {
+async fn find_live(inv: &Inventory, reference: &OrderId) -> Result<Option<Reservation>> {
     inv.db
         .read(async |conn| store::reservation::find_live(conn, reference).await)
         .await
 }
 
-async fn load(conn: &mut Conn<'_>, id: &str) -> Result<Reservation> {
+async fn load(conn: &mut Conn<'_>, id: &ReservationId) -> Result<Reservation> {
     store::reservation::find(conn, id)
         .await?
         .ok_or_else(|| InventoryError::ReservationNotFound {
-            reservation_id: id.to_owned(),
+            reservation_id: id.clone(),
         })
 }
 
 fn sale(r: &Reservation, line: &ReserveLine, on_hand: i64, now: i64) -> Movement {
     Movement {
-        id: new_id("mov"),
+        id: MovementId::new(),
         variant_id: line.variant_id.clone(),
         location_id: r.location_id.clone(),
         delta: -line.quantity,
@@ -198,8 +191,8 @@ enum NotCommitted {
     Refused(InventoryError),
     /// A lapsed reservation's stock is gone (the first variant short of it).
     StockGone {
-        reference: String,
-        variant_id: String,
+        reference: OrderId,
+        variant_id: VariantId,
     },
 }
 
@@ -215,15 +208,15 @@ impl From<DbError> for NotCommitted {
     }
 }
 
-pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
+pub(crate) async fn commit(inv: &Inventory, id: &ReservationId) -> Result<Reservation> {
     let now = now_ms();
     // The lines are known only once loaded; commits are rare next to reads.
     let _forget = inv.forget_levels(None);
-    let owned_id = id.to_owned();
+    let owned_id = id.clone();
     let committed = inv
         .db
         .write(async move |conn| {
-            let id = owned_id.as_str();
+            let id = &owned_id;
             let from_active = store::reservation::transition(
                 conn,
                 id,
@@ -257,7 +250,7 @@ pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
                     now,
                 )
                 .await?
-                .ok_or_else(|| corrupt("inventory_levels.reserved", &line.variant_id))?;
+                .ok_or_else(|| corrupt("inventory_levels.reserved", line.variant_id.as_str()))?;
                 movements.push(sale(&r, line, on_hand, now));
             }
             r.status = ReservationStatus::Committed;
@@ -275,13 +268,13 @@ pub(crate) async fn commit(inv: &Inventory, id: &str) -> Result<Reservation> {
             variant_id,
         }) => {
             tracing::warn!(
-                reservation_id = id,
+                reservation_id = %id,
                 %reference,
                 %variant_id,
                 "late commit refused: the lapsed reservation's stock is gone"
             );
             return Err(InventoryError::ReservationLapsed {
-                reservation_id: id.to_owned(),
+                reservation_id: id.clone(),
             });
         }
     };
@@ -375,14 +368,14 @@ async fn commit_lapsed(
     Ok((r, Committed::Late(previous)))
 }
 
-pub(crate) async fn release(inv: &Inventory, id: &str) -> Result<Reservation> {
+pub(crate) async fn release(inv: &Inventory, id: &ReservationId) -> Result<Reservation> {
     let now = now_ms();
     let _forget = inv.forget_levels(None);
-    let owned_id = id.to_owned();
+    let owned_id = id.clone();
     let (r, released) = inv
         .db
         .write(async move |conn| {
-            let id = owned_id.as_str();
+            let id = &owned_id;
             let from_active = store::reservation::transition(
                 conn,
                 id,
@@ -428,7 +421,10 @@ pub(crate) async fn give_back(conn: &mut Conn<'_>, r: &Reservation, now: i64) ->
         )
         .await?;
         if !done {
-            return Err(corrupt("inventory_levels.reserved", &line.variant_id));
+            return Err(corrupt(
+                "inventory_levels.reserved",
+                line.variant_id.as_str(),
+            ));
         }
     }
     Ok(())
@@ -436,15 +432,18 @@ pub(crate) async fn give_back(conn: &mut Conn<'_>, r: &Reservation, now: i64) ->
 
 /// Appends a reservation event (`topic`) about `r` to the outbox, in its write.
 pub(crate) async fn append(conn: &mut Conn<'_>, topic: &str, r: &Reservation) -> Result<()> {
-    events::append(conn, topic, &r.id, &ReservationEvent::from(r), None).await?;
+    events::append(conn, topic, r.id.as_str(), &ReservationEvent::from(r), None).await?;
     Ok(())
 }
 
-pub(crate) async fn get(inv: &Inventory, id: &str) -> Result<Reservation> {
+pub(crate) async fn get(inv: &Inventory, id: &ReservationId) -> Result<Reservation> {
     inv.db.read(async |conn| load(conn, id).await).await
 }
 
-pub(crate) async fn for_reference(inv: &Inventory, reference: &str) -> Result<Option<Reservation>> {
+pub(crate) async fn for_reference(
+    inv: &Inventory,
+    reference: &OrderId,
+) -> Result<Option<Reservation>> {
     inv.db
         .read(async |conn| store::reservation::find_for_reference(conn, reference).await)
         .await
@@ -454,23 +453,25 @@ pub(crate) async fn for_reference(inv: &Inventory, reference: &str) -> Result<Op
 mod tests {
     use super::*;
 
-    fn line(variant_id: &str, quantity: i64) -> ReserveLine {
+    /// A line of the variant called `name` (a real id: `var_0…0a` for `a`).
+    fn line(name: &str, quantity: i64) -> ReserveLine {
         ReserveLine {
-            variant_id: variant_id.to_owned(),
+            variant_id: VariantId::parse(&format!("var_{name:0>26}"))
+                .unwrap_or_else(|e| panic!("{e}")),
             quantity,
         }
     }
 
     #[test]
     fn lines_for_one_variant_are_merged_and_ordered_by_variant() {
-        let merged = merge_lines(&[line("var_b", 2), line("var_a", 1), line("var_b", 3)])
+        let merged = merge_lines(&[line("b", 2), line("a", 1), line("b", 3)])
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(merged, vec![line("var_a", 1), line("var_b", 5)]);
+        assert_eq!(merged, vec![line("a", 1), line("b", 5)]);
     }
 
     #[test]
     fn a_quantity_below_one_names_the_offending_line() {
-        match merge_lines(&[line("var_a", 1), line("var_b", 0)]) {
+        match merge_lines(&[line("a", 1), line("b", 0)]) {
             Err(InventoryError::InvalidQuantity { field, .. }) => {
                 assert_eq!(field, "lines[1].quantity")
             }

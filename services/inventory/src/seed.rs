@@ -7,22 +7,22 @@
 
 use std::collections::HashSet;
 
-use emporium_kernel::{clock::now_ms, id::new_id};
-
-use crate::{
-    stock::check_variant_id, store, Inventory, InventoryError, Movement, Result, StockLevel,
-    DEFAULT_LOCATION,
+use emporium_kernel::{
+    clock::now_ms,
+    id::{MovementId, VariantId},
 };
+
+use crate::{store, Inventory, InventoryError, Movement, Result, StockLevel, DEFAULT_LOCATION};
 
 /// Movement reason of seeded stock.
 pub const INITIAL_STOCK_REASON: &str = "initial stock";
 
 /// The demo on-hand quantity of a variant: about one variant in 15 is sold out (so the
 /// storefront shows that state), the others hold 5 to 120 units.
-pub fn demo_on_hand(variant_id: &str) -> i64 {
+pub fn demo_on_hand(variant_id: &VariantId) -> i64 {
     // FNV-1a, 64 bit: stable across Rust versions, unlike `DefaultHasher`.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in variant_id.bytes() {
+    for byte in variant_id.as_str().bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -33,12 +33,11 @@ pub fn demo_on_hand(variant_id: &str) -> i64 {
     }
 }
 
-pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[String]) -> Result<()> {
+pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[VariantId]) -> Result<()> {
     let mut seen = HashSet::with_capacity(variant_ids.len());
     let mut ids = Vec::with_capacity(variant_ids.len());
-    for (i, id) in variant_ids.iter().enumerate() {
-        check_variant_id(&format!("variant_ids[{i}]"), id)?;
-        if seen.insert(id.as_str()) {
+    for id in variant_ids {
+        if seen.insert(id) {
             ids.push(id.clone());
         }
     }
@@ -50,7 +49,7 @@ pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[String]) -> Result
     let (seeded, skipped) = inv
         .db
         .write(async move |conn| {
-            let stocked: HashSet<String> = store::level::find_many(conn, &ids, DEFAULT_LOCATION)
+            let stocked: HashSet<VariantId> = store::level::find_many(conn, &ids, DEFAULT_LOCATION)
                 .await?
                 .into_iter()
                 .map(|level| level.variant_id)
@@ -62,7 +61,7 @@ pub(crate) async fn seed_demo(inv: &Inventory, variant_ids: &[String]) -> Result
                 // A sold-out variant never had stock: nothing moved.
                 if on_hand > 0 {
                     movements.push(Movement {
-                        id: new_id("mov"),
+                        id: MovementId::new(),
                         variant_id: id.clone(),
                         location_id: DEFAULT_LOCATION.to_owned(),
                         delta: on_hand,
@@ -91,7 +90,11 @@ mod tests {
     #[test]
     fn demo_quantities_are_mostly_in_stock_with_some_sold_out() {
         let quantities: Vec<i64> = (0..3_000)
-            .map(|i| demo_on_hand(&format!("var_{i:026}")))
+            .map(|i| {
+                let id =
+                    VariantId::parse(&format!("var_{i:026}")).unwrap_or_else(|e| panic!("{e}"));
+                demo_on_hand(&id)
+            })
             .collect();
         let sold_out = quantities.iter().filter(|q| **q == 0).count();
         assert!(
@@ -99,6 +102,7 @@ mod tests {
             "about 1 in 15 of 3,000 should be sold out, got {sold_out}"
         );
         assert!(quantities.iter().all(|q| *q == 0 || (5..=120).contains(q)));
-        assert_eq!(demo_on_hand("var_x"), demo_on_hand("var_x"));
+        let x = || VariantId::parse(&format!("var_{:0>26}", "x")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(demo_on_hand(&x()), demo_on_hand(&x()));
     }
 }

@@ -1,7 +1,12 @@
 //! Stock levels and merchant adjustments: reads, `adjust_stock`, `set_stock`, the
 //! movement log.
 
-use emporium_kernel::{clock::now_ms, db::Conn, events, id::new_id};
+use emporium_kernel::{
+    clock::now_ms,
+    db::Conn,
+    events,
+    id::{MovementId, VariantId},
+};
 
 use crate::{
     store, Inventory, InventoryError, Movement, Result, StockAdjustedEvent, StockLevel,
@@ -15,16 +20,6 @@ pub(crate) const MAX_QUANTITY: i64 = 1_000_000_000;
 /// Longest movement page.
 const MAX_MOVEMENTS: i64 = 500;
 
-pub(crate) fn check_variant_id(field: &str, variant_id: &str) -> Result<()> {
-    if variant_id.trim().is_empty() {
-        return Err(InventoryError::invalid(
-            field,
-            "must not be empty: give a variant id (`var_…`)",
-        ));
-    }
-    Ok(())
-}
-
 fn check_reason(reason: &str) -> Result<&str> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -33,7 +28,7 @@ fn check_reason(reason: &str) -> Result<&str> {
     Ok(reason)
 }
 
-pub(crate) async fn level(inv: &Inventory, variant_id: &str) -> Result<StockLevel> {
+pub(crate) async fn level(inv: &Inventory, variant_id: &VariantId) -> Result<StockLevel> {
     let found = inv
         .db
         .read(async |conn| store::level::find(conn, variant_id, DEFAULT_LOCATION).await)
@@ -43,8 +38,8 @@ pub(crate) async fn level(inv: &Inventory, variant_id: &str) -> Result<StockLeve
 
 pub(crate) async fn levels(
     inv: &Inventory,
-    variant_ids: &[String],
-) -> Result<std::collections::HashMap<String, StockLevel>> {
+    variant_ids: &[VariantId],
+) -> Result<std::collections::HashMap<VariantId, StockLevel>> {
     let mut out = std::collections::HashMap::with_capacity(variant_ids.len());
     if variant_ids.is_empty() {
         return Ok(out);
@@ -65,16 +60,16 @@ pub(crate) async fn levels(
 
 /// A merchant's change as the write records it: what it is and who made it.
 struct Change {
-    variant_id: String,
+    variant_id: VariantId,
     reason: String,
     actor: Option<String>,
     now: i64,
 }
 
 impl Change {
-    fn new(variant_id: &str, reason: &str, actor: Option<&str>) -> Self {
+    fn new(variant_id: &VariantId, reason: &str, actor: Option<&str>) -> Self {
         Change {
-            variant_id: variant_id.to_owned(),
+            variant_id: variant_id.clone(),
             reason: reason.to_owned(),
             actor: actor.map(str::to_owned),
             now: now_ms(),
@@ -101,12 +96,11 @@ impl Change {
 
 pub(crate) async fn adjust(
     inv: &Inventory,
-    variant_id: &str,
+    variant_id: &VariantId,
     delta: i64,
     reason: &str,
     actor: Option<&str>,
 ) -> Result<StockLevel> {
-    check_variant_id("variant_id", variant_id)?;
     let reason = check_reason(reason)?;
     if delta == 0 || !(-MAX_QUANTITY..=MAX_QUANTITY).contains(&delta) {
         return Err(InventoryError::invalid(
@@ -118,7 +112,7 @@ pub(crate) async fn adjust(
         ));
     }
     let change = Change::new(variant_id, reason, actor);
-    let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
+    let _forget = inv.forget_levels(Some(vec![variant_id.clone()]));
     let level = inv
         .db
         .write(async move |conn| {
@@ -142,7 +136,7 @@ pub(crate) async fn adjust(
         .await?;
     inv.bus.wake();
     tracing::info!(
-        variant_id,
+        %variant_id,
         delta,
         on_hand = level.on_hand,
         reason,
@@ -154,12 +148,11 @@ pub(crate) async fn adjust(
 
 pub(crate) async fn set(
     inv: &Inventory,
-    variant_id: &str,
+    variant_id: &VariantId,
     on_hand: i64,
     reason: &str,
     actor: Option<&str>,
 ) -> Result<StockLevel> {
-    check_variant_id("variant_id", variant_id)?;
     let reason = check_reason(reason)?;
     if !(0..=MAX_QUANTITY).contains(&on_hand) {
         return Err(InventoryError::invalid(
@@ -168,7 +161,7 @@ pub(crate) async fn set(
         ));
     }
     let change = Change::new(variant_id, reason, actor);
-    let _forget = inv.forget_levels(Some(vec![variant_id.to_owned()]));
+    let _forget = inv.forget_levels(Some(vec![variant_id.clone()]));
     let (level, delta) = inv
         .db
         .write(async move |conn| {
@@ -196,7 +189,7 @@ pub(crate) async fn set(
         .await?;
     inv.bus.wake();
     tracing::info!(
-        variant_id,
+        %variant_id,
         delta,
         on_hand = level.on_hand,
         reason,
@@ -215,7 +208,7 @@ async fn record_change(
     delta: i64,
 ) -> Result<()> {
     let movement = Movement {
-        id: new_id("mov"),
+        id: MovementId::new(),
         variant_id: level.variant_id.clone(),
         location_id: level.location_id.clone(),
         delta,
@@ -236,7 +229,7 @@ async fn record_change(
     events::append(
         conn,
         crate::topics::ADJUSTED,
-        &level.variant_id,
+        level.variant_id.as_str(),
         &payload,
         None,
     )
@@ -246,7 +239,7 @@ async fn record_change(
 
 pub(crate) async fn movements(
     inv: &Inventory,
-    variant_id: &str,
+    variant_id: &VariantId,
     limit: i64,
 ) -> Result<Vec<Movement>> {
     if !(1..=MAX_MOVEMENTS).contains(&limit) {

@@ -7,18 +7,18 @@ mod support;
 use emporium_inventory::{InventoryError, ReservationStatus};
 use emporium_kernel::clock::now_ms;
 
-use support::{envs, line, ok, TTL};
+use support::{envs, line, ok, ord, var, TTL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_reservations_of_ten_units_never_oversell() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_hot", 10).await;
+        env.stock(&var("hot"), 10).await;
         let mut tasks = Vec::new();
         for i in 0..200 {
             let inv = env.inv.clone();
             tasks.push(tokio::spawn(async move {
-                inv.reserve(&format!("ord_{i}"), &[line("var_hot", 1)], TTL)
+                inv.reserve(&ord(&i.to_string()), &[line(&var("hot"), 1)], TTL)
                     .await
             }));
         }
@@ -27,14 +27,14 @@ async fn two_hundred_concurrent_reservations_of_ten_units_never_oversell() {
             match task.await.unwrap_or_else(|e| panic!("[{l}] task: {e}")) {
                 Ok(_) => reserved += 1,
                 Err(InventoryError::OutOfStock { variant_id, .. }) => {
-                    assert_eq!(variant_id, "var_hot", "[{l}]");
+                    assert_eq!(variant_id, var("hot"), "[{l}]");
                     out_of_stock += 1;
                 }
                 Err(e) => panic!("[{l}] unexpected error: {e:?}"),
             }
         }
         assert_eq!((reserved, out_of_stock), (10, 190), "[{l}]");
-        let level = env.level("var_hot").await;
+        let level = env.level(&var("hot")).await;
         assert_eq!(
             (level.on_hand, level.reserved, level.available),
             (10, 10, 0),
@@ -47,12 +47,12 @@ async fn two_hundred_concurrent_reservations_of_ten_units_never_oversell() {
 async fn concurrent_reserves_for_one_reference_reserve_once() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 100).await;
+        env.stock(&var("a"), 100).await;
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let inv = env.inv.clone();
             tasks.push(tokio::spawn(async move {
-                inv.reserve("ord_same", &[line("var_a", 3)], TTL).await
+                inv.reserve(&ord("same"), &[line(&var("a"), 3)], TTL).await
             }));
         }
         let mut ids = Vec::new();
@@ -62,7 +62,7 @@ async fn concurrent_reserves_for_one_reference_reserve_once() {
         }
         ids.dedup();
         assert_eq!(ids.len(), 1, "[{l}] every call got the same reservation");
-        assert_eq!(env.level("var_a").await.reserved, 3, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.reserved, 3, "[{l}]");
     }
 }
 
@@ -70,10 +70,10 @@ async fn concurrent_reserves_for_one_reference_reserve_once() {
 async fn a_commit_racing_a_release_sells_the_goods_exactly_once() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 10).await;
+        env.stock(&var("a"), 10).await;
         for round in 0..10 {
             let r = env
-                .reserve(&format!("ord_{round}"), &[line("var_a", 1)])
+                .reserve(&ord(&round.to_string()), &[line(&var("a"), 1)])
                 .await;
             let (committer, releaser) = (env.inv.clone(), env.inv.clone());
             let (id_c, id_r) = (r.id.clone(), r.id.clone());
@@ -97,7 +97,7 @@ async fn a_commit_racing_a_release_sells_the_goods_exactly_once() {
                 .count();
             assert_eq!(committed_events, 1, "[{l}] round {round}");
         }
-        let level = env.level("var_a").await;
+        let level = env.level(&var("a")).await;
         assert_eq!(
             (level.on_hand, level.reserved),
             (0, 0),
@@ -110,11 +110,11 @@ async fn a_commit_racing_a_release_sells_the_goods_exactly_once() {
 async fn concurrent_expiry_runners_expire_each_reservation_exactly_once() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 100).await;
+        env.stock(&var("a"), 100).await;
         let mut ids = Vec::new();
         for i in 0..20 {
             ids.push(
-                env.reserve(&format!("ord_{i}"), &[line("var_a", 2)])
+                env.reserve(&ord(&i.to_string()), &[line(&var("a"), 2)])
                     .await
                     .id,
             );
@@ -132,7 +132,7 @@ async fn concurrent_expiry_runners_expire_each_reservation_exactly_once() {
             total += ok(l, "release_expired", n);
         }
         assert_eq!(total, 20, "[{l}] each expired by exactly one runner");
-        assert_eq!(env.level("var_a").await.reserved, 0, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.reserved, 0, "[{l}]");
         for id in &ids {
             assert_eq!(
                 env.topics(id).await,

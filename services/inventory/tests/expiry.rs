@@ -9,25 +9,33 @@ use std::time::Duration;
 use emporium_inventory::{InventoryError, ReservationEvent, ReservationStatus};
 use emporium_kernel::clock::now_ms;
 
-use support::{envs, line, ok};
+use support::{envs, line, ok, ord, var};
 
 #[tokio::test]
 async fn the_expiry_job_releases_only_reservations_past_their_ttl_once() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 10).await;
+        env.stock(&var("a"), 10).await;
         let short = ok(
             l,
             "reserve short",
             env.inv
-                .reserve("ord_short", &[line("var_a", 3)], Duration::from_secs(60))
+                .reserve(
+                    &ord("short"),
+                    &[line(&var("a"), 3)],
+                    Duration::from_secs(60),
+                )
                 .await,
         );
         let long = ok(
             l,
             "reserve long",
             env.inv
-                .reserve("ord_long", &[line("var_a", 2)], Duration::from_secs(3_600))
+                .reserve(
+                    &ord("long"),
+                    &[line(&var("a"), 2)],
+                    Duration::from_secs(3_600),
+                )
                 .await,
         );
         let later = now_ms() + 10 * 60 * 1000;
@@ -46,7 +54,7 @@ async fn the_expiry_job_releases_only_reservations_past_their_ttl_once() {
             ReservationStatus::Active,
             "[{l}]"
         );
-        let level = env.level("var_a").await;
+        let level = env.level(&var("a")).await;
         assert_eq!((level.reserved, level.available), (2, 8), "[{l}]");
         let events = env.reservation_events(&short.id).await;
         assert_eq!(events.len(), 1, "[{l}] one event");
@@ -55,8 +63,8 @@ async fn the_expiry_job_releases_only_reservations_past_their_ttl_once() {
             events[0].1,
             ReservationEvent {
                 reservation_id: short.id.clone(),
-                reference: "ord_short".into(),
-                lines: vec![line("var_a", 3)],
+                reference: ord("short"),
+                lines: vec![line(&var("a"), 3)],
             },
             "[{l}]"
         );
@@ -73,14 +81,14 @@ async fn the_expiry_job_releases_only_reservations_past_their_ttl_once() {
             "[{l}] still one event"
         );
         assert_eq!(
-            env.level("var_a").await.reserved,
+            env.level(&var("a")).await.reserved,
             2,
             "[{l}] nothing released twice"
         );
         // Releasing an expired reservation is a no-op.
         let released = ok(l, "release expired", env.inv.release(&short.id).await);
         assert_eq!(released.status, ReservationStatus::Expired, "[{l}]");
-        assert_eq!(env.level("var_a").await.reserved, 2, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.reserved, 2, "[{l}]");
     }
 }
 
@@ -88,12 +96,12 @@ async fn the_expiry_job_releases_only_reservations_past_their_ttl_once() {
 async fn a_late_commit_after_expiry_takes_the_stock_again_when_it_is_there() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 5).await;
+        env.stock(&var("a"), 5).await;
         let r = ok(
             l,
             "reserve",
             env.inv
-                .reserve("ord_1", &[line("var_a", 2)], Duration::from_millis(1))
+                .reserve(&ord("1"), &[line(&var("a"), 2)], Duration::from_millis(1))
                 .await,
         );
         assert_eq!(
@@ -103,7 +111,7 @@ async fn a_late_commit_after_expiry_takes_the_stock_again_when_it_is_there() {
         );
         let committed = ok(l, "late commit", env.inv.commit(&r.id).await);
         assert_eq!(committed.status, ReservationStatus::Committed, "[{l}]");
-        let level = env.level("var_a").await;
+        let level = env.level(&var("a")).await;
         assert_eq!((level.on_hand, level.reserved), (3, 0), "[{l}]");
         assert_eq!(
             env.topics(&r.id).await,
@@ -120,13 +128,13 @@ async fn a_late_commit_after_expiry_takes_the_stock_again_when_it_is_there() {
 async fn a_late_commit_fails_with_reservation_lapsed_when_the_stock_is_gone() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 2).await;
-        env.stock("var_b", 5).await;
+        env.stock(&var("a"), 2).await;
+        env.stock(&var("b"), 5).await;
         let r = env
-            .reserve("ord_1", &[line("var_a", 2), line("var_b", 1)])
+            .reserve(&ord("1"), &[line(&var("a"), 2), line(&var("b"), 1)])
             .await;
         ok(l, "release", env.inv.release(&r.id).await);
-        let other = env.reserve("ord_2", &[line("var_a", 1)]).await;
+        let other = env.reserve(&ord("2"), &[line(&var("a"), 1)]).await;
         match env.inv.commit(&r.id).await {
             Err(InventoryError::ReservationLapsed { reservation_id }) => {
                 assert_eq!(reservation_id, r.id, "[{l}]")
@@ -138,7 +146,7 @@ async fn a_late_commit_fails_with_reservation_lapsed_when_the_stock_is_gone() {
             ReservationStatus::Released,
             "[{l}] stays released"
         );
-        let (a, b) = (env.level("var_a").await, env.level("var_b").await);
+        let (a, b) = (env.level(&var("a")).await, env.level(&var("b")).await);
         assert_eq!(
             (a.on_hand, a.reserved),
             (2, 1),
@@ -149,7 +157,7 @@ async fn a_late_commit_fails_with_reservation_lapsed_when_the_stock_is_gone() {
             (5, 0),
             "[{l}] var_b line rolled back"
         );
-        assert_eq!(env.level("var_a").await.reserved, 1, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.reserved, 1, "[{l}]");
         assert_eq!(
             ok(l, "other", env.inv.reservation(&other.id).await).status,
             ReservationStatus::Active
@@ -161,12 +169,12 @@ async fn a_late_commit_fails_with_reservation_lapsed_when_the_stock_is_gone() {
 async fn the_expiry_job_loop_expires_due_reservations_and_stops_on_shutdown() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 5).await;
+        env.stock(&var("a"), 5).await;
         let r = ok(
             l,
             "reserve",
             env.inv
-                .reserve("ord_1", &[line("var_a", 2)], Duration::from_millis(1))
+                .reserve(&ord("1"), &[line(&var("a"), 2)], Duration::from_millis(1))
                 .await,
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -177,7 +185,7 @@ async fn the_expiry_job_loop_expires_due_reservations_and_stops_on_shutdown() {
             },
         ));
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while env.level("var_a").await.reserved != 0 {
+        while env.level(&var("a")).await.reserved != 0 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "[{l}] job never expired it"

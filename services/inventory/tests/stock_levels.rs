@@ -15,18 +15,19 @@ use emporium_kernel::{
     clock::now_ms,
     db::{DbError, Sql},
     events::{self, EventBus},
+    id::VariantId,
 };
 
-use support::{envs, line, ok, Env};
+use support::{envs, line, ok, ord, var, Env};
 
 #[tokio::test]
 async fn a_variant_never_stocked_has_nothing_on_hand() {
     for env in envs().await {
-        let level = env.level("var_unknown").await;
+        let level = env.level(&var("unknown")).await;
         assert_eq!(
             level,
             StockLevel {
-                variant_id: "var_unknown".into(),
+                variant_id: var("unknown"),
                 location_id: DEFAULT_LOCATION.into(),
                 on_hand: 0,
                 reserved: 0,
@@ -42,23 +43,23 @@ async fn a_variant_never_stocked_has_nothing_on_hand() {
 async fn levels_returns_every_requested_variant_with_available_stock() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 7).await;
-        env.stock("var_b", 3).await;
-        env.reserve("ord_1", &[line("var_a", 2)]).await;
-        let ids = vec!["var_a".to_owned(), "var_b".to_owned(), "var_c".to_owned()];
+        env.stock(&var("a"), 7).await;
+        env.stock(&var("b"), 3).await;
+        env.reserve(&ord("1"), &[line(&var("a"), 2)]).await;
+        let ids = vec![var("a"), var("b"), var("c")];
         let levels = ok(l, "levels", env.inv.levels(&ids).await);
         assert_eq!(levels.len(), 3, "[{l}]");
         assert_eq!(
             (
-                levels["var_a"].on_hand,
-                levels["var_a"].reserved,
-                levels["var_a"].available
+                levels[&var("a")].on_hand,
+                levels[&var("a")].reserved,
+                levels[&var("a")].available
             ),
             (7, 2, 5),
             "[{l}]"
         );
-        assert_eq!(levels["var_b"].available, 3, "[{l}]");
-        assert_eq!(levels["var_c"].on_hand, 0, "[{l}] unstocked variant");
+        assert_eq!(levels[&var("b")].available, 3, "[{l}]");
+        assert_eq!(levels[&var("c")].on_hand, 0, "[{l}] unstocked variant");
         assert!(
             ok(l, "levels of nothing", env.inv.levels(&[]).await).is_empty(),
             "[{l}]"
@@ -72,29 +73,29 @@ async fn recent_levels_follow_every_stock_write_of_this_process() {
         let l = env.label;
         let recent = |env: &Env| {
             let inv = env.inv.clone();
-            async move { ok(l, "recent_level", inv.recent_level("var_r").await).available }
+            async move { ok(l, "recent_level", inv.recent_level(&var("r")).await).available }
         };
         assert_eq!(recent(&env).await, 0, "[{l}] never stocked");
-        env.stock("var_r", 10).await;
+        env.stock(&var("r"), 10).await;
         assert_eq!(recent(&env).await, 10, "[{l}] after set_stock");
         ok(
             l,
             "adjust",
-            env.inv.adjust_stock("var_r", -2, "damaged", None).await,
+            env.inv.adjust_stock(&var("r"), -2, "damaged", None).await,
         );
         assert_eq!(recent(&env).await, 8, "[{l}] after adjust_stock");
-        let held = env.reserve("ord_r1", &[line("var_r", 3)]).await;
+        let held = env.reserve(&ord("r1"), &[line(&var("r"), 3)]).await;
         assert_eq!(recent(&env).await, 5, "[{l}] after reserve");
         ok(l, "release", env.inv.release(&held.id).await);
         assert_eq!(recent(&env).await, 8, "[{l}] after release");
-        let sold = env.reserve("ord_r2", &[line("var_r", 1)]).await;
+        let sold = env.reserve(&ord("r2"), &[line(&var("r"), 1)]).await;
         ok(l, "commit", env.inv.commit(&sold.id).await);
         assert_eq!(recent(&env).await, 7, "[{l}] after reserve and commit");
         let lapsing = ok(
             l,
             "reserve",
             env.inv
-                .reserve("ord_r3", &[line("var_r", 4)], Duration::from_millis(1))
+                .reserve(&ord("r3"), &[line(&var("r"), 4)], Duration::from_millis(1))
                 .await,
         );
         assert_eq!(recent(&env).await, 3, "[{l}] after a short reserve");
@@ -116,10 +117,10 @@ async fn recent_levels_follow_every_stock_write_of_this_process() {
         ok(
             l,
             "elsewhere",
-            elsewhere.set_stock("var_r", 1, "count", None).await,
+            elsewhere.set_stock(&var("r"), 1, "count", None).await,
         );
         assert_eq!(recent(&env).await, 7, "[{l}] from memory");
-        assert_eq!(env.level("var_r").await.available, 1, "[{l}] level reads");
+        assert_eq!(env.level(&var("r")).await.available, 1, "[{l}] level reads");
     }
 }
 
@@ -127,20 +128,24 @@ async fn recent_levels_follow_every_stock_write_of_this_process() {
 async fn the_schema_itself_refuses_negative_stock_and_over_reservation() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 3).await;
-        for statement in [
-            "UPDATE inventory_levels SET on_hand = -1, reserved = 0 WHERE variant_id = 'var_a'",
-            "UPDATE inventory_levels SET reserved = -1 WHERE variant_id = 'var_a'",
-            "UPDATE inventory_levels SET reserved = 4 WHERE variant_id = 'var_a'",
+        let a = var("a");
+        env.stock(&a, 3).await;
+        for change in [
+            "on_hand = -1, reserved = 0",
+            "reserved = -1",
+            "reserved = 4",
         ] {
+            let statement =
+                format!("UPDATE inventory_levels SET {change} WHERE variant_id = '{a}'");
+            let sql = statement.clone();
             let result: Result<u64, DbError> = env
                 .db
                 .db
-                .write(async move |conn| conn.execute(&Sql::new(statement)).await)
+                .write(async move |conn| conn.execute(&Sql::new(sql.clone())).await)
                 .await;
             assert!(result.is_err(), "[{l}] `{statement}` must violate a CHECK");
         }
-        let level = env.level("var_a").await;
+        let level = env.level(&var("a")).await;
         assert_eq!((level.on_hand, level.reserved), (3, 0), "[{l}]");
     }
 }
@@ -153,16 +158,16 @@ async fn adjust_stock_creates_the_level_logs_movements_and_emits_adjusted() {
             l,
             "adjust +12",
             env.inv
-                .adjust_stock("var_a", 12, "delivery", Some("usr_1"))
+                .adjust_stock(&var("a"), 12, "delivery", Some("usr_1"))
                 .await,
         );
         assert_eq!((level.on_hand, level.available), (12, 12), "[{l}]");
         ok(
             l,
             "adjust -2",
-            env.inv.adjust_stock("var_a", -2, "damaged", None).await,
+            env.inv.adjust_stock(&var("a"), -2, "damaged", None).await,
         );
-        let moves = ok(l, "movements", env.inv.movements("var_a", 10).await);
+        let moves = ok(l, "movements", env.inv.movements(&var("a"), 10).await);
         let summary: Vec<_> = moves
             .iter()
             .map(|m| (m.delta, m.on_hand, m.reason.as_str(), m.actor.as_deref()))
@@ -176,11 +181,11 @@ async fn adjust_stock_creates_the_level_logs_movements_and_emits_adjusted() {
             "[{l}] newest first"
         );
         assert_eq!(
-            ok(l, "limit", env.inv.movements("var_a", 1).await).len(),
+            ok(l, "limit", env.inv.movements(&var("a"), 1).await).len(),
             1,
             "[{l}]"
         );
-        let events = events::events_for(&env.db.db, "var_a")
+        let events = events::events_for(&env.db.db, var("a").as_str())
             .await
             .unwrap_or_else(|e| panic!("[{l}] events: {e}"));
         assert_eq!(events.len(), 2, "[{l}]");
@@ -194,7 +199,7 @@ async fn adjust_stock_creates_the_level_logs_movements_and_emits_adjusted() {
         assert_eq!(
             last,
             StockAdjustedEvent {
-                variant_id: "var_a".into(),
+                variant_id: var("a"),
                 location_id: DEFAULT_LOCATION.into(),
                 delta: -2,
                 on_hand: 10,
@@ -209,27 +214,27 @@ async fn adjust_stock_creates_the_level_logs_movements_and_emits_adjusted() {
 async fn adjust_stock_refuses_to_take_on_hand_below_zero() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 3).await;
-        match env.inv.adjust_stock("var_a", -4, "damaged", None).await {
+        env.stock(&var("a"), 3).await;
+        match env.inv.adjust_stock(&var("a"), -4, "damaged", None).await {
             Err(InventoryError::WouldGoNegative {
                 variant_id,
                 on_hand,
                 reserved,
                 delta,
             }) => assert_eq!(
-                (variant_id.as_str(), on_hand, reserved, delta),
-                ("var_a", 3, 0, -4),
+                (variant_id, on_hand, reserved, delta),
+                (var("a"), 3, 0, -4),
                 "[{l}]"
             ),
             other => panic!("[{l}] expected WouldGoNegative, got {other:?}"),
         }
-        match env.inv.adjust_stock("var_new", -1, "damaged", None).await {
+        match env.inv.adjust_stock(&var("new"), -1, "damaged", None).await {
             Err(InventoryError::WouldGoNegative { on_hand, .. }) => assert_eq!(on_hand, 0, "[{l}]"),
             other => panic!("[{l}] expected WouldGoNegative, got {other:?}"),
         }
-        assert_eq!(env.level("var_a").await.on_hand, 3, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.on_hand, 3, "[{l}]");
         assert_eq!(
-            ok(l, "movements", env.inv.movements("var_a", 10).await).len(),
+            ok(l, "movements", env.inv.movements(&var("a"), 10).await).len(),
             1,
             "[{l}] only the setup movement"
         );
@@ -240,9 +245,9 @@ async fn adjust_stock_refuses_to_take_on_hand_below_zero() {
 async fn stock_cannot_drop_below_what_is_reserved() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 10).await;
-        env.reserve("ord_1", &[line("var_a", 6)]).await;
-        match env.inv.adjust_stock("var_a", -5, "damaged", None).await {
+        env.stock(&var("a"), 10).await;
+        env.reserve(&ord("1"), &[line(&var("a"), 6)]).await;
+        match env.inv.adjust_stock(&var("a"), -5, "damaged", None).await {
             Err(InventoryError::WouldGoNegative {
                 on_hand,
                 reserved,
@@ -253,7 +258,7 @@ async fn stock_cannot_drop_below_what_is_reserved() {
             }
             other => panic!("[{l}] expected WouldGoNegative, got {other:?}"),
         }
-        match env.inv.set_stock("var_a", 5, "recount", None).await {
+        match env.inv.set_stock(&var("a"), 5, "recount", None).await {
             Err(InventoryError::WouldGoNegative {
                 on_hand,
                 reserved,
@@ -268,7 +273,7 @@ async fn stock_cannot_drop_below_what_is_reserved() {
         let level = ok(
             l,
             "adjust -4",
-            env.inv.adjust_stock("var_a", -4, "damaged", None).await,
+            env.inv.adjust_stock(&var("a"), -4, "damaged", None).await,
         );
         assert_eq!(
             (level.on_hand, level.reserved, level.available),
@@ -282,23 +287,23 @@ async fn stock_cannot_drop_below_what_is_reserved() {
 async fn set_stock_logs_the_difference_to_the_counted_number() {
     for env in envs().await {
         let l = env.label;
-        env.stock("var_a", 10).await;
+        env.stock(&var("a"), 10).await;
         let level = ok(
             l,
             "set",
             env.inv
-                .set_stock("var_a", 7, "recount", Some("usr_2"))
+                .set_stock(&var("a"), 7, "recount", Some("usr_2"))
                 .await,
         );
         assert_eq!(level.on_hand, 7, "[{l}]");
-        let moves = ok(l, "movements", env.inv.movements("var_a", 10).await);
+        let moves = ok(l, "movements", env.inv.movements(&var("a"), 10).await);
         assert_eq!(
             (moves[0].delta, moves[0].on_hand, moves[0].reason.as_str()),
             (-3, 7, "recount"),
             "[{l}]"
         );
         assert_eq!((moves[1].delta, moves[1].on_hand), (10, 10), "[{l}]");
-        match env.inv.set_stock("var_a", -1, "recount", None).await {
+        match env.inv.set_stock(&var("a"), -1, "recount", None).await {
             Err(e @ InventoryError::InvalidQuantity { .. }) => {
                 assert_eq!(e.field(), Some("on_hand"), "[{l}]")
             }
@@ -314,28 +319,28 @@ async fn stock_changes_need_a_reason_and_a_non_zero_delta() {
         for reason in ["", "   "] {
             assert!(
                 matches!(
-                    env.inv.adjust_stock("var_a", 5, reason, None).await,
+                    env.inv.adjust_stock(&var("a"), 5, reason, None).await,
                     Err(InventoryError::ReasonRequired)
                 ),
                 "[{l}] adjust with {reason:?}"
             );
             assert!(
                 matches!(
-                    env.inv.set_stock("var_a", 5, reason, None).await,
+                    env.inv.set_stock(&var("a"), 5, reason, None).await,
                     Err(InventoryError::ReasonRequired)
                 ),
                 "[{l}] set with {reason:?}"
             );
         }
-        match env.inv.adjust_stock("var_a", 0, "recount", None).await {
+        match env.inv.adjust_stock(&var("a"), 0, "recount", None).await {
             Err(e @ InventoryError::InvalidQuantity { .. }) => {
                 assert_eq!(e.field(), Some("delta"), "[{l}]")
             }
             other => panic!("[{l}] expected InvalidQuantity, got {other:?}"),
         }
-        assert_eq!(env.level("var_a").await.on_hand, 0, "[{l}]");
+        assert_eq!(env.level(&var("a")).await.on_hand, 0, "[{l}]");
         assert!(
-            ok(l, "movements", env.inv.movements("var_a", 10).await).is_empty(),
+            ok(l, "movements", env.inv.movements(&var("a"), 10).await).is_empty(),
             "[{l}]"
         );
     }
@@ -343,17 +348,17 @@ async fn stock_changes_need_a_reason_and_a_non_zero_delta() {
 
 #[tokio::test]
 async fn seed_demo_is_deterministic_and_skips_stocked_variants() {
-    let ids: Vec<String> = (0..4_000).map(|i| format!("var_demo_{i:05}")).collect();
-    let mut seeded: Vec<HashMap<String, StockLevel>> = Vec::new();
+    let ids: Vec<VariantId> = (0..4_000).map(|i| var(&format!("demo{i:05}"))).collect();
+    let mut seeded: Vec<HashMap<VariantId, StockLevel>> = Vec::new();
     for env in envs().await {
         let l = env.label;
-        env.stock("var_demo_00000", 999).await;
+        env.stock(&ids[0], 999).await;
         // Speed is the seed benchmark's business (`cargo xtask bench`), not a test's.
         ok(l, "seed", env.inv.seed_demo(&ids).await);
 
         let levels = ok(l, "levels", env.inv.levels(&ids).await);
         assert_eq!(
-            levels["var_demo_00000"].on_hand, 999,
+            levels[&ids[0]].on_hand, 999,
             "[{l}] stocked variant skipped"
         );
         for id in &ids[1..] {
@@ -364,12 +369,8 @@ async fn seed_demo_is_deterministic_and_skips_stocked_variants() {
             (130..=400).contains(&sold_out),
             "[{l}] about 1 in 15 sold out, got {sold_out}"
         );
-        let moves = ok(
-            l,
-            "movements",
-            env.inv.movements("var_demo_00001", 10).await,
-        );
-        if demo_on_hand("var_demo_00001") > 0 {
+        let moves = ok(l, "movements", env.inv.movements(&ids[1], 10).await);
+        if demo_on_hand(&ids[1]) > 0 {
             assert_eq!(moves.len(), 1, "[{l}]");
             assert_eq!(moves[0].reason, "initial stock", "[{l}]");
         }

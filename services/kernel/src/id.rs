@@ -169,6 +169,39 @@ typed_id!(
     /// An order (`ord_…`).
     OrderId, "ord", "order"
 );
+typed_id!(
+    /// Stock held for an order (`res_…`).
+    ReservationId, "res", "reservation"
+);
+typed_id!(
+    /// One logged change of a variant's stock (`mov_…`).
+    MovementId, "mov", "stock movement"
+);
+typed_id!(
+    /// A category of the catalog's tree (`pcat_…`).
+    CategoryId, "pcat", "category"
+);
+typed_id!(
+    /// A hand-picked collection of products (`pcol_…`).
+    CollectionId, "pcol", "collection"
+);
+typed_id!(
+    /// An option of a product, such as its size (`opt_…`).
+    OptionId, "opt", "product option"
+);
+typed_id!(
+    /// An image of a product (`img_…`).
+    ImageId, "img", "image"
+);
+typed_id!(
+    /// The payment of an order (`pay_…`).
+    PaymentId, "pay", "payment"
+);
+typed_id!(
+    /// A refund of (part of) a payment (`re_…`); the provider's own refund id is
+    /// another thing.
+    RefundId, "re", "refund"
+);
 
 #[cfg(test)]
 mod tests {
@@ -189,6 +222,15 @@ mod tests {
         let json = serde_json::to_string(&cart).expect("serialize");
         assert_eq!(serde_json::from_str::<CartId>(&json).ok(), Some(cart));
         assert!(serde_json::from_str::<CartId>("\"ord_01j9z3aaaaaaaaaaaaaaaaaaaa\"").is_err());
+    }
+
+    #[test]
+    fn a_prefix_that_begins_another_does_not_make_its_ids_parse() {
+        // `re` (refunds) begins `res` (reservations): the separator's place tells them apart.
+        let reservation = ReservationId::new();
+        assert!(RefundId::parse(reservation.as_str()).is_err());
+        let refund = RefundId::new();
+        assert!(ReservationId::parse(refund.as_str()).is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Domain types of the payments service.
 
-use emporium_kernel::money::Currency;
+use emporium_kernel::{
+    id::{OrderId, PaymentId, RefundId},
+    money::Currency,
+};
 use serde::Serialize;
 
 /// Where a payment stands. States only move forward (see `Payments`).
@@ -57,9 +60,8 @@ impl std::fmt::Display for PaymentStatus {
 /// One payment for one order.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Payment {
-    /// `pay_…`
-    pub id: String,
-    pub order_id: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub order_number: String,
     /// `manual` or `stripe`.
     pub provider: String,
@@ -105,7 +107,7 @@ impl std::fmt::Debug for Payment {
 /// Input of `Payments::create_payment`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub order_number: String,
     pub provider: String,
     pub amount: i64,
@@ -118,9 +120,9 @@ pub struct NewPayment {
 /// A refund of (part of) a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
-    /// `re_…` (Emporium's id; the provider's is `provider_ref`).
-    pub id: String,
-    pub payment_id: String,
+    /// Emporium's id; the provider's is `provider_ref`.
+    pub id: RefundId,
+    pub payment_id: PaymentId,
     pub provider_ref: Option<String>,
     pub amount: i64,
     pub reason: Option<String>,
@@ -145,8 +147,8 @@ pub enum WebhookOutcome {
 /// What a provider needs to open a payment session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRequest {
-    pub payment_id: String,
-    pub order_id: String,
+    pub payment_id: PaymentId,
+    pub order_id: OrderId,
     pub order_number: String,
     pub amount: i64,
     pub currency: Currency,

@@ -6,7 +6,7 @@ use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database},
     events::{self, EventBus},
-    id::new_id,
+    id::{OrderId, PaymentId, RefundId},
 };
 use serde_json::{json, Value};
 
@@ -96,11 +96,11 @@ impl Payments {
     // ----- reads -----
 
     /// Errors: `NotFound` (entity `payment`).
-    pub async fn payment(&self, id: &str) -> Result<Payment> {
+    pub async fn payment(&self, id: &PaymentId) -> Result<Payment> {
         self.db.read(async |conn| reload(conn, id).await).await
     }
 
-    pub async fn payment_for_order(&self, order_id: &str) -> Result<Option<Payment>> {
+    pub async fn payment_for_order(&self, order_id: &OrderId) -> Result<Option<Payment>> {
         let stored = self
             .db
             .read(async |conn| store::payment_by_order(conn, order_id).await)
@@ -109,7 +109,7 @@ impl Payments {
     }
 
     /// Refunds of a payment, oldest first.
-    pub async fn refunds(&self, payment_id: &str) -> Result<Vec<Refund>> {
+    pub async fn refunds(&self, payment_id: &PaymentId) -> Result<Vec<Refund>> {
         self.db
             .read(async |conn| store::refunds_for(conn, payment_id).await)
             .await
@@ -135,7 +135,7 @@ impl Payments {
         let provider = Arc::clone(self.provider(&input.provider)?);
         let now = now_ms();
         let fresh = Payment {
-            id: new_id("pay"),
+            id: PaymentId::new(),
             order_id: input.order_id.clone(),
             order_number: input.order_number,
             provider: input.provider,
@@ -159,7 +159,7 @@ impl Payments {
                 store::payment_by_order(conn, &fresh.order_id).await
             })
             .await?
-            .ok_or_else(|| PaymentError::not_found("payment for order", &input.order_id))?;
+            .ok_or_else(|| PaymentError::not_found("payment for order", input.order_id.as_str()))?;
         let payment = stored.payment;
         if payment.provider_ref.is_some() || payment.status != PaymentStatus::Pending {
             tracing::debug!(payment_id = %payment.id, order_id = %payment.order_id, "payment exists; returned as is");
@@ -207,7 +207,7 @@ impl Payments {
                 store::payment_by_id(conn, &id).await
             })
             .await?
-            .ok_or_else(|| PaymentError::not_found("payment", &payment.id))?;
+            .ok_or_else(|| PaymentError::not_found("payment", payment.id.as_str()))?;
         tracing::info!(
             payment_id = %payment.id,
             order_id = %payment.order_id,
@@ -225,14 +225,14 @@ impl Payments {
     ///
     /// Errors: `NotFound`, `WrongProvider` (not a manual payment), `InvalidTransition`
     /// (failed or canceled).
-    pub async fn mark_paid_manually(&self, order_id: &str, actor: &str) -> Result<Payment> {
-        let order = order_id.to_owned();
+    pub async fn mark_paid_manually(&self, order_id: &OrderId, actor: &str) -> Result<Payment> {
+        let order = order_id.clone();
         let (payment, applied) = self
             .db
             .write(async move |conn| {
                 let payment = store::payment_by_order(conn, &order)
                     .await?
-                    .ok_or_else(|| PaymentError::not_found("payment for order", &order))?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", order.as_str()))?
                     .payment;
                 if payment.provider != "manual" {
                     return Err(PaymentError::WrongProvider {
@@ -257,7 +257,7 @@ impl Payments {
         if let Some(applied) = applied {
             applied.log();
             self.bus.wake();
-            tracing::info!(payment_id = %payment.id, order_id, actor, "payment marked paid manually");
+            tracing::info!(payment_id = %payment.id, %order_id, actor, "payment marked paid manually");
         }
         Ok(payment)
     }
@@ -267,14 +267,14 @@ impl Payments {
     /// cannot be cancelled any more reports its outcome by webhook.
     ///
     /// Errors: `NotFound`, `InvalidTransition` (paid or failed).
-    pub async fn cancel_payment(&self, order_id: &str) -> Result<Payment> {
-        let order = order_id.to_owned();
+    pub async fn cancel_payment(&self, order_id: &OrderId) -> Result<Payment> {
+        let order = order_id.clone();
         let (payment, moved) = self
             .db
             .write(async move |conn| {
                 let payment = store::payment_by_order(conn, &order)
                     .await?
-                    .ok_or_else(|| PaymentError::not_found("payment for order", &order))?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", order.as_str()))?
                     .payment;
                 match payment.status {
                     PaymentStatus::Canceled => return Ok((payment, false)),
@@ -301,7 +301,7 @@ impl Payments {
         if !moved {
             return Ok(payment);
         }
-        tracing::info!(payment_id = %payment.id, order_id, "payment canceled");
+        tracing::info!(payment_id = %payment.id, %order_id, "payment canceled");
         if let (Some(provider_ref), Ok(provider)) =
             (&payment.provider_ref, self.provider(&payment.provider))
         {
@@ -320,7 +320,7 @@ impl Payments {
     /// `RefundExceedsBalance { available }`, `Provider`.
     pub async fn refund(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         amount: i64,
         reason: Option<String>,
         idempotency_key: &str,
@@ -330,7 +330,7 @@ impl Payments {
             .read(async |conn| {
                 let payment = store::payment_by_order(conn, order_id)
                     .await?
-                    .ok_or_else(|| PaymentError::not_found("payment for order", order_id))?
+                    .ok_or_else(|| PaymentError::not_found("payment for order", order_id.as_str()))?
                     .payment;
                 let existing = store::refund_by_key(conn, &payment.id, idempotency_key).await?;
                 Ok::<_, PaymentError>((payment, existing))
@@ -361,7 +361,7 @@ impl Payments {
         let provider_ref = payment
             .provider_ref
             .clone()
-            .unwrap_or_else(|| payment.id.clone());
+            .unwrap_or_else(|| payment.id.to_string());
         // Stripe's keys are account-wide: scope the caller's key to this payment.
         let request = RefundRequest {
             provider_ref,
@@ -374,7 +374,7 @@ impl Payments {
         let answer = provider.refund(&request).await?;
 
         let refund = Refund {
-            id: new_id("re"),
+            id: RefundId::new(),
             payment_id: payment.id.clone(),
             provider_ref: Some(answer.refund_ref.clone()),
             amount,
@@ -449,17 +449,17 @@ impl Payments {
 #[derive(Debug)]
 enum Applied {
     Succeeded {
-        payment_id: String,
-        order_id: String,
+        payment_id: PaymentId,
+        order_id: OrderId,
     },
     Failed {
-        payment_id: String,
+        payment_id: PaymentId,
         reason: String,
     },
     /// A refund made at Stripe (the dashboard), learnt from a webhook.
     RefundedAtStripe {
-        payment_id: String,
-        refund_id: String,
+        payment_id: PaymentId,
+        refund_id: RefundId,
         amount: i64,
         amount_refunded: i64,
     },
@@ -568,11 +568,13 @@ async fn payment_for_intent(conn: &mut Conn<'_>, intent: &Value) -> Result<Optio
             return Ok(Some(p.payment));
         }
     }
+    // Metadata comes from outside: an id that does not parse names no payment of ours.
     if let Some(id) = intent
         .pointer("/metadata/payment_id")
         .and_then(Value::as_str)
+        .and_then(|id| PaymentId::parse(id).ok())
     {
-        if let Some(p) = store::payment_by_id(conn, id).await? {
+        if let Some(p) = store::payment_by_id(conn, &id).await? {
             return Ok(Some(p.payment));
         }
     }
@@ -624,7 +626,7 @@ async fn intent_failed(
     if moved {
         let mut payload = payment_payload(&payment);
         payload["reason"] = json!(reason);
-        events::append(conn, "payment.failed", &payment.id, &payload, None).await?;
+        events::append(conn, "payment.failed", payment.id.as_str(), &payload, None).await?;
         applied.push(Applied::Failed {
             payment_id: payment.id,
             reason,
@@ -690,7 +692,7 @@ async fn charge_refunded(
         None => false,
     };
     let refund = Refund {
-        id: new_id("re"),
+        id: RefundId::new(),
         payment_id: payment.id.clone(),
         provider_ref: if known { None } else { latest_ref },
         amount: delta,
@@ -736,7 +738,7 @@ async fn succeed_in(
     events::append(
         conn,
         "payment.succeeded",
-        &payment.id,
+        payment.id.as_str(),
         &payment_payload(payment),
         None,
     )
@@ -748,11 +750,11 @@ async fn succeed_in(
 }
 
 /// Errors: `NotFound` (entity `payment`).
-async fn reload(conn: &mut Conn<'_>, id: &str) -> Result<Payment> {
+async fn reload(conn: &mut Conn<'_>, id: &PaymentId) -> Result<Payment> {
     store::payment_by_id(conn, id)
         .await?
         .map(|p| p.payment)
-        .ok_or_else(|| PaymentError::not_found("payment", id))
+        .ok_or_else(|| PaymentError::not_found("payment", id.as_str()))
 }
 
 fn processed(event: &StripeEvent) -> WebhookOutcome {
@@ -796,14 +798,21 @@ fn payment_payload(payment: &Payment) -> Value {
 async fn append_refunded(
     conn: &mut Conn<'_>,
     payment: &Payment,
-    refund_id: &str,
+    refund_id: &RefundId,
     refund_amount: i64,
 ) -> Result<()> {
     let mut payload = payment_payload(payment);
     payload["refund_id"] = json!(refund_id);
     payload["refund_amount"] = json!(refund_amount);
     payload["amount_refunded"] = json!(payment.amount_refunded);
-    events::append(conn, "payment.refunded", &payment.id, &payload, None).await?;
+    events::append(
+        conn,
+        "payment.refunded",
+        payment.id.as_str(),
+        &payload,
+        None,
+    )
+    .await?;
     Ok(())
 }
 
@@ -817,13 +826,14 @@ mod tests {
     /// write closure holding something that is not would only fail to build there.
     #[allow(dead_code)]
     fn service_futures_are_send(p: &Payments, input: NewPayment) {
-        send(p.payment("pay"));
-        send(p.payment_for_order("ord"));
-        send(p.refunds("pay"));
+        let (pay, ord) = (PaymentId::new(), OrderId::new());
+        send(p.payment(&pay));
+        send(p.payment_for_order(&ord));
+        send(p.refunds(&pay));
         send(p.create_payment(input));
-        send(p.mark_paid_manually("ord", "admin"));
-        send(p.cancel_payment("ord"));
-        send(p.refund("ord", 1, None, "key"));
+        send(p.mark_paid_manually(&ord, "admin"));
+        send(p.cancel_payment(&ord));
+        send(p.refund(&ord, 1, None, "key"));
         send(p.handle_stripe_webhook(b"{}", None, 0));
     }
 }

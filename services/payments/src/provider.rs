@@ -33,7 +33,7 @@ impl PaymentProvider for ManualProvider {
 
     async fn create_session(&self, req: &SessionRequest) -> Result<ProviderSession, PaymentError> {
         Ok(ProviderSession {
-            provider_ref: req.payment_id.clone(),
+            provider_ref: req.payment_id.to_string(),
             client_secret: None,
             status: PaymentStatus::Pending,
         })

@@ -5,6 +5,7 @@
 
 use emporium_kernel::{
     db::{Conn, Database, DbError, Row, Sql},
+    id::{OrderId, PaymentId, RefundId},
     money::Currency,
     sql,
 };
@@ -51,12 +52,14 @@ pub(crate) struct StoredPayment {
 
 /// A row whose columns are [`payment_columns!`].
 fn payment_from_row(row: &Row) -> Result<StoredPayment> {
+    let id: String = row.get(0)?;
+    let order_id: String = row.get(1)?;
     let currency: String = row.get(6)?;
     let status: String = row.get(7)?;
     Ok(StoredPayment {
         payment: Payment {
-            id: row.get(0)?,
-            order_id: row.get(1)?,
+            id: PaymentId::parse(&id).map_err(|_| corrupt("id", &id))?,
+            order_id: OrderId::parse(&order_id).map_err(|_| corrupt("order_id", &order_id))?,
             order_number: row.get(2)?,
             provider: row.get(3)?,
             provider_ref: row.get(4)?,
@@ -76,9 +79,12 @@ fn payment_from_row(row: &Row) -> Result<StoredPayment> {
 
 /// A row whose columns are [`refund_columns!`].
 fn refund_from_row(row: &Row) -> Result<Refund> {
+    let id: String = row.get(0)?;
+    let payment_id: String = row.get(1)?;
     Ok(Refund {
-        id: row.get(0)?,
-        payment_id: row.get(1)?,
+        id: RefundId::parse(&id).map_err(|_| corrupt("refunds.id", &id))?,
+        payment_id: PaymentId::parse(&payment_id)
+            .map_err(|_| corrupt("refunds.payment_id", &payment_id))?,
         provider_ref: row.get(2)?,
         amount: row.get(3)?,
         reason: row.get(4)?,
@@ -116,7 +122,10 @@ pub(crate) async fn insert_payment(
     Ok(done == 1)
 }
 
-pub(crate) async fn payment_by_id(conn: &mut Conn<'_>, id: &str) -> Result<Option<StoredPayment>> {
+pub(crate) async fn payment_by_id(
+    conn: &mut Conn<'_>,
+    id: &PaymentId,
+) -> Result<Option<StoredPayment>> {
     let row = conn
         .fetch_optional(&sql!(
             concat!(
@@ -132,7 +141,7 @@ pub(crate) async fn payment_by_id(conn: &mut Conn<'_>, id: &str) -> Result<Optio
 
 pub(crate) async fn payment_by_order(
     conn: &mut Conn<'_>,
-    order_id: &str,
+    order_id: &OrderId,
 ) -> Result<Option<StoredPayment>> {
     let row = conn
         .fetch_optional(&sql!(
@@ -170,7 +179,7 @@ pub(crate) async fn payment_by_provider_ref(
 /// that got there first wins; the idempotency key made both see the same session).
 pub(crate) async fn set_session(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &PaymentId,
     provider_ref: &str,
     client_secret: Option<&str>,
     now: i64,
@@ -191,7 +200,7 @@ pub(crate) async fn set_session(
 /// session, and the next creation attempt retries the provider).
 pub(crate) async fn note_session_failure(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &PaymentId,
     reason: &str,
     now: i64,
 ) -> Result<()> {
@@ -210,7 +219,7 @@ pub(crate) async fn note_session_failure(
 /// makes concurrent transitions safe on both databases.
 pub(crate) async fn transition(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &PaymentId,
     from: &[PaymentStatus],
     to: PaymentStatus,
     failure_reason: Option<&str>,
@@ -233,7 +242,7 @@ pub(crate) async fn transition(
 /// Adds a refund to the refunded amount if the balance allows. Returns whether it did.
 pub(crate) async fn add_refunded(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &PaymentId,
     amount: i64,
     now: i64,
 ) -> Result<bool> {
@@ -257,7 +266,7 @@ pub(crate) async fn add_refunded(
 /// Returns whether it rose.
 pub(crate) async fn raise_refunded_total(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &PaymentId,
     total: i64,
     now: i64,
 ) -> Result<bool> {
@@ -299,7 +308,7 @@ pub(crate) async fn insert_refund(conn: &mut Conn<'_>, refund: &Refund) -> Resul
 
 pub(crate) async fn refund_by_key(
     conn: &mut Conn<'_>,
-    payment_id: &str,
+    payment_id: &PaymentId,
     idempotency_key: &str,
 ) -> Result<Option<Refund>> {
     let row = conn
@@ -337,7 +346,7 @@ pub(crate) async fn refund_by_provider_ref(
 /// made it, so that a retry of that call finds it.
 pub(crate) async fn attach_refund_key(
     conn: &mut Conn<'_>,
-    refund_id: &str,
+    refund_id: &RefundId,
     idempotency_key: &str,
 ) -> Result<()> {
     conn.execute(&sql!(
@@ -349,7 +358,10 @@ pub(crate) async fn attach_refund_key(
     Ok(())
 }
 
-pub(crate) async fn refunds_for(conn: &mut Conn<'_>, payment_id: &str) -> Result<Vec<Refund>> {
+pub(crate) async fn refunds_for(
+    conn: &mut Conn<'_>,
+    payment_id: &PaymentId,
+) -> Result<Vec<Refund>> {
     let rows = conn
         .fetch_all(&sql!(
             concat!(

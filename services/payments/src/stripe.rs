@@ -132,9 +132,9 @@ impl PaymentProvider for StripeProvider {
             .parse()
             .unwrap_or_else(|never| match never {});
         let metadata = HashMap::from([
-            ("order_id".to_owned(), req.order_id.clone()),
+            ("order_id".to_owned(), req.order_id.to_string()),
             ("order_number".to_owned(), req.order_number.clone()),
-            ("payment_id".to_owned(), req.payment_id.clone()),
+            ("payment_id".to_owned(), req.payment_id.to_string()),
         ]);
         let mut create = CreatePaymentIntent::new(req.amount, currency)
             .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))

@@ -18,7 +18,7 @@ async fn stripe_payment_gets_a_client_secret_and_is_created_once_per_order() {
             .create_payment(new_payment("a", "stripe", 8595))
             .await
             .unwrap_or_else(|e| panic!("[{}] create: {e}", env.label));
-        assert!(first.id.starts_with("pay_"), "[{}]", env.label);
+        assert!(first.id.as_str().starts_with("pay_"), "[{}]", env.label);
         assert_eq!(first.status, PaymentStatus::Pending, "[{}]", env.label);
         let pi = first.provider_ref.clone().expect("pi id");
         assert!(pi.starts_with("pi_"), "[{}] {pi}", env.label);
@@ -55,7 +55,12 @@ async fn stripe_payment_gets_a_client_secret_and_is_created_once_per_order() {
             "[{}]",
             env.label
         );
-        assert_eq!(intent["metadata"]["order_id"], "ord_a", "[{}]", env.label);
+        assert_eq!(
+            intent["metadata"]["order_id"],
+            ord("a").as_str(),
+            "[{}]",
+            env.label
+        );
         assert_eq!(
             intent["metadata"]["order_number"], "1001",
             "[{}]",
@@ -73,7 +78,11 @@ async fn stripe_payment_gets_a_client_secret_and_is_created_once_per_order() {
             env.label
         );
         assert_eq!(
-            env.payments.payment_for_order("ord_a").await.ok().flatten(),
+            env.payments
+                .payment_for_order(&ord("a"))
+                .await
+                .ok()
+                .flatten(),
             Some(first),
             "[{}]",
             env.label
@@ -127,7 +136,11 @@ async fn amounts_must_be_positive_and_providers_known() {
             env.label
         );
         assert_eq!(
-            env.payments.payment_for_order("ord_z").await.ok().flatten(),
+            env.payments
+                .payment_for_order(&ord("z"))
+                .await
+                .ok()
+                .flatten(),
             None,
             "[{}]",
             env.label
@@ -165,7 +178,7 @@ async fn a_refused_key_is_a_provider_error_and_a_retry_with_a_working_key_opens_
         }
         let pending = env
             .payments
-            .payment_for_order("ord_k")
+            .payment_for_order(&ord("k"))
             .await
             .ok()
             .flatten()

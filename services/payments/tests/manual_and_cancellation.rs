@@ -16,13 +16,13 @@ async fn marking_a_manual_payment_paid_is_idempotent_and_emits_one_event() {
             .expect("create");
         let paid = env
             .payments
-            .mark_paid_manually("ord_p", "staff_1")
+            .mark_paid_manually(&ord("p"), "staff_1")
             .await
             .unwrap_or_else(|e| panic!("[{}] mark paid: {e}", env.label));
         assert_eq!(paid.status, PaymentStatus::Succeeded, "[{}]", env.label);
         let again = env
             .payments
-            .mark_paid_manually("ord_p", "staff_1")
+            .mark_paid_manually(&ord("p"), "staff_1")
             .await
             .expect("again");
         assert_eq!(again.status, PaymentStatus::Succeeded, "[{}]", env.label);
@@ -37,9 +37,13 @@ async fn marking_a_manual_payment_paid_is_idempotent_and_emits_one_event() {
             .create_payment(new_payment("c", "manual", 4500))
             .await
             .expect("create");
-        let canceled = env.payments.cancel_payment("ord_c").await.expect("cancel");
+        let canceled = env
+            .payments
+            .cancel_payment(&ord("c"))
+            .await
+            .expect("cancel");
         assert_eq!(canceled.status, PaymentStatus::Canceled, "[{}]", env.label);
-        let r = env.payments.mark_paid_manually("ord_c", "staff_1").await;
+        let r = env.payments.mark_paid_manually(&ord("c"), "staff_1").await;
         assert!(
             matches!(&r, Err(PaymentError::InvalidTransition { from, .. }) if from == "canceled"),
             "[{}] {r:?}",
@@ -47,13 +51,16 @@ async fn marking_a_manual_payment_paid_is_idempotent_and_emits_one_event() {
         );
 
         env.stripe_payment("st", 100).await;
-        let r = env.payments.mark_paid_manually("ord_st", "staff_1").await;
+        let r = env.payments.mark_paid_manually(&ord("st"), "staff_1").await;
         assert!(
             matches!(r, Err(PaymentError::WrongProvider { .. })),
             "[{}] {r:?}",
             env.label
         );
-        let r = env.payments.mark_paid_manually("ord_none", "staff_1").await;
+        let r = env
+            .payments
+            .mark_paid_manually(&ord("none"), "staff_1")
+            .await;
         assert!(
             matches!(r, Err(PaymentError::NotFound { .. })),
             "[{}] {r:?}",
@@ -66,7 +73,11 @@ async fn marking_a_manual_payment_paid_is_idempotent_and_emits_one_event() {
 async fn cancelling_a_stripe_payment_cancels_the_intent_and_cannot_cancel_a_paid_one() {
     for env in envs().await {
         let (_, pi) = env.stripe_payment("x", 700).await;
-        let canceled = env.payments.cancel_payment("ord_x").await.expect("cancel");
+        let canceled = env
+            .payments
+            .cancel_payment(&ord("x"))
+            .await
+            .expect("cancel");
         assert_eq!(canceled.status, PaymentStatus::Canceled, "[{}]", env.label);
         assert_eq!(
             env.stripe.payment_intent(&pi).expect("intent")["status"],
@@ -76,7 +87,7 @@ async fn cancelling_a_stripe_payment_cancels_the_intent_and_cannot_cancel_a_paid
         );
         assert_eq!(
             env.payments
-                .cancel_payment("ord_x")
+                .cancel_payment(&ord("x"))
                 .await
                 .expect("again")
                 .status,
@@ -86,7 +97,7 @@ async fn cancelling_a_stripe_payment_cancels_the_intent_and_cannot_cancel_a_paid
         );
 
         env.paid_stripe_payment("y", 700).await;
-        let r = env.payments.cancel_payment("ord_y").await;
+        let r = env.payments.cancel_payment(&ord("y")).await;
         assert!(
             matches!(r, Err(PaymentError::InvalidTransition { .. })),
             "[{}] {r:?}",

@@ -13,13 +13,13 @@ use support::*;
 async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
     for env in envs().await {
         let (p, _) = env.paid_stripe_payment("f", 1000).await;
-        let r = env.payments.refund("ord_f", 0, None, "k0").await;
+        let r = env.payments.refund(&ord("f"), 0, None, "k0").await;
         assert!(
             matches!(r, Err(PaymentError::InvalidAmount { .. })),
             "[{}] {r:?}",
             env.label
         );
-        let r = env.payments.refund("ord_f", 1001, None, "k0").await;
+        let r = env.payments.refund(&ord("f"), 1001, None, "k0").await;
         assert!(
             matches!(
                 r,
@@ -31,7 +31,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
 
         let first = env
             .payments
-            .refund("ord_f", 300, Some("requested_by_customer".into()), "k1")
+            .refund(&ord("f"), 300, Some("requested_by_customer".into()), "k1")
             .await
             .unwrap_or_else(|e| panic!("[{}] refund: {e}", env.label));
         assert!(
@@ -44,7 +44,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
         );
         let repeat = env
             .payments
-            .refund("ord_f", 300, Some("requested_by_customer".into()), "k1")
+            .refund(&ord("f"), 300, Some("requested_by_customer".into()), "k1")
             .await
             .expect("repeat");
         assert_eq!(repeat, first, "[{}]", env.label);
@@ -54,7 +54,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
             "[{}]",
             env.label
         );
-        let r = env.payments.refund("ord_f", 200, None, "k1").await;
+        let r = env.payments.refund(&ord("f"), 200, None, "k1").await;
         assert!(
             matches!(r, Err(PaymentError::InvalidAmount { .. })),
             "[{}] {r:?}",
@@ -68,7 +68,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
             "[{}]",
             env.label
         );
-        let r = env.payments.refund("ord_f", 701, None, "k2").await;
+        let r = env.payments.refund(&ord("f"), 701, None, "k2").await;
         assert!(
             matches!(
                 r,
@@ -78,7 +78,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
             env.label
         );
         env.payments
-            .refund("ord_f", 700, None, "k3")
+            .refund(&ord("f"), 700, None, "k3")
             .await
             .expect("rest");
         let full = env.payment(&p.id).await;
@@ -88,7 +88,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
             "[{}]",
             env.label
         );
-        let r = env.payments.refund("ord_f", 1, None, "k4").await;
+        let r = env.payments.refund(&ord("f"), 1, None, "k4").await;
         assert!(
             matches!(r, Err(PaymentError::InvalidTransition { .. })),
             "[{}] {r:?}",
@@ -101,7 +101,7 @@ async fn refunds_respect_the_balance_and_are_idempotent_per_key() {
             "[{}]",
             env.label
         );
-        let last: Value = events_for(&env.db.db, &p.id).await.expect("events")[2]
+        let last: Value = events_for(&env.db.db, p.id.as_str()).await.expect("events")[2]
             .decode()
             .expect("json");
         assert_eq!(
@@ -129,25 +129,25 @@ async fn unpaid_payments_cannot_be_refunded_and_manual_refunds_are_recorded() {
             .create_payment(new_payment("u", "manual", 900))
             .await
             .expect("create");
-        let r = env.payments.refund("ord_u", 100, None, "k").await;
+        let r = env.payments.refund(&ord("u"), 100, None, "k").await;
         assert!(
             matches!(&r, Err(PaymentError::InvalidTransition { from, action: "refund" }) if from == "pending"),
             "[{}] {r:?}",
             env.label
         );
         env.payments
-            .mark_paid_manually("ord_u", "staff")
+            .mark_paid_manually(&ord("u"), "staff")
             .await
             .expect("paid");
         let refund = env
             .payments
-            .refund("ord_u", 900, Some("damaged".into()), "k")
+            .refund(&ord("u"), 900, Some("damaged".into()), "k")
             .await
             .expect("refund");
         assert_eq!(refund.amount, 900, "[{}]", env.label);
         let p = env
             .payments
-            .payment_for_order("ord_u")
+            .payment_for_order(&ord("u"))
             .await
             .ok()
             .flatten()
@@ -204,7 +204,7 @@ async fn a_refund_made_in_the_stripe_dashboard_is_counted_once() {
         );
 
         // An API refund afterwards sees the reduced balance, and its own echo counts nothing.
-        let r = env.payments.refund("ord_d", 601, None, "k").await;
+        let r = env.payments.refund(&ord("d"), 601, None, "k").await;
         assert!(
             matches!(
                 r,
@@ -214,7 +214,7 @@ async fn a_refund_made_in_the_stripe_dashboard_is_counted_once() {
             env.label
         );
         env.payments
-            .refund("ord_d", 600, None, "k")
+            .refund(&ord("d"), 600, None, "k")
             .await
             .expect("refund rest");
         let echo = env

@@ -3,7 +3,7 @@
 
 mod support;
 
-use emporium_kernel::money::Currency;
+use emporium_kernel::{id::PaymentId, money::Currency};
 use emporium_payments::{
     PaymentError, PaymentProvider, SessionRequest, StripeConfig, StripeProvider,
 };
@@ -17,8 +17,8 @@ async fn the_provider_reports_stripe_error_codes() {
     let provider = stripe_provider(&stripe, SECRET_KEY);
     let r = provider
         .create_session(&SessionRequest {
-            payment_id: "pay_x".into(),
-            order_id: "ord_x".into(),
+            payment_id: PaymentId::new(),
+            order_id: ord("x"),
             order_number: "1".into(),
             amount: 0,
             currency: Currency::EUR,
@@ -173,8 +173,8 @@ async fn real_stripe_creates_and_cancels_a_payment_intent_when_a_key_is_set() {
     .expect("provider");
     let session = provider
         .create_session(&SessionRequest {
-            payment_id: emporium_kernel::id::new_id("pay"),
-            order_id: "ord_real".into(),
+            payment_id: PaymentId::new(),
+            order_id: ord("real"),
             order_number: "1".into(),
             amount: 100,
             currency: Currency::EUR,

@@ -51,14 +51,14 @@ async fn a_success_delivered_three_times_changes_state_once_with_one_event() {
             env.label
         );
 
-        let event = events_for(&env.db.db, &p.id)
+        let event = events_for(&env.db.db, p.id.as_str())
             .await
             .expect("events")
             .remove(0);
         let payload: Value = event.decode().expect("json");
         assert_eq!(
             payload,
-            json!({"payment_id": p.id, "order_id": "ord_w", "provider": "stripe",
+            json!({"payment_id": p.id, "order_id": ord("w"), "provider": "stripe",
                    "amount": 8595, "currency": "EUR", "provider_ref": pi}),
             "[{}]",
             env.label
@@ -188,7 +188,7 @@ async fn a_success_after_a_failed_attempt_moves_the_payment_forward() {
             "[{}]",
             env.label
         );
-        let failed_payload: Value = events_for(&env.db.db, &p.id).await.expect("events")[0]
+        let failed_payload: Value = events_for(&env.db.db, p.id.as_str()).await.expect("events")[0]
             .decode()
             .expect("json");
         assert_eq!(failed_payload["reason"], "card_declined", "[{}]", env.label);

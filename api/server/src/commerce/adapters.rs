@@ -13,8 +13,8 @@ use emporium_checkout::{
 };
 use emporium_inventory::{Inventory, InventoryError, ReserveLine};
 use emporium_kernel::{
-    db::Conn,
-    id::{CartId, OrderId, ProductId, VariantId},
+    db::{Conn, DbError},
+    id::{CartId, OrderId, ReservationId, VariantId},
     money::Currency,
 };
 use emporium_payments::{NewPayment, Payments};
@@ -35,7 +35,7 @@ impl CatalogVariants {
 impl VariantLookup for CatalogVariants {
     async fn variant(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
@@ -47,12 +47,9 @@ impl VariantLookup for CatalogVariants {
         let Some(v) = found else {
             return Ok(None);
         };
-        // The catalog makes its own ids, so one that does not parse is the catalog's fault,
-        // reported as a failed lookup rather than an unknown variant.
-        let product_id = ProductId::parse(&v.product_id).map_err(|e| LookupError(e.to_string()))?;
         Ok(Some(VariantSnapshot {
             variant_id: v.variant_id,
-            product_id,
+            product_id: v.product_id,
             product_handle: v.product_handle,
             product_title: v.product_title,
             variant_title: v.variant_title,
@@ -76,7 +73,7 @@ impl InventoryStock {
 
 #[async_trait]
 impl StockCheck for InventoryStock {
-    async fn available(&self, variant_id: &str) -> Result<i64, LookupError> {
+    async fn available(&self, variant_id: &VariantId) -> Result<i64, LookupError> {
         // Adding to a cart reserves nothing: checkout's reservation checks again, exactly.
         self.inventory
             .recent_level(variant_id)
@@ -154,6 +151,13 @@ impl CartSource for CartsForCheckout {
     }
 }
 
+/// A reservation id checkout stored from an earlier `reserve`. The inventory made it, so
+/// one that does not parse is a corrupted row, reported as the database error it is.
+fn stored_reservation_id(id: &str) -> Result<ReservationId, InventoryError> {
+    ReservationId::parse(id)
+        .map_err(|e| InventoryError::Database(DbError::Decode(format!("reservation_id: {e}"))))
+}
+
 /// Stock reservations for the saga.
 pub struct InventoryReservations {
     inventory: Inventory,
@@ -169,25 +173,25 @@ impl InventoryReservations {
 impl StockReservations for InventoryReservations {
     async fn reserve(
         &self,
-        reference: &str,
+        order_id: &OrderId,
         lines: &[(VariantId, i64)],
         ttl: Duration,
     ) -> Result<String, ReserveError> {
         let lines: Vec<ReserveLine> = lines
             .iter()
             .map(|(variant_id, quantity)| ReserveLine {
-                variant_id: variant_id.to_string(),
+                variant_id: variant_id.clone(),
                 quantity: *quantity,
             })
             .collect();
-        match self.inventory.reserve(reference, &lines, ttl).await {
-            Ok(reservation) => Ok(reservation.id),
+        match self.inventory.reserve(order_id, &lines, ttl).await {
+            Ok(reservation) => Ok(reservation.id.into()),
             Err(InventoryError::OutOfStock {
                 variant_id,
                 requested,
                 available,
             }) => Err(ReserveError::OutOfStock {
-                variant_id,
+                variant_id: variant_id.into(),
                 requested,
                 available,
             }),
@@ -196,7 +200,9 @@ impl StockReservations for InventoryReservations {
     }
 
     async fn commit(&self, reservation_id: &str) -> Result<(), ReserveError> {
-        match self.inventory.commit(reservation_id).await {
+        let reservation_id =
+            stored_reservation_id(reservation_id).map_err(|e| ReserveError::Other(Box::new(e)))?;
+        match self.inventory.commit(&reservation_id).await {
             Ok(_) => Ok(()),
             Err(InventoryError::ReservationLapsed { .. }) => Err(ReserveError::Lapsed),
             Err(e) => Err(ReserveError::Other(Box::new(e))),
@@ -204,19 +210,20 @@ impl StockReservations for InventoryReservations {
     }
 
     async fn release(&self, reservation_id: &str) -> Result<(), SourceError> {
-        self.inventory.release(reservation_id).await?;
+        let reservation_id = stored_reservation_id(reservation_id)?;
+        self.inventory.release(&reservation_id).await?;
         Ok(())
     }
 
     async fn restock(
         &self,
-        reference: &str,
+        order_id: &OrderId,
         lines: &[(VariantId, i64)],
         reason: &str,
     ) -> Result<(), SourceError> {
         for (variant_id, quantity) in lines {
             self.inventory
-                .adjust_stock(variant_id.as_str(), *quantity, reason, Some(reference))
+                .adjust_stock(variant_id, *quantity, reason, Some(order_id.as_str()))
                 .await?;
         }
         Ok(())
@@ -240,7 +247,7 @@ impl PaymentSessions for PaymentsForCheckout {
         let payment = self
             .payments
             .create_payment(NewPayment {
-                order_id: req.order_id.to_string(),
+                order_id: req.order_id.clone(),
                 order_number: req.order_number.clone(),
                 provider: req.provider.clone(),
                 amount: req.amount,
@@ -250,7 +257,7 @@ impl PaymentSessions for PaymentsForCheckout {
             })
             .await?;
         Ok(PaymentInfo {
-            payment_id: payment.id,
+            payment_id: payment.id.into(),
             provider: payment.provider,
             status: payment.status.as_str().to_owned(),
             client_secret: payment.client_secret,
@@ -258,7 +265,7 @@ impl PaymentSessions for PaymentsForCheckout {
     }
 
     async fn cancel(&self, order_id: &OrderId) -> Result<(), SourceError> {
-        self.payments.cancel_payment(order_id.as_str()).await?;
+        self.payments.cancel_payment(order_id).await?;
         Ok(())
     }
 
@@ -271,12 +278,7 @@ impl PaymentSessions for PaymentsForCheckout {
     ) -> Result<RefundInfo, SourceError> {
         let refund = self
             .payments
-            .refund(
-                order_id.as_str(),
-                amount,
-                reason.map(str::to_owned),
-                idempotency_key,
-            )
+            .refund(order_id, amount, reason.map(str::to_owned), idempotency_key)
             .await?;
         // The running total comes from the payment the refund was booked against.
         let amount_refunded_total = self
@@ -285,7 +287,7 @@ impl PaymentSessions for PaymentsForCheckout {
             .await?
             .amount_refunded;
         Ok(RefundInfo {
-            refund_id: refund.id,
+            refund_id: refund.id.into(),
             amount: refund.amount,
             amount_refunded_total,
         })

@@ -20,7 +20,10 @@ use emporium_client::{
     },
     types::Page,
 };
-use emporium_kernel::{id::OrderId, money::Currency};
+use emporium_kernel::{
+    id::{OrderId, VariantId},
+    money::Currency,
+};
 use serde::Serialize;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -117,13 +120,13 @@ pub async fn mark_paid(
     let commerce = &state.commerce;
     // 404 before touching payments.
     commerce.checkout.order(&id).await?;
-    let payment = commerce
-        .payments
-        .mark_paid_manually(id.as_str(), "admin")
-        .await?;
+    let payment = commerce.payments.mark_paid_manually(&id, "admin").await?;
     // Apply it now rather than waiting for the dispatcher, so the response shows the
     // paid order; the consumer's later delivery of the same event is a no-op.
-    let order = commerce.checkout.mark_paid(&id, &payment.id).await?;
+    let order = commerce
+        .checkout
+        .mark_paid(&id, payment.id.as_str())
+        .await?;
     commerce.bus.wake();
     Ok(Json(wire::order(order)))
 }
@@ -233,11 +236,13 @@ pub struct StockView {
 /// A variant's stock and its latest movements.
 #[utoipa::path(get, path = "/admin/inventory/{variant_id}", tag = "admin-inventory", security(("admin_token" = [])),
     params(("variant_id" = String, Path)),
-    responses((status = 200, description = "The stock level and its latest movements", body = StockView)))]
+    responses((status = 200, description = "The stock level and its latest movements", body = StockView),
+              (status = 404, description = "The id is not a variant id (`not_found`)")))]
 pub async fn stock_level(
     State(state): State<AppState>,
     Path(variant_id): Path<String>,
 ) -> ApiResult<Json<StockView>> {
+    let variant_id = path_id(&variant_id, VariantId::parse)?;
     let inventory = &state.commerce.inventory;
     let level = inventory.level(&variant_id).await?;
     let movements = inventory.movements(&variant_id, 50).await?;
@@ -250,12 +255,13 @@ pub async fn stock_level(
 /// Adjust stock by `delta` or set it to `set_on_hand`, with a reason for the log.
 #[utoipa::path(post, path = "/admin/inventory/{variant_id}/adjustments", tag = "admin-inventory", security(("admin_token" = [])),
     params(("variant_id" = String, Path)), request_body = AdjustStock,
-    responses((status = 200, description = "The stock level after the change", body = StockLevel), (status = 409, description = "The change would take stock below zero or below what is reserved (`stock_would_go_negative`)")))]
+    responses((status = 200, description = "The stock level after the change", body = StockLevel), (status = 404, description = "The id is not a variant id (`not_found`)"), (status = 409, description = "The change would take stock below zero or below what is reserved (`stock_would_go_negative`)")))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
     Path(variant_id): Path<String>,
     JsonBody(input): JsonBody<AdjustStock>,
 ) -> ApiResult<Json<StockLevel>> {
+    let variant_id = path_id(&variant_id, VariantId::parse)?;
     let inventory = &state.commerce.inventory;
     let level = match (input.delta, input.set_on_hand) {
         (Some(delta), None) => {

@@ -76,7 +76,7 @@ pub async fn product_availability(
         .map(|variant_id| {
             let available = levels.get(&variant_id).map_or(0, |l| l.available);
             VariantAvailability {
-                variant_id,
+                variant_id: variant_id.into(),
                 available,
                 in_stock: available > 0,
             }

@@ -172,7 +172,7 @@ pub fn order(o: emporium_checkout::Order) -> w::Order {
 
 pub fn stock_level(l: emporium_inventory::StockLevel) -> StockLevel {
     StockLevel {
-        variant_id: l.variant_id,
+        variant_id: l.variant_id.into(),
         location_id: l.location_id,
         on_hand: l.on_hand,
         reserved: l.reserved,
@@ -182,12 +182,12 @@ pub fn stock_level(l: emporium_inventory::StockLevel) -> StockLevel {
 
 pub fn stock_movement(m: emporium_inventory::Movement) -> StockMovement {
     StockMovement {
-        id: m.id,
-        variant_id: m.variant_id,
+        id: m.id.into(),
+        variant_id: m.variant_id.into(),
         delta: m.delta,
         on_hand_after: m.on_hand,
         reason: m.reason,
-        reference: m.reference,
+        reference: m.reference.map(String::from),
         actor: m.actor,
         created_at: rfc3339(m.created_at),
     }

@@ -88,12 +88,12 @@ impl FakeCatalog {
         self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    fn snapshot(&self, variant_id: &str, currency: Currency) -> Option<VariantSnapshot> {
+    fn snapshot(&self, variant_id: &VariantId, currency: Currency) -> Option<VariantSnapshot> {
         self.lock()
-            .get(variant_id)
+            .get(variant_id.as_str())
             .filter(|v| v.published)
             .map(|v| VariantSnapshot {
-                variant_id: variant_id.to_owned(),
+                variant_id: variant_id.clone(),
                 product_id: v.product_id.clone(),
                 product_handle: v.product_id.as_str().replace('_', "-"),
                 product_title: v.title.clone(),
@@ -113,7 +113,7 @@ impl FakeCatalog {
 impl VariantLookup for FakeCatalog {
     async fn variant(
         &self,
-        variant_id: &str,
+        variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
@@ -122,7 +122,7 @@ impl VariantLookup for FakeCatalog {
         }
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         Ok(memo
-            .entry((variant_id.to_owned(), currency))
+            .entry((variant_id.to_string(), currency))
             .or_insert_with(|| self.snapshot(variant_id, currency))
             .clone())
     }
@@ -145,12 +145,12 @@ impl FakeStock {
 
 #[async_trait]
 impl StockCheck for FakeStock {
-    async fn available(&self, variant_id: &str) -> Result<i64, LookupError> {
+    async fn available(&self, variant_id: &VariantId) -> Result<i64, LookupError> {
         Ok(self
             .available
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(variant_id)
+            .get(variant_id.as_str())
             .copied()
             .unwrap_or(0))
     }

@@ -1,8 +1,8 @@
 //! Collections: hand-picked, ordered lists of products.
 
-use emporium_kernel::{db::Conn, sql};
+use emporium_kernel::{db::Conn, id::CollectionId, sql};
 
-use super::{insert_rows, unique_as_conflict, Arg, Sql};
+use super::{corrupt, insert_rows, unique_as_conflict, Arg, Sql};
 use crate::{Collection, Result};
 
 #[derive(Debug, Clone)]
@@ -44,8 +44,9 @@ pub(crate) async fn load(
         .await?
         .iter()
         .map(|r| {
+            let id: String = r.get(0)?;
             Ok(Collection {
-                id: r.get(0)?,
+                id: CollectionId::parse(&id).map_err(|_| corrupt("collections.id", &id))?,
                 handle: r.get(1)?,
                 title: r.get(2)?,
                 description: r.get(3)?,

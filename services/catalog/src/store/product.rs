@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use emporium_kernel::{
     db::{Conn, Row},
+    id::{CategoryId, CollectionId, ImageId, InvalidId, OptionId, ProductId, VariantId},
     money::Currency,
     sql,
 };
 
-use super::{insert_rows, parse_currency, parse_status, unique_as_conflict, Arg, Sql};
+use super::{corrupt, insert_rows, parse_currency, parse_status, unique_as_conflict, Arg, Sql};
 use crate::{
     CartVariant, Image, Link, OptionValue, Price, Product, ProductOption, ProductStatus, Result,
     Variant,
@@ -65,13 +66,14 @@ pub(crate) struct ImageRow {
 }
 
 impl ImageRow {
-    pub fn into_image(self) -> Image {
-        Image {
-            id: self.id,
+    /// The domain image; an id that does not parse is a corrupted row.
+    pub fn into_image(self) -> Result<Image> {
+        Ok(Image {
+            id: ImageId::parse(&self.id).map_err(|_| corrupt("images.id", &self.id))?,
             url: self.url,
             alt: self.alt,
             position: self.position,
-        }
+        })
     }
 }
 
@@ -275,7 +277,10 @@ pub(crate) async fn replace_collections(
 
 /// Category links (name = category name) and collection links (name = collection
 /// title), each sorted by name.
-pub(crate) async fn links(conn: &mut Conn<'_>, product_id: &str) -> Result<(Vec<Link>, Vec<Link>)> {
+pub(crate) async fn links(
+    conn: &mut Conn<'_>,
+    product_id: &str,
+) -> Result<(Vec<Link<CategoryId>>, Vec<Link<CollectionId>>)> {
     let mut categories = link_rows(
         conn.fetch_all(&sql!(
             "SELECT c.id, c.handle, c.name FROM product_categories pc \
@@ -283,6 +288,8 @@ pub(crate) async fn links(conn: &mut Conn<'_>, product_id: &str) -> Result<(Vec<
             product_id
         ))
         .await?,
+        "categories.id",
+        CategoryId::parse,
     )?;
     let mut collections = link_rows(
         conn.fetch_all(&sql!(
@@ -291,6 +298,8 @@ pub(crate) async fn links(conn: &mut Conn<'_>, product_id: &str) -> Result<(Vec<
             product_id
         ))
         .await?,
+        "collections.id",
+        CollectionId::parse,
     )?;
     // Sorted here rather than in SQL so the order is byte-wise on both databases.
     categories.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -298,12 +307,18 @@ pub(crate) async fn links(conn: &mut Conn<'_>, product_id: &str) -> Result<(Vec<
     Ok((categories, collections))
 }
 
-/// Rows of (id, handle, name).
-fn link_rows(rows: Vec<Row>) -> Result<Vec<Link>> {
+/// Rows of (id, handle, name), the id read by `parse` (an id that does not parse is a
+/// corrupted row of `column`).
+fn link_rows<I>(
+    rows: Vec<Row>,
+    column: &str,
+    parse: fn(&str) -> Result<I, InvalidId>,
+) -> Result<Vec<Link<I>>> {
     rows.iter()
         .map(|r| {
+            let id: String = r.get(0)?;
             Ok(Link {
-                id: r.get(0)?,
+                id: parse(&id).map_err(|_| corrupt(column, &id))?,
                 handle: r.get(1)?,
                 name: r.get(2)?,
             })
@@ -714,20 +729,28 @@ pub(crate) async fn load_full(conn: &mut Conn<'_>, row: ProductRow) -> Result<Pr
     let images = load_images(conn, &row.id).await?;
     let (categories, collections) = links(conn, &row.id).await?;
     Ok(Product {
-        variants: variants.into_iter().map(|v| variant(v, &options)).collect(),
+        variants: variants
+            .into_iter()
+            .map(|v| variant(v, &options))
+            .collect::<Result<_>>()?,
         options: options
             .into_iter()
-            .map(|o| ProductOption {
-                id: o.id,
-                name: o.name,
-                values: o.values,
-                position: o.position,
+            .map(|o| {
+                Ok(ProductOption {
+                    id: OptionId::parse(&o.id).map_err(|_| corrupt("product_options.id", &o.id))?,
+                    name: o.name,
+                    values: o.values,
+                    position: o.position,
+                })
             })
-            .collect(),
-        images: images.into_iter().map(ImageRow::into_image).collect(),
+            .collect::<Result<_>>()?,
+        images: images
+            .into_iter()
+            .map(ImageRow::into_image)
+            .collect::<Result<_>>()?,
         categories,
         collections,
-        id: row.id,
+        id: ProductId::parse(&row.id).map_err(|_| corrupt("products.id", &row.id))?,
         handle: row.handle,
         title: row.title,
         description: row.description,
@@ -739,8 +762,9 @@ pub(crate) async fn load_full(conn: &mut Conn<'_>, row: ProductRow) -> Result<Pr
     })
 }
 
-/// A stored variant as the domain type: option values named and in option order.
-pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Variant {
+/// A stored variant as the domain type: option values named and in option order. Ids
+/// that do not parse are a corrupted row.
+pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Result<Variant> {
     let mut named: Vec<(usize, OptionValue)> = v
         .option_values
         .into_iter()
@@ -757,16 +781,17 @@ pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Variant {
         })
         .collect();
     named.sort_by_key(|(i, _)| *i);
-    Variant {
-        id: v.id,
-        product_id: v.product_id,
+    Ok(Variant {
+        id: VariantId::parse(&v.id).map_err(|_| corrupt("variants.id", &v.id))?,
+        product_id: ProductId::parse(&v.product_id)
+            .map_err(|_| corrupt("variants.product_id", &v.product_id))?,
         sku: v.sku,
         title: v.title,
         options: named.into_iter().map(|(_, o)| o).collect(),
         weight_grams: v.weight_grams,
         prices: v.prices,
         position: v.position,
-    }
+    })
 }
 
 // ----- narrow reads for other services -----
@@ -775,7 +800,7 @@ pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Variant {
 /// (see [`crate::Catalog::variant_for_cart`]).
 pub(crate) async fn variant_for_cart(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     currency: Currency,
 ) -> Result<Option<CartVariant>> {
     let row = conn
@@ -792,9 +817,12 @@ pub(crate) async fn variant_for_cart(
         ))
         .await?;
     row.map(|r| {
+        let (variant_id, product_id): (String, String) = (r.get(0)?, r.get(1)?);
         Ok(CartVariant {
-            variant_id: r.get(0)?,
-            product_id: r.get(1)?,
+            variant_id: VariantId::parse(&variant_id)
+                .map_err(|_| corrupt("variants.id", &variant_id))?,
+            product_id: ProductId::parse(&product_id)
+                .map_err(|_| corrupt("variants.product_id", &product_id))?,
             product_handle: r.get(2)?,
             product_title: r.get(3)?,
             variant_title: r.get(4)?,
@@ -810,8 +838,8 @@ pub(crate) async fn variant_for_cart(
 pub(crate) async fn published_variant_ids(
     conn: &mut Conn<'_>,
     id_or_handle: &str,
-) -> Result<Vec<String>> {
-    strings(
+) -> Result<Vec<VariantId>> {
+    variant_id_list(
         conn,
         &sql!(
             "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id \
@@ -824,12 +852,21 @@ pub(crate) async fn published_variant_ids(
 }
 
 /// Every variant id, oldest product first.
-pub(crate) async fn variant_ids(conn: &mut Conn<'_>) -> Result<Vec<String>> {
-    strings(
+pub(crate) async fn variant_ids(conn: &mut Conn<'_>) -> Result<Vec<VariantId>> {
+    variant_id_list(
         conn,
         &sql!("SELECT id FROM variants ORDER BY product_id, position, id"),
     )
     .await
+}
+
+/// Column 0 of every row, a variant id.
+async fn variant_id_list(conn: &mut Conn<'_>, sql: &Sql<'_>) -> Result<Vec<VariantId>> {
+    strings(conn, sql)
+        .await?
+        .into_iter()
+        .map(|id| VariantId::parse(&id).map_err(|_| corrupt("variants.id", &id)))
+        .collect()
 }
 
 // ----- bulk writes (imports) -----

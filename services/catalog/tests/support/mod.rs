@@ -11,6 +11,7 @@ use emporium_catalog::{
 };
 use emporium_kernel::{
     db::testing::{self, TestDatabase},
+    id::CategoryId,
     money::Currency,
 };
 
@@ -225,12 +226,12 @@ pub async fn walk(label: &str, catalog: &Catalog, base: &ProductFilter) -> Vec<P
     panic!("[{label}] pagination did not end");
 }
 
-pub async fn category(l: &str, c: &Catalog, name: &str, parent: Option<&str>) -> String {
+pub async fn category(l: &str, c: &Catalog, name: &str, parent: Option<&CategoryId>) -> CategoryId {
     c.create_category(NewCategory {
         name: name.into(),
         handle: None,
         description: String::new(),
-        parent_id: parent.map(Into::into),
+        parent_id: parent.map(CategoryId::to_string),
         position: None,
     })
     .await

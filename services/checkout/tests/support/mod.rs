@@ -192,7 +192,7 @@ fn by_name(lines: &[(VariantId, i64)]) -> Vec<(String, i64)> {
 impl StockReservations for FakeStock {
     async fn reserve(
         &self,
-        _reference: &str,
+        _order_id: &OrderId,
         lines: &[(VariantId, i64)],
         _ttl: Duration,
     ) -> Result<String, ReserveError> {
@@ -245,7 +245,7 @@ impl StockReservations for FakeStock {
 
     async fn restock(
         &self,
-        reference: &str,
+        order_id: &OrderId,
         lines: &[(VariantId, i64)],
         _reason: &str,
     ) -> Result<(), SourceError> {
@@ -254,7 +254,7 @@ impl StockReservations for FakeStock {
         for (v, q) in lines {
             *s.available.entry(v.clone()).or_default() += q;
         }
-        s.restocks.push((reference.to_owned(), lines.to_vec()));
+        s.restocks.push((order_id.to_string(), lines.to_vec()));
         Ok(())
     }
 }

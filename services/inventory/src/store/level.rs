@@ -5,9 +5,11 @@ use emporium_kernel::{
         sql::{insert_rows, MAX_PARAMS},
         Arg, Conn, Row, Sql,
     },
+    id::VariantId,
     sql,
 };
 
+use super::corrupt;
 use crate::{Result, StockLevel};
 
 /// The columns `from_row` reads, in its order.
@@ -18,12 +20,15 @@ macro_rules! columns {
 }
 
 fn from_row(r: &Row) -> Result<StockLevel> {
-    Ok(StockLevel::new(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    let variant_id: String = r.get(0)?;
+    let variant_id = VariantId::parse(&variant_id)
+        .map_err(|_| corrupt("inventory_levels.variant_id", &variant_id))?;
+    Ok(StockLevel::new(variant_id, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
 pub(crate) async fn find(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
 ) -> Result<Option<StockLevel>> {
     let row = conn
@@ -43,7 +48,7 @@ pub(crate) async fn find(
 /// The stored levels among `variant_ids` (one statement per 249 ids).
 pub(crate) async fn find_many(
     conn: &mut Conn<'_>,
-    variant_ids: &[String],
+    variant_ids: &[VariantId],
     location_id: &str,
 ) -> Result<Vec<StockLevel>> {
     let mut out = Vec::new();
@@ -103,7 +108,7 @@ pub(crate) async fn insert_many(
 /// against other writers until the transaction ends.
 pub(crate) async fn lock_or_create(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
     now: i64,
 ) -> Result<()> {
@@ -125,7 +130,7 @@ pub(crate) async fn lock_or_create(
 /// qualify.
 pub(crate) async fn add_on_hand(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
     delta: i64,
     expected_on_hand: Option<i64>,
@@ -151,7 +156,7 @@ pub(crate) async fn add_on_hand(
 /// Gives back `quantity` reserved units; false if fewer are reserved (corrupt state).
 pub(crate) async fn unreserve_units(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
     quantity: i64,
     now: i64,
@@ -173,7 +178,7 @@ pub(crate) async fn unreserve_units(
 /// on_hand, or `None` if fewer are reserved (corrupt state).
 pub(crate) async fn sell_reserved(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
     quantity: i64,
     now: i64,
@@ -196,7 +201,7 @@ pub(crate) async fn sell_reserved(
 /// lapsed reservation). Returns the new on_hand, or `None` when not enough is available.
 pub(crate) async fn sell_available(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     location_id: &str,
     quantity: i64,
     now: i64,

@@ -2,9 +2,11 @@
 
 use emporium_kernel::{
     db::{sql::insert_rows, Arg, Conn},
+    id::{MovementId, OrderId, VariantId},
     sql,
 };
 
+use super::corrupt;
 use crate::{Movement, Result};
 
 const INSERT_COLUMNS: [&str; 9] = [
@@ -28,7 +30,7 @@ fn to_args(m: &Movement) -> Vec<Arg<'_>> {
         Arg::from(m.on_hand),
         Arg::from(&m.reason),
         Arg::from(&m.actor),
-        Arg::from(&m.reference),
+        Arg::from(m.reference.as_ref().map(OrderId::as_str)),
         Arg::from(m.created_at),
     ]
 }
@@ -43,7 +45,7 @@ pub(crate) async fn insert_many(conn: &mut Conn<'_>, movements: &[Movement]) -> 
 /// The newest `limit` movements of a variant (all locations), newest first.
 pub(crate) async fn list(
     conn: &mut Conn<'_>,
-    variant_id: &str,
+    variant_id: &VariantId,
     limit: i64,
 ) -> Result<Vec<Movement>> {
     let rows = conn
@@ -56,15 +58,24 @@ pub(crate) async fn list(
         .await?;
     rows.iter()
         .map(|r| {
+            let id: String = r.get(0)?;
+            let variant_id: String = r.get(1)?;
+            let reference: Option<String> = r.get(7)?;
             Ok(Movement {
-                id: r.get(0)?,
-                variant_id: r.get(1)?,
+                id: MovementId::parse(&id).map_err(|_| corrupt("stock_movements.id", &id))?,
+                variant_id: VariantId::parse(&variant_id)
+                    .map_err(|_| corrupt("stock_movements.variant_id", &variant_id))?,
                 location_id: r.get(2)?,
                 delta: r.get(3)?,
                 on_hand: r.get(4)?,
                 reason: r.get(5)?,
                 actor: r.get(6)?,
-                reference: r.get(7)?,
+                reference: reference
+                    .map(|text| {
+                        OrderId::parse(&text)
+                            .map_err(|_| corrupt("stock_movements.reference", &text))
+                    })
+                    .transpose()?,
                 created_at: r.get(8)?,
             })
         })

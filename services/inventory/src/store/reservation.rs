@@ -2,6 +2,7 @@
 
 use emporium_kernel::{
     db::{sql::insert_rows, Arg, Conn, DbError, Row, Sql},
+    id::{OrderId, ReservationId, VariantId},
     sql,
 };
 
@@ -101,6 +102,10 @@ macro_rules! columns {
 /// The reservation in `row` (its `columns!()`), with its lines.
 async fn from_row(conn: &mut Conn<'_>, row: &Row) -> Result<Reservation> {
     let id: String = row.get(0)?;
+    let id = ReservationId::parse(&id).map_err(|_| corrupt("reservations.id", &id))?;
+    let reference: String = row.get(1)?;
+    let reference =
+        OrderId::parse(&reference).map_err(|_| corrupt("reservations.reference", &reference))?;
     let status: String = row.get(3)?;
     let status = ReservationStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
     let mut lines = conn
@@ -111,8 +116,10 @@ async fn from_row(conn: &mut Conn<'_>, row: &Row) -> Result<Reservation> {
         .await?
         .iter()
         .map(|l| {
+            let variant_id: String = l.get(0)?;
             Ok(ReserveLine {
-                variant_id: l.get(0)?,
+                variant_id: VariantId::parse(&variant_id)
+                    .map_err(|_| corrupt("reservation_lines.variant_id", &variant_id))?,
                 quantity: l.get(1)?,
             })
         })
@@ -121,7 +128,7 @@ async fn from_row(conn: &mut Conn<'_>, row: &Row) -> Result<Reservation> {
     lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
     Ok(Reservation {
         id,
-        reference: row.get(1)?,
+        reference,
         location_id: row.get(2)?,
         status,
         lines,
@@ -139,7 +146,7 @@ async fn fetch(conn: &mut Conn<'_>, sql: &Sql<'_>) -> Result<Option<Reservation>
     }
 }
 
-pub(crate) async fn find(conn: &mut Conn<'_>, id: &str) -> Result<Option<Reservation>> {
+pub(crate) async fn find(conn: &mut Conn<'_>, id: &ReservationId) -> Result<Option<Reservation>> {
     let sql = sql!(
         concat!("SELECT ", columns!(), " FROM reservations WHERE id = $1"),
         id
@@ -148,7 +155,10 @@ pub(crate) async fn find(conn: &mut Conn<'_>, id: &str) -> Result<Option<Reserva
 }
 
 /// The active or committed reservation for `reference`, if any (at most one exists).
-pub(crate) async fn find_live(conn: &mut Conn<'_>, reference: &str) -> Result<Option<Reservation>> {
+pub(crate) async fn find_live(
+    conn: &mut Conn<'_>,
+    reference: &OrderId,
+) -> Result<Option<Reservation>> {
     let sql = sql!(
         concat!(
             "SELECT ",
@@ -163,7 +173,7 @@ pub(crate) async fn find_live(conn: &mut Conn<'_>, reference: &str) -> Result<Op
 /// The reservation that speaks for `reference`: the live one, else the newest.
 pub(crate) async fn find_for_reference(
     conn: &mut Conn<'_>,
-    reference: &str,
+    reference: &OrderId,
 ) -> Result<Option<Reservation>> {
     let sql = sql!(
         concat!(
@@ -185,7 +195,7 @@ pub(crate) async fn find_for_reference(
 /// newer live reservation for the reference) from other failures.
 pub(crate) async fn transition(
     conn: &mut Conn<'_>,
-    id: &str,
+    id: &ReservationId,
     from: &[ReservationStatus],
     to: ReservationStatus,
     due_by: Option<i64>,
@@ -211,7 +221,7 @@ pub(crate) async fn due_for_expiry(
     conn: &mut Conn<'_>,
     now: i64,
     limit: i64,
-) -> Result<Vec<String>> {
+) -> Result<Vec<ReservationId>> {
     let rows = conn
         .fetch_all(&sql!(
             "SELECT id FROM reservations WHERE status = 'active' AND expires_at <= $1 \
@@ -220,5 +230,10 @@ pub(crate) async fn due_for_expiry(
             limit
         ))
         .await?;
-    rows.iter().map(|r| Ok(r.get(0)?)).collect()
+    rows.iter()
+        .map(|r| {
+            let id: String = r.get(0)?;
+            ReservationId::parse(&id).map_err(|_| corrupt("reservations.id", &id))
+        })
+        .collect()
 }

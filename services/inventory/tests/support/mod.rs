@@ -11,6 +11,7 @@ use emporium_inventory::{Inventory, Reservation, ReservationEvent, ReserveLine, 
 use emporium_kernel::{
     db::testing::{self, TestDatabase},
     events::{self, EventBus},
+    id::{OrderId, ReservationId, VariantId},
 };
 
 pub const TTL: Duration = Duration::from_secs(15 * 60);
@@ -38,9 +39,26 @@ pub async fn envs() -> Vec<Env> {
     out
 }
 
-pub fn line(variant_id: &str, quantity: i64) -> ReserveLine {
+/// The variant a test calls `name` (`a`, `hot`): a real id, `var_0…0a`, the same on
+/// every call and every database, and ordered as the names are (for names of one
+/// length), so lines merged "by variant id" come in the order the names read.
+pub fn var(name: &str) -> VariantId {
+    VariantId::parse(&format!("var_{name:0>26}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The order a test calls `name` (`1`, `short`), made as [`var`] makes variants.
+pub fn ord(name: &str) -> OrderId {
+    OrderId::parse(&format!("ord_{name:0>26}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A reservation id nothing holds: well formed, never stored.
+pub fn no_reservation() -> ReservationId {
+    ReservationId::new()
+}
+
+pub fn line(variant_id: &VariantId, quantity: i64) -> ReserveLine {
     ReserveLine {
-        variant_id: variant_id.to_owned(),
+        variant_id: variant_id.clone(),
         quantity,
     }
 }
@@ -51,7 +69,7 @@ pub fn ok<T>(label: &str, what: &str, result: emporium_inventory::Result<T>) -> 
 }
 
 impl Env {
-    pub async fn stock(&self, variant_id: &str, on_hand: i64) {
+    pub async fn stock(&self, variant_id: &VariantId, on_hand: i64) {
         ok(
             self.label,
             "set_stock",
@@ -61,11 +79,11 @@ impl Env {
         );
     }
 
-    pub async fn level(&self, variant_id: &str) -> StockLevel {
+    pub async fn level(&self, variant_id: &VariantId) -> StockLevel {
         ok(self.label, "level", self.inv.level(variant_id).await)
     }
 
-    pub async fn reserve(&self, reference: &str, lines: &[ReserveLine]) -> Reservation {
+    pub async fn reserve(&self, reference: &OrderId, lines: &[ReserveLine]) -> Reservation {
         ok(
             self.label,
             "reserve",
@@ -73,8 +91,9 @@ impl Env {
         )
     }
 
-    pub async fn topics(&self, aggregate_id: &str) -> Vec<String> {
-        events::events_for(&self.db.db, aggregate_id)
+    /// Topics of the events about `aggregate_id` (a reservation or a variant).
+    pub async fn topics(&self, aggregate_id: &impl AsRef<str>) -> Vec<String> {
+        events::events_for(&self.db.db, aggregate_id.as_ref())
             .await
             .unwrap_or_else(|e| panic!("[{}] events_for: {e}", self.label))
             .into_iter()
@@ -82,8 +101,11 @@ impl Env {
             .collect()
     }
 
-    pub async fn reservation_events(&self, aggregate_id: &str) -> Vec<(String, ReservationEvent)> {
-        events::events_for(&self.db.db, aggregate_id)
+    pub async fn reservation_events(
+        &self,
+        reservation_id: &ReservationId,
+    ) -> Vec<(String, ReservationEvent)> {
+        events::events_for(&self.db.db, reservation_id.as_str())
             .await
             .unwrap_or_else(|e| panic!("[{}] events_for: {e}", self.label))
             .into_iter()

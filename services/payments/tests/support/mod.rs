@@ -11,6 +11,7 @@ use emporium_kernel::{
     clock::now_ms,
     db::testing::{self, TestDatabase},
     events::{events_for, EventBus},
+    id::{OrderId, PaymentId},
     money::Currency,
 };
 use emporium_payments::{
@@ -62,9 +63,15 @@ pub async fn envs() -> Vec<Env> {
     out
 }
 
+/// The order a test calls `name` (`a`, `none`): a real id, `ord_0…0a`, the same on
+/// every call and every database.
+pub fn ord(name: &str) -> OrderId {
+    OrderId::parse(&format!("ord_{name:0>26}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn new_payment(order: &str, provider: &str, amount: i64) -> NewPayment {
     NewPayment {
-        order_id: format!("ord_{order}"),
+        order_id: ord(order),
         order_number: "1001".into(),
         provider: provider.into(),
         amount,
@@ -76,7 +83,7 @@ pub fn new_payment(order: &str, provider: &str, amount: i64) -> NewPayment {
 
 impl Env {
     pub async fn topics(&self, payment: &Payment) -> Vec<String> {
-        events_for(&self.db.db, &payment.id)
+        events_for(&self.db.db, payment.id.as_str())
             .await
             .unwrap_or_else(|e| panic!("[{}] events: {e}", self.label))
             .into_iter()
@@ -118,7 +125,7 @@ impl Env {
         (p, pi)
     }
 
-    pub async fn payment(&self, id: &str) -> Payment {
+    pub async fn payment(&self, id: &PaymentId) -> Payment {
         self.payments
             .payment(id)
             .await
