@@ -249,6 +249,10 @@ pub struct Order {
     pub updated_at: String,
     #[serde(default)]
     pub paid_at: Option<String>,
+    /// Why the last payment attempt failed (`card_declined`, …) while the order still
+    /// awaits payment: the shopper may try another card.
+    #[serde(default)]
+    pub payment_error: Option<String>,
 }
 
 /// How the shopper pays for a just-placed order.

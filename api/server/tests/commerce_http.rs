@@ -270,10 +270,11 @@ async fn bad_or_stale_webhook_signatures_are_rejected_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn a_failed_payment_cancels_the_order_and_releases_its_stock() {
+async fn a_declined_card_keeps_the_order_and_its_stock_until_another_card_pays() {
     let fake = FakeStripe::start(STRIPE_KEY, WEBHOOK_SECRET).await;
     for test_db in databases().await {
         let app = TestApp::spawn(test_db, Some(stripe_settings(&fake))).await;
+        let label = app.label;
         let variant_id = product_with_stock(&app, "HOOK-3", 1).await;
         let placed = place_order(&app, &variant_id, "stripe").await;
         assert_eq!(stock(&app, &variant_id).await.available, 0);
@@ -287,14 +288,48 @@ async fn a_failed_payment_cancels_the_order_and_releases_its_stock() {
         );
         drain_events(&app).await;
         let order = admin_order(&app, &placed.order.id).await;
-        assert_eq!(order.status, "cancelled", "[{}]", app.label);
+        assert_eq!(order.status, "pending_payment", "[{label}]");
+        assert_eq!(
+            order.payment_error.as_deref(),
+            Some("card_declined"),
+            "[{label}]"
+        );
         let level = stock(&app, &variant_id).await;
         assert_eq!(
             (level.on_hand, level.reserved, level.available),
-            (1, 0, 1),
-            "[{}]",
-            app.label
+            (1, 1, 0),
+            "[{label}] still held for the next card"
         );
+        // The shopper's order page shows why, for the next attempt.
+        let guest: Order = app
+            .get(&format!(
+                "/store/orders/{}?token={}",
+                placed.order.id, placed.access_token
+            ))
+            .await
+            .json()
+            .await
+            .expect("guest order");
+        assert_eq!(
+            guest.payment_error.as_deref(),
+            Some("card_declined"),
+            "[{label}]"
+        );
+
+        // Another card goes through on the same PaymentIntent.
+        let (succeeded, signature) = fake.signed_event(
+            "payment_intent.succeeded",
+            &payment_intent(&placed, "succeeded"),
+        );
+        assert_eq!(
+            post_webhook(&app, succeeded, &signature).await.status(),
+            StatusCode::OK
+        );
+        drain_events(&app).await;
+        let order = admin_order(&app, &placed.order.id).await;
+        assert_eq!(order.status, "paid", "[{label}]");
+        let level = stock(&app, &variant_id).await;
+        assert_eq!((level.on_hand, level.reserved), (0, 0), "[{label}] sold");
     }
 }
 

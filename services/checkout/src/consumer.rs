@@ -19,6 +19,7 @@ pub const CONSUMER_NAME: &str = "checkout.payments";
 const PAYMENT_SUCCEEDED: &str = "payment.succeeded";
 const PAYMENT_FAILED: &str = "payment.failed";
 const PAYMENT_REFUNDED: &str = "payment.refunded";
+const PAYMENT_MISMATCH: &str = "payment.mismatch";
 const RESERVATION_EXPIRED: &str = "inventory.reservation_expired";
 
 #[derive(Deserialize)]
@@ -33,6 +34,16 @@ struct PaymentEvent {
     refund_amount: Option<i64>,
     #[serde(default)]
     amount_refunded: Option<i64>,
+    #[serde(default)]
+    amount: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    amount_received: Option<i64>,
+    #[serde(default)]
+    currency_received: Option<String>,
+    #[serde(default)]
+    provider_ref: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +78,22 @@ impl PaymentEventsConsumer {
                 .mark_paid(&order_id, &p.payment_id)
                 .await
                 .map(drop),
+            PAYMENT_MISMATCH => {
+                let note = format!(
+                    "Stripe reported a payment of {} {} for PaymentIntent {}, but the payment is {} {}: \
+                     the order was not marked paid. Check the payment in Stripe, then refund it or \
+                     settle the difference with the customer.",
+                    p.amount_received.map_or("an unknown amount".to_owned(), |a| a.to_string()),
+                    p.currency_received.as_deref().unwrap_or("?"),
+                    p.provider_ref.as_deref().unwrap_or("?"),
+                    p.amount.unwrap_or_default(),
+                    p.currency.as_deref().unwrap_or("?"),
+                );
+                self.checkout
+                    .flag_payment(&order_id, &p.payment_id, &note)
+                    .await
+                    .map(drop)
+            }
             PAYMENT_FAILED => self
                 .checkout
                 .payment_failed(&order_id, p.reason.as_deref().unwrap_or("payment_failed"))
@@ -108,7 +135,11 @@ impl Consumer for PaymentEventsConsumer {
     fn wants(&self, topic: &str) -> bool {
         matches!(
             topic,
-            PAYMENT_SUCCEEDED | PAYMENT_FAILED | PAYMENT_REFUNDED | RESERVATION_EXPIRED
+            PAYMENT_SUCCEEDED
+                | PAYMENT_FAILED
+                | PAYMENT_REFUNDED
+                | PAYMENT_MISMATCH
+                | RESERVATION_EXPIRED
         )
     }
 

@@ -216,8 +216,21 @@ impl Checkout {
         lifecycle::mark_paid(self, order_id.as_str(), payment_id).await
     }
 
-    /// A payment failed: `pending_payment` -> `cancelled` (`payment_failed`), reservation
-    /// released, `order.cancelled`. Ignored in every other status.
+    /// Flags the order for the merchant about `payment_id` (a payment Stripe reported
+    /// for another amount or currency) without changing its status.
+    pub async fn flag_payment(
+        &self,
+        order_id: &OrderId,
+        payment_id: &str,
+        note: &str,
+    ) -> Result<Order> {
+        let order = self.load(order_id.as_str()).await?;
+        lifecycle::flag(self, order, payment_id, note).await
+    }
+
+    /// A payment attempt failed: the order stays `pending_payment` with its stock held
+    /// and `payment_error` set, so the shopper can try another card until the
+    /// reservation expires. Ignored for an order that is no longer pending.
     pub async fn payment_failed(&self, order_id: &OrderId, reason: &str) -> Result<Order> {
         lifecycle::payment_failed(self, order_id.as_str(), reason).await
     }

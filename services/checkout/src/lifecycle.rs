@@ -124,7 +124,12 @@ async fn transition_to_paid(
 }
 
 /// Keeps the order visible to the merchant with a note on what to do.
-async fn flag(co: &Checkout, order: Order, payment_id: &str, note: &str) -> Result<Order> {
+pub(crate) async fn flag(
+    co: &Checkout,
+    order: Order,
+    payment_id: &str,
+    note: &str,
+) -> Result<Order> {
     let (order_id, paid_with, text, now) = (
         order.id.clone(),
         payment_id.to_owned(),
@@ -232,27 +237,30 @@ async fn cancel_with_event(
     Ok((changed, current))
 }
 
+/// A payment attempt failed (a declined card). Stripe lets the shopper retry on the
+/// same PaymentIntent, so the order keeps waiting with its stock held: only the reason
+/// is recorded (shown on the order page). The reservation's expiry cancels the order if
+/// no attempt succeeds; a late success is still a payment (`mark_paid`).
 pub(crate) async fn payment_failed(co: &Checkout, order_id: &str, reason: &str) -> Result<Order> {
-    let order = co.load(order_id).await?;
-    if order.status != OrderStatus::PendingPayment {
-        return Ok(order);
+    let (id, why, now) = (order_id.to_owned(), reason.to_owned(), now_ms());
+    let (recorded, order) = co
+        .db
+        .write(async move |conn| {
+            let recorded = store::record_payment_error(conn, &id, &why, now).await?;
+            let order = store::order(conn, &id)
+                .await?
+                .ok_or(CheckoutError::OrderNotFound)?;
+            Ok::<_, CheckoutError>((recorded, order))
+        })
+        .await?;
+    if recorded {
+        tracing::info!(
+            order_id,
+            reason,
+            "payment attempt failed; the order waits for another"
+        );
     }
-    // Release first: if the cancel below fails, the retried event releases again
-    // (idempotent), whereas a cancelled order would never release its stock.
-    if let Some(reservation_id) = &order.reservation_id {
-        co.stock
-            .release(reservation_id)
-            .await
-            .map_err(CheckoutError::Stock)?;
-    }
-    let detail = serde_json::json!({ "payment_failure": reason }).to_string();
-    let how = Cancellation {
-        reason: "payment_failed".to_owned(),
-        detail: Some(detail),
-        by: None,
-    };
-    let (_, current) = cancel_with_event(co, order_id, OrderStatus::PendingPayment, how).await?;
-    Ok(current)
+    Ok(order)
 }
 
 pub(crate) async fn reservation_expired(

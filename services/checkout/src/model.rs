@@ -125,6 +125,9 @@ pub struct Order {
     /// an offline (manual) payment. A placement that failed is never confirmed.
     #[serde(serialize_with = "optional_timestamp")]
     pub confirmed_at: Option<i64>,
+    /// Why the last payment attempt failed (`card_declined`, …) while the order still
+    /// waits for payment: the shopper may try another card.
+    pub payment_error: Option<String>,
 }
 
 impl Order {

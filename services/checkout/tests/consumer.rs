@@ -49,9 +49,9 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
         );
         let b_now = env.checkout.order(&b.id).await.expect("b");
         assert_eq!(
-            b_now.cancel_reason.as_deref(),
-            Some("payment_failed"),
-            "[{l}]"
+            (b_now.status, b_now.payment_error.as_deref()),
+            (OrderStatus::PendingPayment, Some("card_declined")),
+            "[{l}] a declined card leaves the order waiting for another"
         );
         let c_now = env.checkout.order(&c.id).await.expect("c");
         assert_eq!(
@@ -83,6 +83,37 @@ async fn the_consumer_moves_orders_on_payment_and_reservation_events() {
                 "order.paid",
                 "order.refunded"
             ],
+            "[{l}]"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_for_another_amount_flags_the_order_and_does_not_pay_it() {
+    for env in envs().await {
+        let l = env.label;
+        let order = env.placed("cart_m").await;
+        let pay = payment_id_for(order.id.as_str());
+        env.publish(
+            "payment.mismatch",
+            &pay,
+            json!({"payment_id": pay, "order_id": order.id, "provider": "stripe",
+                   "amount": 10495, "currency": "EUR", "provider_ref": "pi_1",
+                   "amount_received": 100, "currency_received": "EUR"}),
+        )
+        .await;
+        env.dispatch().await;
+        let now = env.checkout.order(&order.id).await.expect("order");
+        assert_eq!(now.status, OrderStatus::PendingPayment, "[{l}]");
+        assert!(now.needs_attention, "[{l}]");
+        let note = now.attention_note.unwrap_or_default();
+        assert!(
+            note.contains("100 EUR") && note.contains("pi_1"),
+            "[{l}] {note}"
+        );
+        assert_eq!(
+            env.stock.state.lock().expect("lock").commit_calls,
+            0,
             "[{l}]"
         );
     }

@@ -49,48 +49,57 @@ async fn marking_an_order_paid_twice_commits_once_and_emits_one_paid_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_payment_cancels_a_pending_order_and_is_ignored_once_paid() {
+async fn a_declined_card_keeps_the_order_waiting_with_its_stock_until_another_card_pays() {
     for env in envs().await {
         let l = env.label;
         let pending = env.placed("cart_a").await;
-        let cancelled = env
+        let declined = env
             .checkout
             .payment_failed(&pending.id, "card_declined")
             .await
             .expect("failed");
-        assert_eq!(cancelled.status, OrderStatus::Cancelled, "[{l}]");
+        assert_eq!(declined.status, OrderStatus::PendingPayment, "[{l}]");
         assert_eq!(
-            cancelled.cancel_reason.as_deref(),
-            Some("payment_failed"),
+            declined.payment_error.as_deref(),
+            Some("card_declined"),
             "[{l}]"
         );
         assert_eq!(
             env.stock.available("var_000000000000000000000shirt"),
-            10,
-            "[{l}] released"
+            8,
+            "[{l}] still held for the next attempt"
         );
-        env.checkout
-            .payment_failed(&pending.id, "card_declined")
-            .await
-            .expect("idempotent");
         assert_eq!(
-            env.topics(pending.id.as_str()).await,
-            ["order.placed", "order.confirmed", "order.cancelled"],
+            env.stock.state.lock().expect("lock").release_calls,
+            0,
+            "[{l}]"
+        );
+        assert!(
+            env.payments.state.lock().expect("lock").cancels.is_empty(),
             "[{l}]"
         );
 
-        let paid = env.paid("cart_b").await;
+        // Another card succeeds.
+        let paid = env
+            .checkout
+            .mark_paid(&pending.id, &payment_id_for(pending.id.as_str()))
+            .await
+            .expect("paid");
+        assert_eq!(paid.status, OrderStatus::Paid, "[{l}]");
+        assert_eq!(paid.payment_error, None, "[{l}]");
+        assert_eq!(
+            env.topics(pending.id.as_str()).await,
+            ["order.placed", "order.confirmed", "order.paid"],
+            "[{l}]"
+        );
+
         let still = env
             .checkout
             .payment_failed(&paid.id, "late failure")
             .await
             .expect("ignored");
         assert_eq!(still.status, OrderStatus::Paid, "[{l}]");
-        assert_eq!(
-            env.topics(paid.id.as_str()).await,
-            ["order.placed", "order.confirmed", "order.paid"],
-            "[{l}]"
-        );
+        assert_eq!(still.payment_error, None, "[{l}]");
     }
 }
 

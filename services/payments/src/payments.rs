@@ -456,6 +456,12 @@ enum Applied {
         payment_id: PaymentId,
         reason: String,
     },
+    /// Stripe reported a success for another amount or currency than the payment's.
+    Mismatch {
+        payment_id: PaymentId,
+        received: Option<i64>,
+        currency: Option<String>,
+    },
     /// A refund made at Stripe (the dashboard), learnt from a webhook.
     RefundedAtStripe {
         payment_id: PaymentId,
@@ -477,6 +483,16 @@ impl Applied {
             Applied::Failed { payment_id, reason } => {
                 tracing::info!(payment_id = %payment_id, reason = %reason, "payment failed")
             }
+            Applied::Mismatch {
+                payment_id,
+                received,
+                currency,
+            } => tracing::warn!(
+                payment_id = %payment_id,
+                ?received,
+                ?currency,
+                "payment succeeded at Stripe for another amount or currency; not applied"
+            ),
             Applied::RefundedAtStripe {
                 payment_id,
                 refund_id,
@@ -561,34 +577,76 @@ async fn apply_stripe_event(
     Ok((outcome, applied))
 }
 
-/// The payment a PaymentIntent belongs to: by its id, else by our metadata.
+/// The payment a PaymentIntent belongs to: the one that recorded its id. Our metadata
+/// (`payment_id`) is trusted only for a Stripe payment that has recorded no intent yet
+/// (the process stopped between Stripe creating the intent and our write), and that
+/// payment then adopts this intent; an intent that names a payment holding another
+/// intent belongs to something else and is ignored.
 async fn payment_for_intent(conn: &mut Conn<'_>, intent: &Value) -> Result<Option<Payment>> {
-    if let Some(id) = intent.get("id").and_then(Value::as_str) {
-        if let Some(p) = store::payment_by_provider_ref(conn, "stripe", id).await? {
-            return Ok(Some(p.payment));
-        }
+    let Some(intent_id) = intent.get("id").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    if let Some(p) = store::payment_by_provider_ref(conn, "stripe", intent_id).await? {
+        return Ok(Some(p.payment));
     }
     // Metadata comes from outside: an id that does not parse names no payment of ours.
-    if let Some(id) = intent
+    let Some(id) = intent
         .pointer("/metadata/payment_id")
         .and_then(Value::as_str)
         .and_then(|id| PaymentId::parse(id).ok())
-    {
-        if let Some(p) = store::payment_by_id(conn, &id).await? {
-            return Ok(Some(p.payment));
-        }
+    else {
+        return Ok(None);
+    };
+    let Some(found) = store::payment_by_id(conn, &id).await? else {
+        return Ok(None);
+    };
+    let mut payment = found.payment;
+    if payment.provider != "stripe" || payment.provider_ref.is_some() {
+        tracing::warn!(payment_id = %payment.id, intent_id, "a PaymentIntent names a payment that is not waiting for one; ignored");
+        return Ok(None);
     }
-    Ok(None)
+    store::set_session(conn, &payment.id, intent_id, None, now_ms()).await?;
+    payment.provider_ref = Some(intent_id.to_owned());
+    Ok(Some(payment))
 }
 
+/// A success is applied only for exactly the amount and currency of the payment: a
+/// PaymentIntent whose amount was changed elsewhere (the dashboard, another integration)
+/// must not pay the order. A mismatch appends `payment.mismatch` for the merchant to
+/// look at and leaves the payment as it was.
 async fn intent_succeeded(
     conn: &mut Conn<'_>,
     event: &StripeEvent,
     applied: &mut Vec<Applied>,
 ) -> Result<WebhookOutcome> {
-    let Some(payment) = payment_for_intent(conn, &event.data.object).await? else {
+    let intent = &event.data.object;
+    let Some(payment) = payment_for_intent(conn, intent).await? else {
         return Ok(ignored(event));
     };
+    let received = intent.get("amount_received").and_then(Value::as_i64);
+    let currency = intent
+        .get("currency")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase);
+    if received != Some(payment.amount) || currency.as_deref() != Some(payment.currency.as_str()) {
+        let mut payload = payment_payload(&payment);
+        payload["amount_received"] = json!(received);
+        payload["currency_received"] = json!(currency);
+        events::append(
+            conn,
+            "payment.mismatch",
+            payment.id.as_str(),
+            &payload,
+            None,
+        )
+        .await?;
+        applied.push(Applied::Mismatch {
+            payment_id: payment.id,
+            received,
+            currency,
+        });
+        return Ok(processed(event));
+    }
     applied.extend(succeed_in(conn, &payment, &SUCCEEDS_FROM).await?);
     Ok(processed(event))
 }
@@ -647,14 +705,12 @@ async fn charge_refunded(
         Value::String(s) => Some(s.as_str()),
         other => other.get("id").and_then(Value::as_str),
     });
+    // Only a charge of an intent we recorded: refunds are matched by the intent id.
     let mut payment = None;
     if let Some(id) = intent_id {
         payment = store::payment_by_provider_ref(conn, "stripe", id)
             .await?
             .map(|p| p.payment);
-    }
-    if payment.is_none() {
-        payment = payment_for_intent(conn, &json!({"metadata": charge.get("metadata")})).await?;
     }
     let Some(mut payment) = payment else {
         return Ok(ignored(event));

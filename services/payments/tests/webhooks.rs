@@ -311,3 +311,70 @@ async fn other_event_types_and_unknown_payments_are_ignored_but_remembered() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_success_for_another_amount_or_currency_is_reported_not_applied() {
+    for env in envs().await {
+        let l = env.label;
+        for (name, amount_received, currency) in [("under", 100, "eur"), ("usd", 8595, "usd")] {
+            let (p, pi) = env.stripe_payment(name, 8595).await;
+            let mut intent = env.stripe.succeed(&pi).expect("intent");
+            intent["amount_received"] = json!(amount_received);
+            intent["currency"] = json!(currency);
+            let event = env.stripe.signed_event("payment_intent.succeeded", &intent);
+            let out = env.deliver(&event).await;
+            assert!(
+                matches!(out, Ok(WebhookOutcome::Processed { .. })),
+                "[{l}] {out:?}"
+            );
+            assert_eq!(
+                env.payment(&p.id).await.status,
+                PaymentStatus::Pending,
+                "[{l}] {name}: not paid"
+            );
+            assert_eq!(
+                env.topics(&p).await,
+                vec!["payment.mismatch"],
+                "[{l}] {name}"
+            );
+            let payload: Value = events_for(&env.db.db, p.id.as_str())
+                .await
+                .expect("events")
+                .remove(0)
+                .decode()
+                .expect("json");
+            assert_eq!(payload["amount_received"], json!(amount_received), "[{l}]");
+            assert_eq!(
+                payload["currency_received"],
+                json!(currency.to_uppercase()),
+                "[{l}]"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn metadata_names_a_payment_only_while_it_waits_for_its_first_intent() {
+    for env in envs().await {
+        let l = env.label;
+        // A payment that has its intent: another intent naming it is not its payment.
+        let (p, _) = env.stripe_payment("meta", 8595).await;
+        let stranger = env.stripe.signed_event(
+            "payment_intent.succeeded",
+            &json!({"id": "pi_elsewhere", "object": "payment_intent", "amount": 8595,
+                    "amount_received": 8595, "currency": "eur", "status": "succeeded",
+                    "metadata": {"payment_id": p.id}}),
+        );
+        let out = env.deliver(&stranger).await;
+        assert!(
+            matches!(out, Ok(WebhookOutcome::Ignored { .. })),
+            "[{l}] {out:?}"
+        );
+        assert_eq!(
+            env.payment(&p.id).await.status,
+            PaymentStatus::Pending,
+            "[{l}]"
+        );
+        assert!(env.topics(&p).await.is_empty(), "[{l}]");
+    }
+}

@@ -150,6 +150,14 @@ fn payment_section(order: &Order, payment: Option<PaymentSession>) -> AnyView {
         }) if provider == "stripe" => view! {
             <section class="payment-box" aria-labelledby="payment-title">
                 <h2 id="payment-title">"Pay by card"</h2>
+                {order.payment_error.as_ref().map(|reason| view! {
+                    <p class="form-error" role="alert" data-testid="payment-error">
+                        {format!(
+                            "Your last payment attempt did not go through ({}). Your items are still held for you: try another card.",
+                            reason.replace('_', " ")
+                        )}
+                    </p>
+                })}
                 <form id="stripe-payment" data-client-secret=secret data-publishable-key=key>
                     <div id="payment-element"></div>
                     <button type="submit" class="button">{format!("Pay {total}")}</button>

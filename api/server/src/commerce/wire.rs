@@ -167,6 +167,7 @@ pub fn order(o: emporium_checkout::Order) -> w::Order {
         created_at: rfc3339(o.created_at),
         updated_at: rfc3339(o.updated_at),
         paid_at: o.paid_at.map(rfc3339),
+        payment_error: o.payment_error,
     }
 }
 

@@ -200,6 +200,7 @@ pub fn payment_intent(placed: &PlacedOrder, status: &str) -> Value {
         "id": pi_id,
         "object": "payment_intent",
         "amount": placed.order.totals.total,
+        "amount_received": if status == "succeeded" { placed.order.totals.total } else { 0 },
         "currency": placed.order.currency.to_lowercase(),
         "status": status,
         "metadata": {"order_id": placed.order.id},

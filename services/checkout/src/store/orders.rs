@@ -30,7 +30,7 @@ macro_rules! order_columns {
          refunded_total, shipping_address, billing_address, shipping_option_id, \
          shipping_method, payment_provider, payment_id, reservation_id, discount_code, \
          cancel_reason, cancelled_by, needs_attention, attention_note, access_token, \
-         created_at, updated_at, paid_at, cancelled_at, confirmed_at"
+         created_at, updated_at, paid_at, cancelled_at, confirmed_at, payment_error"
     };
 }
 
@@ -111,6 +111,7 @@ impl NewOrder {
             paid_at: None,
             cancelled_at: None,
             confirmed_at: None,
+            payment_error: None,
         }
     }
 }
@@ -484,6 +485,7 @@ fn order_from_row(row: &Row) -> Result<Order> {
         paid_at: row.opt_int(29)?,
         cancelled_at: row.opt_int(30)?,
         confirmed_at: row.opt_int(31)?,
+        payment_error: row.opt_text(32)?,
     })
 }
 
@@ -652,6 +654,7 @@ pub(crate) async fn mark_paid(
     let changed = conn
         .execute(&sql!(
             "UPDATE orders SET status = 'paid', payment_id = $1, paid_at = $2, updated_at = $2, \
+               payment_error = NULL, \
                cancel_reason = NULL, cancel_detail = NULL, cancelled_by = NULL, \
                cancelled_at = NULL \
              WHERE id = $3 AND status = $4",
@@ -659,6 +662,25 @@ pub(crate) async fn mark_paid(
             now,
             id,
             from.as_str()
+        ))
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Records why the last payment attempt of a pending order failed. Whether it changed.
+pub(crate) async fn record_payment_error(
+    conn: &mut Conn<'_>,
+    id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    let changed = conn
+        .execute(&sql!(
+            "UPDATE orders SET payment_error = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'pending_payment'",
+            reason,
+            now,
+            id
         ))
         .await?;
     Ok(changed == 1)
