@@ -3,8 +3,10 @@
 //! A service appends its events with [`append`] inside the transaction that makes the
 //! state change, so an event exists exactly when the change committed ("paid orders that
 //! never appear" cannot happen because a crash lost the event). The [`Dispatcher`]
-//! hands every event to every registered [`Consumer`] at least once, in sequence order
-//! per consumer, retrying failures with exponential backoff. Each consumer's progress is
+//! gives each committed event its delivery position (in one serialised write, so an
+//! event whose transaction commits late still lands after every consumer's watermark)
+//! and hands every event to every registered [`Consumer`] at least once, in position
+//! order per consumer, retrying failures with exponential backoff. Each consumer's progress is
 //! kept per event in `event_deliveries`, so an event that a consumer finished is never
 //! handed to it again — across restarts and across several dispatcher processes, which
 //! claim an event before handling it.
@@ -41,7 +43,8 @@ pub async fn migrate(db: &Database) -> Result<(), DbError> {
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// Position in the outbox; consumers see events in this order.
+    /// Delivery position: consumers see events in this order. Given when the
+    /// dispatcher first sees the committed event (0 before that).
     pub seq: i64,
     /// `evt_…`: the idempotency key consumers remember.
     pub id: String,
@@ -89,7 +92,8 @@ pub async fn append<T: Serialize>(
     Ok(id)
 }
 
-const EVENT_COLUMNS: &str = "seq, id, topic, aggregate_id, payload, request_id, created_at";
+const EVENT_COLUMNS: &str =
+    "COALESCE(position, 0), id, topic, aggregate_id, payload, request_id, created_at";
 
 /// Events about one aggregate, oldest first (for order timelines and tests).
 pub async fn events_for(db: &Database, aggregate_id: &str) -> Result<Vec<Event>, DbError> {
@@ -230,6 +234,7 @@ impl Dispatcher {
 
     /// One pass over every consumer: each due event is claimed, handled and marked.
     pub async fn run_once(&self) -> Result<PassReport, DbError> {
+        self.position_new_events().await?;
         let mut report = PassReport::default();
         for consumer in &self.consumers {
             let r = self.run_consumer(consumer.as_ref()).await?;
@@ -271,18 +276,72 @@ impl Dispatcher {
         }
     }
 
+    /// Gives committed events without a position the next positions, oldest seq first,
+    /// in one write. The `outbox_sequence` row is updated first: its lock makes two
+    /// dispatchers (two processes on PostgreSQL) take turns, and the second then reads
+    /// the first's positions. An event whose transaction commits later is positioned by
+    /// a later pass, above everything positioned before: no watermark can have passed it.
+    async fn position_new_events(&self) -> Result<(), DbError> {
+        let waiting = crate::sql!("SELECT seq FROM outbox_events WHERE position IS NULL LIMIT 1");
+        let any = self
+            .db
+            .read(async |conn| conn.fetch_optional(&waiting).await)
+            .await?;
+        if any.is_none() {
+            return Ok(());
+        }
+        let batch = self.batch * 5;
+        let positioned = self
+            .db
+            .write(async move |conn| {
+                let last: i64 = conn
+                    .fetch_one(&crate::sql!(
+                        "UPDATE outbox_sequence SET last = last WHERE name = 'outbox' RETURNING last"
+                    ))
+                    .await?
+                    .get(0)?;
+                let rows = conn
+                    .fetch_all(&crate::sql!(
+                        "SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT $1",
+                        batch
+                    ))
+                    .await?;
+                let mut next = last;
+                for row in &rows {
+                    next += 1;
+                    let seq: i64 = row.get(0)?;
+                    conn.execute(&crate::sql!(
+                        "UPDATE outbox_events SET position = $1 WHERE seq = $2",
+                        next,
+                        seq
+                    ))
+                    .await?;
+                }
+                conn.execute(&crate::sql!(
+                    "UPDATE outbox_sequence SET last = $1 WHERE name = 'outbox'",
+                    next
+                ))
+                .await?;
+                Ok::<_, DbError>(rows.len())
+            })
+            .await?;
+        tracing::debug!(positioned, "outbox events positioned");
+        Ok(())
+    }
+
     async fn run_consumer(&self, consumer: &dyn Consumer) -> Result<PassReport, DbError> {
         let name = consumer.name();
         let now = now_ms();
-        let settled = self.settled_seq(name).await?;
+        let settled = self.settled_position(name).await?;
         let due = crate::sql!(
-            "SELECT e.seq, e.id, e.topic, e.aggregate_id, e.payload, e.request_id, e.created_at \
+            "SELECT e.position, e.id, e.topic, e.aggregate_id, e.payload, e.request_id, \
+               e.created_at \
              FROM outbox_events e \
              LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
-             WHERE e.seq > $2 \
+             WHERE e.position > $2 \
                AND (d.event_id IS NULL \
                     OR (d.status IN ('processing', 'retry') AND d.next_attempt_at <= $3)) \
-             ORDER BY e.seq LIMIT $4",
+             ORDER BY e.position LIMIT $4",
             name,
             settled,
             now,
@@ -400,9 +459,9 @@ impl Dispatcher {
             .await
     }
 
-    async fn settled_seq(&self, consumer: &str) -> Result<i64, DbError> {
+    async fn settled_position(&self, consumer: &str) -> Result<i64, DbError> {
         let sql = crate::sql!(
-            "SELECT settled_seq FROM event_consumers WHERE consumer = $1",
+            "SELECT settled_position FROM event_consumers WHERE consumer = $1",
             consumer
         );
         let row = self
@@ -413,27 +472,25 @@ impl Dispatcher {
     }
 
     /// Moves the consumer's watermark past events it settled, so passes stop scanning
-    /// them. Only events older than a minute count: on PostgreSQL a sequence number can
-    /// commit after a higher one, and the watermark must not jump over it.
+    /// them: up to the last positioned event, below the first one still open. Positions
+    /// go only to committed events and only upwards, so nothing can appear below it.
     async fn advance_settled(&self, consumer: &str, settled: i64) -> Result<(), DbError> {
-        let horizon = now_ms() - 60_000;
         let first_open = crate::sql!(
-            "SELECT MIN(e.seq) FROM outbox_events e \
+            "SELECT MIN(e.position) FROM outbox_events e \
              LEFT JOIN event_deliveries d ON d.consumer = $1 AND d.event_id = e.id \
-             WHERE e.seq > $2 AND (d.event_id IS NULL OR d.status IN ('processing', 'retry'))",
+             WHERE e.position > $2 AND (d.event_id IS NULL OR d.status IN ('processing', 'retry'))",
             consumer,
             settled
         );
-        let last_old = crate::sql!(
-            "SELECT MAX(seq) FROM outbox_events WHERE seq > $1 AND created_at < $2",
-            settled,
-            horizon
+        let last_positioned = crate::sql!(
+            "SELECT MAX(position) FROM outbox_events WHERE position > $1",
+            settled
         );
         let (first_open, last_old): (Option<i64>, Option<i64>) = self
             .db
             .read(async |conn| {
                 let first_open = conn.fetch_scalar(&first_open).await?;
-                Ok::<_, DbError>((first_open, conn.fetch_scalar(&last_old).await?))
+                Ok::<_, DbError>((first_open, conn.fetch_scalar(&last_positioned).await?))
             })
             .await?;
         let Some(mut target) = last_old else {
@@ -449,9 +506,10 @@ impl Dispatcher {
         self.db
             .write(async move |conn| {
                 conn.execute(&crate::sql!(
-                    "INSERT INTO event_consumers (consumer, settled_seq) VALUES ($1, $2) \
-                     ON CONFLICT (consumer) DO UPDATE SET settled_seq = excluded.settled_seq \
-                     WHERE event_consumers.settled_seq < excluded.settled_seq",
+                    "INSERT INTO event_consumers (consumer, settled_position) VALUES ($1, $2) \
+                     ON CONFLICT (consumer) DO UPDATE \
+                     SET settled_position = excluded.settled_position \
+                     WHERE event_consumers.settled_position < excluded.settled_position",
                     &consumer,
                     target
                 ))
@@ -566,6 +624,47 @@ async fn record_outcomes(
         .await?;
     }
     Ok(())
+}
+
+/// How many settled events one [`purge_settled`] call deletes at most, so that a first
+/// run over a long history does not hold the write lock for long.
+const PURGE_BATCH: i64 = 10_000;
+
+/// Deletes events created before `before_ms` that every consumer has settled (at or
+/// below the lowest watermark), with their delivery records, oldest first and at most
+/// a batch per call. Returns how many events went. A consumer that never ran has no
+/// watermark and holds nothing back; one that stopped holds back everything after its
+/// watermark.
+pub async fn purge_settled(db: &Database, before_ms: i64) -> Result<u64, DbError> {
+    db.write(async move |conn| {
+        let floor: Option<i64> = conn
+            .fetch_scalar(&crate::sql!(
+                "SELECT MIN(settled_position) FROM event_consumers"
+            ))
+            .await?;
+        let Some(floor) = floor else {
+            return Ok(0);
+        };
+        conn.execute(&crate::sql!(
+            "DELETE FROM event_deliveries WHERE event_id IN \
+               (SELECT id FROM outbox_events WHERE created_at < $1 AND position <= $2 \
+                ORDER BY seq LIMIT $3)",
+            before_ms,
+            floor,
+            PURGE_BATCH
+        ))
+        .await?;
+        conn.execute(&crate::sql!(
+            "DELETE FROM outbox_events WHERE seq IN \
+               (SELECT seq FROM outbox_events WHERE created_at < $1 AND position <= $2 \
+                ORDER BY seq LIMIT $3)",
+            before_ms,
+            floor,
+            PURGE_BATCH
+        ))
+        .await
+    })
+    .await
 }
 
 /// Delivery state of one event for one consumer (for tests and the admin).

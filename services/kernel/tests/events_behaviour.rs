@@ -175,3 +175,108 @@ async fn a_delivery_that_keeps_failing_is_parked_as_dead() {
         assert!(recorder.seen().is_empty());
     }
 }
+
+/// Writes an event row as `append` does, but as if its transaction had started
+/// `age_ms` ago (what a slow transaction's event looks like once it commits).
+async fn insert_aged(
+    conn: &mut emporium_kernel::db::Conn<'_>,
+    id: &str,
+    aggregate: &str,
+    age_ms: i64,
+) -> Result<u64, DbError> {
+    conn.execute(&emporium_kernel::sql!(
+        "INSERT INTO outbox_events (id, topic, aggregate_id, payload, request_id, created_at) \
+         VALUES ($1, 'order.paid', $2, '{}', NULL, $3)",
+        id,
+        aggregate,
+        emporium_kernel::clock::now_ms() - age_ms
+    ))
+    .await
+}
+
+/// On PostgreSQL a transaction can commit minutes after it wrote its event, after
+/// events with higher sequence numbers were delivered. Its event must still be
+/// delivered. (SQLite commits writes one at a time in sequence order, so there the
+/// case cannot arise.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_whose_transaction_commits_late_is_still_delivered() {
+    for t in databases().await {
+        if t.label != "postgres" {
+            continue;
+        }
+        let db = t.db.clone();
+        events::migrate(&db).await.expect("migrate");
+        let (commit_now, wait) = tokio::sync::oneshot::channel::<()>();
+        let (written, is_written) = tokio::sync::oneshot::channel::<()>();
+        let slow_db = db.clone();
+        let slow = tokio::spawn(async move {
+            slow_db
+                .write(async move |conn| {
+                    insert_aged(conn, "evt_slow", "ord_slow", 120_000).await?;
+                    let _ = written.send(());
+                    let _ = wait.await;
+                    Ok::<_, DbError>(())
+                })
+                .await
+        });
+        is_written
+            .await
+            .expect("the slow transaction wrote its event");
+        // A later event, also minutes old, commits first and is delivered.
+        db.write(async |conn| insert_aged(conn, "evt_fast", "ord_fast", 90_000).await)
+            .await
+            .expect("fast event");
+        let recorder = Recorder::new(0);
+        let dispatcher = Dispatcher::new(db.clone(), EventBus::new()).register(recorder.clone());
+        dispatcher.run_until_idle().await.expect("dispatch");
+        dispatcher.run_until_idle().await.expect("watermark pass");
+        assert_eq!(recorder.seen(), vec!["order.paid:ord_fast"]);
+
+        let _ = commit_now.send(());
+        slow.await.expect("task").expect("slow commit");
+        dispatcher.run_until_idle().await.expect("dispatch");
+        assert_eq!(
+            recorder.seen(),
+            vec!["order.paid:ord_fast", "order.paid:ord_slow"],
+            "the late event is delivered after the one that committed first"
+        );
+    }
+}
+
+#[tokio::test]
+async fn settled_events_past_their_retention_are_purged_and_open_ones_kept() {
+    for t in databases().await {
+        let db = t.db.clone();
+        events::migrate(&db).await.expect("migrate");
+        db.write(async |conn| insert_aged(conn, "evt_old", "ord_old", 40 * 86_400_000).await)
+            .await
+            .expect("old event");
+        append_committed(&db, "order.paid", "ord_new").await;
+        // No consumer has run: nothing is known to be settled.
+        let cutoff = emporium_kernel::clock::now_ms() - 30 * 86_400_000;
+        assert_eq!(events::purge_settled(&db, cutoff).await.expect("purge"), 0);
+        let recorder = Recorder::new(0);
+        let dispatcher = Dispatcher::new(db.clone(), EventBus::new()).register(recorder.clone());
+        dispatcher.run_until_idle().await.expect("dispatch");
+        dispatcher.run_until_idle().await.expect("watermark pass");
+        assert_eq!(
+            events::purge_settled(&db, cutoff).await.expect("purge"),
+            1,
+            "{}",
+            t.label
+        );
+        assert!(events::events_for(&db, "ord_old")
+            .await
+            .expect("events")
+            .is_empty());
+        assert_eq!(
+            events::events_for(&db, "ord_new")
+                .await
+                .expect("events")
+                .len(),
+            1
+        );
+        // Nothing is handed over again after the purge.
+        assert_eq!(dispatcher.run_until_idle().await.expect("again").handled, 0);
+    }
+}
