@@ -421,3 +421,61 @@ async fn a_webhook_for_another_amount_flags_the_order_instead_of_paying_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn housekeeping_deletes_what_outlived_its_retention_and_keeps_the_rest() {
+    const DAY: i64 = 86_400_000;
+    let fake = FakeStripe::start(STRIPE_KEY, WEBHOOK_SECRET).await;
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, Some(stripe_settings(&fake))).await;
+        let label = app.label;
+        let variant = product_with_stock(&app, "HOUSE-1", 5).await;
+        let idle = new_cart(&app).await;
+        let placed = place_order(&app, &variant, "stripe").await;
+        let (event, signature) = fake.signed_event(
+            "payment_intent.succeeded",
+            &payment_intent(&placed, "succeeded"),
+        );
+        assert_eq!(
+            post_webhook(&app, event, &signature).await.status(),
+            StatusCode::OK
+        );
+        drain_events(&app).await;
+        drain_events(&app).await;
+
+        let now = app
+            .commerce
+            .housekeeping(now_ms())
+            .await
+            .expect("housekeeping");
+        assert_eq!(
+            now,
+            Default::default(),
+            "[{label}] nothing is old enough yet"
+        );
+        let later = app
+            .commerce
+            .housekeeping(now_ms() + 40 * DAY)
+            .await
+            .expect("housekeeping");
+        assert_eq!(later.idle_carts, 1, "[{label}] {later:?}");
+        assert_eq!(later.idempotency_keys, 1, "[{label}] {later:?}");
+        assert_eq!(later.webhook_events, 1, "[{label}] {later:?}");
+        assert!(later.events >= 3, "[{label}] {later:?}");
+        assert_eq!(
+            app.get(&format!("/store/carts/{}", idle.id)).await.status(),
+            StatusCode::NOT_FOUND,
+            "[{label}]"
+        );
+        let events = emporium_kernel::events::events_for(&app.commerce.db, &placed.order.id)
+            .await
+            .expect("events");
+        assert!(events.is_empty(), "[{label}] {events:?}");
+        // The order itself is business data: it stays.
+        assert_eq!(
+            admin_order(&app, &placed.order.id).await.status,
+            "paid",
+            "[{label}]"
+        );
+    }
+}

@@ -148,6 +148,16 @@ impl Checkout {
     /// Every `every`, until `shutdown` resolves: [`Checkout::recover_interrupted_placements`]
     /// for orders older than [`INTERRUPTED_AFTER`] (a placement reserves within
     /// milliseconds, so an order this old without a reservation has no saga left).
+    /// Deletes idempotency keys made before `before_ms`: a retry that old is not a
+    /// lost answer any more (Stripe keeps its keys for a day). A key's cart stays held
+    /// by its order, so a very late replay is answered "already checked out". Returns
+    /// how many went.
+    pub async fn purge_idempotency_keys(&self, before_ms: i64) -> Result<u64> {
+        self.db
+            .write(async move |conn| store::purge_idempotency_keys(conn, before_ms).await)
+            .await
+    }
+
     pub async fn run_recovery_job(self, every: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {

@@ -408,6 +408,15 @@ impl Payments {
         }
     }
 
+    /// Forgets webhook event ids received before `before_ms` (Stripe stops retrying a
+    /// delivery after three days, so an id that old will not come again). Returns how
+    /// many went.
+    pub async fn purge_webhook_events(&self, before_ms: i64) -> Result<u64> {
+        self.db
+            .write(async move |conn| store::purge_webhook_events(conn, before_ms).await)
+            .await
+    }
+
     /// Applies a Stripe webhook delivery exactly once per event id: the event id is
     /// recorded in the same write as the changes it makes.
     ///

@@ -377,6 +377,15 @@ pub(crate) async fn refunds_for(
 
 /// Records a webhook event as seen. Returns false when it was seen before: the primary
 /// key (provider, event id) is what applies each event exactly once.
+pub(crate) async fn purge_webhook_events(conn: &mut Conn<'_>, before_ms: i64) -> Result<u64> {
+    Ok(conn
+        .execute(&sql!(
+            "DELETE FROM payment_webhook_events WHERE received_at < $1",
+            before_ms
+        ))
+        .await?)
+}
+
 pub(crate) async fn record_webhook_event(
     conn: &mut Conn<'_>,
     provider: &str,

@@ -96,6 +96,15 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_MANUAL_PAYMENTS", action = clap::ArgAction::Set)]
     pub manual_payments: Option<bool>,
 
+    /// Days settled events (and Stripe webhook ids) are kept before housekeeping deletes
+    /// them.
+    #[arg(long, env = "EMPORIUM_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    pub event_retention_days: u64,
+
+    /// Days checkout idempotency keys are kept.
+    #[arg(long, env = "EMPORIUM_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 7)]
+    pub idempotency_retention_days: u64,
+
     /// Minutes an unpaid order holds its stock.
     #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
     pub reservation_minutes: u64,
@@ -122,6 +131,11 @@ impl Config {
         commerce.email_from = self.email_from.clone();
         commerce.merchant_email = self.merchant_email.clone();
         commerce.manual_payments = self.manual_payments;
+        const DAY: u64 = 24 * 60 * 60;
+        commerce.retention.events = Duration::from_secs(self.event_retention_days.max(1) * DAY);
+        commerce.retention.webhook_events = commerce.retention.events;
+        commerce.retention.idempotency_keys =
+            Duration::from_secs(self.idempotency_retention_days.max(1) * DAY);
         commerce.storefront_url = self
             .public_url
             .clone()
@@ -201,6 +215,11 @@ impl std::fmt::Debug for Config {
             )
             .field("stripe_api_base", &self.stripe_api_base)
             .field("manual_payments", &self.manual_payments)
+            .field("event_retention_days", &self.event_retention_days)
+            .field(
+                "idempotency_retention_days",
+                &self.idempotency_retention_days,
+            )
             .field("reservation_minutes", &self.reservation_minutes)
             .finish()
     }

@@ -25,6 +25,7 @@ use emporium_catalog::Catalog;
 use emporium_checkout::{Checkout, CheckoutConfig, PaymentEventsConsumer};
 use emporium_inventory::Inventory;
 use emporium_kernel::{
+    clock::now_ms,
     db::{Database, DbError},
     events::{self, Dispatcher, EventBus},
 };
@@ -70,6 +71,8 @@ pub struct CommerceConfig {
     pub manual_payment_instructions: String,
     /// Where "new order" notifications go; none without it.
     pub merchant_email: Option<String>,
+    /// How long finished records are kept before housekeeping deletes them.
+    pub retention: Retention,
     /// Whether shoppers may choose the manual payment (bank transfer, on delivery).
     /// `None`: only when Stripe is not configured, so a card shop does not let anyone
     /// hold stock for the reservation's length without paying.
@@ -92,6 +95,7 @@ impl CommerceConfig {
                     .to_owned(),
             merchant_email: None,
             manual_payments: None,
+            retention: Retention::default(),
         }
     }
 
@@ -106,6 +110,40 @@ impl CommerceConfig {
         }
         methods
     }
+}
+
+/// How long finished records are kept; the housekeeping job deletes older ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Outbox events every consumer has settled.
+    pub events: Duration,
+    /// Checkout idempotency keys.
+    pub idempotency_keys: Duration,
+    /// Stripe webhook event ids (kept to drop repeated deliveries).
+    pub webhook_events: Duration,
+    /// How often the job runs.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 60 * 60;
+        Retention {
+            events: Duration::from_secs(30 * DAY),
+            idempotency_keys: Duration::from_secs(7 * DAY),
+            webhook_events: Duration::from_secs(30 * DAY),
+            every: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// What one housekeeping run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HousekeepingReport {
+    pub idle_carts: u64,
+    pub events: u64,
+    pub idempotency_keys: u64,
+    pub webhook_events: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +282,55 @@ impl Commerce {
         self.config.payment_methods()
     }
 
+    /// Deletes what outlived its use, as of `now_ms`: idle carts past their expiry,
+    /// settled events, idempotency keys and webhook ids older than their retention.
+    /// Each step runs even when another fails; the first error is returned.
+    pub async fn housekeeping(&self, now_ms: i64) -> Result<HousekeepingReport, String> {
+        let keep = self.config.retention;
+        let before = |age: Duration| now_ms - i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        let mut report = HousekeepingReport::default();
+        let mut first_error = None;
+        let mut note = |step: &str, e: String| {
+            tracing::warn!(step, error = %e, "housekeeping step failed");
+            first_error.get_or_insert(format!("{step}: {e}"));
+        };
+        match self.carts.purge_idle(now_ms).await {
+            Ok(n) => report.idle_carts = n,
+            Err(e) => note("idle carts", e.to_string()),
+        }
+        match events::purge_settled(&self.db, before(keep.events)).await {
+            Ok(n) => report.events = n,
+            Err(e) => note("events", e.to_string()),
+        }
+        match self
+            .checkout
+            .purge_idempotency_keys(before(keep.idempotency_keys))
+            .await
+        {
+            Ok(n) => report.idempotency_keys = n,
+            Err(e) => note("idempotency keys", e.to_string()),
+        }
+        match self
+            .payments
+            .purge_webhook_events(before(keep.webhook_events))
+            .await
+        {
+            Ok(n) => report.webhook_events = n,
+            Err(e) => note("webhook events", e.to_string()),
+        }
+        tracing::info!(
+            idle_carts = report.idle_carts,
+            events = report.events,
+            idempotency_keys = report.idempotency_keys,
+            webhook_events = report.webhook_events,
+            "housekeeping done"
+        );
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
     /// The dispatcher with every consumer registered.
     pub fn dispatcher(&self) -> Dispatcher {
         Dispatcher::new(self.db.clone(), self.bus.clone())
@@ -269,6 +356,8 @@ impl Commerce {
         let inventory = self.inventory.clone();
         let checkout = self.checkout.clone();
         let notifications = self.notifications.clone();
+        let housekeeper = self.clone();
+        let mut housekeeping_stopped = Box::pin(stopped());
         vec![
             tokio::spawn(async move {
                 shutdown.await;
@@ -278,6 +367,17 @@ impl Commerce {
             tokio::spawn(inventory.run_expiry_job(Duration::from_secs(30), stopped())),
             tokio::spawn(checkout.run_recovery_job(Duration::from_secs(60), stopped())),
             tokio::spawn(notifications.run_mailer(Duration::from_secs(2), stopped())),
+            tokio::spawn(async move {
+                let every = housekeeper.config.retention.every;
+                loop {
+                    // Errors are logged per step; the next run tries again.
+                    let _ = housekeeper.housekeeping(now_ms()).await;
+                    tokio::select! {
+                        _ = &mut housekeeping_stopped => return,
+                        _ = tokio::time::sleep(every) => {}
+                    }
+                }
+            }),
         ]
     }
 }

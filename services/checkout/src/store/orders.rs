@@ -630,6 +630,16 @@ pub(crate) async fn cancel_unreserved(
     .await
 }
 
+/// Deletes the idempotency keys made before `before_ms`.
+pub(crate) async fn purge_idempotency_keys(conn: &mut Conn<'_>, before_ms: i64) -> Result<u64> {
+    Ok(conn
+        .execute(&sql!(
+            "DELETE FROM idempotency_keys WHERE created_at < $1",
+            before_ms
+        ))
+        .await?)
+}
+
 /// Forgets the keys that name this order and never completed.
 pub(crate) async fn forget_open_idempotency_keys(
     conn: &mut Conn<'_>,
