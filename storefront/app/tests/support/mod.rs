@@ -130,7 +130,6 @@ pub fn testid_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
 pub fn cached_site() -> Site {
     site_with(emporium_storefront::StorefrontConfig {
         page_cache_ttl: std::time::Duration::from_secs(60),
-        ..Default::default()
     })
 }
 
