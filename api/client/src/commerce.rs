@@ -20,6 +20,19 @@ pub struct Region {
     /// ISO 3166-1 alpha-2 codes this region ships to.
     #[serde(default)]
     pub countries: Vec<String>,
+    /// Countries whose tax rate differs from `tax_rate_bp`; a cart pays its shipping
+    /// country's rate.
+    #[serde(default)]
+    pub tax_rates: Vec<CountryTaxRate>,
+}
+
+/// One country's tax rate within a region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CountryTaxRate {
+    pub country: String,
+    /// Basis points: 1900 is 19 %.
+    pub rate_bp: i64,
 }
 
 /// How many units of a variant can be bought now (on hand minus reserved).

@@ -563,9 +563,11 @@ pub(crate) fn subtotal_of(pairs: &[(i64, i64)]) -> Result<i64> {
     .subtotal)
 }
 
-pub(crate) fn tax_rule(region: &Region) -> TaxRule {
+/// The region's tax as it applies to goods shipped to `country` (the shipping address's,
+/// when the shopper gave one).
+pub(crate) fn tax_rule(region: &Region, country: Option<&str>) -> TaxRule {
     TaxRule {
-        rate_bp: region.tax_rate_bp,
+        rate_bp: region.tax_rate_for(country),
         inclusive: region.tax_inclusive,
     }
 }
@@ -715,7 +717,12 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
         amount: o.amount,
         free_above: o.free_above,
     });
-    let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax_rule(region))?;
+    let shipping_address = parse_address("shipping_address", row.shipping_address.as_deref())?;
+    let tax = tax_rule(
+        region,
+        shipping_address.as_ref().map(|a| a.country.as_str()),
+    );
+    let totals = compute_totals(&pairs, rule.as_ref(), shipping_rule, tax)?;
 
     Ok(Cart {
         id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,
@@ -723,7 +730,7 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
             id: region.id.clone(),
             name: region.name.clone(),
             currency: region.currency,
-            tax_rate_bp: region.tax_rate_bp,
+            tax_rate_bp: tax.rate_bp,
             tax_inclusive: region.tax_inclusive,
             countries: region.countries.clone(),
         },
@@ -751,7 +758,7 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
             .collect::<Result<_>>()?,
         discount,
         email: row.email.clone(),
-        shipping_address: parse_address("shipping_address", row.shipping_address.as_deref())?,
+        shipping_address,
         billing_address: parse_address("billing_address", row.billing_address.as_deref())?,
         shipping_option: shipping.map(|o| CartShipping {
             amount: totals.shipping_total,

@@ -221,7 +221,7 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
             amount: option.amount,
             free_above: option.free_above,
         }),
-        tax_rule(&region),
+        tax_rule(&region, Some(shipping_address.country.as_str())),
     )?;
     Ok(CheckoutSnapshot {
         cart_id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,

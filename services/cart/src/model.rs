@@ -44,6 +44,26 @@ pub struct Region {
     pub tax_inclusive: bool,
     /// ISO 3166-1 alpha-2 codes, upper case.
     pub countries: Vec<String>,
+    /// Rates of countries whose rate differs from `tax_rate_bp` (the region's default).
+    pub tax_rates: Vec<CountryTaxRate>,
+}
+
+/// One country's tax rate within its region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountryTaxRate {
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    /// Basis points: 1900 = 19 %.
+    pub rate_bp: i64,
+}
+
+impl Region {
+    /// The rate for goods shipped to `country`: its own, else the region's default.
+    pub fn tax_rate_for(&self, country: Option<&str>) -> i64 {
+        country
+            .and_then(|c| self.tax_rates.iter().find(|r| r.country == c))
+            .map_or(self.tax_rate_bp, |r| r.rate_bp)
+    }
 }
 
 /// A shipping option priced for one cart.
@@ -170,6 +190,7 @@ pub struct CartRegion {
     pub name: String,
     #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
+    /// The rate applied to this cart: its shipping country's, else the region's.
     pub tax_rate_bp: i64,
     pub tax_inclusive: bool,
     /// Where the region ships (ISO 3166-1 alpha-2), for the checkout's country choice.

@@ -7,8 +7,8 @@
 use emporium_kernel::{clock::now_ms, db::Database, money::Currency};
 
 use crate::{
-    error::CartError, store, store::region::ShippingOptionRow, Discount, DiscountKind, Region,
-    Result,
+    error::CartError, store, store::region::ShippingOptionRow, CountryTaxRate, Discount,
+    DiscountKind, Region, Result,
 };
 
 fn region(
@@ -18,6 +18,7 @@ fn region(
     tax_rate_bp: i64,
     tax_inclusive: bool,
     countries: &[&str],
+    rates: &[(&str, i64)],
 ) -> Region {
     Region {
         id: id.to_owned(),
@@ -26,6 +27,13 @@ fn region(
         tax_rate_bp,
         tax_inclusive,
         countries: countries.iter().map(|c| (*c).to_owned()).collect(),
+        tax_rates: rates
+            .iter()
+            .map(|(country, rate_bp)| CountryTaxRate {
+                country: (*country).to_owned(),
+                rate_bp: *rate_bp,
+            })
+            .collect(),
     }
 }
 
@@ -57,6 +65,19 @@ pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
             2000,
             true,
             &["DE", "FR", "NL", "BE", "AT", "IT", "ES", "IE", "PT", "FI"],
+            // Standard VAT rates; 20 % is the region's default for a country not listed.
+            &[
+                ("DE", 1900),
+                ("FR", 2000),
+                ("NL", 2100),
+                ("BE", 2100),
+                ("AT", 2000),
+                ("IT", 2200),
+                ("ES", 2100),
+                ("IE", 2300),
+                ("PT", 2300),
+                ("FI", 2550),
+            ],
         ),
         region(
             "reg_us",
@@ -65,6 +86,7 @@ pub(crate) async fn seed_defaults(db: &Database) -> Result<()> {
             825,
             false,
             &["US"],
+            &[],
         ),
     ];
     let options = [

@@ -165,7 +165,8 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
             [(SHIRT, 2, 4000, 8000, true), (MUG, 1, 1200, 1200, false)],
             "[{l}]"
         );
-        // 9200 - 920 (10 %) + 0 shipping (9200 >= 5000); contained tax 8280 / 6 = 1380.
+        // 9200 - 920 (10 %) + 0 shipping (9200 >= 5000); contained Dutch tax (21 %)
+        // 8280 × 2100 / 12100 = 1437.02.
         let t = snap.totals;
         assert_eq!(
             (
@@ -175,7 +176,7 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
                 t.tax_total,
                 t.total
             ),
-            (9200, 920, 0, 1380, 8280),
+            (9200, 920, 0, 1437, 8280),
             "[{l}]"
         );
         assert_eq!(snap.discount_code.as_deref(), Some("WELCOME10"), "[{l}]");

@@ -1,38 +1,52 @@
-//! Totals: tax per region and shipping that becomes free.
+//! Totals: tax per shipping country (a region's default otherwise) and shipping that
+//! becomes free.
 
 mod support;
 
 use support::*;
 
 #[tokio::test]
-async fn eu_totals_contain_20_percent_tax_and_us_totals_add_8_25_percent() {
+async fn eu_totals_contain_the_shipping_countrys_tax_and_us_totals_add_8_25_percent() {
     for env in envs().await {
         let l = env.label;
         // EU: 2 × 45.00 = 90.00, WELCOME10 -10 %, Express 14.95 (never free).
-        // Gross 9000 - 900 + 1495 = 9595; contained tax 9595 × 2000 / 12000 = 1599.17.
+        // Gross 9000 - 900 + 1495 = 9595 in every country (prices include the tax); the
+        // tax it contains is the shipping country's: FR 20 %: 9595 × 2000 / 12000 =
+        // 1599.17; DE 19 %: 9595 × 1900 / 11900 = 1531.93; NL 21 %: 9595 × 2100 / 12100
+        // = 1665.25.
         let eu = env.eu_cart().await;
         env.add(&eu.id, SHIRT, 2).await;
         env.carts
             .apply_discount(&eu.id, "WELCOME10")
             .await
             .must(l, "code");
-        let eu = env
-            .carts
-            .set_checkout_details(&eu.id, details("DE", "ship_eu_express"))
-            .await
-            .must(l, "details");
-        let t = eu.totals;
-        assert_eq!(
-            (
-                t.subtotal,
-                t.discount_total,
-                t.shipping_total,
-                t.tax_total,
-                t.total
-            ),
-            (9000, 900, 1495, 1599, 9595),
-            "[{l}] EU"
-        );
+        for (country, rate_bp, tax) in [("FR", 2000, 1599), ("DE", 1900, 1532), ("NL", 2100, 1665)]
+        {
+            let cart = env
+                .carts
+                .set_checkout_details(&eu.id, details(country, "ship_eu_express"))
+                .await
+                .must(l, "details");
+            let t = cart.totals;
+            assert_eq!(
+                (
+                    t.subtotal,
+                    t.discount_total,
+                    t.shipping_total,
+                    t.tax_total,
+                    t.total
+                ),
+                (9000, 900, 1495, tax, 9595),
+                "[{l}] EU, shipped to {country}"
+            );
+            assert_eq!(cart.region.tax_rate_bp, rate_bp, "[{l}] {country}");
+            let snapshot = env
+                .carts
+                .checkout_snapshot(&eu.id)
+                .await
+                .must(l, "snapshot");
+            assert_eq!(snapshot.totals.tax_total, tax, "[{l}] order of {country}");
+        }
 
         // US: 1 × 50.00, Standard 5.99 (free only from 75.00).
         // Tax (5000 + 599) × 8.25 % = 461.9175 -> 462, added: 6061.

@@ -15,6 +15,14 @@ pub fn region(r: emporium_cart::Region) -> w::Region {
         tax_rate_bp: r.tax_rate_bp,
         tax_inclusive: r.tax_inclusive,
         countries: r.countries,
+        tax_rates: r
+            .tax_rates
+            .into_iter()
+            .map(|t| w::CountryTaxRate {
+                country: t.country,
+                rate_bp: t.rate_bp,
+            })
+            .collect(),
     }
 }
 
@@ -72,6 +80,8 @@ pub fn cart(c: emporium_cart::Cart) -> w::Cart {
             tax_rate_bp: c.region.tax_rate_bp,
             tax_inclusive: c.region.tax_inclusive,
             countries: c.region.countries,
+            // The cart's region carries the one rate that applies to it.
+            tax_rates: Vec::new(),
         },
         currency: c.currency.to_string(),
         lines: c

@@ -7,15 +7,28 @@ use emporium_kernel::{
     sql,
 };
 
-use super::parse_currency;
-use crate::{Region, Result};
+use super::{corrupt, parse_currency};
+use crate::{CountryTaxRate, Region, Result};
 
-const REGION_COLUMNS: &str = "id, name, currency, tax_rate_bp, tax_inclusive, countries";
+const REGION_COLUMNS: &str = "id, name, currency, tax_rate_bp, tax_inclusive, countries, tax_rates";
 
 /// A [`Region`] from a row whose columns are [`REGION_COLUMNS`].
 fn region_from_row(r: &Row) -> Result<Region> {
     let currency: String = r.get(2)?;
     let countries: String = r.get(5)?;
+    let rates: String = r.get(6)?;
+    let tax_rates = rates
+        .split_whitespace()
+        .map(|pair| {
+            let (country, rate) = pair
+                .split_once(':')
+                .ok_or_else(|| corrupt("tax_rates", &rates))?;
+            Ok(CountryTaxRate {
+                country: country.to_owned(),
+                rate_bp: rate.parse().map_err(|_| corrupt("tax_rates", &rates))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Region {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -23,6 +36,7 @@ fn region_from_row(r: &Row) -> Result<Region> {
         tax_rate_bp: r.get(3)?,
         tax_inclusive: r.get(4)?,
         countries: countries.split_whitespace().map(str::to_owned).collect(),
+        tax_rates,
     })
 }
 
@@ -67,14 +81,21 @@ pub(crate) async fn any(conn: &mut Conn<'_>) -> Result<bool> {
 
 pub(crate) async fn insert_if_absent(conn: &mut Conn<'_>, region: &Region, now: i64) -> Result<()> {
     conn.execute(&sql!(
-        "INSERT INTO regions (id, name, currency, tax_rate_bp, tax_inclusive, countries, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO regions (id, name, currency, tax_rate_bp, tax_inclusive, countries, \
+           tax_rates, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         &region.id,
         &region.name,
         region.currency.as_str(),
         region.tax_rate_bp,
         region.tax_inclusive,
         region.countries.join(" "),
+        region
+            .tax_rates
+            .iter()
+            .map(|r| format!("{}:{}", r.country, r.rate_bp))
+            .collect::<Vec<_>>()
+            .join(" "),
         now
     ))
     .await?;
