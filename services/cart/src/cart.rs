@@ -757,7 +757,11 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
             })
             .collect::<Result<_>>()?,
         discount,
-        email: row.email.clone(),
+        email: row
+            .email
+            .as_deref()
+            .map(|e| crate::Email::parse("email", e).map_err(|_| store::corrupt("email", e)))
+            .transpose()?,
         shipping_address,
         billing_address: parse_address("billing_address", row.billing_address.as_deref())?,
         shipping_option: shipping.map(|o| CartShipping {

@@ -165,7 +165,7 @@ pub struct Cart {
     /// Σ quantity.
     pub item_count: i64,
     pub discount: Option<CartDiscount>,
-    pub email: Option<String>,
+    pub email: Option<Email>,
     pub shipping_address: Option<Address>,
     pub billing_address: Option<Address>,
     pub shipping_option: Option<CartShipping>,

@@ -120,7 +120,7 @@ pub(crate) async fn emit(
         order: OrderDoc {
             id: order.id.as_str(),
             number: &order.number,
-            email: &order.email,
+            email: order.email.as_str(),
             status: order.status.as_str(),
             currency: order.currency.as_str(),
             locale: LOCALE,

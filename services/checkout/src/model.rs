@@ -10,7 +10,7 @@ use emporium_kernel::{
 };
 use serde::{Serialize, Serializer};
 
-use crate::partners::{Address, PaymentInfo};
+use crate::partners::{Address, Email, PaymentInfo};
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -79,7 +79,7 @@ pub struct Order {
     pub number: String,
     pub cart_id: CartId,
     pub status: OrderStatus,
-    pub email: String,
+    pub email: Email,
     #[serde(serialize_with = "currency_code")]
     pub currency: Currency,
     pub region_id: String,

@@ -141,7 +141,7 @@ pub struct PaymentRequest {
     pub provider: String,
     pub amount: i64,
     pub currency: Currency,
-    pub email: String,
+    pub email: Email,
     pub idempotency_key: String,
 }
 

@@ -252,7 +252,7 @@ impl PaymentSessions for PaymentsForCheckout {
                 provider: req.provider.clone(),
                 amount: req.amount,
                 currency: req.currency,
-                email: Some(req.email.clone()).filter(|e| !e.is_empty()),
+                email: Some(req.email.to_string()),
                 idempotency_key: req.idempotency_key.clone(),
             })
             .await?;

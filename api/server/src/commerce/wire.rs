@@ -108,7 +108,7 @@ pub fn cart(c: emporium_cart::Cart) -> w::Cart {
             value: d.value,
             note: d.note,
         }),
-        email: c.email,
+        email: c.email.map(String::from),
         shipping_address: c.shipping_address.map(address),
         billing_address: c.billing_address.map(address),
         shipping_option: c.shipping_option.map(|s| w::ShippingOption {
@@ -131,7 +131,7 @@ pub fn order(o: emporium_checkout::Order) -> w::Order {
         id: o.id.into(),
         number: o.number,
         status: o.status.as_str().to_owned(),
-        email: o.email,
+        email: o.email.to_string(),
         currency: o.currency.to_string(),
         lines: o
             .lines

@@ -19,7 +19,10 @@ use crate::{
     model::{Fulfillment, Fulfilment, Order, OrderLine, OrderStatus},
     partners::{Address, CartSnapshot, PaymentInfo},
 };
-use emporium_kernel::id::{CartId, OrderId, ProductId, VariantId};
+use emporium_kernel::{
+    contact::Email,
+    id::{CartId, OrderId, ProductId, VariantId},
+};
 
 /// The columns [`order_from_row`] reads, in its order. A macro so that the statements
 /// that use it are `&'static str`.
@@ -68,7 +71,7 @@ impl NewOrder {
             number,
             cart_id: s.cart_id.clone(),
             status: OrderStatus::PendingPayment,
-            email: s.email.to_string(),
+            email: s.email.clone(),
             currency: s.currency,
             region_id: s.region_id.clone(),
             lines: s
@@ -455,7 +458,10 @@ fn order_from_row(row: &Row) -> Result<Order> {
         number: row.text(1)?,
         cart_id: CartId::parse(&cart_id).map_err(|_| corrupt("cart_id", &cart_id))?,
         status: OrderStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        email: row.text(4)?,
+        email: {
+            let email = row.text(4)?;
+            Email::parse("email", &email).map_err(|_| corrupt("email", &email))?
+        },
         currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
         region_id: row.text(6)?,
         lines: Vec::new(),
