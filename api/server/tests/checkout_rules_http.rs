@@ -108,8 +108,9 @@ async fn a_free_order_skips_the_payment_and_is_paid_at_once() {
     }
 }
 
-async fn discount_codes(app: &TestApp) -> Vec<(String, String)> {
-    let page: serde_json::Value = app
+/// The shop's discounts as the Admin API lists them.
+async fn discounts(app: &TestApp) -> Vec<Value> {
+    let page: Value = app
         .admin(Method::GET, "/admin/discounts")
         .send()
         .await
@@ -117,16 +118,16 @@ async fn discount_codes(app: &TestApp) -> Vec<(String, String)> {
         .json()
         .await
         .expect("discounts json");
-    page["items"]
-        .as_array()
-        .expect("items")
+    page["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// (id, code) of every discount.
+async fn discount_codes(app: &TestApp) -> Vec<(String, String)> {
+    let text = |d: &Value, field: &str| d[field].as_str().unwrap_or_default().to_owned();
+    discounts(app)
+        .await
         .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap_or_default().to_owned(),
-                d["code"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|d| (text(d, "id"), text(d, "code")))
         .collect()
 }
 
@@ -238,19 +239,11 @@ async fn sixty_buyers_racing_for_three_units_get_exactly_three_confirmations() {
 }
 
 async fn used_count(app: &TestApp, code: &str) -> i64 {
-    let page: Value = app
-        .admin(Method::GET, "/admin/discounts")
-        .send()
-        .await
-        .expect("discounts")
-        .json()
-        .await
-        .expect("discounts json");
-    page["items"]
-        .as_array()
-        .and_then(|items| items.iter().find(|d| d["code"] == code))
+    let all = discounts(app).await;
+    all.iter()
+        .find(|d| d["code"] == code)
         .and_then(|d| d["used_count"].as_i64())
-        .unwrap_or_else(|| panic!("[{}] no code {code}: {page}", app.label))
+        .unwrap_or_else(|| panic!("[{}] no code {code}: {all:?}", app.label))
 }
 
 #[tokio::test]

@@ -297,38 +297,14 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
             return Err(CheckoutError::PaymentUnavailable(e));
         }
     };
-    {
-        let (order_id, scope, key, request_id) = (
-            order.id.clone(),
-            input.cart_id.clone(),
-            input.idempotency_key.clone(),
-            input.request_id.clone(),
-        );
-        // An offline payment (bank transfer, on delivery) arrives later: the order is
-        // the shopper's now, with its stock held. An online one confirms on payment.
-        let confirm_now = order.payment_provider == OFFLINE_PROVIDER;
-        let payment = payment.clone();
-        let now = now_ms();
-        co.db
-            .write(async move |conn| {
-                store::record_payment(
-                    conn,
-                    order_id.as_str(),
-                    &reservation_id,
-                    scope.as_str(),
-                    &key,
-                    Some(&payment),
-                    now,
-                )
-                .await?;
-                if confirm_now {
-                    events::confirm(conn, order_id.as_str(), now, request_id.as_deref()).await?;
-                }
-                Ok::<_, CheckoutError>(())
-            })
-            .await?;
-        co.bus.wake();
-    }
+    // An offline payment (bank transfer, on delivery) arrives later: the order is the
+    // shopper's now, with its stock held. An online one confirms on payment.
+    let settle = if order.payment_provider == OFFLINE_PROVIDER {
+        Settle::Confirmed
+    } else {
+        Settle::AwaitingPayment
+    };
+    record_placement(co, input, &order, reservation_id, Some(&payment), settle).await?;
     complete_cart(co, input, &order.id).await?;
     let order = co.load(order.id.as_str()).await?;
     Ok(PlacedOrder {
@@ -336,6 +312,67 @@ async fn run_saga(co: &Checkout, input: &PlaceOrder, order: Order) -> Result<Pla
         payment: Some(payment),
         replayed: false,
     })
+}
+
+/// Where step 5 leaves the order.
+enum Settle {
+    /// Pending until an online payment succeeds.
+    AwaitingPayment,
+    /// Pending an offline payment, and confirmed to the shopper now.
+    Confirmed,
+    /// Nothing to pay: paid and confirmed now.
+    PaidFree,
+}
+
+/// Step 5's write: the reservation and the payment session on the order and its key,
+/// and, as `settle` says, the confirmation (`order.confirmed`) and the payment
+/// (`order.paid`) in the same write.
+async fn record_placement(
+    co: &Checkout,
+    input: &PlaceOrder,
+    order: &Order,
+    reservation_id: String,
+    payment: Option<&PaymentInfo>,
+    settle: Settle,
+) -> Result<()> {
+    let (order_id, scope, key, request_id, payment, now) = (
+        order.id.clone(),
+        input.cart_id.clone(),
+        input.idempotency_key.clone(),
+        input.request_id.clone(),
+        payment.cloned(),
+        now_ms(),
+    );
+    co.db
+        .write(async move |conn| {
+            let (id, request_id) = (order_id.as_str(), request_id.as_deref());
+            store::record_payment(
+                conn,
+                id,
+                &reservation_id,
+                scope.as_str(),
+                &key,
+                payment.as_ref(),
+                now,
+            )
+            .await?;
+            match settle {
+                Settle::AwaitingPayment => {}
+                Settle::Confirmed => {
+                    events::confirm(conn, id, now, request_id).await?;
+                }
+                Settle::PaidFree => {
+                    if store::mark_paid(conn, id, OrderStatus::PendingPayment, None, now).await? {
+                        let paid = events::confirm(conn, id, now, request_id).await?;
+                        events::emit(conn, ORDER_PAID, &paid, Extra::default(), request_id).await?;
+                    }
+                }
+            }
+            Ok::<_, CheckoutError>(())
+        })
+        .await?;
+    co.bus.wake();
+    Ok(())
 }
 
 /// Steps 5–6 for an order whose total is 0 (a 100 % discount and free shipping): there is
@@ -357,49 +394,7 @@ async fn place_free(
             other => CheckoutError::Stock(other.to_string().into()),
         });
     }
-    let (order_id, scope, key, request_id, now) = (
-        order.id.clone(),
-        input.cart_id.clone(),
-        input.idempotency_key.clone(),
-        input.request_id.clone(),
-        now_ms(),
-    );
-    co.db
-        .write(async move |conn| {
-            store::record_payment(
-                conn,
-                order_id.as_str(),
-                &reservation_id,
-                scope.as_str(),
-                &key,
-                None,
-                now,
-            )
-            .await?;
-            if store::mark_paid(
-                conn,
-                order_id.as_str(),
-                OrderStatus::PendingPayment,
-                None,
-                now,
-            )
-            .await?
-            {
-                let paid =
-                    events::confirm(conn, order_id.as_str(), now, request_id.as_deref()).await?;
-                events::emit(
-                    conn,
-                    ORDER_PAID,
-                    &paid,
-                    Extra::default(),
-                    request_id.as_deref(),
-                )
-                .await?;
-            }
-            Ok::<_, CheckoutError>(())
-        })
-        .await?;
-    co.bus.wake();
+    record_placement(co, input, &order, reservation_id, None, Settle::PaidFree).await?;
     tracing::info!(order_id = %order.id, "free order paid without a payment");
     complete_cart(co, input, &order.id).await?;
     let order = co.load(order.id.as_str()).await?;
