@@ -540,16 +540,16 @@ impl VariantPair {
     }
 }
 
-/// A variant the default (EUR) region can sell now: priced in EUR and, by the Store
-/// API's availability endpoint, in stock (demo stock is seeded per variant and about
-/// one variant in 15 is sold out).
+/// A variant a region can sell now: priced in the region's currency (EUR, the default
+/// region's, unless asked otherwise) and, by the Store API's availability endpoint, in
+/// stock (demo stock is seeded per variant and about one variant in 15 is sold out).
 #[derive(Debug, Clone)]
 pub struct Buyable {
     pub handle: String,
     pub title: String,
     pub variant_id: String,
     pub sku: String,
-    /// The EUR price as the pages format it.
+    /// The price in that currency as the pages format it.
     pub price: String,
     /// Units available when it was picked.
     pub available: i64,
@@ -567,6 +567,16 @@ impl Buyable {
     /// `min_available` units available, skipping the first `skip` such variants (so two
     /// tests sharing a server can buy different things).
     pub async fn find(server: &Server, skip: usize, min_available: i64) -> Result<Buyable> {
+        Self::find_in(server, "EUR", skip, min_available).await
+    }
+
+    /// [`Buyable::find`] for a variant priced in `currency`.
+    pub async fn find_in(
+        server: &Server,
+        currency: &str,
+        skip: usize,
+        min_available: i64,
+    ) -> Result<Buyable> {
         let page: Page<ProductSummary> = server.get_json("/store/products?limit=50").await?;
         let mut skipped = 0;
         for summary in page.items {
@@ -582,7 +592,7 @@ impl Buyable {
             for variant in product
                 .variants
                 .iter()
-                .filter(|v| v.price_in("EUR").is_some())
+                .filter(|v| v.price_in(currency).is_some())
             {
                 let available = stock
                     .items
@@ -601,12 +611,15 @@ impl Buyable {
                     title: product.title.clone(),
                     variant_id: variant.id.clone(),
                     sku: variant.sku.clone(),
-                    price: VariantPair::eur(variant),
+                    price: variant
+                        .price_in(currency)
+                        .map(|p| p.display())
+                        .unwrap_or_default(),
                     available,
                 });
             }
         }
-        bail!("none of the first 50 products has a EUR-priced variant with {min_available}+ units available")
+        bail!("none of the first 50 products has a {currency}-priced variant with {min_available}+ units available")
     }
 
     /// `/products/<handle>?variant=<id>`
@@ -627,11 +640,23 @@ pub struct Shopper {
     pub line1: String,
     pub city: String,
     pub postal_code: String,
-    /// ISO code, one of the default region's countries.
+    /// ISO code, one of the shopper's region's countries.
     pub country: String,
 }
 
 impl Shopper {
+    /// A shopper in the United States (the USD region ships there) with this email.
+    pub fn in_the_united_states(email: &str) -> Shopper {
+        Shopper {
+            email: email.to_owned(),
+            name: "Grace Hopper".to_owned(),
+            line1: "1 Main Street".to_owned(),
+            city: "Arlington".to_owned(),
+            postal_code: "22201".to_owned(),
+            country: "US".to_owned(),
+        }
+    }
+
     /// A shopper in Germany (the default EUR region ships there) with this email.
     pub fn in_germany(email: &str) -> Shopper {
         Shopper {

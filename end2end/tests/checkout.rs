@@ -1,14 +1,16 @@
 //! The shopping flow in a real browser against the real binary: add to cart, cart,
 //! checkout with manual payment, the order confirmation page and the confirmation
-//! email, with JavaScript on (after hydration) and off (plain forms and redirects).
+//! email, with JavaScript on (after hydration) and off (plain forms and redirects), and
+//! a checkout in the United States region, in USD.
 //! Needs `EMPORIUM_BIN` and `LEPTOS_SITE_ROOT` (see the crate docs).
 //!
-//! Both tests share one seeded server. Each browser has its own profile and so its own
-//! cart cookie; each test looks for the email of its own order number.
+//! The tests share one seeded server. Each browser has its own profile and so its own
+//! cart and region cookies; each test looks for the email of its own order number.
 
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use emporium_client::commerce::Order;
 use emporium_end2end::{query_param, shared_server, Browser, Buyable, Server, Shopper};
 use fantoccini::Locator;
 use serde_json::Value;
@@ -294,6 +296,157 @@ async fn without_javascript_the_whole_checkout_works_through_plain_forms() -> Re
     );
 
     one_confirmation_email(&server, &number, &shopper.email).await?;
+
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_who_ships_to_the_united_states_checks_out_in_usd() -> Result<()> {
+    let server = shared_server()?;
+    // Another in-stock variant than the other tests', priced in USD.
+    let item = Buyable::find_in(&server, "USD", 2, 2).await?;
+    let browser = Browser::start().await?;
+    let c = &browser.client;
+
+    // 1. Choose the United States in the header: after hydration choosing submits the
+    // form, and the page comes back priced in USD.
+    c.goto(&server.url(&item.path())).await?;
+    browser.wait_for_hydration().await?;
+    browser
+        .wait_for_text("[data-testid=price]", |t| t.contains('€'))
+        .await
+        .context("a fresh browser does not see EUR prices")?;
+    browser
+        .wait_for("#region-select")
+        .await
+        .context("the header has no region choice")?
+        .select_by_value("reg_us")
+        .await
+        .context("the region choice has no United States")?;
+    browser
+        .wait_for_text("[data-testid=price]", |t| t == item.price)
+        .await
+        .with_context(|| {
+            format!(
+                "choosing the United States did not show {} in USD ({}); server log:\n{}",
+                item.sku,
+                item.price,
+                server.log_tail()
+            )
+        })?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.path() == format!("/products/{}", item.handle)
+            && query_param(&url, "variant").as_deref() == Some(item.variant_id.as_str()),
+        "choosing a region did not come back to the product page but went to {url}"
+    );
+    let chosen = browser
+        .wait_for("#region-select")
+        .await?
+        .prop("value")
+        .await?;
+    ensure!(
+        chosen.as_deref() == Some("reg_us"),
+        "the region choice shows {chosen:?} after choosing reg_us"
+    );
+
+    // 2. Add to cart in place; the cart is created in the United States region.
+    browser.wait_for_hydration().await?;
+    browser
+        .wait_for("[data-testid=add-to-cart]:not([disabled])")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text("[data-testid=add-to-cart-status]", |t| t == "Added to cart")
+        .await
+        .with_context(|| {
+            format!(
+                "adding {} in USD failed; server log:\n{}",
+                item.sku,
+                server.log_tail()
+            )
+        })?;
+    browser
+        .wait_for_text("[data-testid=cart-count]", |t| t == "Cart (1)")
+        .await?;
+    browser
+        .wait_for("[data-testid=cart-count]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for_url(|url| url.path() == "/cart").await?;
+    browser
+        .wait_for_text("[data-testid=unit-price]", |t| t == item.price)
+        .await
+        .context("the cart line is not priced in USD")?;
+    browser
+        .wait_for_text("[data-testid=cart-total]", |t| t.starts_with('$'))
+        .await
+        .context("the cart shows no total in USD")?;
+
+    // 3. Checkout with a US address and US standard shipping, paid manually.
+    browser
+        .wait_for("[data-testid=checkout]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_url(|url| url.path() == "/checkout")
+        .await?;
+    let shopper = Shopper::in_the_united_states("e2e-usd@example.com");
+    browser.fill_checkout_form(&shopper).await?;
+    let standard = browser
+        .wait_for("input[type=radio][name=shipping_option_id][value=ship_us_standard]")
+        .await
+        .context("the checkout does not offer US standard shipping")?;
+    standard.click().await?;
+    ensure!(
+        standard.prop("checked").await?.as_deref() == Some("true"),
+        "the US standard shipping radio is not checked after clicking it"
+    );
+    browser
+        .wait_for("[data-testid=place-order]:not([disabled])")
+        .await?
+        .click()
+        .await?;
+
+    // 4. The confirmation page shows a total in dollars, and the order is in USD.
+    let url = browser.wait_for_url(is_order_url).await.with_context(|| {
+        format!(
+            "placing the order did not reach /orders/{{id}}?token=…; server log:\n{}",
+            server.log_tail()
+        )
+    })?;
+    confirmation_page_shows_the_order(&browser)
+        .await
+        .with_context(|| format!("on {url}"))?;
+    let total = browser
+        .wait_for_text("[data-testid=order-total]", |t| !t.is_empty())
+        .await?;
+    ensure!(
+        total.starts_with('$') && total.chars().any(|ch| ch.is_ascii_digit() && ch != '0'),
+        "the order total is {total:?}, not an amount in dollars"
+    );
+    let order: Order = server
+        .get_json(&format!(
+            "{}?{}",
+            url.path().replacen("/orders/", "/store/orders/", 1),
+            url.query().unwrap_or_default()
+        ))
+        .await?;
+    ensure!(
+        order.currency == "USD",
+        "order {} is in {}, not USD",
+        order.number,
+        order.currency
+    );
+    ensure!(
+        order.shipping_address.country == "US",
+        "order {} ships to {}",
+        order.number,
+        order.shipping_address.country
+    );
 
     browser.close().await
 }

@@ -178,3 +178,51 @@ async fn unknown_products_answer_404_with_the_shop_frame() -> Result<()> {
     ensure!(status == 404, "status {status} for an unknown path");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_region_form_switches_prices_to_usd() -> Result<()> {
+    let server = shared_server()?;
+    let pair = VariantPair::find(&server).await?;
+    let usd_price = pair
+        .first
+        .price_in("USD")
+        .map(|p| p.display())
+        .context("the demo variant has no USD price")?;
+    let browser = Browser::without_javascript().await?;
+    let c = &browser.client;
+
+    let path = format!("/products/{}", pair.product.handle);
+    c.goto(&server.url(&path)).await?;
+    let eur_price = VariantPair::eur(&pair.first);
+    browser
+        .wait_for_text("[data-testid=price]", |t| t == eur_price)
+        .await?;
+    // Without JavaScript choosing an option does nothing until the form is submitted.
+    browser
+        .wait_for("#region-select")
+        .await?
+        .select_by_value("reg_us")
+        .await?;
+    browser.wait_for(".region-submit").await?.click().await?;
+    browser
+        .wait_for_text("[data-testid=price]", |t| t == usd_price)
+        .await
+        .with_context(|| {
+            format!(
+                "the plain region form did not bring back {path} priced in USD; server log:\n{}",
+                server.log_tail()
+            )
+        })?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.path() == path,
+        "the form came back to {url}, not {path}"
+    );
+    let html = c.find(Locator::Css("html")).await?;
+    ensure!(
+        html.attr("data-hydrated").await?.is_none(),
+        "JavaScript ran in the JS-off browser"
+    );
+
+    browser.close().await
+}

@@ -169,15 +169,28 @@ pub fn AddToCartForm(
 }
 
 /// `/cart`: lines, discount code, totals, the way to checkout; or the empty state.
+/// `?notice=` carries what a switch of region could not bring along (see
+/// [`crate::region`]).
 #[component]
 pub fn CartPage() -> impl IntoView {
     response::private_page();
     let ctx = CartContext::get();
+    let query = use_query_map();
+    let notice = move || {
+        query.read().get("notice").map(|notice| {
+            view! {
+                <p class="form-status banner" role="status" data-testid="cart-notice">
+                    {notice}
+                </p>
+            }
+        })
+    };
     view! {
         <Title text="Your cart"/>
         <Meta name="robots" content="noindex"/>
         <section class="cart-page">
             <h1>"Your cart"</h1>
+            {notice}
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match ctx.cart.await {

@@ -13,7 +13,8 @@
 //!
 //! The cart is identified by an opaque id in the HttpOnly cookie `emporium_cart`, set
 //! when the first line is added. A cookie naming a cart the API no longer knows, or one
-//! that already became an order, counts as no cart.
+//! that already became an order, counts as no cart. A new cart is created in the
+//! shopper's region (see [`crate::region`]).
 
 use std::fmt;
 
@@ -43,6 +44,9 @@ pub const CHECKOUT_COOKIE: &str = "emporium_checkout";
 /// Name of the cookie that keeps the idempotency key of the cart's current attempt to
 /// place its order (`<cart id>.<key>`).
 pub const CHECKOUT_KEY_COOKIE: &str = "emporium_checkout_key";
+/// Name of the cookie that holds the id of the region the shopper chose in the header,
+/// when it is not the default one (see [`crate::region`]).
+pub const REGION_COOKIE: &str = "emporium_region";
 
 /// Server-side settings of the storefront. Optional in context.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -229,7 +233,7 @@ pub async fn add_to_cart(
     #[server(default)] quantity: String,
     #[server(default)] back: Option<String>,
 ) -> Result<Cart, ShopError> {
-    use emporium_client::commerce::{AddLine, CreateCart};
+    use emporium_client::commerce::AddLine;
 
     let result = async {
         let quantity = parse_quantity(&quantity, 1)?;
@@ -240,7 +244,7 @@ pub async fn add_to_cart(
         let cart = match session::live_cart(&client).await? {
             Some(cart) => cart,
             None => {
-                let cart = client.create_cart(&CreateCart::default()).await?;
+                let cart = session::create_cart(&client).await?;
                 session::remember_cart(&cart.id);
                 cart
             }
@@ -461,10 +465,12 @@ pub fn safe_path<'a>(path: Option<&'a str>, fallback: &'a str) -> &'a str {
     }
 }
 
+/// The cookies and API calls behind the server functions (also those of
+/// [`crate::region`]).
 #[cfg(feature = "ssr")]
-mod session {
+pub(crate) mod session {
     use emporium_client::{
-        commerce::{Address, Cart, CheckoutDetails, PaymentSession, PlacedOrder},
+        commerce::{Address, Cart, CheckoutDetails, CreateCart, PaymentSession, PlacedOrder},
         Client, ClientError,
     };
     use http::{
@@ -477,7 +483,7 @@ mod session {
 
     use super::{
         safe_path, with_error, CheckoutForm, ShopError, CART_COOKIE, CHECKOUT_COOKIE,
-        CHECKOUT_KEY_COOKIE, PAYMENT_COOKIE,
+        CHECKOUT_KEY_COOKIE, PAYMENT_COOKIE, REGION_COOKIE,
     };
 
     /// Thirty days: a cart outlives a browser restart.
@@ -487,6 +493,9 @@ mod session {
     const CHECKOUT_MAX_AGE: u32 = 60 * 10;
     /// A day: an attempt whose answer was lost is still replayed after a long pause.
     const CHECKOUT_KEY_MAX_AGE: u32 = 60 * 60 * 24;
+    /// A year: where the shopper ships to is a preference, not a session, so it outlives
+    /// any one cart.
+    const REGION_MAX_AGE: u32 = 60 * 60 * 24 * 365;
 
     pub fn client() -> Result<Client, ShopError> {
         use_context::<Client>()
@@ -561,6 +570,49 @@ mod session {
 
     pub fn forget_cart() {
         set_cookie(CART_COOKIE, "", "/", 0);
+    }
+
+    pub fn remember_region(id: &str) {
+        set_cookie(REGION_COOKIE, id, "/", REGION_MAX_AGE);
+    }
+
+    pub fn forget_region() {
+        set_cookie(REGION_COOKIE, "", "/", 0);
+    }
+
+    /// The shopper's region choice: the regions and the one the cookie names.
+    pub async fn region_choice(
+        client: &Client,
+    ) -> Result<crate::region::RegionChoice, ClientError> {
+        let regions = client.list_regions().await?.items;
+        Ok(crate::region::RegionChoice::new(
+            regions,
+            cookie(REGION_COOKIE).as_deref(),
+        ))
+    }
+
+    /// A new cart in the region the header shows as chosen, so its currency is the one
+    /// the catalog showed. Without the region list the API's default region is used. A
+    /// cookie naming a region that no longer exists is dropped (the default applies).
+    pub async fn create_cart(client: &Client) -> Result<Cart, ShopError> {
+        let region_id = match region_choice(client).await {
+            Ok(choice) => {
+                if choice.chosen.is_none() && cookie(REGION_COOKIE).is_some() {
+                    forget_region();
+                }
+                choice.current().map(|r| r.id.clone())
+            }
+            Err(error) => {
+                leptos::logging::warn!("storefront: the regions could not be read: {error}");
+                None
+            }
+        };
+        Ok(client
+            .create_cart(&CreateCart {
+                region_id,
+                currency: None,
+            })
+            .await?)
     }
 
     /// The cart the cookie names, unless the API no longer knows it or it already

@@ -9,6 +9,7 @@ use crate::{
     layout::{Breadcrumb, Crumb, Loading, NotFound, ServiceError},
     listing::{Pagination, ProductGrid, SortForm},
     query::{href as href_with, Listing},
+    region::{display_currency, Regions},
     response,
     seo::{summarize, PageMeta},
     store_api::product_list,
@@ -21,9 +22,15 @@ pub fn CategoryPage() -> impl IntoView {
     let handle = Memo::new(move |_| params.read().get("handle").unwrap_or_default());
     let listing = Memo::new(move |_| Listing::from_query(&query.read()));
     let tree = CategoryTree::resource();
+    let regions = Regions::resource();
+    // One page of products with the currency it is priced in.
     let products = Resource::new(
-        move || listing.read().category_query(&handle.read()),
-        product_list,
+        move || (listing.get(), handle.get()),
+        move |(listing, handle)| async move {
+            let currency = display_currency(regions, listing.currency.clone()).await;
+            let page = product_list(listing.category_query(&handle, &currency)).await?;
+            Ok::<_, AppError>((currency, page))
+        },
     );
 
     view! {
@@ -40,8 +47,8 @@ pub fn CategoryPage() -> impl IntoView {
                 let Some(path) = category_path(&tree, &handle) else {
                     return view! { <NotFound/> }.into_any();
                 };
-                let page = match page {
-                    Ok(page) => page,
+                let (currency, page) = match page {
+                    Ok(priced) => priced,
                     Err(AppError::NotFound) => return view! { <NotFound/> }.into_any(),
                     Err(AppError::Unavailable(_)) => return view! { <ServiceError/> }.into_any(),
                 };
@@ -66,7 +73,6 @@ pub fn CategoryPage() -> impl IntoView {
                     None => href.clone(),
                 };
                 let subcategories = category.children.clone();
-                let currency = listing.currency().to_owned();
                 view! {
                     <PageMeta title=category.name.clone() description canonical/>
                     <Breadcrumb crumbs/>

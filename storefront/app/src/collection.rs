@@ -8,6 +8,7 @@ use crate::{
     layout::{Breadcrumb, Crumb, Loading, NotFound, ServiceError},
     listing::{Pagination, ProductGrid},
     query::{href as href_with, Listing},
+    region::{display_currency, Regions},
     response,
     seo::{summarize, PageMeta},
     store_api::{collection_detail, product_list},
@@ -20,9 +21,15 @@ pub fn CollectionPage() -> impl IntoView {
     let handle = Memo::new(move |_| params.read().get("handle").unwrap_or_default());
     let listing = Memo::new(move |_| Listing::from_query(&query.read()));
     let collection = Resource::new(move || handle.get(), collection_detail);
+    let regions = Regions::resource();
+    // One page of products with the currency it is priced in.
     let products = Resource::new(
-        move || listing.read().collection_query(&handle.read()),
-        product_list,
+        move || (listing.get(), handle.get()),
+        move |(listing, handle)| async move {
+            let currency = display_currency(regions, listing.currency.clone()).await;
+            let page = product_list(listing.collection_query(&handle, &currency)).await?;
+            Ok::<_, AppError>((currency, page))
+        },
     );
 
     view! {
@@ -31,8 +38,8 @@ pub fn CollectionPage() -> impl IntoView {
                 let collection = collection.await;
                 let page = products.await;
                 let listing = listing.get();
-                let (collection, page) = match (collection, page) {
-                    (Ok(collection), Ok(page)) => (collection, page),
+                let (collection, (currency, page)) = match (collection, page) {
+                    (Ok(collection), Ok(priced)) => (collection, priced),
                     (Err(AppError::NotFound), _) | (_, Err(AppError::NotFound)) => {
                         return view! { <NotFound/> }.into_any();
                     }
@@ -50,7 +57,6 @@ pub fn CollectionPage() -> impl IntoView {
                 } else {
                     summarize(&collection.description)
                 };
-                let currency = listing.currency().to_owned();
                 view! {
                     <PageMeta title=collection.title.clone() description canonical/>
                     <Breadcrumb crumbs=vec![Crumb::link("Home", "/"), Crumb::here(collection.title.clone())]/>

@@ -6,9 +6,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     categories::{category_href, CategoryTree},
+    error::AppError,
     layout::Loading,
     listing::ProductGrid,
-    query::{currency_of, currency_param},
+    query::{currency_param, DEFAULT_CURRENCY},
+    region::{display_currency, Regions},
     response,
     seo::PageMeta,
     store_api::{collection_list, product_list},
@@ -21,17 +23,23 @@ const NEW_ARRIVALS: u32 = 8;
 pub fn HomePage() -> impl IntoView {
     response::cache_catalog_page();
     let query = use_query_map();
-    let currency = Memo::new(move |_| currency_of(&query.read()));
+    let regions = Regions::resource();
     let tree = CategoryTree::resource();
     let collections = Resource::new(|| (), |_| collection_list());
+    // The newest products with the currency they are priced in.
     let new_arrivals = Resource::new(
-        move || ProductQuery {
-            currency: Some(currency.get()),
-            sort: Some(ProductSort::Newest),
-            limit: Some(NEW_ARRIVALS),
-            ..ProductQuery::default()
+        move || currency_param(&query.read()),
+        move |explicit| async move {
+            let currency = display_currency(regions, explicit).await;
+            let page = product_list(ProductQuery {
+                currency: Some(currency.clone()),
+                sort: Some(ProductSort::Newest),
+                limit: Some(NEW_ARRIVALS),
+                ..ProductQuery::default()
+            })
+            .await?;
+            Ok::<_, AppError>((currency, page.items))
         },
-        product_list,
     );
 
     view! {
@@ -109,11 +117,13 @@ pub fn HomePage() -> impl IntoView {
             <h2 id="new-arrivals-title">"New arrivals"</h2>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    let products = new_arrivals.await.map(|page| page.items).unwrap_or_default();
+                    let (currency, products) = new_arrivals
+                        .await
+                        .unwrap_or_else(|_| (DEFAULT_CURRENCY.to_owned(), Vec::new()));
                     view! {
                         <ProductGrid
                             products
-                            currency=currency.get_untracked()
+                            currency
                             currency_param=currency_param(&query.read_untracked())
                             label="New arrivals"
                         />

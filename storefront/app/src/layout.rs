@@ -7,10 +7,11 @@ use leptos_meta::{Meta, Title};
 use crate::{
     cart::MiniCart,
     categories::{category_href, CategoryTree},
+    region::RegionForm,
     response,
 };
 
-/// Skip link, shop name, the top-level categories and the mini-cart.
+/// Skip link, shop name, the top-level categories, the region choice and the mini-cart.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let tree = CategoryTree::resource();
@@ -40,6 +41,7 @@ pub fn SiteHeader() -> impl IntoView {
                         })}
                     </Suspense>
                 </nav>
+                <RegionForm/>
                 <MiniCart/>
             </div>
         </header>

@@ -12,6 +12,8 @@
 //! - pages: [`home`], [`category`], [`collection`], [`product`], [`cart`], [`checkout`],
 //!   [`order`] (confirmation), and the 404 in [`layout`];
 //! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`);
+//! - [`region`]: the shopper's region (the header's "Ship to / currency" form, cookie
+//!   `emporium_region`), which sets the currency of prices and of new carts;
 //! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
 //!   [`query`] (URL parameters), [`seo`] (head tags), [`response`] (status and caching);
 //! - `router` (ssr only): the axum router the `emporium` binary mounts, with
@@ -35,6 +37,7 @@ pub mod order;
 pub mod page_cache;
 pub mod product;
 pub mod query;
+pub mod region;
 pub mod response;
 pub mod seo;
 pub mod store_api;
@@ -56,6 +59,7 @@ use crate::{
     layout::{NotFound, SiteFooter, SiteHeader},
     order::OrderPage,
     product::ProductPage,
+    region::Regions,
 };
 
 pub use crate::cart_api::StorefrontConfig;
@@ -86,6 +90,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     CategoryTree::provide();
+    Regions::provide();
     CartContext::provide();
     // Browser tests wait for this before relying on client-side behaviour. Effects run
     // only in the browser, after hydration.
@@ -123,10 +128,10 @@ pub fn App() -> impl IntoView {
 
 /// The storefront's axum router: every page (server-rendered with the `client` in
 /// context), the server functions at `/api/catalog/*`, `/api/cart/*`,
-/// `/api/checkout/*` and `/api/orders/*`, the files under `options.site_root` (the
-/// `/pkg` bundle, `/favicon.svg`) and, as the fallback, the 404 page. It has no state,
-/// so the binary can merge it with the API router. Stripe is not offered; see
-/// [`router_with_config`].
+/// `/api/checkout/*`, `/api/orders/*` and `/api/region/*`, the files under
+/// `options.site_root` (the `/pkg` bundle, `/favicon.svg`) and, as the fallback, the 404
+/// page. It has no state, so the binary can merge it with the API router. Stripe is not
+/// offered; see [`router_with_config`].
 #[cfg(feature = "ssr")]
 pub fn router(client: emporium_client::Client, options: LeptosOptions) -> axum::Router {
     router_with_config(client, options, StorefrontConfig::default())

@@ -1,13 +1,15 @@
 //! A short-lived cache of rendered catalog pages for anonymous shoppers (a "micro-cache",
 //! as nginx or Varnish keep in front of a dynamic site).
 //!
-//! Rendering a product page costs three Store API calls and a Leptos render; the same URL for a shopper without a cart is the same bytes for everyone, and
-//! the page already says so: catalog pages answer `Cache-Control: public, s-maxage=…`.
+//! Rendering a product page costs a few Store API calls and a Leptos render; the same
+//! URL for a shopper without a cart or a region choice is the same bytes for everyone,
+//! and the page already says so: catalog pages answer `Cache-Control: public, s-maxage=…`.
 //! This layer keeps exactly those responses, by URI, for a few seconds (`ttl`, far below
 //! `s-maxage`), so a burst of traffic on one page renders it once per `ttl` instead of
 //! once per request. What it never keeps or serves:
-//! - requests other than GET, and requests with the cart cookie or an `Authorization`
-//!   header (their pages are personal: the header shows the cart count);
+//! - requests other than GET, and requests with the cart cookie, the region cookie or an
+//!   `Authorization` header (their pages are personal: the header shows the cart count,
+//!   prices are in the chosen region's currency);
 //! - responses that are not `200`, not `public`, or that set a cookie.
 //!
 //! A request with `Cache-Control: no-cache` (or `Pragma: no-cache`) is rendered afresh
@@ -184,10 +186,16 @@ fn respond(page: &Page, status: &'static str) -> Response {
 }
 
 /// A GET that no shopper-specific state can change the answer to.
+///
+/// The region cookie exists only for a region other than the default one, so pages for
+/// such a region are neither served from nor kept in this cache (the key is not varied
+/// by the cookie): the page answers them as personal (`private`), as it does a shopper
+/// with a cart, so no shared cache downstream keeps a page in the wrong currency either,
+/// and shoppers who never chose a region, the bulk of the traffic, still share one copy.
 fn is_anonymous_read(request: &Request) -> bool {
     request.method() == Method::GET
         && !request.headers().contains_key(header::AUTHORIZATION)
-        && !crate::response::has_cookie(request.headers(), crate::cart_api::CART_COOKIE)
+        && !crate::response::is_personal(request.headers())
 }
 
 fn wants_fresh(headers: &HeaderMap) -> bool {

@@ -20,6 +20,7 @@ use crate::{
     error::AppError,
     layout::{Breadcrumb, Crumb, Loading, NotFound, ServiceError},
     query::{self, currency_of},
+    region::{region_currency, Regions},
     response,
     seo::{summarize, PageMeta},
     store_api::{product_availability, product_detail},
@@ -32,17 +33,12 @@ type Stock = Option<Arc<std::collections::HashMap<String, i64>>>;
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let handle = Memo::new(move |_| params.read().get("handle").unwrap_or_default());
     // Depends on the handle only: switching variants must not refetch the product.
     let product = Resource::new(move || handle.get(), product_detail);
     let stock = Resource::new(move || handle.get(), product_availability);
     let tree = CategoryTree::resource();
-    let selection = Selection {
-        variant: Memo::new(move |_| query.read().get("variant")),
-        currency: Memo::new(move |_| currency_of(&query.read())),
-        currency_param: Memo::new(move |_| query::currency_param(&query.read())),
-    };
+    let regions = Regions::resource();
 
     view! {
         <Suspense fallback=Loading>
@@ -55,9 +51,20 @@ pub fn ProductPage() -> impl IntoView {
                 // A breadcrumb is a nicety: without the tree the page still renders.
                 let tree = tree.await.unwrap_or_default();
                 let stock: Stock = stock.await.ok().map(Arc::new);
+                let region = regions.await;
+                let region_name = region
+                    .as_ref()
+                    .ok()
+                    .and_then(|choice| choice.current())
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                let region_currency = region_currency(&region);
                 response::cache_catalog_page();
                 let crumbs = product_crumbs(&product, &tree);
-                view! { <ProductView product=Arc::new(product) crumbs selection stock/> }.into_any()
+                view! {
+                    <ProductView product=Arc::new(product) crumbs region_currency region_name stock/>
+                }
+                .into_any()
             })}
         </Suspense>
     }
@@ -67,18 +74,35 @@ pub fn ProductPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Selection {
     variant: Memo<Option<String>>,
+    /// The currency prices are shown in: the URL's, else the region's.
     currency: Memo<String>,
     /// The currency only when the URL names it (links keep it then).
     currency_param: Memo<Option<String>>,
+}
+
+impl Selection {
+    /// Reads the query string; `region_currency` applies when it names no currency.
+    fn new(region_currency: String) -> Self {
+        let query = use_query_map();
+        Selection {
+            variant: Memo::new(move |_| query.read().get("variant")),
+            currency: Memo::new(move |_| currency_of(&query.read(), &region_currency)),
+            currency_param: Memo::new(move |_| query::currency_param(&query.read())),
+        }
+    }
 }
 
 #[component]
 fn ProductView(
     product: Arc<Product>,
     crumbs: Vec<Crumb>,
-    selection: Selection,
+    /// The shopper's region's currency: the cart's, so the one a variant must be priced
+    /// in to be added.
+    region_currency: String,
+    region_name: String,
     stock: Stock,
 ) -> impl IntoView {
+    let selection = Selection::new(region_currency.clone());
     let selected = Memo::new({
         let product = product.clone();
         move |_| selected_variant(&product, selection.variant.read().as_deref())
@@ -141,20 +165,40 @@ fn ProductView(
     };
     let availability_text = move || availability().1;
     // What the add-to-cart form sends: the selected variant, when it can be bought in
-    // the page's currency and is not sold out; and the page to come back to with an error.
+    // the cart's currency (the region's, whatever the URL shows prices in) and is not
+    // sold out; and the page to come back to with an error.
     let variant_id = Signal::derive({
         let variant = variant.clone();
         let available = available.clone();
+        let region_currency = region_currency.clone();
         move || {
-            let currency = selection.currency.get();
             if available() == Some(0) {
                 return None;
             }
             variant()
-                .filter(|v| v.price_in(&currency).is_some())
+                .filter(|v| v.price_in(&region_currency).is_some())
                 .map(|v| v.id)
         }
     });
+    // A link that names another currency than the region's shows prices the cart will
+    // not charge: say so, and how to change it.
+    let currency_note = move || {
+        let shown = selection.currency.get();
+        (shown != region_currency).then(|| {
+            let region = if region_name.is_empty() {
+                region_currency.clone()
+            } else {
+                format!("{region_name}, {region_currency}")
+            };
+            view! {
+                <p class="currency-note" data-testid="currency-note">
+                    {format!(
+                        "Prices shown in {shown}. Your cart is priced for {region}: choose “Ship to / currency” above to buy in {shown}."
+                    )}
+                </p>
+            }
+        })
+    };
     let back = Signal::derive({
         let handle = product.handle.clone();
         let variant = variant.clone();
@@ -217,6 +261,7 @@ fn ProductView(
                 <h1 class="product-title">{product.title.clone()}</h1>
                 <p class="variant-title">{variant_title}</p>
                 <p class="price" data-testid="price" aria-live="polite">{price}</p>
+                {currency_note}
                 <div class="option-pickers">{pickers}</div>
                 <AddToCartForm variant_id back/>
                 <dl class="product-facts">

@@ -1,11 +1,16 @@
 //! The storefront's URL query parameters (`sort`, `cursor`, `currency`, `variant`):
 //! parsing them leniently (a bad value falls back to the default rather than failing)
 //! and writing links that keep them.
+//!
+//! The currency a catalog page shows prices in follows one rule: the URL's `?currency=`
+//! when it names one (a shareable link), else the shopper's region's (see
+//! [`crate::region`]), else [`DEFAULT_CURRENCY`].
 
 use emporium_client::types::{ProductQuery, ProductSort};
 use leptos_router::params::ParamsMap;
 
-/// Currency shown when the URL names none.
+/// Currency shown when neither the URL nor the shopper's region names one (the region
+/// list could not be read): the Store API's default region's.
 pub const DEFAULT_CURRENCY: &str = "EUR";
 
 /// Products per page on category and collection pages.
@@ -43,9 +48,10 @@ pub fn parse_currency(value: &str) -> Option<String> {
         .then(|| value.to_ascii_uppercase())
 }
 
-/// The currency a page shows prices in.
-pub fn currency_of(query: &ParamsMap) -> String {
-    currency_param(query).unwrap_or_else(|| DEFAULT_CURRENCY.to_owned())
+/// The currency a page shows prices in: the URL's when it names one, else `region`'s
+/// (the shopper's region's currency).
+pub fn currency_of(query: &ParamsMap, region: &str) -> String {
+    currency_param(query).unwrap_or_else(|| region.to_owned())
 }
 
 /// The currency the URL asked for explicitly (links keep it only then).
@@ -81,30 +87,26 @@ impl Listing {
         }
     }
 
-    /// The currency prices are shown in.
-    pub fn currency(&self) -> &str {
-        self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY)
-    }
-
-    /// The API query for this page of a category's products.
-    pub fn category_query(&self, handle: &str) -> ProductQuery {
+    /// The API query for this page of a category's products, priced in `currency`
+    /// (this listing's when the URL named one, else the shopper's region's).
+    pub fn category_query(&self, handle: &str, currency: &str) -> ProductQuery {
         ProductQuery {
             category: Some(handle.to_owned()),
-            ..self.product_query()
+            ..self.product_query(currency)
         }
     }
 
-    /// The API query for this page of a collection's products.
-    pub fn collection_query(&self, handle: &str) -> ProductQuery {
+    /// The API query for this page of a collection's products, priced in `currency`.
+    pub fn collection_query(&self, handle: &str, currency: &str) -> ProductQuery {
         ProductQuery {
             collection: Some(handle.to_owned()),
-            ..self.product_query()
+            ..self.product_query(currency)
         }
     }
 
-    fn product_query(&self) -> ProductQuery {
+    fn product_query(&self, currency: &str) -> ProductQuery {
         ProductQuery {
-            currency: Some(self.currency().to_owned()),
+            currency: Some(currency.to_owned()),
             sort: self.sort,
             limit: Some(PAGE_SIZE),
             cursor: self.cursor.clone(),
@@ -151,6 +153,25 @@ pub fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
+/// `path` without the query parameters `names` (the rest kept as they were).
+pub fn without_params(path: &str, names: &[&str]) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !pair.is_empty() && !names.contains(&key)
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -185,11 +206,30 @@ mod tests {
     }
 
     #[test]
-    fn currency_defaults_to_eur_and_ignores_garbage() {
-        assert_eq!(currency_of(&query(&[])), "EUR");
-        assert_eq!(currency_of(&query(&[("currency", "usd")])), "USD");
-        assert_eq!(currency_of(&query(&[("currency", "dollars")])), "EUR");
-        assert_eq!(currency_of(&query(&[("currency", "U$D")])), "EUR");
+    fn an_explicit_currency_overrides_the_regions_and_garbage_is_ignored() {
+        assert_eq!(currency_of(&query(&[]), "EUR"), "EUR");
+        assert_eq!(currency_of(&query(&[]), "USD"), "USD");
+        assert_eq!(currency_of(&query(&[("currency", "usd")]), "EUR"), "USD");
+        assert_eq!(currency_of(&query(&[("currency", "eur")]), "USD"), "EUR");
+        assert_eq!(
+            currency_of(&query(&[("currency", "dollars")]), "EUR"),
+            "EUR"
+        );
+        assert_eq!(currency_of(&query(&[("currency", "U$D")]), "USD"), "USD");
+    }
+
+    #[test]
+    fn without_params_drops_only_the_named_parameters() {
+        assert_eq!(
+            without_params("/p?variant=v1&currency=USD&error=x", &["currency", "error"]),
+            "/p?variant=v1"
+        );
+        assert_eq!(without_params("/p?currency=USD", &["currency"]), "/p");
+        assert_eq!(without_params("/p", &["currency"]), "/p");
+        assert_eq!(
+            without_params("/p?currencyx=1&&sort=title", &["currency"]),
+            "/p?currencyx=1&sort=title"
+        );
     }
 
     #[test]
@@ -217,16 +257,15 @@ mod tests {
     #[test]
     fn listing_builds_the_api_query() {
         let listing = Listing::from_query(&query(&[("sort", "title"), ("cursor", "next")]));
-        let q = listing.category_query("shoes");
+        let q = listing.category_query("shoes", "EUR");
         assert_eq!(q.category.as_deref(), Some("shoes"));
         assert_eq!(q.sort, Some(ProductSort::Title));
         assert_eq!(q.cursor.as_deref(), Some("next"));
         assert_eq!(q.currency.as_deref(), Some("EUR"));
         assert_eq!(q.limit, Some(PAGE_SIZE));
-        assert_eq!(
-            listing.collection_query("sale").collection.as_deref(),
-            Some("sale")
-        );
+        let q = listing.collection_query("sale", "USD");
+        assert_eq!(q.collection.as_deref(), Some("sale"));
+        assert_eq!(q.currency.as_deref(), Some("USD"));
     }
 
     #[test]

@@ -14,13 +14,14 @@ pub const ERROR_CACHE_CONTROL: &str = "no-store";
 pub const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
 
 /// A catalog page rendered for a shopper with a cart shows their cart count in the
-/// header, so a shared cache must not keep it (browsers still may, revalidating).
+/// header, and one rendered for a shopper who chose a region shows its currency, so a
+/// shared cache must not keep it (browsers still may, revalidating).
 pub const PERSONAL_CATALOG_CACHE_CONTROL: &str = "private, no-cache";
 
 /// Marks the page being rendered as a cacheable catalog page (personal when the
-/// request carries a cart cookie).
+/// request carries a cart or a region cookie).
 pub fn cache_catalog_page() {
-    if has_cart_cookie() {
+    if has_personal_cookie() {
         set(None, PERSONAL_CATALOG_CACHE_CONTROL);
     } else {
         set(None, CATALOG_CACHE_CONTROL);
@@ -56,17 +57,25 @@ fn set(status: Option<u16>, cache_control: &'static str) {
     response.insert_header(CACHE_CONTROL, HeaderValue::from_static(cache_control));
 }
 
+/// Whether the request carries a cookie that changes what a catalog page shows.
 #[cfg(feature = "ssr")]
-fn has_cart_cookie() -> bool {
+fn has_personal_cookie() -> bool {
     use leptos::prelude::use_context;
 
-    use_context::<http::request::Parts>()
-        .is_some_and(|parts| has_cookie(&parts.headers, crate::cart_api::CART_COOKIE))
+    use_context::<http::request::Parts>().is_some_and(|parts| is_personal(&parts.headers))
+}
+
+/// Whether these request headers carry a cookie that changes what a catalog page
+/// shows: the cart's (the header's count) or the region's (prices, the region form).
+#[cfg(feature = "ssr")]
+pub(crate) fn is_personal(headers: &http::HeaderMap) -> bool {
+    has_cookie(headers, crate::cart_api::CART_COOKIE)
+        || has_cookie(headers, crate::cart_api::REGION_COOKIE)
 }
 
 /// Whether the request carries a non-empty cookie `name`.
 #[cfg(feature = "ssr")]
-pub(crate) fn has_cookie(headers: &http::HeaderMap, name: &str) -> bool {
+fn has_cookie(headers: &http::HeaderMap, name: &str) -> bool {
     let prefix = format!("{name}=");
     headers
         .get_all(http::header::COOKIE)
@@ -77,7 +86,7 @@ pub(crate) fn has_cookie(headers: &http::HeaderMap, name: &str) -> bool {
 }
 
 #[cfg(not(feature = "ssr"))]
-fn has_cart_cookie() -> bool {
+fn has_personal_cookie() -> bool {
     false
 }
 
