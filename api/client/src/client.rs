@@ -4,6 +4,11 @@ use http::{header, Method, Request, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
+    accounts::{
+        AddressInput, AddressPatch, ChangeEmail, ChangePassword, CheckYourInbox,
+        ConfirmPasswordReset, Customer, Login, ProfilePatch, RegisterCustomer,
+        RequestPasswordReset, SavedAddress, SessionToken, VerificationStatus, VerifyEmail,
+    },
     commerce::{
         AddLine, ApplyDiscount, Cart, CheckoutDetails, CreateCart, Order, PaymentMethod,
         PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
@@ -220,6 +225,215 @@ impl Client {
         .await
     }
 
+    // ----- customer accounts -----
+    //
+    // `token` is the session token from `login`; the client keeps none of its own, so
+    // one client serves every customer of a storefront.
+
+    /// `POST /store/customers`: the same answer whether or not the email has an
+    /// account; never logs in.
+    pub async fn register(&self, input: &RegisterCustomer) -> Result<CheckYourInbox, ClientError> {
+        self.send(
+            Method::POST,
+            "/store/customers".to_owned(),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `POST /store/auth/login`
+    pub async fn login(&self, input: &Login) -> Result<SessionToken, ClientError> {
+        self.send(
+            Method::POST,
+            "/store/auth/login".to_owned(),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `POST /store/auth/logout`: ends this session.
+    pub async fn logout(&self, token: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::POST, "/store/auth/logout", token, None)
+            .await
+    }
+
+    /// `POST /store/auth/logout-everywhere`: ends every session of the customer.
+    pub async fn logout_everywhere(&self, token: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::POST, "/store/auth/logout-everywhere", token, None)
+            .await
+    }
+
+    /// `POST /store/auth/password-reset`: the same answer whether or not the email has
+    /// an account.
+    pub async fn request_password_reset(
+        &self,
+        input: &RequestPasswordReset,
+    ) -> Result<CheckYourInbox, ClientError> {
+        self.send(
+            Method::POST,
+            "/store/auth/password-reset".to_owned(),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `POST /store/auth/password-reset/confirm`: sets the new password and ends every
+    /// session; log in afterwards.
+    pub async fn confirm_password_reset(
+        &self,
+        input: &ConfirmPasswordReset,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            Method::POST,
+            "/store/auth/password-reset/confirm",
+            "",
+            Some(input),
+        )
+        .await
+    }
+
+    /// `POST /store/auth/verify-email`
+    pub async fn verify_email(&self, input: &VerifyEmail) -> Result<(), ClientError> {
+        self.send_empty(Method::POST, "/store/auth/verify-email", "", Some(input))
+            .await
+    }
+
+    /// `POST /store/customers/me/verification`: mails a new verification link.
+    pub async fn resend_verification(
+        &self,
+        token: &str,
+    ) -> Result<VerificationStatus, ClientError> {
+        self.send::<_, ()>(
+            Method::POST,
+            "/store/customers/me/verification".to_owned(),
+            None,
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `GET /store/customers/me`
+    pub async fn me(&self, token: &str) -> Result<Customer, ClientError> {
+        self.send::<_, ()>(
+            Method::GET,
+            "/store/customers/me".to_owned(),
+            None,
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `PATCH /store/customers/me`
+    pub async fn update_me(
+        &self,
+        token: &str,
+        input: &ProfilePatch,
+    ) -> Result<Customer, ClientError> {
+        self.send(
+            Method::PATCH,
+            "/store/customers/me".to_owned(),
+            Some(input),
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `POST /store/customers/me/password`: keeps this session, ends the others.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        input: &ChangePassword,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            Method::POST,
+            "/store/customers/me/password",
+            token,
+            Some(input),
+        )
+        .await
+    }
+
+    /// `POST /store/customers/me/email`
+    pub async fn change_email(
+        &self,
+        token: &str,
+        input: &ChangeEmail,
+    ) -> Result<Customer, ClientError> {
+        self.send(
+            Method::POST,
+            "/store/customers/me/email".to_owned(),
+            Some(input),
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `GET /store/customers/me/addresses`
+    pub async fn addresses(&self, token: &str) -> Result<Page<SavedAddress>, ClientError> {
+        self.send::<_, ()>(
+            Method::GET,
+            "/store/customers/me/addresses".to_owned(),
+            None,
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `POST /store/customers/me/addresses`
+    pub async fn add_address(
+        &self,
+        token: &str,
+        input: &AddressInput,
+    ) -> Result<SavedAddress, ClientError> {
+        self.send(
+            Method::POST,
+            "/store/customers/me/addresses".to_owned(),
+            Some(input),
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `GET /store/customers/me/addresses/{id}`
+    pub async fn address(
+        &self,
+        token: &str,
+        address_id: &str,
+    ) -> Result<SavedAddress, ClientError> {
+        self.send::<_, ()>(
+            Method::GET,
+            address_path(address_id),
+            None,
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `PATCH /store/customers/me/addresses/{id}`
+    pub async fn update_address(
+        &self,
+        token: &str,
+        address_id: &str,
+        input: &AddressPatch,
+    ) -> Result<SavedAddress, ClientError> {
+        self.send(
+            Method::PATCH,
+            address_path(address_id),
+            Some(input),
+            &[bearer(token).as_header()],
+        )
+        .await
+    }
+
+    /// `DELETE /store/customers/me/addresses/{id}`
+    pub async fn delete_address(&self, token: &str, address_id: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::DELETE, &address_path(address_id), token, None)
+            .await
+    }
+
     async fn get<T: DeserializeOwned, Q: Serialize>(
         &self,
         path: &str,
@@ -244,6 +458,38 @@ impl Client {
         body: Option<&B>,
         headers: &[(&str, &str)],
     ) -> Result<T, ClientError> {
+        let body = self.exchange(method, uri, body, headers).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// A request answered without a body (`204 No Content`); `token` (when not empty)
+    /// goes in the `Authorization` header.
+    async fn send_empty<B: Serialize>(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: Option<&B>,
+    ) -> Result<(), ClientError> {
+        let auth = bearer(token);
+        let headers: &[(&str, &str)] = if token.is_empty() {
+            &[]
+        } else {
+            &[auth.as_header()]
+        };
+        self.exchange(method, uri.to_owned(), body, headers)
+            .await
+            .map(drop)
+    }
+
+    /// Sends the request; the body of a 2xx answer, or the problem of any other.
+    async fn exchange<B: Serialize>(
+        &self,
+        method: Method,
+        uri: String,
+        body: Option<&B>,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<u8>, ClientError> {
         let mut builder = Request::builder()
             .method(method)
             .uri(uri)
@@ -266,11 +512,31 @@ impl Client {
         let status = response.status();
         let body = response.into_body();
         if status.is_success() {
-            serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
+            Ok(body)
         } else {
             Err(ClientError::Api(problem_from(status, &body)))
         }
     }
+}
+
+/// The `Authorization` header of a customer session.
+struct Bearer(String);
+
+fn bearer(token: &str) -> Bearer {
+    Bearer(format!("Bearer {token}"))
+}
+
+impl Bearer {
+    fn as_header(&self) -> (&'static str, &str) {
+        ("authorization", &self.0)
+    }
+}
+
+fn address_path(address_id: &str) -> String {
+    format!(
+        "/store/customers/me/addresses/{}",
+        encode_segment(address_id)
+    )
 }
 
 fn cart_path(cart_id: &str, rest: &str) -> String {

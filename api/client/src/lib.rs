@@ -6,6 +6,7 @@
 //! provides an in-process transport (the axum router called directly, no socket); the
 //! `http` feature provides one over HTTP for a storefront that runs apart from the API.
 
+pub mod accounts;
 pub mod commerce;
 pub mod types;
 

@@ -6,7 +6,8 @@
 //! - [`store`]: public Store API (catalog reads, cached, ETag/304).
 //! - [`admin`]: Admin API for catalog writes (bootstrap admin token).
 //! - [`commerce`]: the commerce services composed (carts, checkout, orders, stock,
-//!   payments, emails), their Store and Admin routes and the Stripe webhook.
+//!   payments, customer accounts, emails), their Store and Admin routes and the Stripe
+//!   webhook.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`).
 //! - [`problem`], [`extract`]: RFC 9457 errors and request parsing that names bad input.
 //! - [`cache`]: HTTP validators and the local read cache.
@@ -118,6 +119,7 @@ fn documented_routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(store::routes())
         .merge(admin::routes(state.clone()))
         .merge(commerce::store_routes::routes())
+        .merge(commerce::account_routes::routes())
         .merge(commerce::admin_routes::routes(state))
         .merge(commerce::webhooks::routes())
         .routes(routes!(live))

@@ -4,7 +4,8 @@
 //!
 //! The operations come from the routes themselves (utoipa-axum, see
 //! [`crate::router`]). [`finish`] then adds what every operation of a kind can answer
-//! (400 for malformed input, 415 for a JSON body, 401 for the Admin API, 500 for all)
+//! (400 for malformed input, 415 for a JSON body, 401 for the Admin API and for routes
+//! that need a signed-in customer, 500 for all)
 //! and gives every 4xx/5xx the `application/problem+json` [`Problem`] schema, whose
 //! `code` lists the whole catalogue ([`ProblemCode`]). Route-specific problems (404,
 //! 409, 422, 502, …) are declared on the routes.
@@ -33,8 +34,8 @@ use emporium_client::commerce as commerce_wire;
 #[openapi(
     info(
         title = "Emporium API",
-        description = "Headless commerce: the Store API (catalog, carts, checkout, orders) \
-                       and the Admin API (catalog, orders, stock, discounts). Errors are RFC 9457 \
+        description = "Headless commerce: the Store API (catalog, carts, checkout, orders, \
+                       customer accounts) and the Admin API (catalog, orders, stock, discounts). Errors are RFC 9457 \
                        problem documents (`application/problem+json`) with a stable `code`. Lists \
                        return `{items, next_cursor}`; pass `next_cursor` back as `cursor` for the \
                        next page. Money is integer minor units with an ISO 4217 currency."
@@ -59,12 +60,13 @@ use emporium_client::commerce as commerce_wire;
         commerce_wire::admin::DiscountInput,
         commerce_wire::admin::AdjustStock,
     )),
-    modifiers(&AdminTokenScheme),
+    modifiers(&BearerSchemes),
     tags(
         (name = "store", description = "Public catalog reads (cacheable)"),
         (name = "admin", description = "Catalog management; `Authorization: Bearer <admin token>`"),
         (name = "cart", description = "Guest carts: lines, discount codes, shipping options"),
         (name = "checkout", description = "Checkout details, order placement (Idempotency-Key) and guest order reads"),
+        (name = "accounts", description = "Customer accounts: registration, login (`Authorization: Bearer <session token>`), email verification, password reset, profile, address book"),
         (name = "admin-orders", description = "Orders: list, fulfil, cancel, refund, mark paid"),
         (name = "admin-inventory", description = "Stock levels and adjustments with a movement log"),
         (name = "admin-discounts", description = "Discount codes"),
@@ -75,16 +77,21 @@ use emporium_client::commerce as commerce_wire;
 pub struct ApiDoc;
 
 const ADMIN_TOKEN: &str = "admin_token";
+/// A customer session token from `POST /store/auth/login`.
+const CUSTOMER_TOKEN: &str = "customer_token";
 
-struct AdminTokenScheme;
+/// The two bearer tokens: the Admin API's and a customer session's.
+struct BearerSchemes;
 
-impl Modify for AdminTokenScheme {
+impl Modify for BearerSchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            ADMIN_TOKEN,
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
+        for name in [ADMIN_TOKEN, CUSTOMER_TOKEN] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
     }
 }
 
@@ -137,13 +144,17 @@ impl Modify for ProblemResponses {
 fn add_shared_responses(op: &mut Operation, shared_params: bool) {
     let has_params = shared_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let has_body = op.request_body.is_some();
-    let admin = op.security.as_ref().is_some_and(|requirements| {
-        requirements.iter().any(|r| {
-            serde_json::to_value(r)
-                .ok()
-                .is_some_and(|v| v.get(ADMIN_TOKEN).is_some())
+    let requires = |scheme: &str| {
+        op.security.as_ref().is_some_and(|requirements| {
+            requirements.iter().any(|r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .is_some_and(|v| v.get(scheme).is_some())
+            })
         })
-    });
+    };
+    let admin = requires(ADMIN_TOKEN);
+    let customer = requires(CUSTOMER_TOKEN);
     if has_params || has_body {
         let codes = match (has_params, has_body) {
             (true, true) => "`invalid_parameter`, `invalid_body`",
@@ -181,6 +192,14 @@ fn add_shared_responses(op: &mut Operation, shared_params: bool) {
             op,
             "401",
             "The admin token is missing or wrong (`unauthorized`)",
+        );
+    }
+    if customer {
+        ensure(
+            op,
+            "401",
+            "No valid customer session: the token is missing, unknown or expired, or the \
+             session ended (`unauthenticated`, with `WWW-Authenticate: Bearer`)",
         );
     }
     ensure(

@@ -92,8 +92,18 @@ problems! {
     DiscountCurrencyMismatch = (BAD_REQUEST, "discount_currency_mismatch", "Discount currency mismatch"),
     /// A webhook whose signature does not prove where it came from.
     InvalidSignature = (BAD_REQUEST, "invalid_signature", "Invalid webhook signature"),
+    /// A verification or password-reset link that is unknown, expired or used already
+    /// (which of the three is not said); `param` is `token`.
+    TokenInvalid = (BAD_REQUEST, "token_invalid", "Invalid or expired link"),
     /// The Admin API token is missing or wrong (or the Admin API is disabled).
     Unauthorized = (UNAUTHORIZED, "unauthorized", "Unauthorized"),
+    /// The email and password do not match an account, or the current password given
+    /// to change the password or the email is wrong. Says no more: a wrong password and
+    /// an unknown email are the same answer.
+    InvalidCredentials = (UNAUTHORIZED, "invalid_credentials", "Invalid credentials"),
+    /// The customer session token is missing, unknown, expired or ended: log in again.
+    /// Sent with `WWW-Authenticate: Bearer`.
+    Unauthenticated = (UNAUTHORIZED, "unauthenticated", "Not signed in"),
     /// No such resource (or API route).
     NotFound = (NOT_FOUND, "not_found", "Not found"),
     /// The value is taken or the change conflicts with existing data.
@@ -262,6 +272,13 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.code == ProblemCode::Unauthenticated {
+            // RFC 9110 wants the scheme named on a 401; a client learns to send a
+            // customer session as a bearer token.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
     }
 }

@@ -15,6 +15,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use emporium_accounts::AccountError;
 use emporium_api::problem::{ApiError, ProblemCode, PROBLEM_JSON};
 use emporium_cart::{totals::TotalsOverflow, CartError};
 use emporium_catalog::CatalogError;
@@ -301,6 +302,31 @@ fn checkout_variant(e: &CheckoutError) -> (usize, &'static str) {
     }
 }
 
+fn account_variant(e: &AccountError) -> (usize, &'static str) {
+    match e {
+        AccountError::InvalidField { .. } => (0, "InvalidField"),
+        AccountError::InvalidCredentials => (1, "InvalidCredentials"),
+        AccountError::TokenInvalid => (2, "TokenInvalid"),
+        AccountError::NotFound => (3, "NotFound"),
+        AccountError::Database(_) => (4, "Database"),
+        AccountError::Internal(_) => (5, "Internal"),
+    }
+}
+
+fn account_errors() -> Vec<AccountError> {
+    vec![
+        AccountError::InvalidField {
+            field: text("password"),
+            message: text("use at least 10 characters"),
+        },
+        AccountError::InvalidCredentials,
+        AccountError::TokenInvalid,
+        AccountError::NotFound,
+        AccountError::Database(db_error()),
+        AccountError::Internal(text("the hashing task failed")),
+    ]
+}
+
 fn catalog_errors() -> Vec<CatalogError> {
     vec![
         CatalogError::not_found("product", "prod_1"),
@@ -543,6 +569,12 @@ fn every_domain_error_variant_maps_to_one_status_and_code() {
     }
     checkout.finish(&mut text);
 
+    let mut accounts = Variants::new("AccountError", 6);
+    for e in account_errors() {
+        accounts.add(account_variant(&e), e.into());
+    }
+    accounts.finish(&mut text);
+
     assert_snapshot("domain_errors.txt", &text);
 }
 
@@ -609,6 +641,16 @@ async fn every_error_response_in_the_document_is_a_problem() {
             .is_some_and(|s| s.iter().any(|r| r.get("admin_token").is_some()));
         if is_admin {
             assert!(responses.contains_key("401"), "{name}: admin without 401");
+        }
+        let is_customer = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("customer_token").is_some()));
+        if is_customer {
+            let described = responses["401"]["description"].as_str().unwrap_or_default();
+            assert!(
+                described.contains("unauthenticated"),
+                "{name}: signed-in route without its 401 `unauthenticated`"
+            );
         }
         if op.get("requestBody").is_some() {
             for status in ["400", "415"] {

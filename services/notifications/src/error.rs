@@ -11,8 +11,9 @@ pub enum NotificationsError {
         field: &'static str,
         message: String,
     },
-    /// An order event's payload lacks what a template needs: `field` is the JSON
-    /// path in the event payload (`fulfillment`, `order.currency`).
+    /// An event's payload lacks what a template needs: `field` is the JSON path in the
+    /// event payload (`fulfillment`, `order.currency`, `token`), or `template` when the
+    /// template is for the other kind of payload (an order email from a customer one).
     #[error("cannot render `{template}`: `{field}` {message}")]
     Render {
         template: &'static str,
@@ -20,7 +21,7 @@ pub enum NotificationsError {
         message: String,
     },
     /// A template name that does not exist: `name` is what was asked for.
-    #[error("unknown email template `{name}`: use order_confirmation, payment_received, order_shipped or refund_issued")]
+    #[error("unknown email template `{name}`: use one of the names of `Template::ALL`, e.g. order_confirmation or verify_email")]
     UnknownTemplate { name: String },
     /// The database failed; never caused by input.
     #[error(transparent)]

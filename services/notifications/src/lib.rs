@@ -1,18 +1,26 @@
-//! Notifications: customer emails rendered from order events and delivered through
-//! lettre with retries. No HTTP here: `api/` composes [`Notifications`].
+//! Notifications: customer emails rendered from order and customer-account events and
+//! delivered through lettre with retries. No HTTP here: `api/` composes
+//! [`Notifications`].
 //!
-//! Flow: order events in the kernel outbox → the `notifications.emails` consumer
-//! ([`Notifications::consumer`]) renders one email per event and queues it in the
-//! `emails` table under the dedupe key `{event_id}:{template}` (a re-delivered event
-//! never queues a second email) → the mailer ([`Notifications::deliver_due`],
+//! Flow: order and `customer.*` events in the kernel outbox → the `notifications.emails`
+//! consumer ([`Notifications::consumer`]) renders one email per event and queues it in
+//! the `emails` table under the dedupe key `{event_id}:{template}` (a re-delivered event
+//! never queues a second email), filed under the order or customer it is about
+//! (`subject_id`) → the mailer ([`Notifications::deliver_due`],
 //! [`Notifications::run_mailer`]) claims due rows, sends them, and marks them `sent`,
 //! or retries with exponential backoff and finally parks them as `dead`. An email is
 //! never lost on restart (it is a row) and never sent twice for one event.
 //!
 //! Layout:
-//! - [`template`]: the four templates as plain Rust functions (text + HTML, escaping,
-//!   money formatting); pure and unit-tested.
-//! - [`payload`]: this crate's decoding of the order event payloads (docs/COMMERCE.md).
+//! - [`template`]: the templates as plain Rust functions (text + HTML, escaping, money
+//!   formatting), order emails and account emails; pure and unit-tested.
+//! - [`payload`]: this crate's decoding of the order event payloads (docs/COMMERCE.md)
+//!   and of the `customer.*` payloads (the accounts crate's docs).
+//!
+//! The account emails carry links with secret tokens (verify, reset). The rendered
+//! bodies are stored in the `emails` row (the mailer sends them from there); no log
+//! line holds a body, a link or a token, and [`CustomerPayload`]'s `Debug` hides the
+//! token.
 //! - `consumer` (private): the event consumer that queues emails.
 //! - [`mailer`]: claiming, sending through SMTP / `.eml` files / the log, retry policy.
 //! - `store` (private): all SQL, portable between SQLite and PostgreSQL.
@@ -35,8 +43,8 @@ use lettre::message::Mailbox;
 pub use consumer::CONSUMER_NAME;
 pub use error::{NotificationsError, Result};
 pub use mailer::DeliveryReport;
-pub use payload::OrderPayload;
-pub use template::{render, Recipient, RenderedEmail, ShopDetails, Template};
+pub use payload::{CustomerPayload, OrderPayload};
+pub use template::{render, render_account, Recipient, RenderedEmail, ShopDetails, Template};
 
 use mailer::Transport;
 
@@ -47,7 +55,7 @@ pub struct NotificationsConfig {
     pub shop_name: String,
     /// Sender mailbox, `Emporium <shop@example.com>`.
     pub from: String,
-    /// Base URL of the storefront for order links (`https://shop.example`).
+    /// Base URL of the storefront for order and account links (`https://shop.example`).
     pub storefront_url: String,
     pub transport: TransportConfig,
     /// The merchant's address for "new order" notifications; none without it.
@@ -120,10 +128,12 @@ impl EmailStatus {
 pub struct EmailRecord {
     /// `eml_…`
     pub id: String,
-    pub order_id: String,
+    /// What the email is about: the order (`ord_…`) or the customer (`cus_…`) whose
+    /// event queued it.
+    pub subject_id: String,
     /// Template name (`order_confirmation`, …).
     pub template: String,
-    /// Recipient address as given by the order.
+    /// Recipient address as given by the event.
     pub to: String,
     pub subject: String,
     pub status: EmailStatus,
@@ -240,6 +250,15 @@ impl Notifications {
         render(template, payload, &self.shop)
     }
 
+    /// Renders an account `template` for a `customer.*` event payload.
+    pub fn render_account(
+        &self,
+        template: Template,
+        payload: &CustomerPayload,
+    ) -> Result<RenderedEmail> {
+        render_account(template, payload, &self.shop)
+    }
+
     /// Sends every email due at `now_ms` (injectable so tests can step over backoffs).
     /// Errors only when the database fails; delivery failures are counted and stored.
     pub async fn deliver_due(&self, now_ms: i64) -> Result<DeliveryReport> {
@@ -270,10 +289,20 @@ impl Notifications {
         }
     }
 
-    /// Every email queued for an order, oldest first (for the admin's order timeline).
-    pub async fn emails_for_order(&self, order_id: &str) -> Result<Vec<EmailRecord>> {
+    /// Every email queued about an order or a customer (by its id), oldest first: the
+    /// admin's order timeline, a customer's account emails.
+    pub async fn emails_for(&self, subject_id: &str) -> Result<Vec<EmailRecord>> {
         self.db
-            .read(async |conn| store::emails_for_order(conn, order_id).await)
+            .read(async |conn| store::emails_for(conn, subject_id).await)
+            .await
+    }
+
+    /// The subject and bodies of a queued email (`None` for an unknown id), as the
+    /// recipient gets them. An account email's body holds its link, token included:
+    /// show it only to whoever may use that link.
+    pub async fn email_content(&self, email_id: &str) -> Result<Option<RenderedEmail>> {
+        self.db
+            .read(async |conn| store::content(conn, email_id).await)
             .await
     }
 }
@@ -289,7 +318,8 @@ mod tests {
     #[allow(dead_code)]
     fn service_futures_are_send(n: &Notifications, event: &emporium_kernel::events::Event) {
         send(n.deliver_due(0));
-        send(n.emails_for_order("ord"));
+        send(n.emails_for("ord"));
+        send(n.email_content("eml"));
         send(n.clone().run_mailer(Duration::from_secs(1), async {}));
         send(n.consumer().handle(event));
     }

@@ -108,7 +108,7 @@ impl Transport {
                 tracing::info!(
                     email_id = %email.id,
                     template = %email.template,
-                    order_id = %email.order_id,
+                    subject_id = %email.subject_id,
                     "email delivered to the log transport"
                 );
                 Ok(())
@@ -200,7 +200,7 @@ async fn deliver_one(
             db.write(async move |conn| store::mark_sent(conn, &id, attempts, now).await)
                 .await?;
             report.sent += 1;
-            tracing::info!(email_id = %email.id, template = %email.template, order_id = %email.order_id, attempts, "email sent");
+            tracing::info!(email_id = %email.id, template = %email.template, subject_id = %email.subject_id, attempts, "email sent");
         }
         Err((permanent, reason)) if permanent || attempts >= MAX_ATTEMPTS => {
             let reason = truncate(reason);
@@ -211,7 +211,7 @@ async fn deliver_one(
             tracing::error!(
                 email_id = %email.id,
                 template = %email.template,
-                order_id = %email.order_id,
+                subject_id = %email.subject_id,
                 attempts,
                 permanent,
                 error = %reason,
@@ -228,7 +228,7 @@ async fn deliver_one(
             tracing::warn!(
                 email_id = %email.id,
                 template = %email.template,
-                order_id = %email.order_id,
+                subject_id = %email.subject_id,
                 attempts,
                 next_attempt_at = next,
                 error = %reason,

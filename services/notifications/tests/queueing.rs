@@ -133,3 +133,151 @@ async fn an_event_missing_what_its_template_needs_is_retried_not_dropped() {
         assert!(emails(&service, &order_id).await.is_empty(), "[{label}]");
     }
 }
+
+/// A `customer.*` payload as the accounts service appends it.
+fn customer_event(customer_id: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut payload = json!({
+        "customer_id": customer_id, "email": "ada@example.com", "first_name": "Ada",
+        "some_future_field": true
+    });
+    if let (Some(base), Some(extra)) = (payload.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            base.insert(key.clone(), value.clone());
+        }
+    }
+    payload
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_customer_event_queues_its_account_email_once_under_the_customer() {
+    for t in testing::databases().await {
+        let (label, db) = (t.label, &t.db);
+        let service =
+            notifications_for(db, label, TransportConfig::Log, Some("owner@shop.example")).await;
+        let customer = new_id("cus");
+        let token = "VGhpcy1pcy1hLXRlc3QtdG9rZW4tb2YtNDMtY2hhcnM";
+        let events = [
+            (
+                "customer.registered",
+                json!({"registered_at": "2026-11-22T06:00:00Z"}),
+            ),
+            (
+                "customer.verification_requested",
+                json!({"token": token, "expires_at": "2026-11-24T06:00:00Z", "reason": "registration"}),
+            ),
+            (
+                "customer.registration_attempted_existing",
+                json!({"attempted_at": "2026-11-22T06:01:00Z"}),
+            ),
+            (
+                "customer.password_reset_requested",
+                json!({"token": token, "expires_at": "2026-11-22T07:00:00Z"}),
+            ),
+            (
+                "customer.password_changed",
+                json!({"changed_at": "2026-11-22T06:10:00Z", "via": "reset"}),
+            ),
+            (
+                "customer.email_changed",
+                json!({"old_email": "ada@example.com", "new_email": "lovelace@example.com",
+                       "changed_at": "2026-11-22T06:20:00Z"}),
+            ),
+        ];
+        for (topic, extra) in events {
+            append_event(db, topic, &customer, &customer_event(&customer, extra)).await;
+        }
+        dispatch(db, service.consumer()).await;
+
+        let records = emails(&service, &customer).await;
+        let sent: Vec<(&str, &str)> = records
+            .iter()
+            .map(|r| (r.template.as_str(), r.to.as_str()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("verify_email", "ada@example.com"),
+                ("registration_attempted", "ada@example.com"),
+                ("password_reset", "ada@example.com"),
+                ("password_changed", "ada@example.com"),
+                ("email_changed", "ada@example.com"),
+            ],
+            "[{label}] no email for customer.registered, none to the merchant"
+        );
+        assert!(
+            records.iter().all(|r| r.subject_id == customer),
+            "[{label}] filed under the customer"
+        );
+        let content = |id: String| {
+            let service = service.clone();
+            async move {
+                service
+                    .email_content(&id)
+                    .await
+                    .unwrap_or_else(|e| panic!("[{label}] content: {e}"))
+                    .unwrap_or_else(|| panic!("[{label}] no content for {id}"))
+            }
+        };
+        let verify = content(records[0].id.clone()).await;
+        assert!(
+            verify.text.contains(&format!(
+                "https://shop.example/account/verify?token={token}"
+            )),
+            "[{label}] {}",
+            verify.text
+        );
+        assert!(verify.html.contains("Emporium Test Shop"), "[{label}]");
+        let reset = content(records[2].id.clone()).await;
+        assert!(
+            reset
+                .text
+                .contains(&format!("https://shop.example/account/reset?token={token}")),
+            "[{label}] {}",
+            reset.text
+        );
+
+        // A re-delivery (the consumer handling every event once more) queues nothing new.
+        let stored = events::events_for(db, &customer)
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] events_for: {e}"));
+        for event in &stored {
+            service
+                .consumer()
+                .handle(event)
+                .await
+                .unwrap_or_else(|e| panic!("[{label}] re-handle: {e}"));
+        }
+        assert_eq!(emails(&service, &customer).await.len(), 5, "[{label}]");
+        let report = service
+            .deliver_due(now_ms())
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] deliver: {e}"));
+        assert_eq!(report.sent, 5, "[{label}]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_event_without_its_token_is_retried_not_sent_without_a_link() {
+    for t in testing::databases().await {
+        let (label, db) = (t.label, &t.db);
+        let service = notifications(db, label, TransportConfig::Log).await;
+        let customer = new_id("cus");
+        let payload = customer_event(&customer, json!({"expires_at": "2026-11-22T07:00:00Z"}));
+        let event_id =
+            append_event(db, "customer.password_reset_requested", &customer, &payload).await;
+        let report = Dispatcher::new(db.clone(), EventBus::new())
+            .register(service.consumer())
+            .run_once()
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] dispatch: {e}"));
+        assert_eq!(report.failed, 1, "[{label}]");
+        assert_eq!(
+            events::delivery_status(db, CONSUMER_NAME, &event_id)
+                .await
+                .unwrap_or_else(|e| panic!("[{label}] status: {e}")),
+            Some(("retry".to_owned(), 1)),
+            "[{label}]"
+        );
+        assert!(emails(&service, &customer).await.is_empty(), "[{label}]");
+    }
+}

@@ -109,6 +109,15 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
     pub reservation_minutes: u64,
 
+    /// Days a customer session lasts without being used (each use starts it again).
+    #[arg(long, env = "EMPORIUM_SESSION_IDLE_DAYS", default_value_t = 30)]
+    pub session_idle_days: u64,
+
+    /// Days a customer session lasts at most, however much it is used; then the
+    /// customer signs in again.
+    #[arg(long, env = "EMPORIUM_SESSION_MAX_DAYS", default_value_t = 90)]
+    pub session_max_days: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "EMPORIUM_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -149,6 +158,10 @@ impl Config {
             (_, url) => url.clone(),
         };
         commerce.reservation_ttl = Duration::from_secs(self.reservation_minutes.max(1) * 60);
+        commerce.accounts.session_idle_timeout =
+            Duration::from_secs(self.session_idle_days.max(1).saturating_mul(DAY));
+        commerce.accounts.session_max_lifetime =
+            Duration::from_secs(self.session_max_days.max(1).saturating_mul(DAY));
         commerce.stripe = match (
             &self.stripe_secret_key,
             &self.stripe_publishable_key,
@@ -221,6 +234,8 @@ impl std::fmt::Debug for Config {
                 &self.idempotency_retention_days,
             )
             .field("reservation_minutes", &self.reservation_minutes)
+            .field("session_idle_days", &self.session_idle_days)
+            .field("session_max_days", &self.session_max_days)
             .finish()
     }
 }
@@ -253,6 +268,19 @@ mod tests {
             .commerce()
             .expect("relay given");
         assert_eq!(relayed.smtp_url.as_deref(), Some("smtp://mx:25"));
+    }
+
+    #[test]
+    fn customer_sessions_last_the_configured_days_and_at_least_one() {
+        const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+        let default = config(&[]).commerce().expect("defaults");
+        assert_eq!(default.accounts.session_idle_timeout, 30 * DAY);
+        assert_eq!(default.accounts.session_max_lifetime, 90 * DAY);
+        let set = config(&["--session-idle-days", "7", "--session-max-days", "0"])
+            .commerce()
+            .expect("set");
+        assert_eq!(set.accounts.session_idle_timeout, 7 * DAY);
+        assert_eq!(set.accounts.session_max_lifetime, DAY);
     }
 
     /// The shipped deployment is a real shop: no demo catalog or demo code, links in

@@ -3,6 +3,7 @@
 //! compile until it is given one. The caller's mistakes are 4xx with the field at fault;
 //! only our own failures are 5xx.
 
+use emporium_accounts::AccountError;
 use emporium_cart::CartError;
 use emporium_checkout::{CheckoutError, SourceError};
 use emporium_inventory::InventoryError;
@@ -175,6 +176,22 @@ impl From<CheckoutError> for ApiError {
             | CheckoutError::Stock(source)
             | CheckoutError::Payment(source) => from_source(source),
             CheckoutError::Database(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        let detail = err.to_string();
+        match err {
+            AccountError::InvalidField { field, .. } => {
+                problem(P::InvalidParameter, Some(&field), detail)
+            }
+            AccountError::InvalidCredentials => problem(P::InvalidCredentials, None, detail),
+            AccountError::TokenInvalid => problem(P::TokenInvalid, Some("token"), detail),
+            AccountError::NotFound => problem(P::NotFound, None, detail),
+            AccountError::Database(e) => ApiError::internal(e),
+            AccountError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

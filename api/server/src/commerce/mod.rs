@@ -1,18 +1,24 @@
-//! The commerce core composed: inventory, cart, payments, checkout and notifications,
-//! wired to each other through the traits the calling services own ([`adapters`]) and
-//! through the kernel's outbox events (the dispatcher and its consumers).
+//! The commerce core composed: inventory, cart, payments, checkout, customer accounts
+//! and notifications, wired to each other through the traits the calling services own
+//! ([`adapters`]) and through the kernel's outbox events (the dispatcher and its
+//! consumers).
 //!
 //! Layout:
 //! - [`adapters`]: implementations of the cart's and checkout's traits over the other
 //!   services (the only place that knows two services at once).
 //! - [`store_routes`]: carts, checkout, order placement and guest order reads.
+//! - [`account_routes`]: registration, login and sessions, email verification, password
+//!   reset, the profile and the address book.
+//! - [`auth`]: [`auth::CurrentCustomer`], the customer a bearer token signs in.
 //! - [`admin_routes`]: orders (list, fulfil, cancel, refund, mark paid), stock, discounts.
 //! - [`webhooks`]: `POST /webhooks/stripe`.
 //! - [`errors`]: each service's errors mapped to problem documents.
 //! - [`wire`]: service views to wire types.
 
+pub mod account_routes;
 pub mod adapters;
 pub mod admin_routes;
+pub mod auth;
 pub mod errors;
 pub mod store_routes;
 pub mod webhooks;
@@ -20,6 +26,7 @@ mod wire;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
+use emporium_accounts::{Accounts, AccountsConfig};
 use emporium_cart::Carts;
 use emporium_catalog::Catalog;
 use emporium_checkout::{Checkout, CheckoutConfig, PaymentEventsConsumer};
@@ -77,6 +84,8 @@ pub struct CommerceConfig {
     /// `None`: only when Stripe is not configured, so a card shop does not let anyone
     /// hold stock for the reservation's length without paying.
     pub manual_payments: Option<bool>,
+    /// Customer accounts: password hashing costs, session lifetimes, link lifetimes.
+    pub accounts: AccountsConfig,
 }
 
 impl CommerceConfig {
@@ -96,6 +105,7 @@ impl CommerceConfig {
             merchant_email: None,
             manual_payments: None,
             retention: Retention::default(),
+            accounts: AccountsConfig::default(),
         }
     }
 
@@ -144,6 +154,10 @@ pub struct HousekeepingReport {
     pub events: u64,
     pub idempotency_keys: u64,
     pub webhook_events: u64,
+    /// Customer sessions past their idle or absolute expiry.
+    pub sessions: u64,
+    /// Verification and password-reset links past their expiry.
+    pub account_links: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +187,7 @@ pub struct Commerce {
     pub carts: Carts,
     pub payments: Payments,
     pub checkout: Checkout,
+    pub accounts: Accounts,
     pub notifications: Notifications,
     pub config: Arc<CommerceConfig>,
 }
@@ -217,6 +232,7 @@ impl Commerce {
                     .collect(),
             },
         );
+        let accounts = Accounts::new(db.clone(), bus.clone(), config.accounts.clone());
         let transport = match &config.smtp_url {
             Some(url) => TransportConfig::Smtp { url: url.clone() },
             None => TransportConfig::File {
@@ -241,6 +257,7 @@ impl Commerce {
             carts,
             payments,
             checkout,
+            accounts,
             notifications,
             config: Arc::new(config),
         })
@@ -270,6 +287,10 @@ impl Commerce {
             .migrate()
             .await
             .map_err(|e| setup_error("checkout", e))?;
+        self.accounts
+            .migrate()
+            .await
+            .map_err(|e| setup_error("accounts", e))?;
         self.notifications
             .migrate()
             .await
@@ -283,8 +304,11 @@ impl Commerce {
     }
 
     /// Deletes what outlived its use, as of `now_ms`: idle carts past their expiry,
-    /// settled events, idempotency keys and webhook ids older than their retention.
-    /// Each step runs even when another fails; the first error is returned.
+    /// settled events, idempotency keys and webhook ids older than their retention;
+    /// and ended customer sessions and expired account links, as of the accounts
+    /// service's own clock (sessions and links expire by it, so purging by another
+    /// time could delete a session it still accepts). Each step runs even when another
+    /// fails; the first error is returned.
     pub async fn housekeeping(&self, now_ms: i64) -> Result<HousekeepingReport, String> {
         let keep = self.config.retention;
         let before = |age: Duration| now_ms - i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
@@ -318,11 +342,20 @@ impl Commerce {
             Ok(n) => report.webhook_events = n,
             Err(e) => note("webhook events", e.to_string()),
         }
+        match self.accounts.purge_expired().await {
+            Ok(purged) => {
+                report.sessions = purged.sessions;
+                report.account_links = purged.tokens;
+            }
+            Err(e) => note("accounts", e.to_string()),
+        }
         tracing::info!(
             idle_carts = report.idle_carts,
             events = report.events,
             idempotency_keys = report.idempotency_keys,
             webhook_events = report.webhook_events,
+            sessions = report.sessions,
+            account_links = report.account_links,
             "housekeeping done"
         );
         match first_error {

@@ -50,7 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Carts and orders are per shopper: never cached by browsers or CDNs.
-fn private<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
+pub(crate) fn private<T: serde::Serialize>(status: StatusCode, value: T) -> Response {
     let mut response = (status, Json(value)).into_response();
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

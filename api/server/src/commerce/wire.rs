@@ -224,3 +224,31 @@ pub fn discount(d: emporium_cart::Discount) -> Discount {
         used_count: d.used_count,
     }
 }
+
+pub fn customer(c: emporium_accounts::Customer) -> emporium_client::accounts::Customer {
+    emporium_client::accounts::Customer {
+        email_verified: c.email_verified(),
+        id: c.id.into(),
+        email: c.email.into(),
+        email_verified_at: c.email_verified_at.map(rfc3339),
+        first_name: c.first_name,
+        last_name: c.last_name,
+        phone: c.phone,
+        created_at: rfc3339(c.created_at),
+        updated_at: rfc3339(c.updated_at),
+    }
+}
+
+pub fn saved_address(
+    a: emporium_accounts::SavedAddress,
+) -> emporium_client::accounts::SavedAddress {
+    emporium_client::accounts::SavedAddress {
+        id: a.id.into(),
+        label: a.label,
+        address: address(a.address),
+        default_shipping: a.default_shipping,
+        default_billing: a.default_billing,
+        created_at: rfc3339(a.created_at),
+        updated_at: rfc3339(a.updated_at),
+    }
+}

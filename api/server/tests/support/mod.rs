@@ -6,6 +6,7 @@ pub mod commerce;
 
 use std::path::PathBuf;
 
+use emporium_accounts::PasswordHashing;
 use emporium_api::{
     commerce::{Commerce, CommerceConfig, StripeSettings},
     middleware::with_http_layers,
@@ -29,11 +30,25 @@ pub struct TestApp {
 impl TestApp {
     /// Serves the whole API over `test_db`; Stripe when `stripe` is given.
     pub async fn spawn(test_db: TestDatabase, stripe: Option<StripeSettings>) -> TestApp {
+        Self::spawn_with(test_db, stripe, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with the commerce configuration changed by `configure` first.
+    /// Password hashing is cheap here (the production costs are the accounts crate's
+    /// default and tested there); `configure` may change that too.
+    pub async fn spawn_with(
+        test_db: TestDatabase,
+        stripe: Option<StripeSettings>,
+        configure: impl FnOnce(&mut CommerceConfig),
+    ) -> TestApp {
         let catalog = Catalog::new(test_db.db.clone());
         catalog.migrate().await.expect("catalog migrate");
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = CommerceConfig::embedded(dir.path());
         config.stripe = stripe;
+        config.accounts.password_hashing =
+            PasswordHashing::custom(64, 1, 1).expect("valid test hashing parameters");
+        configure(&mut config);
         let email_dir = config.email_dir.clone();
         let commerce =
             Commerce::new(test_db.db.clone(), catalog.clone(), config).expect("commerce");

@@ -7,7 +7,7 @@ use emporium_kernel::{
     sql,
 };
 
-use crate::{EmailRecord, EmailStatus, NotificationsError, Result};
+use crate::{EmailRecord, EmailStatus, NotificationsError, RenderedEmail, Result};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -21,7 +21,8 @@ pub(crate) async fn migrate(db: &Database) -> Result<()> {
 pub(crate) struct NewEmail {
     pub id: String,
     pub dedupe_key: String,
-    pub order_id: String,
+    /// The order or customer the email is about.
+    pub subject_id: String,
     pub template: &'static str,
     pub to_address: String,
     pub subject: String,
@@ -35,13 +36,13 @@ pub(crate) struct NewEmail {
 pub(crate) async fn insert_email(conn: &mut Conn<'_>, email: &NewEmail) -> Result<bool> {
     let done = conn
         .execute(&sql!(
-            "INSERT INTO emails (id, dedupe_key, order_id, template, to_address, subject, \
+            "INSERT INTO emails (id, dedupe_key, subject_id, template, to_address, subject, \
                text_body, html_body, status, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
              ON CONFLICT (dedupe_key) DO NOTHING",
             &email.id,
             &email.dedupe_key,
-            &email.order_id,
+            &email.subject_id,
             email.template,
             &email.to_address,
             &email.subject,
@@ -71,7 +72,7 @@ pub(crate) async fn due_ids(conn: &mut Conn<'_>, now: i64, limit: i64) -> Result
 /// What the mailer needs to send one claimed email.
 pub(crate) struct ClaimedEmail {
     pub id: String,
-    pub order_id: String,
+    pub subject_id: String,
     pub template: String,
     pub to_address: String,
     pub subject: String,
@@ -95,7 +96,7 @@ pub(crate) async fn claim(
             "UPDATE emails SET status = 'sending', lease_until = $1 \
              WHERE id = $2 AND status IN ('pending', 'sending') AND next_attempt_at <= $3 \
                AND (lease_until IS NULL OR lease_until <= $3) \
-             RETURNING id, order_id, template, to_address, subject, text_body, html_body, \
+             RETURNING id, subject_id, template, to_address, subject, text_body, html_body, \
                attempts",
             lease_until,
             id,
@@ -107,7 +108,7 @@ pub(crate) async fn claim(
     };
     Ok(Some(ClaimedEmail {
         id: row.text(0)?,
-        order_id: row.text(1)?,
+        subject_id: row.text(1)?,
         template: row.text(2)?,
         to_address: row.text(3)?,
         subject: row.text(4)?,
@@ -176,17 +177,14 @@ pub(crate) async fn mark_dead(
     Ok(())
 }
 
-/// Every email queued for an order, oldest first.
-pub(crate) async fn emails_for_order(
-    conn: &mut Conn<'_>,
-    order_id: &str,
-) -> Result<Vec<EmailRecord>> {
+/// Every email queued about an order or a customer, oldest first.
+pub(crate) async fn emails_for(conn: &mut Conn<'_>, subject_id: &str) -> Result<Vec<EmailRecord>> {
     let rows = conn
         .fetch_all(&sql!(
-            "SELECT id, order_id, template, to_address, subject, status, attempts, \
+            "SELECT id, subject_id, template, to_address, subject, status, attempts, \
                next_attempt_at, last_error, sent_at, created_at \
-             FROM emails WHERE order_id = $1 ORDER BY created_at, id",
-            order_id
+             FROM emails WHERE subject_id = $1 ORDER BY created_at, id",
+            subject_id
         ))
         .await?;
     rows.iter()
@@ -194,7 +192,7 @@ pub(crate) async fn emails_for_order(
             let status = r.text(5)?;
             Ok(EmailRecord {
                 id: r.text(0)?,
-                order_id: r.text(1)?,
+                subject_id: r.text(1)?,
                 template: r.text(2)?,
                 to: r.text(3)?,
                 subject: r.text(4)?,
@@ -211,4 +209,22 @@ pub(crate) async fn emails_for_order(
             })
         })
         .collect()
+}
+
+/// The subject and bodies of one email, as queued.
+pub(crate) async fn content(conn: &mut Conn<'_>, id: &str) -> Result<Option<RenderedEmail>> {
+    let row = conn
+        .fetch_optional(&sql!(
+            "SELECT subject, text_body, html_body FROM emails WHERE id = $1",
+            id
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(RenderedEmail {
+            subject: r.text(0)?,
+            text: r.text(1)?,
+            html: r.text(2)?,
+        })
+    })
+    .transpose()
 }

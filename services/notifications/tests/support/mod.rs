@@ -251,9 +251,9 @@ pub async fn dispatch(db: &Database, consumer: Arc<dyn Consumer>) -> usize {
 
 pub async fn emails(service: &Notifications, order_id: &str) -> Vec<EmailRecord> {
     service
-        .emails_for_order(order_id)
+        .emails_for(order_id)
         .await
-        .unwrap_or_else(|e| panic!("emails_for_order: {e}"))
+        .unwrap_or_else(|e| panic!("emails_for: {e}"))
 }
 
 /// Queues the confirmation email of a new order through the outbox and the consumer.
