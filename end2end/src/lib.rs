@@ -263,7 +263,22 @@ impl Browser {
         Browser::launch(false).await
     }
 
+    /// Starts chromedriver and opens a session, up to three times: tests start browsers
+    /// in parallel, and a driver port picked free can be taken by another process before
+    /// chromedriver binds it, which shows up as a refused session. A new port and a new
+    /// driver then succeed; a browser that cannot start at all still fails the test.
     async fn launch(javascript: bool) -> Result<Browser> {
+        let mut last = None;
+        for _ in 0..3 {
+            match Browser::launch_once(javascript).await {
+                Ok(browser) => return Ok(browser),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow!("chromedriver never started")))
+    }
+
+    async fn launch_once(javascript: bool) -> Result<Browser> {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
