@@ -84,7 +84,10 @@ fn schemathesis(dir: &Path, addr: &str, token: &str, limit: Duration) -> Result<
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--max-examples", &MAX_EXAMPLES.to_string()])
         .args(["--seed", &seed])
-        .args(["--workers", "2"])
+        // One worker: with two, schemathesis' generator raced in hypothesis' source cache
+        // and reported its own KeyError as an error of an operation, failing a run whose
+        // every case passed. One worker is slower and always the same run for a seed.
+        .args(["--workers", "1"])
         .args(["--request-timeout", "30"])
         // Nothing kept between runs: each run is its seed's alone.
         .args(["--generation-database", "none"])
