@@ -18,6 +18,7 @@ pub mod admin;
 pub mod cache;
 pub mod commerce;
 pub mod extract;
+pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
@@ -50,6 +51,9 @@ pub struct ApiConfig {
     pub admin_token: Option<String>,
     /// Adds `/bench/static`, the ceiling route for `cargo xtask bench`.
     pub bench_routes: bool,
+    /// The header a trusted proxy puts the client's address in (e.g. `fly-client-ip`);
+    /// `None`: the peer's address keys the rate limits.
+    pub trusted_proxy_header: Option<axum::http::HeaderName>,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for ApiConfig {
         f.debug_struct("ApiConfig")
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .field("bench_routes", &self.bench_routes)
+            .field("trusted_proxy_header", &self.trusted_proxy_header)
             .finish()
     }
 }
@@ -73,6 +78,7 @@ pub struct Services {
     pub commerce: Commerce,
     pub config: Arc<ApiConfig>,
     pub cache: Arc<cache::ReadCache>,
+    pub limits: Arc<limits::RateLimits>,
 }
 
 impl AppState {
@@ -82,6 +88,7 @@ impl AppState {
             commerce,
             config: Arc::new(config),
             cache: Arc::new(cache::ReadCache::default()),
+            limits: Arc::new(limits::RateLimits::default()),
         }))
     }
 }

@@ -106,6 +106,9 @@ problems! {
     Unauthenticated = (UNAUTHORIZED, "unauthenticated", "Not signed in"),
     /// No such resource (or API route).
     NotFound = (NOT_FOUND, "not_found", "Not found"),
+    /// Too many attempts from this client (or for this email) in a short time: try again
+    /// after `Retry-After` seconds.
+    RateLimited = (TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
     /// The value is taken or the change conflicts with existing data.
     Conflict = (CONFLICT, "conflict", "Conflict"),
     /// The cart became an order and cannot change any more.
@@ -161,6 +164,8 @@ pub struct ApiError {
     code: ProblemCode,
     param: Option<String>,
     detail: String,
+    /// Seconds for `Retry-After` (rate limits).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -169,6 +174,7 @@ impl ApiError {
             code,
             param: None,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -190,6 +196,16 @@ impl ApiError {
 
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError::new(ProblemCode::NotFound, detail)
+    }
+
+    /// Over a rate limit: try again in `retry_after_secs` (sent as `Retry-After`).
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut err = ApiError::new(
+            ProblemCode::RateLimited,
+            format!("too many attempts: try again in {retry_after_secs} seconds"),
+        );
+        err.retry_after = Some(retry_after_secs);
+        err
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -272,6 +288,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.code == ProblemCode::Unauthenticated {
             // RFC 9110 wants the scheme named on a 401; a client learns to send a
             // customer session as a bearer token.

@@ -1077,8 +1077,16 @@ async fn malformed_account_input_is_a_4xx_naming_the_field_never_a_5xx() {
                 None,
             ),
         ];
-        for (method, path, signed_in, body, status, code, param) in cases {
-            let mut request = app.http.request(method.clone(), app.url(path)).json(&body);
+        for (n, (method, path, signed_in, body, status, code, param)) in
+            cases.into_iter().enumerate()
+        {
+            // Each case as another client, so the rate limits (tested on their own)
+            // leave the validation to answer.
+            let mut request = app
+                .http
+                .request(method.clone(), app.url(path))
+                .header(support::CLIENT_HEADER, format!("198.51.100.{n}"))
+                .json(&body);
             if signed_in {
                 request = request.bearer_auth(&token);
             }
@@ -1471,5 +1479,72 @@ async fn no_password_or_token_reaches_a_log_line() {
                 "[{label}] a secret was logged: {secret}"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn thirty_wrong_passwords_meet_a_429_with_retry_after() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let mut statuses = Vec::new();
+        let mut limited = None;
+        for n in 0..30 {
+            let r = app
+                .http
+                .post(app.url("/store/auth/login"))
+                .json(&serde_json::json!({
+                    "email": format!("guess{n}@example.com"),
+                    "password": "not-the-password-1"
+                }))
+                .send()
+                .await
+                .expect("login");
+            statuses.push(r.status().as_u16());
+            if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS && limited.is_none() {
+                let retry_after = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                let problem: serde_json::Value = r.json().await.expect("problem");
+                limited = Some((retry_after, problem));
+            }
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            10,
+            "[{label}] ten guesses from one address, then no more: {statuses:?}"
+        );
+        let (retry_after, problem) = limited.unwrap_or_else(|| panic!("[{label}] no 429"));
+        assert!(retry_after.is_some_and(|s| s >= 1), "[{label}] Retry-After");
+        assert_eq!(problem["code"], "rate_limited", "[{label}] {problem}");
+    }
+}
+
+#[tokio::test]
+async fn one_account_is_guessed_at_most_five_times_a_minute_whatever_the_address() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let mut statuses = Vec::new();
+        for n in 0..8 {
+            // Each guess from another address behind the same (untrusted) peer: the
+            // email's own bucket still stops them.
+            let r = app
+                .http
+                .post(app.url("/store/auth/login"))
+                .header("x-forwarded-for", format!("203.0.113.{n}"))
+                .json(&serde_json::json!({"email": "Ada@Example.com ", "password": "not-it-at-all-1"}))
+                .send()
+                .await
+                .expect("login");
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(
+            statuses,
+            [401, 401, 401, 401, 401, 429, 429, 429],
+            "[{label}] the sixth guess at one email is refused"
+        );
     }
 }

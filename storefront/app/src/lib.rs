@@ -176,4 +176,56 @@ pub fn router_with_config(
             page_cache,
             page_cache::serve_cached,
         ))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// What storefront pages may load and run: scripts from this origin and Stripe.js (the
+/// order page's Payment Element), the WASM bundle (`wasm-unsafe-eval`), and the inline
+/// hydration and Stripe bootstrap scripts the pages carry (`unsafe-inline`; nonces are
+/// the stricter step); frames only Stripe's; no page may be framed (clickjacking).
+#[cfg(feature = "ssr")]
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' https://js.stripe.com; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
+     connect-src 'self' https://api.stripe.com; \
+     frame-src https://js.stripe.com https://hooks.stripe.com; \
+     frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+
+/// Security headers on every storefront response (pages, server functions, files).
+/// HSTS only when the request reached us over HTTPS (directly or through the proxy's
+/// `x-forwarded-proto`): on plain-HTTP development it would pin browsers to HTTPS.
+#[cfg(feature = "ssr")]
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use http::{header, HeaderValue};
+    let https = request.uri().scheme_str() == Some("https")
+        || request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }

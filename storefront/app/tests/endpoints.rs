@@ -58,3 +58,50 @@ fn static_files_come_from_the_site_root() {
         assert!(file.body.contains("emporium-storefront"));
     })
 }
+
+#[test]
+fn pages_carry_a_content_security_policy_and_the_other_security_headers() {
+    runtime().block_on(async {
+        let site = site();
+        for path in ["/", "/products/linen-tee", "/checkout", "/no-such-page"] {
+            let page = get(&site, path).await;
+            let header = |name: &str| {
+                page.headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let csp = header("content-security-policy");
+            assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert!(csp.contains("https://js.stripe.com"), "{path}: {csp}");
+            assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(
+                header("referrer-policy"),
+                "strict-origin-when-cross-origin",
+                "{path}"
+            );
+            assert_eq!(header("x-frame-options"), "DENY", "{path}");
+            assert_eq!(
+                header("strict-transport-security"),
+                "",
+                "{path}: not over plain HTTP"
+            );
+        }
+        let secure = send(
+            &site,
+            Request::get("/")
+                .header("x-forwarded-proto", "https")
+                .body(Body::empty())
+                .unwrap_or_default(),
+        )
+        .await;
+        let hsts = secure
+            .headers
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(hsts.starts_with("max-age="), "over HTTPS: {hsts}");
+    })
+}

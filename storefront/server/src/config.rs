@@ -105,6 +105,11 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 7)]
     pub idempotency_retention_days: u64,
 
+    /// The header the proxy in front puts the client's address in (e.g. `fly-client-ip`
+    /// on Fly.io), trusted for rate limits; unset: the peer's address.
+    #[arg(long, env = "EMPORIUM_TRUSTED_PROXY_HEADER")]
+    pub trusted_proxy_header: Option<String>,
+
     /// Minutes an unpaid order holds its stock.
     #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
     pub reservation_minutes: u64,
@@ -190,6 +195,18 @@ impl Config {
         Ok(commerce)
     }
 
+    /// [`Config::trusted_proxy_header`] as a header name.
+    pub fn trusted_proxy_header(&self) -> anyhow::Result<Option<axum::http::HeaderName>> {
+        self.trusted_proxy_header
+            .as_deref()
+            .map(|name| {
+                axum::http::HeaderName::try_from(name.trim()).map_err(|_| {
+                    anyhow::anyhow!("EMPORIUM_TRUSTED_PROXY_HEADER `{name}` is not a header name")
+                })
+            })
+            .transpose()
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
@@ -228,6 +245,7 @@ impl std::fmt::Debug for Config {
             )
             .field("stripe_api_base", &self.stripe_api_base)
             .field("manual_payments", &self.manual_payments)
+            .field("trusted_proxy_header", &self.trusted_proxy_header)
             .field("event_retention_days", &self.event_retention_days)
             .field(
                 "idempotency_retention_days",

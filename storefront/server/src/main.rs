@@ -212,6 +212,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let api_config = ApiConfig {
         admin_token: Some(admin_token(&config)?),
         bench_routes: config.bench_routes,
+        trusted_proxy_header: config.trusted_proxy_header()?,
     };
     let storefront_config = emporium_storefront::StorefrontConfig {
         page_cache_ttl: std::time::Duration::from_secs(config.page_cache_ttl),
@@ -236,10 +237,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     tracing::info!(addr = %config.addr, "listening on http://{}", config.addr);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    // The peer's address keys the Store API's rate limits.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
     let _ = stop_workers.send(());
     for worker in workers {
         let _ = worker.await;

@@ -29,6 +29,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{auth::CurrentCustomer, store_routes::private, wire};
 use crate::{
     extract::{path_id, JsonBody, Path},
+    limits::{email_key, Client, Limit},
     problem::{ApiError, ApiResult},
     AppState,
 };
@@ -76,11 +77,16 @@ fn current_password_error(err: AccountError) -> ApiError {
 /// a new address.
 #[utoipa::path(post, path = "/store/customers", tag = "accounts", request_body = RegisterCustomer,
     responses((status = 202, description = "Check your inbox (the same answer for a new and a known email)", body = CheckYourInbox),
-              (status = 400, description = "A field is malformed or the password breaks a rule (`invalid_parameter`, `param` names the field)")))]
+              (status = 400, description = "A field is malformed or the password breaks a rule (`invalid_parameter`, `param` names the field)"),
+              (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn register(
     State(state): State<AppState>,
+    client: Client,
     JsonBody(input): JsonBody<RegisterCustomer>,
 ) -> ApiResult<Response> {
+    state
+        .limits
+        .check_client(Limit::RegisterByClient, &client)?;
     let registration = Registration {
         email: input.email,
         password: input.password,
@@ -98,11 +104,18 @@ pub async fn register(
 /// <token>`. A wrong password and an unknown email get the same 401.
 #[utoipa::path(post, path = "/store/auth/login", tag = "accounts", request_body = Login,
     responses((status = 200, description = "Signed in", body = SessionToken),
-              (status = 401, description = "The email and password do not match an account (`invalid_credentials`)")))]
+              (status = 401, description = "The email and password do not match an account (`invalid_credentials`)"),
+              (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn login(
     State(state): State<AppState>,
+    client: Client,
     JsonBody(input): JsonBody<Login>,
 ) -> ApiResult<Response> {
+    // Both before any hashing: a guesser pays for no argon2 run once over a limit.
+    state.limits.check_client(Limit::LoginByClient, &client)?;
+    state
+        .limits
+        .check(Limit::LoginByEmail, &email_key(&input.email))?;
     let logged_in = state
         .commerce
         .accounts
@@ -148,11 +161,17 @@ pub async fn logout_everywhere(
 /// an account; one with an account gets the link (a repeat within moments sends none).
 #[utoipa::path(post, path = "/store/auth/password-reset", tag = "accounts", request_body = RequestPasswordReset,
     responses((status = 202, description = "Check your inbox (the same answer whether or not the email has an account)", body = CheckYourInbox),
-              (status = 400, description = "The email is malformed (`invalid_parameter`)")))]
+              (status = 400, description = "The email is malformed (`invalid_parameter`)"),
+              (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn request_password_reset(
     State(state): State<AppState>,
+    client: Client,
     JsonBody(input): JsonBody<RequestPasswordReset>,
 ) -> ApiResult<Response> {
+    state.limits.check_client(Limit::ResetByClient, &client)?;
+    state
+        .limits
+        .check(Limit::ResetByEmail, &email_key(&input.email))?;
     state
         .commerce
         .accounts
@@ -165,11 +184,14 @@ pub async fn request_password_reset(
 /// ends (sign in with the new password); the link cannot be used again.
 #[utoipa::path(post, path = "/store/auth/password-reset/confirm", tag = "accounts", request_body = ConfirmPasswordReset,
     responses((status = 204, description = "The password is set"),
-              (status = 400, description = "The link is unknown, expired or used (`token_invalid`), or the password breaks a rule (`invalid_parameter`, `param` is `password`; the link still works)")))]
+              (status = 400, description = "The link is unknown, expired or used (`token_invalid`), or the password breaks a rule (`invalid_parameter`, `param` is `password`; the link still works)"),
+              (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn confirm_password_reset(
     State(state): State<AppState>,
+    client: Client,
     JsonBody(input): JsonBody<ConfirmPasswordReset>,
 ) -> ApiResult<Response> {
+    state.limits.check_client(Limit::TokenByClient, &client)?;
     match state
         .commerce
         .accounts
@@ -192,11 +214,14 @@ pub async fn confirm_password_reset(
 /// Confirm the email address with the token of a verification link.
 #[utoipa::path(post, path = "/store/auth/verify-email", tag = "accounts", request_body = VerifyEmail,
     responses((status = 204, description = "The email is verified"),
-              (status = 400, description = "The link is unknown, expired, used, or for an address the account no longer has (`token_invalid`)")))]
+              (status = 400, description = "The link is unknown, expired, used, or for an address the account no longer has (`token_invalid`)"),
+              (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn verify_email(
     State(state): State<AppState>,
+    client: Client,
     JsonBody(input): JsonBody<VerifyEmail>,
 ) -> ApiResult<Response> {
+    state.limits.check_client(Limit::TokenByClient, &client)?;
     state.commerce.accounts.verify_email(&input.token).await?;
     Ok(no_content())
 }

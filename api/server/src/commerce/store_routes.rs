@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire;
+use crate::limits::{Client, Limit};
 use crate::{
     extract::{body_id, path_id, JsonBody, OptionalJsonBody, Path, QueryParams},
     problem::{ApiError, ApiResult, ProblemCode},
@@ -234,12 +235,18 @@ pub async fn remove_line(
     responses((status = 200, description = "The cart with the discount", body = Cart),
               (status = 400, description = "The code cannot apply: `discount_not_found`, `discount_expired`, `discount_not_started`, `discount_minimum_not_met`, `discount_used_up`, `discount_currency_mismatch`; or it is malformed (`invalid_parameter`)"),
               (status = 404, description = "No such cart (`not_found`)"),
-              (status = 409, description = "The cart is an order already (`cart_completed`)")))]
+              (status = 409, description = "The cart is an order already (`cart_completed`)"),
+              (status = 429, description = "Too many codes tried (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn apply_discount(
     State(state): State<AppState>,
+    client: Client,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ApplyDiscount>,
 ) -> ApiResult<Response> {
+    // Codes are guessable words: trying many is the attack.
+    state
+        .limits
+        .check_client(Limit::DiscountByClient, &client)?;
     let id = path_id(&id, CartId::parse)?;
     let cart = state
         .commerce

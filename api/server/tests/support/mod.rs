@@ -17,6 +17,10 @@ use emporium_kernel::db::testing::TestDatabase;
 
 pub const TOKEN: &str = "test-admin-token";
 
+/// The header the test server trusts for the client's address (as a deployment trusts
+/// its proxy's), so a test can speak as many clients; without it the peer counts.
+pub const CLIENT_HEADER: &str = "x-test-client";
+
 pub struct TestApp {
     pub label: &'static str,
     pub base: String,
@@ -56,6 +60,7 @@ impl TestApp {
         let api_config = ApiConfig {
             admin_token: Some(TOKEN.to_owned()),
             bench_routes: false,
+            trusted_proxy_header: Some(axum::http::HeaderName::from_static(CLIENT_HEADER)),
         };
         let app = with_http_layers(emporium_api::router(AppState::new(
             catalog,
@@ -67,7 +72,11 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         TestApp {
             label: test_db.label,

@@ -59,6 +59,8 @@ pub struct Answer {
     pub set_cookies: Vec<String>,
     /// `x-page-cache`: "hit", "miss" (rendered and kept) or "" (not cacheable).
     pub page_cache: String,
+    /// Every response header, by lower-case name.
+    pub headers: http::HeaderMap,
     pub body: String,
 }
 
@@ -87,6 +89,7 @@ pub async fn send(site: &Site, request: Request<Body>) -> Answer {
         .map(str::to_owned)
         .collect();
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
@@ -97,6 +100,7 @@ pub async fn send(site: &Site, request: Request<Body>) -> Answer {
         location,
         set_cookies,
         page_cache,
+        headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
