@@ -66,12 +66,15 @@ pub struct InvalidId {
 
 /// Defines an id type for one kind of thing: a `String` that is known to be
 /// `<prefix>_<ulid>`, so a cart id can never be passed where a variant id is wanted.
+/// Exported so a service defines its own kinds the same way (the kernel knows none of
+/// theirs); `secret` makes ids from 128 random bits (ids that act as credentials).
+#[macro_export]
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
-        typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_id);
+        $crate::typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_id);
     };
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal, secret) => {
-        typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_secret_id);
+        $crate::typed_id!(@define $(#[$doc])* $name, $prefix, $kind, new_secret_id);
     };
     (@define $(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal, $make:ident) => {
         $(#[$doc])*
@@ -85,15 +88,15 @@ macro_rules! typed_id {
             /// A new, unique id.
             #[allow(clippy::new_without_default)]
             pub fn new() -> Self {
-                $name($make($prefix))
+                $name($crate::id::$make($prefix))
             }
 
             /// Parses input (a path segment, a JSON field).
-            pub fn parse(value: &str) -> Result<Self, InvalidId> {
-                if has_prefix(value, $prefix) {
+            pub fn parse(value: &str) -> Result<Self, $crate::id::InvalidId> {
+                if $crate::id::has_prefix(value, $prefix) {
                     Ok($name(value.to_owned()))
                 } else {
-                    Err(InvalidId {
+                    Err($crate::id::InvalidId {
                         kind: $kind,
                         prefix: $prefix,
                         value: value.to_owned(),
@@ -119,13 +122,13 @@ macro_rules! typed_id {
         }
 
         impl TryFrom<String> for $name {
-            type Error = InvalidId;
+            type Error = $crate::id::InvalidId;
 
-            fn try_from(value: String) -> Result<Self, InvalidId> {
-                if has_prefix(&value, $prefix) {
+            fn try_from(value: String) -> Result<Self, $crate::id::InvalidId> {
+                if $crate::id::has_prefix(&value, $prefix) {
                     Ok($name(value))
                 } else {
-                    Err(InvalidId {
+                    Err($crate::id::InvalidId {
                         kind: $kind,
                         prefix: $prefix,
                         value,
@@ -140,9 +143,9 @@ macro_rules! typed_id {
             }
         }
 
-        impl<'a> From<&'a $name> for crate::db::Arg<'a> {
+        impl<'a> From<&'a $name> for $crate::db::Arg<'a> {
             fn from(id: &'a $name) -> Self {
-                crate::db::Arg::from(id.as_str())
+                $crate::db::Arg::from(id.as_str())
             }
         }
     };
