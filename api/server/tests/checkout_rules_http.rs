@@ -20,7 +20,7 @@ fn id_bits(id: &str) -> u128 {
 }
 
 #[tokio::test]
-async fn a_cart_id_cannot_be_guessed_from_the_request_id_before_it() {
+async fn a_cart_id_cannot_be_guessed_from_the_request_id_or_the_cart_before_it() {
     for test_db in databases().await {
         let app = TestApp::spawn(test_db, None).await;
         for _ in 0..20 {
@@ -40,6 +40,16 @@ async fn a_cart_id_cannot_be_guessed_from_the_request_id_before_it() {
                 "[{}] {request_id} then {}: {gap} apart",
                 app.label,
                 cart.id
+            );
+            // Nor from the shopper's own cart made just before.
+            let next = new_cart(&app).await;
+            let gap = id_bits(&cart.id).abs_diff(id_bits(&next.id));
+            assert!(
+                gap > 1 << 100,
+                "[{}] {} then {}: {gap} apart",
+                app.label,
+                cart.id,
+                next.id
             );
         }
     }

@@ -53,7 +53,7 @@ pub(crate) async fn create(
     }
     let now = now_ms();
     let row = CartRow::open(
-        new_id("cart"),
+        CartId::new().into(),
         region.id.clone(),
         region.currency.to_string(),
         now,
