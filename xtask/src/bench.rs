@@ -9,7 +9,7 @@
 //!   answers) on PostgreSQL.
 
 mod commerce;
-mod http;
+pub(crate) mod http;
 mod lua;
 mod postgres;
 
