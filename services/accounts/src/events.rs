@@ -88,6 +88,25 @@ async fn put<T: Serialize>(
     Ok(())
 }
 
+impl<'a> WithToken<'a> {
+    /// The payload of a link mailed to `c.email`.
+    fn new(
+        c: &'a Customer,
+        token: &'a SecretToken,
+        expires_at: i64,
+        reason: Option<VerificationReason>,
+    ) -> Self {
+        WithToken {
+            customer_id: c.id.as_str(),
+            email: c.email.as_str(),
+            first_name: c.first_name.as_deref(),
+            token: token.expose(),
+            expires_at: rfc3339(expires_at),
+            reason,
+        }
+    }
+}
+
 pub(crate) async fn registered(conn: &mut Conn<'_>, c: &Customer) -> Result<()> {
     let payload = Registered {
         customer_id: c.id.as_str(),
@@ -107,14 +126,7 @@ pub(crate) async fn verification_requested(
     expires_at: i64,
     reason: VerificationReason,
 ) -> Result<()> {
-    let payload = WithToken {
-        customer_id: c.id.as_str(),
-        email: c.email.as_str(),
-        first_name: c.first_name.as_deref(),
-        token: token.expose(),
-        expires_at: rfc3339(expires_at),
-        reason: Some(reason),
-    };
+    let payload = WithToken::new(c, token, expires_at, Some(reason));
     put(conn, VERIFICATION_REQUESTED, c, &payload).await
 }
 
@@ -124,14 +136,7 @@ pub(crate) async fn password_reset_requested(
     token: &SecretToken,
     expires_at: i64,
 ) -> Result<()> {
-    let payload = WithToken {
-        customer_id: c.id.as_str(),
-        email: c.email.as_str(),
-        first_name: c.first_name.as_deref(),
-        token: token.expose(),
-        expires_at: rfc3339(expires_at),
-        reason: None,
-    };
+    let payload = WithToken::new(c, token, expires_at, None);
     put(conn, PASSWORD_RESET_REQUESTED, c, &payload).await
 }
 
