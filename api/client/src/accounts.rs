@@ -72,6 +72,10 @@ impl Default for CheckYourInbox {
 pub struct Login {
     pub email: String,
     pub password: String,
+    /// The guest cart the shopper was using: it becomes the customer's, or its lines
+    /// are added to the customer's open cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
 }
 
 impl fmt::Debug for Login {
@@ -96,6 +100,9 @@ pub struct SessionToken {
     /// expire then. RFC 3339.
     pub absolute_expires_at: String,
     pub customer: Customer,
+    /// The customer's cart to continue with (the guest cart sent at sign-in, merged or
+    /// adopted, else their open cart); `None` when they have none.
+    pub cart_id: Option<String>,
 }
 
 impl fmt::Debug for SessionToken {
@@ -105,6 +112,7 @@ impl fmt::Debug for SessionToken {
             .field("expires_at", &self.expires_at)
             .field("absolute_expires_at", &self.absolute_expires_at)
             .field("customer", &self.customer)
+            .field("cart_id", &self.cart_id)
             .finish()
     }
 }
@@ -298,6 +306,7 @@ mod tests {
                 Login {
                     email: "ada@example.com".into(),
                     password: secret.into(),
+                    cart_id: None,
                 }
             ),
             format!(
@@ -331,6 +340,7 @@ mod tests {
                 "{:?}",
                 SessionToken {
                     token: secret.into(),
+                    cart_id: None,
                     expires_at: "2030-01-01T00:00:00Z".into(),
                     absolute_expires_at: "2030-01-01T00:00:00Z".into(),
                     customer: Customer {

@@ -38,16 +38,54 @@ impl ClientError {
     }
 }
 
-/// A typed client for the Store API.
+/// A typed client for the Store API. Cheap to clone: one client serves every shopper of
+/// a storefront, each request through [`Client::signed_in`] /
+/// [`Client::for_shopper`] copies that carry the shopper's session and address.
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<dyn Transport>,
+    /// `Bearer <session token>`, sent with every request.
+    authorization: Option<Arc<str>>,
+    /// The shopper's address, sent as `x-forwarded-for` for the API's rate limits.
+    shopper_address: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The session token is a credential: never shown.
+        f.debug_struct("Client")
+            .field("signed_in", &self.authorization.is_some())
+            .field("shopper_address", &self.shopper_address)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     pub fn new(transport: impl Transport) -> Self {
         Client {
             transport: Arc::new(transport),
+            authorization: None,
+            shopper_address: None,
+        }
+    }
+
+    /// This client acting for the customer session `token` (from [`Client::login`]):
+    /// every request carries `Authorization: Bearer <token>`, which the `/me` routes
+    /// need and which makes the customer's own carts reachable.
+    pub fn signed_in(&self, token: &str) -> Client {
+        Client {
+            authorization: Some(Arc::from(format!("Bearer {token}"))),
+            ..self.clone()
+        }
+    }
+
+    /// This client naming the shopper's address (`x-forwarded-for`), so that a
+    /// server-side caller such as the storefront is rate limited per shopper, not as
+    /// one client.
+    pub fn for_shopper(&self, address: &str) -> Client {
+        Client {
+            shopper_address: Some(Arc::from(address)),
+            ..self.clone()
         }
     }
 
@@ -227,8 +265,8 @@ impl Client {
 
     // ----- customer accounts -----
     //
-    // `token` is the session token from `login`; the client keeps none of its own, so
-    // one client serves every customer of a storefront.
+    // The `/me` routes and `logout` act for the session of a client made with
+    // [`Client::signed_in`].
 
     /// `POST /store/customers`: the same answer whether or not the email has an
     /// account; never logs in.
@@ -254,14 +292,14 @@ impl Client {
     }
 
     /// `POST /store/auth/logout`: ends this session.
-    pub async fn logout(&self, token: &str) -> Result<(), ClientError> {
-        self.send_empty::<()>(Method::POST, "/store/auth/logout", token, None)
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::POST, "/store/auth/logout", None)
             .await
     }
 
     /// `POST /store/auth/logout-everywhere`: ends every session of the customer.
-    pub async fn logout_everywhere(&self, token: &str) -> Result<(), ClientError> {
-        self.send_empty::<()>(Method::POST, "/store/auth/logout-everywhere", token, None)
+    pub async fn logout_everywhere(&self) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::POST, "/store/auth/logout-everywhere", None)
             .await
     }
 
@@ -289,7 +327,6 @@ impl Client {
         self.send_empty(
             Method::POST,
             "/store/auth/password-reset/confirm",
-            "",
             Some(input),
         )
         .await
@@ -297,141 +334,126 @@ impl Client {
 
     /// `POST /store/auth/verify-email`
     pub async fn verify_email(&self, input: &VerifyEmail) -> Result<(), ClientError> {
-        self.send_empty(Method::POST, "/store/auth/verify-email", "", Some(input))
+        self.send_empty(Method::POST, "/store/auth/verify-email", Some(input))
             .await
     }
 
     /// `POST /store/customers/me/verification`: mails a new verification link.
-    pub async fn resend_verification(
-        &self,
-        token: &str,
-    ) -> Result<VerificationStatus, ClientError> {
+    pub async fn resend_verification(&self) -> Result<VerificationStatus, ClientError> {
         self.send::<_, ()>(
             Method::POST,
             "/store/customers/me/verification".to_owned(),
             None,
-            &[bearer(token).as_header()],
+            &[],
         )
         .await
     }
 
     /// `GET /store/customers/me`
-    pub async fn me(&self, token: &str) -> Result<Customer, ClientError> {
-        self.send::<_, ()>(
-            Method::GET,
-            "/store/customers/me".to_owned(),
-            None,
-            &[bearer(token).as_header()],
-        )
-        .await
+    pub async fn me(&self) -> Result<Customer, ClientError> {
+        self.send::<_, ()>(Method::GET, "/store/customers/me".to_owned(), None, &[])
+            .await
     }
 
     /// `PATCH /store/customers/me`
-    pub async fn update_me(
-        &self,
-        token: &str,
-        input: &ProfilePatch,
-    ) -> Result<Customer, ClientError> {
+    pub async fn update_me(&self, input: &ProfilePatch) -> Result<Customer, ClientError> {
         self.send(
             Method::PATCH,
             "/store/customers/me".to_owned(),
             Some(input),
-            &[bearer(token).as_header()],
+            &[],
         )
         .await
     }
 
     /// `POST /store/customers/me/password`: keeps this session, ends the others.
-    pub async fn change_password(
-        &self,
-        token: &str,
-        input: &ChangePassword,
-    ) -> Result<(), ClientError> {
-        self.send_empty(
-            Method::POST,
-            "/store/customers/me/password",
-            token,
-            Some(input),
-        )
-        .await
+    pub async fn change_password(&self, input: &ChangePassword) -> Result<(), ClientError> {
+        self.send_empty(Method::POST, "/store/customers/me/password", Some(input))
+            .await
     }
 
     /// `POST /store/customers/me/email`
-    pub async fn change_email(
-        &self,
-        token: &str,
-        input: &ChangeEmail,
-    ) -> Result<Customer, ClientError> {
+    pub async fn change_email(&self, input: &ChangeEmail) -> Result<Customer, ClientError> {
         self.send(
             Method::POST,
             "/store/customers/me/email".to_owned(),
             Some(input),
-            &[bearer(token).as_header()],
+            &[],
         )
         .await
     }
 
     /// `GET /store/customers/me/addresses`
-    pub async fn addresses(&self, token: &str) -> Result<Page<SavedAddress>, ClientError> {
+    pub async fn addresses(&self) -> Result<Page<SavedAddress>, ClientError> {
         self.send::<_, ()>(
             Method::GET,
             "/store/customers/me/addresses".to_owned(),
             None,
-            &[bearer(token).as_header()],
+            &[],
         )
         .await
     }
 
     /// `POST /store/customers/me/addresses`
-    pub async fn add_address(
-        &self,
-        token: &str,
-        input: &AddressInput,
-    ) -> Result<SavedAddress, ClientError> {
+    pub async fn add_address(&self, input: &AddressInput) -> Result<SavedAddress, ClientError> {
         self.send(
             Method::POST,
             "/store/customers/me/addresses".to_owned(),
             Some(input),
-            &[bearer(token).as_header()],
+            &[],
         )
         .await
     }
 
     /// `GET /store/customers/me/addresses/{id}`
-    pub async fn address(
-        &self,
-        token: &str,
-        address_id: &str,
-    ) -> Result<SavedAddress, ClientError> {
-        self.send::<_, ()>(
-            Method::GET,
-            address_path(address_id),
-            None,
-            &[bearer(token).as_header()],
-        )
-        .await
+    pub async fn address(&self, address_id: &str) -> Result<SavedAddress, ClientError> {
+        self.send::<_, ()>(Method::GET, address_path(address_id), None, &[])
+            .await
     }
 
     /// `PATCH /store/customers/me/addresses/{id}`
     pub async fn update_address(
         &self,
-        token: &str,
         address_id: &str,
         input: &AddressPatch,
     ) -> Result<SavedAddress, ClientError> {
-        self.send(
-            Method::PATCH,
-            address_path(address_id),
-            Some(input),
-            &[bearer(token).as_header()],
+        self.send(Method::PATCH, address_path(address_id), Some(input), &[])
+            .await
+    }
+
+    /// `DELETE /store/customers/me/addresses/{id}`
+    pub async fn delete_address(&self, address_id: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::DELETE, &address_path(address_id), None)
+            .await
+    }
+
+    /// `GET /store/customers/me/orders`: newest first.
+    pub async fn my_orders(
+        &self,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Order>, ClientError> {
+        #[derive(Serialize)]
+        struct PageQuery<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            limit: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cursor: Option<&'a str>,
+        }
+        self.get(
+            "/store/customers/me/orders",
+            Some(&PageQuery { limit, cursor }),
         )
         .await
     }
 
-    /// `DELETE /store/customers/me/addresses/{id}`
-    pub async fn delete_address(&self, token: &str, address_id: &str) -> Result<(), ClientError> {
-        self.send_empty::<()>(Method::DELETE, &address_path(address_id), token, None)
-            .await
+    /// `GET /store/customers/me/orders/{id}`
+    pub async fn my_order(&self, order_id: &str) -> Result<Order, ClientError> {
+        self.get::<_, ()>(
+            &format!("/store/customers/me/orders/{}", encode_segment(order_id)),
+            None,
+        )
+        .await
     }
 
     async fn get<T: DeserializeOwned, Q: Serialize>(
@@ -462,22 +484,14 @@ impl Client {
         serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
-    /// A request answered without a body (`204 No Content`); `token` (when not empty)
-    /// goes in the `Authorization` header.
+    /// A request answered without a body (`204 No Content`).
     async fn send_empty<B: Serialize>(
         &self,
         method: Method,
         uri: &str,
-        token: &str,
         body: Option<&B>,
     ) -> Result<(), ClientError> {
-        let auth = bearer(token);
-        let headers: &[(&str, &str)] = if token.is_empty() {
-            &[]
-        } else {
-            &[auth.as_header()]
-        };
-        self.exchange(method, uri.to_owned(), body, headers)
+        self.exchange(method, uri.to_owned(), body, &[])
             .await
             .map(drop)
     }
@@ -494,6 +508,12 @@ impl Client {
             .method(method)
             .uri(uri)
             .header(header::ACCEPT, "application/json");
+        if let Some(auth) = &self.authorization {
+            builder = builder.header(header::AUTHORIZATION, auth.as_ref());
+        }
+        if let Some(address) = &self.shopper_address {
+            builder = builder.header("x-forwarded-for", address.as_ref());
+        }
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
@@ -516,19 +536,6 @@ impl Client {
         } else {
             Err(ClientError::Api(problem_from(status, &body)))
         }
-    }
-}
-
-/// The `Authorization` header of a customer session.
-struct Bearer(String);
-
-fn bearer(token: &str) -> Bearer {
-    Bearer(format!("Bearer {token}"))
-}
-
-impl Bearer {
-    fn as_header(&self) -> (&'static str, &str) {
-        ("authorization", &self.0)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rate limits on the Store API routes that invite abuse: guessing passwords, opening
-//! accounts, mailing reset links, trying link tokens and discount codes. Each route
+//! accounts, mailing reset links, trying link tokens and discount codes, creating carts
+//! and placing orders (each order attempt reserves stock and may open a payment). Each route
 //! checks its limits before it does any work; over a limit it answers 429
 //! `rate_limited` with `Retry-After`.
 //!
@@ -49,10 +50,14 @@ pub enum Limit {
     TokenByClient,
     /// Discount codes tried per client address.
     DiscountByClient,
+    /// Carts created per client address.
+    CartByClient,
+    /// Orders placed (attempts, replays included) per client address.
+    OrderByClient,
 }
 
 impl Limit {
-    const ALL: [Limit; 7] = [
+    const ALL: [Limit; 9] = [
         Limit::LoginByClient,
         Limit::LoginByEmail,
         Limit::RegisterByClient,
@@ -60,6 +65,8 @@ impl Limit {
         Limit::ResetByEmail,
         Limit::TokenByClient,
         Limit::DiscountByClient,
+        Limit::CartByClient,
+        Limit::OrderByClient,
     ];
 
     /// A burst of `burst`, then one more every `every`.
@@ -73,6 +80,8 @@ impl Limit {
             Limit::ResetByEmail => (3, 300 * SECOND),
             Limit::TokenByClient => (10, 6 * SECOND),
             Limit::DiscountByClient => (20, 3 * SECOND),
+            Limit::CartByClient => (30, 2 * SECOND),
+            Limit::OrderByClient => (10, 6 * SECOND),
         }
     }
 

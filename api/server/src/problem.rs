@@ -78,6 +78,9 @@ problems! {
     CartEmpty = (BAD_REQUEST, "cart_empty", "Cart is empty"),
     /// Prices times quantities exceed what an amount can hold.
     AmountTooLarge = (BAD_REQUEST, "amount_too_large", "Amount too large"),
+    /// A code tried on a cart that cannot be used there, whatever the reason (unknown,
+    /// expired, used up, conditions not met): the answer to a guess reveals nothing.
+    DiscountInvalid = (BAD_REQUEST, "discount_invalid", "Discount code not valid"),
     /// No discount with this code.
     DiscountNotFound = (BAD_REQUEST, "discount_not_found", "Discount code not found"),
     /// The discount code's end date has passed.

@@ -14,74 +14,17 @@ use std::{
 use emporium_client::{
     accounts::{
         AddressInput, AddressPatch, ChangeEmail, ChangePassword, ConfirmPasswordReset, Login,
-        ProfilePatch, RegisterCustomer, RequestPasswordReset, SessionToken, VerifyEmail,
+        ProfilePatch, RegisterCustomer, RequestPasswordReset, VerifyEmail,
     },
     commerce::Address,
     types::Problem,
     Client, ClientError, HttpTransport,
 };
 use emporium_kernel::{clock::now_ms, db::testing::databases};
-use emporium_notifications::RenderedEmail;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::{commerce::drain_events, TestApp};
-
-/// A password every rule accepts.
-const PASSWORD: &str = "tide pool lantern";
-/// Another one.
-const NEW_PASSWORD: &str = "copper kettle morning";
-
-async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .json(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
-async fn register(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    post(
-        app,
-        "/store/customers",
-        &json!({"email": email, "password": password, "first_name": "Ada", "last_name": "Lovelace"}),
-    )
-    .await
-}
-
-async fn login_response(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    post(
-        app,
-        "/store/auth/login",
-        &json!({"email": email, "password": password}),
-    )
-    .await
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> SessionToken {
-    let r = login_response(app, email, password).await;
-    assert_eq!(r.status(), StatusCode::OK, "[{}] login {email}", app.label);
-    r.json().await.expect("session json")
-}
-
-/// A registered customer, signed in.
-async fn customer(app: &TestApp, email: &str) -> SessionToken {
-    let r = register(app, email, PASSWORD).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "[{}] register {email}: {:?}",
-        app.label,
-        r.text().await
-    );
-    login(app, email, PASSWORD).await
-}
-
-/// A request as the customer whose session `token` is.
-fn as_customer(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
-    app.http.request(method, app.url(path)).bearer_auth(token)
-}
+use support::{accounts::*, commerce::drain_events, TestApp};
 
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {
     as_customer(app, Method::GET, "/store/customers/me", token)
@@ -97,30 +40,6 @@ async fn problem(r: reqwest::Response, status: StatusCode, code: &str, label: &s
     p
 }
 
-/// The newest email of `template` queued for the customer, after the events are handled.
-async fn mailed(app: &TestApp, customer_id: &str, template: &str) -> (String, RenderedEmail) {
-    drain_events(app).await;
-    let records = app
-        .commerce
-        .notifications
-        .emails_for(customer_id)
-        .await
-        .expect("emails");
-    let record = records
-        .iter()
-        .rev()
-        .find(|r| r.template == template)
-        .unwrap_or_else(|| panic!("[{}] no {template} email in {records:?}", app.label));
-    let content = app
-        .commerce
-        .notifications
-        .email_content(&record.id)
-        .await
-        .expect("email content")
-        .expect("the email exists");
-    (record.to.clone(), content)
-}
-
 /// How many emails of `template` were queued for the customer.
 async fn count_mailed(app: &TestApp, customer_id: &str, template: &str) -> usize {
     drain_events(app).await;
@@ -132,19 +51,6 @@ async fn count_mailed(app: &TestApp, customer_id: &str, template: &str) -> usize
         .iter()
         .filter(|r| r.template == template)
         .count()
-}
-
-/// The token of the link to `path` in a text body.
-fn token_in(text: &str, path: &str) -> String {
-    let start = text
-        .find(&format!("{path}?token="))
-        .unwrap_or_else(|| panic!("no {path} link in {text}"))
-        + path.len()
-        + "?token=".len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 #[tokio::test]
@@ -1194,22 +1100,20 @@ async fn the_typed_client_speaks_every_account_route() {
         let login = |password: &str| Login {
             email: "ada@example.com".into(),
             password: password.into(),
+            cart_id: None,
         };
         let session = client.login(&login(PASSWORD)).await.expect("login");
-        let token = session.token.as_str();
+        let me = client.signed_in(&session.token);
         assert_eq!(
-            client.me(token).await.expect("me").id,
+            me.me().await.expect("me").id,
             session.customer.id,
             "[{label}]"
         );
-        let updated = client
-            .update_me(
-                token,
-                &ProfilePatch {
-                    last_name: Some("Lovelace".into()),
-                    ..ProfilePatch::default()
-                },
-            )
+        let updated = me
+            .update_me(&ProfilePatch {
+                last_name: Some("Lovelace".into()),
+                ..ProfilePatch::default()
+            })
             .await
             .expect("update me");
         assert_eq!(
@@ -1217,44 +1121,37 @@ async fn the_typed_client_speaks_every_account_route() {
             (Some("Ada"), Some("Lovelace")),
             "[{label}]"
         );
-        let status = client
-            .resend_verification(token)
-            .await
-            .expect("resend verification");
+        let status = me.resend_verification().await.expect("resend verification");
         assert_eq!(status.status, "too_soon", "[{label}]");
 
-        let saved = client
-            .add_address(
-                token,
-                &AddressInput {
-                    label: Some("Home".into()),
-                    address: Address {
-                        name: "Ada Lovelace".into(),
-                        line1: "Unter den Linden 1".into(),
-                        city: "Berlin".into(),
-                        postal_code: "10117".into(),
-                        country: "DE".into(),
-                        ..Address::default()
-                    },
-                    default_shipping: true,
-                    default_billing: false,
+        let saved = me
+            .add_address(&AddressInput {
+                label: Some("Home".into()),
+                address: Address {
+                    name: "Ada Lovelace".into(),
+                    line1: "Unter den Linden 1".into(),
+                    city: "Berlin".into(),
+                    postal_code: "10117".into(),
+                    country: "DE".into(),
+                    ..Address::default()
                 },
-            )
+                default_shipping: true,
+                default_billing: false,
+            })
             .await
             .expect("add address");
         assert_eq!(
-            client.addresses(token).await.expect("addresses").items,
+            me.addresses().await.expect("addresses").items,
             std::slice::from_ref(&saved),
             "[{label}]"
         );
         assert_eq!(
-            client.address(token, &saved.id).await.expect("address"),
+            me.address(&saved.id).await.expect("address"),
             saved,
             "[{label}]"
         );
-        let changed = client
+        let changed = me
             .update_address(
-                token,
                 &saved.id,
                 &AddressPatch {
                     default_billing: Some(true),
@@ -1267,34 +1164,24 @@ async fn the_typed_client_speaks_every_account_route() {
             changed.default_billing && changed.default_shipping,
             "[{label}]"
         );
-        client
-            .delete_address(token, &saved.id)
-            .await
-            .expect("delete address");
+        me.delete_address(&saved.id).await.expect("delete address");
         assert_eq!(
-            code_of(client.address(token, &saved.id).await),
+            code_of(me.address(&saved.id).await),
             "not_found",
             "[{label}]"
         );
 
-        client
-            .change_password(
-                token,
-                &ChangePassword {
-                    current_password: PASSWORD.into(),
-                    new_password: NEW_PASSWORD.into(),
-                },
-            )
-            .await
-            .expect("change password");
-        let moved = client
-            .change_email(
-                token,
-                &ChangeEmail {
-                    current_password: NEW_PASSWORD.into(),
-                    email: "ada@example.org".into(),
-                },
-            )
+        me.change_password(&ChangePassword {
+            current_password: PASSWORD.into(),
+            new_password: NEW_PASSWORD.into(),
+        })
+        .await
+        .expect("change password");
+        let moved = me
+            .change_email(&ChangeEmail {
+                current_password: NEW_PASSWORD.into(),
+                email: "ada@example.org".into(),
+            })
             .await
             .expect("change email");
         assert_eq!(moved.email, "ada@example.org", "[{label}]");
@@ -1329,25 +1216,23 @@ async fn the_typed_client_speaks_every_account_route() {
             "[{label}]"
         );
 
-        client.logout(token).await.expect("logout");
-        assert_eq!(
-            code_of(client.me(token).await),
-            "unauthenticated",
-            "[{label}]"
-        );
+        me.logout().await.expect("logout");
+        assert_eq!(code_of(me.me().await), "unauthenticated", "[{label}]");
         let again = client
             .login(&Login {
                 email: "ada@example.org".into(),
                 password: NEW_PASSWORD.into(),
+                cart_id: None,
             })
             .await
             .expect("login again");
         client
-            .logout_everywhere(&again.token)
+            .signed_in(&again.token)
+            .logout_everywhere()
             .await
             .expect("logout everywhere");
         assert_eq!(
-            code_of(client.me(&again.token).await),
+            code_of(client.signed_in(&again.token).me().await),
             "unauthenticated",
             "[{label}]"
         );

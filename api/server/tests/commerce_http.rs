@@ -509,9 +509,33 @@ async fn bad_cart_input_gets_a_4xx_problem_never_a_500() {
             .send()
             .await
             .expect("apply");
-        let p = problem_of(r, StatusCode::BAD_REQUEST, label).await;
-        assert_eq!(p.code, "discount_expired");
-        assert!(p.detail.contains("2020-01-01"), "[{label}] {}", p.detail);
+        let expired = problem_of(r, StatusCode::BAD_REQUEST, label).await;
+        assert_eq!(expired.code, "discount_invalid");
+        // An expired code and one that never existed answer alike: a guesser learns
+        // nothing about which codes exist.
+        let unknown = app
+            .http
+            .post(app.url(&format!("/store/carts/{}/discounts", cart.id)))
+            .json(&json!({"code": "odl"}))
+            .send()
+            .await
+            .expect("apply unknown");
+        let unknown = problem_of(unknown, StatusCode::BAD_REQUEST, label).await;
+        assert_eq!(
+            (unknown.code.as_str(), unknown.param.as_deref()),
+            (expired.code.as_str(), expired.param.as_deref()),
+            "[{label}]"
+        );
+        assert_eq!(
+            unknown.detail.replace("ODL", "OLD").replace("odl", "old"),
+            expired.detail,
+            "[{label}] the same words but for the code"
+        );
+        assert!(
+            !expired.detail.contains("2020"),
+            "[{label}] {}",
+            expired.detail
+        );
 
         let mut body = details("manual");
         body["shipping_address"]["postal_code"] = json!("");

@@ -299,6 +299,7 @@ fn checkout_variant(e: &CheckoutError) -> (usize, &'static str) {
         CheckoutError::Stock(_) => (12, "Stock"),
         CheckoutError::Payment(_) => (13, "Payment"),
         CheckoutError::Database(_) => (14, "Database"),
+        CheckoutError::CartNotFound { .. } => (15, "CartNotFound"),
     }
 }
 
@@ -476,6 +477,9 @@ fn payment_errors() -> Vec<PaymentError> {
 fn checkout_errors() -> Vec<(String, CheckoutError)> {
     let own = vec![
         CheckoutError::OrderNotFound,
+        CheckoutError::CartNotFound {
+            cart_id: text("cart_1"),
+        },
         CheckoutError::InvalidIdempotencyKey,
         CheckoutError::IdempotencyKeyReused,
         CheckoutError::PlacementInProgress,
@@ -562,7 +566,7 @@ fn every_domain_error_variant_maps_to_one_status_and_code() {
     }
     payment.finish(&mut text);
 
-    let mut checkout = Variants::new("CheckoutError", 15);
+    let mut checkout = Variants::new("CheckoutError", 16);
     for (label, e) in checkout_errors() {
         let (index, _) = checkout_variant(&e);
         checkout.add((index, &label), e.into());

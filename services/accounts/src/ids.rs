@@ -1,14 +1,13 @@
 //! The accounts' ids, made with the kernel's `typed_id!` (`<prefix>_<ulid>`, lower case)
-//! but defined here: the kernel is shared and knows no service's kinds of things.
+//! but defined here: the kernel is shared and knows no service's kinds of things. The
+//! exception is [`CustomerId`], the kernel's, as carts and orders record their owner.
 //!
 //! None of them is a credential: a session is found by its token (never by its id), and
 //! every address function is scoped to the customer the caller authenticated, so a
 //! guessed id grants nothing. They come from the kernel's monotonic generator.
 
-emporium_kernel::typed_id!(
-    /// A customer account (`cus_…`).
-    CustomerId, "cus", "customer"
-);
+pub use emporium_kernel::id::CustomerId;
+
 emporium_kernel::typed_id!(
     /// An address in a customer's address book (`addr_…`).
     AddressId, "addr", "address"

@@ -5,7 +5,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database},
-    id::{new_id, CartId, LineId, OrderId, ProductId, VariantId},
+    id::{new_id, CartId, CustomerId, LineId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -20,7 +20,7 @@ use crate::{
     },
     totals::{compute_totals, ShippingRule, TaxRule},
     Address, Cart, CartDiscount, CartLine, CartRegion, CartShipping, Carts, Discount, Freshness,
-    Region, Result, ShippingQuote, VariantSnapshot,
+    Region, Result, ShippingQuote, Shopper, SignInCart, VariantSnapshot,
 };
 
 /// The default region for carts that name none.
@@ -34,6 +34,7 @@ pub(crate) const IDLE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 pub(crate) async fn create(
     carts: &Carts,
+    shopper: &Shopper,
     region_id: Option<&str>,
     currency: Option<Currency>,
 ) -> Result<Cart> {
@@ -52,13 +53,16 @@ pub(crate) async fn create(
         ));
     }
     let now = now_ms();
-    let row = CartRow::open(
-        CartId::new().into(),
-        region.id.clone(),
-        region.currency.to_string(),
-        now,
-        now + IDLE_MS,
-    );
+    let row = CartRow {
+        customer_id: shopper.customer_id().map(|c| c.to_string()),
+        ..CartRow::open(
+            CartId::new().into(),
+            region.id.clone(),
+            region.currency.to_string(),
+            now,
+            now + IDLE_MS,
+        )
+    };
     let inserted = row.clone();
     db.write(async move |conn| store::cart::insert(conn, &inserted).await)
         .await?;
@@ -102,22 +106,38 @@ async fn region_for_new_cart(
     }
 }
 
-pub(crate) async fn get(carts: &Carts, cart_id: &str) -> Result<Cart> {
+pub(crate) async fn get(carts: &Carts, shopper: &Shopper, cart_id: &str) -> Result<Cart> {
     carts
         .db
         .read(async |conn| {
-            let row = find(conn, cart_id).await?;
+            let row = find(conn, cart_id, shopper).await?;
             view(carts, conn, &row).await
         })
         .await
 }
 
-pub(crate) async fn find(conn: &mut Conn<'_>, cart_id: &str) -> Result<CartRow> {
-    store::cart::find(conn, cart_id)
+/// The cart, if `shopper` may reach it. Errors: `CartNotFound`.
+pub(crate) async fn find(conn: &mut Conn<'_>, cart_id: &str, shopper: &Shopper) -> Result<CartRow> {
+    let row = store::cart::find(conn, cart_id)
         .await?
         .ok_or_else(|| CartError::CartNotFound {
             cart_id: cart_id.to_owned(),
-        })
+        })?;
+    ensure_reachable(&row, shopper)?;
+    Ok(row)
+}
+
+/// A guest cart answers to whoever holds its id; a customer's cart only to that
+/// customer's session, and to anyone else exactly as a cart that does not exist (its id
+/// is not confirmed).
+pub(crate) fn ensure_reachable(row: &CartRow, shopper: &Shopper) -> Result<()> {
+    match (&row.customer_id, shopper.customer_id()) {
+        (None, _) => Ok(()),
+        (Some(owner), Some(asking)) if owner == asking.as_str() => Ok(()),
+        _ => Err(CartError::CartNotFound {
+            cart_id: row.id.clone(),
+        }),
+    }
 }
 
 /// Refuses changes to a completed cart.
@@ -132,12 +152,18 @@ pub(crate) fn ensure_open(row: &CartRow) -> Result<()> {
 
 /// Starts a change to an open cart inside a write: records the activity (which locks the
 /// cart row) and returns the cart as it now is.
-pub(crate) async fn lock_open(conn: &mut Conn<'_>, cart_id: &str) -> Result<CartRow> {
+pub(crate) async fn lock_open(
+    conn: &mut Conn<'_>,
+    cart_id: &str,
+    shopper: &Shopper,
+) -> Result<CartRow> {
     let now = now_ms();
     if let Some(row) = store::cart::touch_open(conn, cart_id, None, now, now + IDLE_MS).await? {
+        // An error here rolls the touch back with the rest of the write.
+        ensure_reachable(&row, shopper)?;
         return Ok(row);
     }
-    let row = find(conn, cart_id).await?;
+    let row = find(conn, cart_id, shopper).await?;
     ensure_open(&row)?;
     Ok(row)
 }
@@ -147,6 +173,7 @@ pub(crate) async fn lock_open(conn: &mut Conn<'_>, cart_id: &str) -> Result<Cart
 pub(crate) async fn read_for_change(
     carts: &Carts,
     cart_id: &str,
+    shopper: &Shopper,
 ) -> Result<(CartRow, Vec<LineRow>, Definitions)> {
     let found = carts
         .db
@@ -155,6 +182,7 @@ pub(crate) async fn read_for_change(
     let (row, lines) = found.ok_or_else(|| CartError::CartNotFound {
         cart_id: cart_id.to_owned(),
     })?;
+    ensure_reachable(&row, shopper)?;
     ensure_open(&row)?;
     remember_currency(carts, &row.id, cart_currency(&row)?);
     let defs = Definitions::of_cart(carts, &row).await?;
@@ -183,20 +211,149 @@ pub(crate) async fn lock_unchanged(
     conn: &mut Conn<'_>,
     cart_id: &str,
     (version, lines): (i64, Vec<LineRow>),
+    shopper: &Shopper,
 ) -> Result<(CartRow, Vec<LineRow>)> {
     let now = now_ms();
     if let Some(row) =
         store::cart::touch_open(conn, cart_id, Some(version), now, now + IDLE_MS).await?
     {
+        ensure_reachable(&row, shopper)?;
         return Ok((row, lines));
     }
-    let row = lock_open(conn, cart_id).await?;
+    let row = lock_open(conn, cart_id, shopper).await?;
     let lines = store::cart::lines(conn, &row.id).await?;
     Ok((row, lines))
 }
 
 pub(crate) fn cart_currency(row: &CartRow) -> Result<Currency> {
     store::parse_currency(&row.currency)
+}
+
+/// The carts of a shopper who just signed in as `customer`, holding the guest cart
+/// `guest` (see [`Carts::sign_in`]).
+pub(crate) async fn sign_in(
+    carts: &Carts,
+    customer: &CustomerId,
+    guest: Option<&CartId>,
+) -> Result<SignInCart> {
+    let (own, brought) = carts
+        .db
+        .read(async |conn| {
+            let own = store::cart::open_of_customer(conn, customer.as_str()).await?;
+            let brought = match guest {
+                Some(id) => store::cart::find_with_lines(conn, id.as_str()).await?,
+                None => None,
+            };
+            Ok::<_, CartError>((own, brought))
+        })
+        .await?;
+    let parse = |id: &str| CartId::parse(id).map_err(|_| store::corrupt("id", id));
+    let kept = |own: Option<CartRow>| -> Result<SignInCart> {
+        own.map_or(Ok(SignInCart::None), |row| {
+            Ok(SignInCart::Kept(parse(&row.id)?))
+        })
+    };
+    // Only an open guest cart comes along; a completed one, or another customer's, is
+    // ignored (the latter exactly as if it did not exist).
+    let Some((guest_row, guest_lines)) = brought.filter(|(row, _)| row.completed_at.is_none())
+    else {
+        return kept(own);
+    };
+    match guest_row.customer_id.as_deref() {
+        Some(owner) if owner == customer.as_str() => {
+            return Ok(SignInCart::Kept(parse(&guest_row.id)?))
+        }
+        Some(_) => return kept(own),
+        None => {}
+    }
+    let Some(own) = own else {
+        let (id, owner) = (guest_row.id.clone(), customer.to_string());
+        let adopted = carts
+            .db
+            .write(async move |conn| store::cart::adopt(conn, &id, &owner).await)
+            .await?;
+        // Forget what this process remembers of the cart: its version moved on.
+        carts.lines.take(&guest_row.id);
+        tracing::info!(cart_id = %guest_row.id, customer_id = %customer, adopted, "guest cart adopted at sign-in");
+        return if adopted {
+            Ok(SignInCart::Adopted(parse(&guest_row.id)?))
+        } else {
+            kept(None)
+        };
+    };
+    // The guest cart is deleted first, in its own write: of two sign-ins racing with the
+    // same guest cart, only the one that deleted it carries its lines over.
+    let id = guest_row.id.clone();
+    let claimed = carts
+        .db
+        .write(async move |conn| store::cart::delete_open(conn, &id).await)
+        .await?;
+    carts.lines.take(&guest_row.id);
+    let own_id = parse(&own.id)?;
+    if !claimed {
+        return Ok(SignInCart::Kept(own_id));
+    }
+    let shopper = Shopper::Customer(customer.clone());
+    let mut cart = get(carts, &shopper, &own.id).await?;
+    let mut skipped = Vec::new();
+    for line in &guest_lines {
+        let variant_id = VariantId::parse(&line.variant_id)
+            .map_err(|_| store::corrupt("cart_lines.variant_id", &line.variant_id))?;
+        let has = cart
+            .lines
+            .iter()
+            .find(|l| l.variant_id == variant_id)
+            .map_or(0, |l| l.quantity);
+        let wanted = has.saturating_add(line.quantity).min(MAX_QUANTITY);
+        let mut adding = wanted - has;
+        let mut outcome = Err(CartError::quantity("nothing to add"));
+        while adding > 0 {
+            outcome = add_line(carts, &shopper, &own.id, &variant_id, adding).await;
+            match &outcome {
+                // Capped by the stock: add what there is.
+                Err(CartError::InsufficientStock { available, .. }) if *available > has => {
+                    adding = (*available - has).min(adding - 1);
+                }
+                _ => break,
+            }
+        }
+        match outcome {
+            Ok(merged) => {
+                if has + line.quantity
+                    > merged
+                        .lines
+                        .iter()
+                        .find(|l| l.variant_id == variant_id)
+                        .map_or(0, |l| l.quantity)
+                {
+                    skipped.push(variant_id.clone());
+                }
+                cart = merged;
+            }
+            Err(why) => {
+                tracing::info!(cart_id = %own.id, %variant_id, reason = %why, "guest cart line not merged");
+                skipped.push(variant_id);
+            }
+        }
+    }
+    if let (None, Some(code)) = (&own.discount_code, &guest_row.discount_code) {
+        // The guest's code comes along when it applies to the merged cart.
+        if let Err(why) = apply_discount(carts, &shopper, &own.id, code).await {
+            tracing::info!(cart_id = %own.id, reason = %why, "guest cart discount not carried over");
+        }
+    }
+    tracing::info!(
+        cart_id = %own.id,
+        guest_cart_id = %guest_row.id,
+        customer_id = %customer,
+        lines = guest_lines.len(),
+        skipped = skipped.len(),
+        "guest cart merged at sign-in"
+    );
+    Ok(SignInCart::Merged {
+        cart_id: own_id,
+        skipped,
+    })
 }
 
 fn check_quantity(quantity: i64) -> Result<()> {
@@ -316,6 +473,7 @@ fn place(lines: &mut Vec<LineRow>, line: LineRow, existing: Option<usize>) {
 
 pub(crate) async fn add_line(
     carts: &Carts,
+    shopper: &Shopper,
     cart_id: &str,
     variant_id: &VariantId,
     quantity: i64,
@@ -338,6 +496,7 @@ pub(crate) async fn add_line(
                 .ok_or_else(|| CartError::CartNotFound {
                     cart_id: cart_id.to_owned(),
                 })?;
+            ensure_reachable(&row, shopper)?;
             ensure_open(&row)?;
             let currency = cart_currency(&row)?;
             remember_currency(carts, cart_id, currency);
@@ -346,9 +505,10 @@ pub(crate) async fn add_line(
     };
     let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
     let id = cart_id.to_owned();
+    let asking = shopper.clone();
     let (row, lines, quantity) = carts
         .db
-        .write(async move |conn| add(conn, &id, known, addition).await)
+        .write(async move |conn| add(conn, &id, known, addition, &asking).await)
         .await?;
     // The snapshots of the lines taken save looking them up again (see `Taken`).
     let taken = taken.unwrap_or_default();
@@ -367,8 +527,9 @@ async fn add(
     cart_id: &str,
     known: (i64, Vec<LineRow>),
     addition: Addition,
+    shopper: &Shopper,
 ) -> Result<(CartRow, Vec<LineRow>, i64)> {
-    let (row, mut lines) = lock_unchanged(conn, cart_id, known).await?;
+    let (row, mut lines) = lock_unchanged(conn, cart_id, known, shopper).await?;
     let (line, existing) = addition.plan(&lines, now_ms())?;
     match existing {
         Some(_) => store::cart::update_line(conn, &line).await?,
@@ -381,12 +542,13 @@ async fn add(
 
 pub(crate) async fn update_line(
     carts: &Carts,
+    shopper: &Shopper,
     cart_id: &str,
     line_id: &str,
     quantity: i64,
 ) -> Result<Cart> {
     check_quantity(quantity)?;
-    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
+    let (row, lines, defs) = read_for_change(carts, cart_id, shopper).await?;
     let stored = lines
         .iter()
         .find(|l| l.id == line_id)
@@ -406,11 +568,11 @@ pub(crate) async fn update_line(
     }
 
     let known = (row.version, lines);
-    let (id, line) = (cart_id.to_owned(), line_id.to_owned());
+    let (id, line, asking) = (cart_id.to_owned(), line_id.to_owned(), shopper.clone());
     let (row, lines) = carts
         .db
         .write(async move |conn| {
-            let (row, mut lines) = lock_unchanged(conn, &id, known).await?;
+            let (row, mut lines) = lock_unchanged(conn, &id, known, &asking).await?;
             store::cart::update_line(conn, set_quantity(&mut lines, &line, quantity)?).await?;
             Ok::<_, CartError>((row, lines))
         })
@@ -436,17 +598,22 @@ fn set_quantity<'a>(lines: &'a mut [LineRow], line_id: &str, quantity: i64) -> R
     Ok(line)
 }
 
-pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> Result<Cart> {
-    let (row, lines, defs) = read_for_change(carts, cart_id).await?;
+pub(crate) async fn remove_line(
+    carts: &Carts,
+    shopper: &Shopper,
+    cart_id: &str,
+    line_id: &str,
+) -> Result<Cart> {
+    let (row, lines, defs) = read_for_change(carts, cart_id, shopper).await?;
     let line_gone = |line_id: &str| CartError::LineNotFound {
         line_id: line_id.to_owned(),
     };
     let known = (row.version, lines);
-    let (id, line) = (cart_id.to_owned(), line_id.to_owned());
+    let (id, line, asking) = (cart_id.to_owned(), line_id.to_owned(), shopper.clone());
     let (row, mut lines) = carts
         .db
         .write(async move |conn| {
-            let (row, lines) = lock_unchanged(conn, &id, known).await?;
+            let (row, lines) = lock_unchanged(conn, &id, known, &asking).await?;
             if !store::cart::delete_line(conn, &id, &line).await? {
                 return Err(line_gone(&line));
             }
@@ -461,13 +628,18 @@ pub(crate) async fn remove_line(carts: &Carts, cart_id: &str, line_id: &str) -> 
     Ok(cart)
 }
 
-pub(crate) async fn apply_discount(carts: &Carts, cart_id: &str, code: &str) -> Result<Cart> {
+pub(crate) async fn apply_discount(
+    carts: &Carts,
+    shopper: &Shopper,
+    cart_id: &str,
+    code: &str,
+) -> Result<Cart> {
     let code = normalize_code(code);
-    let (id, wanted) = (cart_id.to_owned(), code.clone());
+    let (id, wanted, asking) = (cart_id.to_owned(), code.clone(), shopper.clone());
     let (row, lines) = carts
         .db
         .write(async move |conn| {
-            let mut row = lock_open(conn, &id).await?;
+            let mut row = lock_open(conn, &id, &asking).await?;
             let discount = store::discount::by_code(conn, &wanted)
                 .await?
                 .ok_or(CartError::DiscountNotFound { code: wanted })?;
@@ -484,12 +656,16 @@ pub(crate) async fn apply_discount(carts: &Carts, cart_id: &str, code: &str) -> 
     Ok(cart)
 }
 
-pub(crate) async fn remove_discount(carts: &Carts, cart_id: &str) -> Result<Cart> {
-    let id = cart_id.to_owned();
+pub(crate) async fn remove_discount(
+    carts: &Carts,
+    shopper: &Shopper,
+    cart_id: &str,
+) -> Result<Cart> {
+    let (id, asking) = (cart_id.to_owned(), shopper.clone());
     let (row, lines) = carts
         .db
         .write(async move |conn| {
-            let mut row = lock_open(conn, &id).await?;
+            let mut row = lock_open(conn, &id, &asking).await?;
             store::cart::set_discount(conn, &id, None).await?;
             row.discount_code = None;
             let lines = store::cart::lines(conn, &id).await?;
@@ -509,10 +685,14 @@ async fn answer(carts: &Carts, row: &CartRow, lines: Vec<LineRow>) -> Result<Car
     render(row, lines, &defs)
 }
 
-pub(crate) async fn shipping_options(db: &Database, cart_id: &str) -> Result<Vec<ShippingQuote>> {
+pub(crate) async fn shipping_options(
+    db: &Database,
+    shopper: &Shopper,
+    cart_id: &str,
+) -> Result<Vec<ShippingQuote>> {
     let (lines, options) = db
         .read(async |conn| {
-            let row = find(conn, cart_id).await?;
+            let row = find(conn, cart_id, shopper).await?;
             let lines = store::cart::lines(conn, cart_id).await?;
             let options = store::region::shipping_options(conn, &row.region_id).await?;
             Ok::<_, CartError>((lines, options))
@@ -726,6 +906,11 @@ pub(crate) fn render(row: &CartRow, mut lines: Vec<LineRow>, defs: &Definitions)
 
     Ok(Cart {
         id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,
+        customer_id: row
+            .customer_id
+            .as_deref()
+            .map(|c| CustomerId::parse(c).map_err(|_| store::corrupt("customer_id", c)))
+            .transpose()?,
         region: CartRegion {
             id: region.id.clone(),
             name: region.name.clone(),

@@ -4,7 +4,7 @@
 use emporium_kernel::{
     clock::now_ms,
     db::{Conn, Database, DbError},
-    id::{CartId, OrderId, VariantId},
+    id::{CartId, CustomerId, OrderId, VariantId},
     sql,
 };
 
@@ -14,7 +14,7 @@ use crate::{
     error::CartError,
     store::{self, cart::DetailsRow},
     totals::{compute_totals, ShippingRule},
-    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Email, Freshness, Result,
+    Address, Cart, Carts, CheckoutDetails, CheckoutSnapshot, Email, Freshness, Result, Shopper,
     SnapshotLine,
 };
 
@@ -40,13 +40,14 @@ fn to_json(address: &Address) -> Result<String> {
 
 pub(crate) async fn set_details(
     carts: &Carts,
+    shopper: &Shopper,
     cart_id: &str,
     details: CheckoutDetails,
 ) -> Result<Cart> {
     let email = details.email.to_string();
     // Read and validate everything before the write (a cart's region never changes), so
     // the write is the cart row alone unless the cart changed meanwhile.
-    let (row, lines, defs) = cart::read_for_change(carts, cart_id).await?;
+    let (row, lines, defs) = cart::read_for_change(carts, cart_id, shopper).await?;
     let option = carts
         .db
         .read(async |conn| store::region::shipping_option(conn, &details.shipping_option_id).await)
@@ -79,14 +80,14 @@ pub(crate) async fn set_details(
     let billing_json = billing.as_ref().map(to_json).transpose()?;
 
     let known = (row.version, lines);
-    let id = cart_id.to_owned();
+    let (id, asking) = (cart_id.to_owned(), shopper.clone());
     let (email_set, shipping_set, billing_set) =
         (email.clone(), shipping_json.clone(), billing_json.clone());
     let (option_set, payment_set) = (details.shipping_option_id.clone(), payment_method.clone());
     let (mut row, lines) = carts
         .db
         .write(async move |conn| {
-            let (row, lines) = cart::lock_unchanged(conn, &id, known).await?;
+            let (row, lines) = cart::lock_unchanged(conn, &id, known, &asking).await?;
             let set = DetailsRow {
                 email: &email_set,
                 shipping_address: &shipping_set,
@@ -113,11 +114,15 @@ pub(crate) async fn set_details(
     Ok(cart)
 }
 
-pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSnapshot> {
+pub(crate) async fn snapshot(
+    carts: &Carts,
+    shopper: &Shopper,
+    cart_id: &str,
+) -> Result<CheckoutSnapshot> {
     let (row, lines, region, option, discount) = carts
         .db
         .read(async |conn| {
-            let row = cart::find(conn, cart_id).await?;
+            let row = cart::find(conn, cart_id, shopper).await?;
             let lines = store::cart::lines(conn, cart_id).await?;
             let region = carts
                 .regions
@@ -225,6 +230,11 @@ pub(crate) async fn snapshot(carts: &Carts, cart_id: &str) -> Result<CheckoutSna
     )?;
     Ok(CheckoutSnapshot {
         cart_id: CartId::parse(&row.id).map_err(|_| store::corrupt("id", &row.id))?,
+        customer_id: row
+            .customer_id
+            .as_deref()
+            .map(|c| CustomerId::parse(c).map_err(|_| store::corrupt("customer_id", c)))
+            .transpose()?,
         currency,
         region_id: region.id.clone(),
         tax_inclusive: region.tax_inclusive,

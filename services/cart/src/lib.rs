@@ -44,7 +44,7 @@ use emporium_kernel::{
     cache::Memo,
     db::Database,
     events::EventBus,
-    id::{CartId, LineId, OrderId, VariantId},
+    id::{CartId, CustomerId, LineId, OrderId, VariantId},
     money::Currency,
 };
 
@@ -137,17 +137,34 @@ impl Carts {
     /// `currency`, else `reg_eu`. Errors: `RegionNotFound`; `UnsupportedCurrency` when
     /// no region sells in `currency`; `InvalidField { field: "currency" }` when both are
     /// given and the region sells in another currency.
+    /// A signed-in `shopper`'s cart is theirs (see [`Shopper`]).
     pub async fn create_cart(
         &self,
+        shopper: &Shopper,
         region_id: Option<&str>,
         currency: Option<Currency>,
     ) -> Result<Cart> {
-        cart::create(self, region_id, currency).await
+        cart::create(self, shopper, region_id, currency).await
     }
 
-    /// The cart with its totals. Errors: `CartNotFound`.
-    pub async fn cart(&self, cart_id: &CartId) -> Result<Cart> {
-        cart::get(self, cart_id.as_str()).await
+    /// The cart with its totals. Errors: `CartNotFound` (also for another customer's
+    /// cart: every method taking a [`Shopper`] answers so).
+    pub async fn cart(&self, shopper: &Shopper, cart_id: &CartId) -> Result<Cart> {
+        cart::get(self, shopper, cart_id.as_str()).await
+    }
+
+    /// What a sign-in does with the shopper's carts: the guest cart `guest` (the one
+    /// they were using) becomes the customer's when they have no open cart; otherwise its
+    /// lines are added to the customer's open cart (quantities add up, capped by the
+    /// per-line maximum and the stock; the cart's line limit holds) and it is deleted.
+    /// Another customer's or a completed cart is ignored. Returns the cart to continue
+    /// with.
+    pub async fn sign_in(
+        &self,
+        customer: &CustomerId,
+        guest: Option<&CartId>,
+    ) -> Result<SignInCart> {
+        cart::sign_in(self, customer, guest).await
     }
 
     /// Adds `quantity` of a variant, merging with its line if there is one (which also
@@ -156,27 +173,34 @@ impl Carts {
     /// `InsufficientStock`, `CartCompleted`, `CartNotFound`, `Lookup`.
     pub async fn add_line(
         &self,
+        shopper: &Shopper,
         cart_id: &CartId,
         variant_id: &VariantId,
         quantity: i64,
     ) -> Result<Cart> {
-        cart::add_line(self, cart_id.as_str(), variant_id, quantity).await
+        cart::add_line(self, shopper, cart_id.as_str(), variant_id, quantity).await
     }
 
     /// Sets a line's quantity (1..=99; use [`Carts::remove_line`] to drop it), checking
     /// stock. The price snapshot stays. Errors: as `add_line`, plus `LineNotFound`.
     pub async fn update_line(
         &self,
+        shopper: &Shopper,
         cart_id: &CartId,
         line_id: &LineId,
         quantity: i64,
     ) -> Result<Cart> {
-        cart::update_line(self, cart_id.as_str(), line_id.as_str(), quantity).await
+        cart::update_line(self, shopper, cart_id.as_str(), line_id.as_str(), quantity).await
     }
 
     /// Errors: `LineNotFound`, `CartCompleted`, `CartNotFound`.
-    pub async fn remove_line(&self, cart_id: &CartId, line_id: &LineId) -> Result<Cart> {
-        cart::remove_line(self, cart_id.as_str(), line_id.as_str()).await
+    pub async fn remove_line(
+        &self,
+        shopper: &Shopper,
+        cart_id: &CartId,
+        line_id: &LineId,
+    ) -> Result<Cart> {
+        cart::remove_line(self, shopper, cart_id.as_str(), line_id.as_str()).await
     }
 
     /// Idle open carts (no change for 30 days) whose expiry is before `now_ms` are
@@ -191,12 +215,17 @@ impl Carts {
     /// not apply: `DiscountNotFound`, `DiscountNotStarted`, `DiscountExpired`,
     /// `DiscountUsedUp`, `DiscountCurrencyMismatch`, `DiscountMinimumNotMet`. A code that
     /// stops applying later stays on the cart with a `note` and a zero discount.
-    pub async fn apply_discount(&self, cart_id: &CartId, code: &str) -> Result<Cart> {
-        cart::apply_discount(self, cart_id.as_str(), code).await
+    pub async fn apply_discount(
+        &self,
+        shopper: &Shopper,
+        cart_id: &CartId,
+        code: &str,
+    ) -> Result<Cart> {
+        cart::apply_discount(self, shopper, cart_id.as_str(), code).await
     }
 
-    pub async fn remove_discount(&self, cart_id: &CartId) -> Result<Cart> {
-        cart::remove_discount(self, cart_id.as_str()).await
+    pub async fn remove_discount(&self, shopper: &Shopper, cart_id: &CartId) -> Result<Cart> {
+        cart::remove_discount(self, shopper, cart_id.as_str()).await
     }
 
     /// Creates a code (stored upper case). Errors: `InvalidField` (`code`,
@@ -219,8 +248,12 @@ impl Carts {
     // ----- checkout -----
 
     /// The region's shipping options priced for this cart (free above the threshold).
-    pub async fn shipping_options(&self, cart_id: &CartId) -> Result<Vec<ShippingQuote>> {
-        cart::shipping_options(&self.db, cart_id.as_str()).await
+    pub async fn shipping_options(
+        &self,
+        shopper: &Shopper,
+        cart_id: &CartId,
+    ) -> Result<Vec<ShippingQuote>> {
+        cart::shipping_options(&self.db, shopper, cart_id.as_str()).await
     }
 
     /// Sets email, addresses, shipping option and payment method at once. The email is
@@ -230,10 +263,11 @@ impl Carts {
     /// `payment_method`, …).
     pub async fn set_checkout_details(
         &self,
+        shopper: &Shopper,
         cart_id: &CartId,
         details: CheckoutDetails,
     ) -> Result<Cart> {
-        checkout::set_details(self, cart_id.as_str(), details).await
+        checkout::set_details(self, shopper, cart_id.as_str(), details).await
     }
 
     /// What the checkout service places an order from: every line re-priced from the
@@ -242,8 +276,12 @@ impl Carts {
     /// `VariantNotFound`, `PriceMissing`, `Lookup`, and the discount's reason when the
     /// cart's code stopped applying (`DiscountUsedUp`, `DiscountExpired`,
     /// `DiscountNotFound`, …): the order would cost more than the cart showed.
-    pub async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CheckoutSnapshot> {
-        checkout::snapshot(self, cart_id.as_str()).await
+    pub async fn checkout_snapshot(
+        &self,
+        shopper: &Shopper,
+        cart_id: &CartId,
+    ) -> Result<CheckoutSnapshot> {
+        checkout::snapshot(self, shopper, cart_id.as_str()).await
     }
 
     /// Marks the cart completed by `order_id`. Idempotent for the same order;

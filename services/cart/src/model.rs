@@ -3,7 +3,7 @@
 
 pub use emporium_kernel::contact::{Address, Email};
 use emporium_kernel::{
-    id::{CartId, LineId, OrderId, ProductId, VariantId},
+    id::{CartId, CustomerId, LineId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 use serde::Serialize;
@@ -27,6 +27,53 @@ pub(crate) mod wire {
         match ms {
             Some(ms) => s.serialize_str(&rfc3339(*ms)),
             None => s.serialize_none(),
+        }
+    }
+}
+
+/// Who asks for a cart. A guest cart answers to whoever holds its id; a customer's cart
+/// (one made while signed in, or a guest cart adopted at sign-in) only to that customer,
+/// and to anyone else as if it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shopper {
+    Guest,
+    Customer(CustomerId),
+}
+
+impl Shopper {
+    pub fn customer_id(&self) -> Option<&CustomerId> {
+        match self {
+            Shopper::Guest => None,
+            Shopper::Customer(id) => Some(id),
+        }
+    }
+}
+
+/// What [`crate::Carts::sign_in`] did with the shopper's carts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInCart {
+    /// The customer has no open cart and brought none.
+    None,
+    /// The customer's open cart, unchanged (no guest cart came along).
+    Kept(CartId),
+    /// The guest cart became the customer's (they had no open cart).
+    Adopted(CartId),
+    /// The guest cart's lines were added to the customer's cart and the guest cart
+    /// deleted. `skipped` lists the variants that could not be carried over whole
+    /// (no longer sold, no price in the cart's currency, out of stock, or the cart full).
+    Merged {
+        cart_id: CartId,
+        skipped: Vec<VariantId>,
+    },
+}
+
+impl SignInCart {
+    /// The cart the shopper continues with.
+    pub fn cart_id(&self) -> Option<&CartId> {
+        match self {
+            SignInCart::None => None,
+            SignInCart::Kept(id) | SignInCart::Adopted(id) => Some(id),
+            SignInCart::Merged { cart_id, .. } => Some(cart_id),
         }
     }
 }
@@ -158,6 +205,8 @@ pub struct CheckoutDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cart {
     pub id: CartId,
+    /// The owner; `None` for a guest cart.
+    pub customer_id: Option<CustomerId>,
     pub region: CartRegion,
     #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
@@ -239,6 +288,8 @@ pub struct CartShipping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckoutSnapshot {
     pub cart_id: CartId,
+    /// Whose cart it is (`None`: a guest's); the order belongs to the same customer.
+    pub customer_id: Option<CustomerId>,
     #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
     pub region_id: String,

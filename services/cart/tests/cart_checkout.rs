@@ -4,7 +4,7 @@
 mod support;
 
 use emporium_cart::{
-    redeem_discount_in, release_order_in, Address, CartError, CheckoutDetails, Email,
+    redeem_discount_in, release_order_in, Address, CartError, CheckoutDetails, Email, Shopper,
 };
 use emporium_kernel::money::Currency;
 
@@ -15,7 +15,7 @@ async fn checkout_details_errors_name_the_offending_field() {
     for env in envs().await {
         let l = env.label;
         let cart = env.eu_cart().await;
-        let set = |d: CheckoutDetails| env.carts.set_checkout_details(&cart.id, d);
+        let set = |d: CheckoutDetails| env.carts.set_checkout_details(&Shopper::Guest, &cart.id, d);
         let base = || details("DE", "ship_eu_standard");
 
         // The email is an `Email` already: its syntax is the kernel's, and a refusal
@@ -107,10 +107,18 @@ async fn the_checkout_snapshot_needs_lines_and_every_detail() {
     for env in envs().await {
         let l = env.label;
         let cart = env.eu_cart().await;
-        let err = failure(env.carts.checkout_snapshot(&cart.id).await, l, "empty");
+        let err = failure(
+            env.carts.checkout_snapshot(&Shopper::Guest, &cart.id).await,
+            l,
+            "empty",
+        );
         assert!(matches!(err, CartError::CartEmpty), "[{l}] {err:?}");
         env.add(&cart.id, MUG, 1).await;
-        let err = failure(env.carts.checkout_snapshot(&cart.id).await, l, "no details");
+        let err = failure(
+            env.carts.checkout_snapshot(&Shopper::Guest, &cart.id).await,
+            l,
+            "no details",
+        );
         match err {
             CartError::CheckoutIncomplete { missing } => assert_eq!(
                 missing,
@@ -135,11 +143,11 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
         env.add(&cart.id, SHIRT, 2).await;
         env.add(&cart.id, MUG, 1).await;
         env.carts
-            .apply_discount(&cart.id, "WELCOME10")
+            .apply_discount(&Shopper::Guest, &cart.id, "WELCOME10")
             .await
             .must(l, "code");
         env.carts
-            .set_checkout_details(&cart.id, details("NL", "ship_eu_standard"))
+            .set_checkout_details(&Shopper::Guest, &cart.id, details("NL", "ship_eu_standard"))
             .await
             .must(l, "details");
         // Even a change this process has not heard of: the order is priced from a
@@ -148,7 +156,7 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
 
         let snap = env
             .carts
-            .checkout_snapshot(&cart.id)
+            .checkout_snapshot(&Shopper::Guest, &cart.id)
             .await
             .must(l, "snapshot");
         let lines: Vec<(&str, i64, i64, i64, bool)> = snap
@@ -206,7 +214,7 @@ async fn the_checkout_snapshot_reprices_every_line_and_flags_changed_prices() {
         // A product that left the catalog stops the checkout, naming the variant.
         env.catalog.unpublish(MUG);
         let err = failure(
-            env.carts.checkout_snapshot(&cart.id).await,
+            env.carts.checkout_snapshot(&Shopper::Guest, &cart.id).await,
             l,
             "unpublished",
         );
@@ -224,19 +232,27 @@ async fn completing_again_for_the_same_order_is_a_no_op_and_counts_no_use() {
         let cart = env.eu_cart().await;
         env.add(&cart.id, MUG, 1).await;
         env.carts
-            .apply_discount(&cart.id, "WELCOME10")
+            .apply_discount(&Shopper::Guest, &cart.id, "WELCOME10")
             .await
             .must(l, "code");
         env.carts
             .mark_completed(&cart.id, &ord(1))
             .await
             .must(l, "first");
-        let first = env.carts.cart(&cart.id).await.must(l, "cart");
+        let first = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         env.carts
             .mark_completed(&cart.id, &ord(1))
             .await
             .must(l, "retry");
-        let again = env.carts.cart(&cart.id).await.must(l, "cart");
+        let again = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert_eq!(again.completed_at, first.completed_at, "[{l}] unchanged");
         let used = env
             .carts
@@ -309,7 +325,11 @@ async fn a_use_is_counted_in_the_callers_write_and_given_back_when_its_order_is_
             .await
             .must(l, "release");
         assert_eq!(used().await, Some(0), "[{l}]");
-        let reopened = env.carts.cart(&cart.id).await.must(l, "cart");
+        let reopened = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert_eq!(reopened.completed_at, None, "[{l}]");
         env.add(&cart.id, MUG, 1).await;
     }

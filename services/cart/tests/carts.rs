@@ -3,7 +3,7 @@
 
 mod support;
 
-use emporium_cart::CartError;
+use emporium_cart::{CartError, Shopper};
 use emporium_kernel::{clock::now_ms, db::DbError, id::CartId, money::Currency, sql};
 
 use support::*;
@@ -21,7 +21,7 @@ async fn carts_default_to_europe_or_follow_the_currency_and_refuse_unknown_ones(
         assert!(eu.region.tax_inclusive, "[{l}]");
         let us = env
             .carts
-            .create_cart(None, Some(Currency::USD))
+            .create_cart(&Shopper::Guest, None, Some(Currency::USD))
             .await
             .must(l, "USD cart");
         assert_eq!(
@@ -30,13 +30,21 @@ async fn carts_default_to_europe_or_follow_the_currency_and_refuse_unknown_ones(
             "[{l}]"
         );
         let gbp = Currency::parse("GBP").unwrap_or(Currency::EUR);
-        let err = failure(env.carts.create_cart(None, Some(gbp)).await, l, "GBP cart");
+        let err = failure(
+            env.carts
+                .create_cart(&Shopper::Guest, None, Some(gbp))
+                .await,
+            l,
+            "GBP cart",
+        );
         assert!(
             matches!(&err, CartError::UnsupportedCurrency { currency } if currency == "GBP"),
             "[{l}] {err:?}"
         );
         let err = failure(
-            env.carts.create_cart(Some("reg_xx"), None).await,
+            env.carts
+                .create_cart(&Shopper::Guest, Some("reg_xx"), None)
+                .await,
             l,
             "unknown region",
         );
@@ -46,13 +54,17 @@ async fn carts_default_to_europe_or_follow_the_currency_and_refuse_unknown_ones(
         );
         let err = failure(
             env.carts
-                .create_cart(Some("reg_eu"), Some(Currency::USD))
+                .create_cart(&Shopper::Guest, Some("reg_eu"), Some(Currency::USD))
                 .await,
             l,
             "EU region in USD",
         );
         assert_eq!(field_of(&err), "currency", "[{l}]");
-        let err = failure(env.carts.cart(&CartId::new()).await, l, "unknown cart");
+        let err = failure(
+            env.carts.cart(&Shopper::Guest, &CartId::new()).await,
+            l,
+            "unknown cart",
+        );
         assert!(
             matches!(err, CartError::CartNotFound { .. }),
             "[{l}] {err:?}"
@@ -106,7 +118,7 @@ async fn seeding_twice_keeps_one_set_of_regions_shipping_options_and_codes() {
         let cart = env.eu_cart().await;
         let options = env
             .carts
-            .shipping_options(&cart.id)
+            .shipping_options(&Shopper::Guest, &cart.id)
             .await
             .must(l, "options");
         assert_eq!(options.len(), 2, "[{l}]");
@@ -132,7 +144,9 @@ async fn a_completed_cart_refuses_every_change() {
         };
         completed(
             failure(
-                env.carts.add_line(&cart.id, &variant_id(MUG), 1).await,
+                env.carts
+                    .add_line(&Shopper::Guest, &cart.id, &variant_id(MUG), 1)
+                    .await,
                 l,
                 "add",
             ),
@@ -140,32 +154,50 @@ async fn a_completed_cart_refuses_every_change() {
         );
         completed(
             failure(
-                env.carts.update_line(&cart.id, &line_id, 2).await,
+                env.carts
+                    .update_line(&Shopper::Guest, &cart.id, &line_id, 2)
+                    .await,
                 l,
                 "update",
             ),
             "update",
         );
         completed(
-            failure(env.carts.remove_line(&cart.id, &line_id).await, l, "remove"),
+            failure(
+                env.carts
+                    .remove_line(&Shopper::Guest, &cart.id, &line_id)
+                    .await,
+                l,
+                "remove",
+            ),
             "remove",
         );
         completed(
             failure(
-                env.carts.apply_discount(&cart.id, "WELCOME10").await,
+                env.carts
+                    .apply_discount(&Shopper::Guest, &cart.id, "WELCOME10")
+                    .await,
                 l,
                 "code",
             ),
             "code",
         );
         completed(
-            failure(env.carts.remove_discount(&cart.id).await, l, "no code"),
+            failure(
+                env.carts.remove_discount(&Shopper::Guest, &cart.id).await,
+                l,
+                "no code",
+            ),
             "no code",
         );
         completed(
             failure(
                 env.carts
-                    .set_checkout_details(&cart.id, details("DE", "ship_eu_standard"))
+                    .set_checkout_details(
+                        &Shopper::Guest,
+                        &cart.id,
+                        details("DE", "ship_eu_standard"),
+                    )
                     .await,
                 l,
                 "details",
@@ -173,10 +205,18 @@ async fn a_completed_cart_refuses_every_change() {
             "details",
         );
         completed(
-            failure(env.carts.checkout_snapshot(&cart.id).await, l, "snapshot"),
+            failure(
+                env.carts.checkout_snapshot(&Shopper::Guest, &cart.id).await,
+                l,
+                "snapshot",
+            ),
             "snapshot",
         );
-        let cart = env.carts.cart(&cart.id).await.must(l, "still readable");
+        let cart = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "still readable");
         assert_eq!(cart.order_id, Some(ord(3)), "[{l}]");
         assert!(cart.completed_at.is_some(), "[{l}]");
         assert_eq!(cart.lines.len(), 1, "[{l}]");
@@ -263,13 +303,17 @@ async fn idle_open_carts_are_purged_after_thirty_days_and_completed_ones_are_kep
             1,
             "[{l}] 31 days"
         );
-        let err = failure(env.carts.cart(&idle.id).await, l, "purged cart");
+        let err = failure(
+            env.carts.cart(&Shopper::Guest, &idle.id).await,
+            l,
+            "purged cart",
+        );
         assert!(
             matches!(err, CartError::CartNotFound { .. }),
             "[{l}] {err:?}"
         );
         env.carts
-            .cart(&done.id)
+            .cart(&Shopper::Guest, &done.id)
             .await
             .must(l, "completed cart kept");
     }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use emporium_cart::{redeem_discount_in, CartError, DiscountKind, NewDiscount};
+use emporium_cart::{redeem_discount_in, CartError, DiscountKind, NewDiscount, Shopper};
 use emporium_kernel::{clock::now_ms, money::Currency};
 
 use support::*;
@@ -16,7 +16,7 @@ async fn a_percentage_code_applies_in_any_case_and_can_be_removed() {
         env.add(&cart.id, MUG, 1).await; // 1200: 10 % = 120
         let cart = env
             .carts
-            .apply_discount(&cart.id, " welcome10 ")
+            .apply_discount(&Shopper::Guest, &cart.id, " welcome10 ")
             .await
             .must(l, "apply");
         let d = cart
@@ -33,11 +33,17 @@ async fn a_percentage_code_applies_in_any_case_and_can_be_removed() {
             (120, 1200),
             "[{l}]"
         );
-        let cart = env.carts.remove_discount(&cart.id).await.must(l, "remove");
+        let cart = env
+            .carts
+            .remove_discount(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "remove");
         assert!(cart.discount.is_none(), "[{l}]");
         assert_eq!(cart.totals.discount_total, 0, "[{l}]");
         let err = failure(
-            env.carts.apply_discount(&cart.id, "NOPE").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &cart.id, "NOPE")
+                .await,
             l,
             "unknown code",
         );
@@ -65,7 +71,9 @@ async fn a_fixed_code_needs_its_minimum_and_its_currency_and_shows_a_note_when_i
         let cart = env.eu_cart().await;
         env.add(&cart.id, SHIRT, 1).await;
         let err = failure(
-            env.carts.apply_discount(&cart.id, "SAVE5").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &cart.id, "SAVE5")
+                .await,
             l,
             "below minimum",
         );
@@ -83,7 +91,7 @@ async fn a_fixed_code_needs_its_minimum_and_its_currency_and_shows_a_note_when_i
         let with_mug = env.add(&cart.id, MUG, 1).await;
         let cart = env
             .carts
-            .apply_discount(&cart.id, "save5")
+            .apply_discount(&Shopper::Guest, &cart.id, "save5")
             .await
             .must(l, "apply");
         assert_eq!(cart.totals.discount_total, 500, "[{l}]");
@@ -93,7 +101,7 @@ async fn a_fixed_code_needs_its_minimum_and_its_currency_and_shows_a_note_when_i
         let mug_line = &with_mug.lines[1].id;
         let cart = env
             .carts
-            .remove_line(&cart.id, mug_line)
+            .remove_line(&Shopper::Guest, &cart.id, mug_line)
             .await
             .must(l, "remove");
         assert_eq!(cart.totals.discount_total, 0, "[{l}]");
@@ -103,7 +111,9 @@ async fn a_fixed_code_needs_its_minimum_and_its_currency_and_shows_a_note_when_i
         let us = env.us_cart().await;
         env.add(&us.id, SHIRT, 2).await;
         let err = failure(
-            env.carts.apply_discount(&us.id, "SAVE5").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &us.id, "SAVE5")
+                .await,
             l,
             "USD cart",
         );
@@ -135,7 +145,9 @@ async fn expired_and_not_yet_started_codes_are_refused_with_their_dates() {
         let cart = env.eu_cart().await;
         env.add(&cart.id, MUG, 1).await;
         let err = failure(
-            env.carts.apply_discount(&cart.id, "old").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &cart.id, "old")
+                .await,
             l,
             "expired",
         );
@@ -144,7 +156,9 @@ async fn expired_and_not_yet_started_codes_are_refused_with_their_dates() {
             "[{l}] {err:?}"
         );
         let err = failure(
-            env.carts.apply_discount(&cart.id, "soon").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &cart.id, "soon")
+                .await,
             l,
             "not started",
         );
@@ -152,7 +166,11 @@ async fn expired_and_not_yet_started_codes_are_refused_with_their_dates() {
             matches!(&err, CartError::DiscountNotStarted { starts_at, .. } if *starts_at == starts),
             "[{l}] {err:?}"
         );
-        let cart = env.carts.cart(&cart.id).await.must(l, "cart");
+        let cart = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert!(
             cart.discount.is_none(),
             "[{l}] a refused code is not stored"
@@ -184,7 +202,7 @@ async fn discount_codes_are_unique_regardless_of_case_and_deleting_one_leaves_a_
         let cart = env.eu_cart().await;
         env.add(&cart.id, MUG, 1).await;
         env.carts
-            .apply_discount(&cart.id, "summer")
+            .apply_discount(&Shopper::Guest, &cart.id, "summer")
             .await
             .must(l, "apply");
         let summer = env
@@ -199,7 +217,11 @@ async fn discount_codes_are_unique_regardless_of_case_and_deleting_one_leaves_a_
             .delete_discount(&summer.id)
             .await
             .must(l, "delete");
-        let cart = env.carts.cart(&cart.id).await.must(l, "cart");
+        let cart = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert_eq!(cart.totals.discount_total, 0, "[{l}]");
         let note = cart.discount.and_then(|d| d.note).unwrap_or_default();
         assert!(note.contains("no longer exists"), "[{l}] {note}");
@@ -229,18 +251,18 @@ async fn a_code_with_one_use_goes_to_the_first_order_and_the_second_cart_must_dr
             let cart = env.eu_cart().await;
             env.add(&cart.id, MUG, 1).await;
             env.carts
-                .apply_discount(&cart.id, "ONCE")
+                .apply_discount(&Shopper::Guest, &cart.id, "ONCE")
                 .await
                 .must(l, "apply");
             env.carts
-                .set_checkout_details(&cart.id, details("DE", "ship_eu_standard"))
+                .set_checkout_details(&Shopper::Guest, &cart.id, details("DE", "ship_eu_standard"))
                 .await
                 .must(l, "details");
             carts.push(cart.id);
         }
         // The first order's write counts the use (as checkout does).
         env.carts
-            .checkout_snapshot(&carts[0])
+            .checkout_snapshot(&Shopper::Guest, &carts[0])
             .await
             .must(l, "first snapshot");
         env.carts
@@ -251,7 +273,9 @@ async fn a_code_with_one_use_goes_to_the_first_order_and_the_second_cart_must_dr
 
         // The second cart would now cost more than it showed: refused, naming the code.
         let err = failure(
-            env.carts.checkout_snapshot(&carts[1]).await,
+            env.carts
+                .checkout_snapshot(&Shopper::Guest, &carts[1])
+                .await,
             l,
             "second snapshot",
         );
@@ -259,25 +283,31 @@ async fn a_code_with_one_use_goes_to_the_first_order_and_the_second_cart_must_dr
             matches!(&err, CartError::DiscountUsedUp { code } if code == "ONCE"),
             "[{l}] {err:?}"
         );
-        let second = env.carts.cart(&carts[1]).await.must(l, "second cart");
+        let second = env
+            .carts
+            .cart(&Shopper::Guest, &carts[1])
+            .await
+            .must(l, "second cart");
         let note = second.discount.and_then(|d| d.note).unwrap_or_default();
         assert!(note.contains("used up"), "[{l}] {note}");
 
         // It drops the code and checks out without it.
         env.carts
-            .remove_discount(&carts[1])
+            .remove_discount(&Shopper::Guest, &carts[1])
             .await
             .must(l, "drop code");
         let snapshot = env
             .carts
-            .checkout_snapshot(&carts[1])
+            .checkout_snapshot(&Shopper::Guest, &carts[1])
             .await
             .must(l, "second snapshot without the code");
         assert_eq!(snapshot.discount_code, None, "[{l}]");
         let third = env.eu_cart().await;
         env.add(&third.id, MUG, 1).await;
         let err = failure(
-            env.carts.apply_discount(&third.id, "ONCE").await,
+            env.carts
+                .apply_discount(&Shopper::Guest, &third.id, "ONCE")
+                .await,
             l,
             "third",
         );

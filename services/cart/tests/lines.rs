@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
-use emporium_cart::{CartError, Carts};
+use emporium_cart::{CartError, Carts, Shopper};
 use emporium_kernel::{
     events::EventBus,
     id::{CartId, LineId, VariantId},
@@ -40,7 +40,11 @@ async fn adding_a_variant_again_merges_into_its_line_and_lines_keep_their_price_
 
         // The catalog price changes: the cart keeps showing the price it was added at.
         env.catalog.set_price(SHIRT, Currency::EUR, 4800);
-        let seen = env.carts.cart(&cart.id).await.must(l, "cart");
+        let seen = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert_eq!(seen.lines[0].unit_price, 4500, "[{l}] snapshot");
         assert_eq!(seen.totals.subtotal, 4500, "[{l}]");
 
@@ -70,12 +74,14 @@ async fn adding_a_variant_again_merges_into_its_line_and_lines_keep_their_price_
 
         let removed = env
             .carts
-            .remove_line(&cart.id, &both.lines[0].id)
+            .remove_line(&Shopper::Guest, &cart.id, &both.lines[0].id)
             .await
             .must(l, "remove");
         assert_eq!(removed.item_count, 2, "[{l}]");
         let err = failure(
-            env.carts.remove_line(&cart.id, &both.lines[0].id).await,
+            env.carts
+                .remove_line(&Shopper::Guest, &cart.id, &both.lines[0].id)
+                .await,
             l,
             "remove twice",
         );
@@ -126,7 +132,11 @@ async fn concurrent_changes_to_one_cart_all_land_and_each_answer_shows_its_own()
                 "[{l}]"
             );
         }
-        let done = env.carts.cart(&cart.id).await.must(l, "cart");
+        let done = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert_eq!(done.lines.len(), 21, "[{l}] one line per variant");
         assert_eq!(done.item_count, 30, "[{l}] no add was lost");
         let mug = done
@@ -145,7 +155,9 @@ async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_fi
         let cart = env.eu_cart().await;
         for q in [0, -1, 100] {
             let err = failure(
-                env.carts.add_line(&cart.id, &variant_id(MUG), q).await,
+                env.carts
+                    .add_line(&Shopper::Guest, &cart.id, &variant_id(MUG), q)
+                    .await,
                 l,
                 &format!("add {q}"),
             );
@@ -157,7 +169,9 @@ async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_fi
         }
         let added = env.add(&cart.id, MUG, 60).await;
         let err = failure(
-            env.carts.add_line(&cart.id, &variant_id(MUG), 40).await,
+            env.carts
+                .add_line(&Shopper::Guest, &cart.id, &variant_id(MUG), 40)
+                .await,
             l,
             "merge to 100",
         );
@@ -168,7 +182,9 @@ async fn quantities_outside_1_to_99_per_line_are_rejected_naming_the_quantity_fi
         let line_id = &added.lines[0].id;
         for q in [0, 100] {
             let err = failure(
-                env.carts.update_line(&cart.id, line_id, q).await,
+                env.carts
+                    .update_line(&Shopper::Guest, &cart.id, line_id, q)
+                    .await,
                 l,
                 "update",
             );
@@ -188,14 +204,22 @@ async fn unknown_or_unpublished_variants_are_not_found() {
         let l = env.label;
         let cart = env.eu_cart().await;
         let nope = VariantId::new();
-        let err = failure(env.carts.add_line(&cart.id, &nope, 1).await, l, "unknown");
+        let err = failure(
+            env.carts
+                .add_line(&Shopper::Guest, &cart.id, &nope, 1)
+                .await,
+            l,
+            "unknown",
+        );
         assert!(
             matches!(&err, CartError::VariantNotFound { variant_id } if *variant_id == nope.as_str()),
             "[{l}] {err:?}"
         );
         env.catalog.unpublish(MUG);
         let err = failure(
-            env.carts.add_line(&cart.id, &variant_id(MUG), 1).await,
+            env.carts
+                .add_line(&Shopper::Guest, &cart.id, &variant_id(MUG), 1)
+                .await,
             l,
             "unpublished",
         );
@@ -205,7 +229,7 @@ async fn unknown_or_unpublished_variants_are_not_found() {
         );
         let err = failure(
             env.carts
-                .add_line(&CartId::new(), &variant_id(SHIRT), 1)
+                .add_line(&Shopper::Guest, &CartId::new(), &variant_id(SHIRT), 1)
                 .await,
             l,
             "no cart",
@@ -223,7 +247,9 @@ async fn a_variant_without_a_price_in_the_carts_currency_is_refused() {
         let l = env.label;
         let cart = env.us_cart().await;
         let err = failure(
-            env.carts.add_line(&cart.id, &variant_id(EU_ONLY), 1).await,
+            env.carts
+                .add_line(&Shopper::Guest, &cart.id, &variant_id(EU_ONLY), 1)
+                .await,
             l,
             "no USD price",
         );
@@ -231,7 +257,11 @@ async fn a_variant_without_a_price_in_the_carts_currency_is_refused() {
             matches!(&err, CartError::PriceMissing { variant_id, currency } if variant_id == EU_ONLY && currency == "USD"),
             "[{l}] {err:?}"
         );
-        let cart = env.carts.cart(&cart.id).await.must(l, "cart");
+        let cart = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         assert!(cart.lines.is_empty(), "[{l}]");
         // The same variant is fine in a EUR cart.
         let eu = env.eu_cart().await;
@@ -250,7 +280,9 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
         let cart = env.eu_cart().await;
         let added = env.add(&cart.id, SHIRT, 8).await;
         let err = failure(
-            env.carts.add_line(&cart.id, &variant_id(SHIRT), 3).await,
+            env.carts
+                .add_line(&Shopper::Guest, &cart.id, &variant_id(SHIRT), 3)
+                .await,
             l,
             "8 + 3 of 10",
         );
@@ -260,7 +292,9 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
         );
         let line_id = added.lines[0].id.clone();
         let err = failure(
-            env.carts.update_line(&cart.id, &line_id, 11).await,
+            env.carts
+                .update_line(&Shopper::Guest, &cart.id, &line_id, 11)
+                .await,
             l,
             "update to 11",
         );
@@ -277,13 +311,15 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
         );
         let updated = env
             .carts
-            .update_line(&cart.id, &line_id, 10)
+            .update_line(&Shopper::Guest, &cart.id, &line_id, 10)
             .await
             .must(l, "update to 10");
         assert_eq!(updated.lines[0].quantity, 10, "[{l}]");
         env.stock.set(SHIRT, 0);
         let err = failure(
-            env.carts.update_line(&cart.id, &line_id, 1).await,
+            env.carts
+                .update_line(&Shopper::Guest, &cart.id, &line_id, 1)
+                .await,
             l,
             "sold out",
         );
@@ -292,7 +328,9 @@ async fn stock_is_checked_on_add_including_merged_quantity_and_on_update() {
             "[{l}] {err:?}"
         );
         let err = failure(
-            env.carts.update_line(&cart.id, &LineId::new(), 1).await,
+            env.carts
+                .update_line(&Shopper::Guest, &cart.id, &LineId::new(), 1)
+                .await,
             l,
             "no line",
         );
@@ -318,7 +356,7 @@ async fn a_cart_holds_at_most_fifty_different_items() {
         }
         let err = failure(
             env.carts
-                .add_line(&cart.id, &variant_id(&var("item50")), 1)
+                .add_line(&Shopper::Guest, &cart.id, &variant_id(&var("item50")), 1)
                 .await,
             l,
             "51st",
@@ -348,13 +386,13 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
         );
         let cart = env.eu_cart().await;
         let seen = other
-            .add_line(&cart.id, &variant_id(SHIRT), 1)
+            .add_line(&Shopper::Guest, &cart.id, &variant_id(SHIRT), 1)
             .await
             .must(l, "other add");
         assert_eq!(seen.lines.len(), 1, "[{l}]");
         env.add(&cart.id, MUG, 2).await;
         let seen = other
-            .add_line(&cart.id, &variant_id(SHIRT), 2)
+            .add_line(&Shopper::Guest, &cart.id, &variant_id(SHIRT), 2)
             .await
             .must(l, "other add again");
         let lines = quantities(&seen);
@@ -374,7 +412,9 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
             };
             let id = cart.id.clone();
             tasks.push(tokio::spawn(async move {
-                carts.add_line(&id, &variant_id(MUG), 1).await
+                carts
+                    .add_line(&Shopper::Guest, &id, &variant_id(MUG), 1)
+                    .await
             }));
         }
         for task in tasks {
@@ -382,7 +422,11 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
                 .unwrap_or_else(|e| panic!("[{l}] task: {e}"))
                 .must(l, "concurrent add");
         }
-        let after = env.carts.cart(&cart.id).await.must(l, "cart");
+        let after = env
+            .carts
+            .cart(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "cart");
         let mug = after.lines.iter().find(|x| x.variant_id.as_str() == MUG);
         assert_eq!(mug.map(|x| x.quantity), Some(12), "[{l}] no add was lost");
 
@@ -398,14 +442,14 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
             .map(|x| x.id.clone())
             .unwrap_or_else(|| panic!("[{l}] the mug line is gone"));
         env.carts
-            .remove_line(&cart.id, &shirt_line)
+            .remove_line(&Shopper::Guest, &cart.id, &shirt_line)
             .await
             .must(l, "remove");
         let seen = env.add(&cart.id, SHIRT, 1).await;
         let shirt = seen.lines.iter().find(|x| x.variant_id.as_str() == SHIRT);
         assert_eq!(shirt.map(|x| x.quantity), Some(1), "[{l}] a new shirt line");
         other
-            .update_line(&cart.id, &mug_line, 5)
+            .update_line(&Shopper::Guest, &cart.id, &mug_line, 5)
             .await
             .must(l, "other update");
         let seen = env.add(&cart.id, SHIRT, 1).await;
@@ -418,7 +462,9 @@ async fn adds_through_two_cart_services_on_one_database_keep_every_line() {
 
         // A cart that does not exist is not found, even by a service with a warm memo.
         let err = failure(
-            other.add_line(&CartId::new(), &variant_id(SHIRT), 1).await,
+            other
+                .add_line(&Shopper::Guest, &CartId::new(), &variant_id(SHIRT), 1)
+                .await,
             l,
             "no cart",
         );

@@ -17,14 +17,14 @@ async fn eu_totals_contain_the_shipping_countrys_tax_and_us_totals_add_8_25_perc
         let eu = env.eu_cart().await;
         env.add(&eu.id, SHIRT, 2).await;
         env.carts
-            .apply_discount(&eu.id, "WELCOME10")
+            .apply_discount(&Shopper::Guest, &eu.id, "WELCOME10")
             .await
             .must(l, "code");
         for (country, rate_bp, tax) in [("FR", 2000, 1599), ("DE", 1900, 1532), ("NL", 2100, 1665)]
         {
             let cart = env
                 .carts
-                .set_checkout_details(&eu.id, details(country, "ship_eu_express"))
+                .set_checkout_details(&Shopper::Guest, &eu.id, details(country, "ship_eu_express"))
                 .await
                 .must(l, "details");
             let t = cart.totals;
@@ -42,7 +42,7 @@ async fn eu_totals_contain_the_shipping_countrys_tax_and_us_totals_add_8_25_perc
             assert_eq!(cart.region.tax_rate_bp, rate_bp, "[{l}] {country}");
             let snapshot = env
                 .carts
-                .checkout_snapshot(&eu.id)
+                .checkout_snapshot(&Shopper::Guest, &eu.id)
                 .await
                 .must(l, "snapshot");
             assert_eq!(snapshot.totals.tax_total, tax, "[{l}] order of {country}");
@@ -54,7 +54,7 @@ async fn eu_totals_contain_the_shipping_countrys_tax_and_us_totals_add_8_25_perc
         env.add(&us.id, SHIRT, 1).await;
         let us = env
             .carts
-            .set_checkout_details(&us.id, details("US", "ship_us_standard"))
+            .set_checkout_details(&Shopper::Guest, &us.id, details("US", "ship_us_standard"))
             .await
             .must(l, "details");
         let t = us.totals;
@@ -83,7 +83,11 @@ async fn standard_shipping_becomes_free_when_the_subtotal_reaches_the_threshold(
         let l = env.label;
         let cart = env.eu_cart().await;
         env.add(&cart.id, SHIRT, 1).await; // 45.00 < 50.00
-        let quotes = env.carts.shipping_options(&cart.id).await.must(l, "quotes");
+        let quotes = env
+            .carts
+            .shipping_options(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "quotes");
         let priced: Vec<(&str, i64, Option<i64>)> = quotes
             .iter()
             .map(|q| (q.name.as_str(), q.amount, q.free_above))
@@ -95,7 +99,7 @@ async fn standard_shipping_becomes_free_when_the_subtotal_reaches_the_threshold(
         );
         let cart = env
             .carts
-            .set_checkout_details(&cart.id, details("FR", "ship_eu_standard"))
+            .set_checkout_details(&Shopper::Guest, &cart.id, details("FR", "ship_eu_standard"))
             .await
             .must(l, "details");
         assert_eq!(cart.totals.shipping_total, 495, "[{l}]");
@@ -104,7 +108,11 @@ async fn standard_shipping_becomes_free_when_the_subtotal_reaches_the_threshold(
         let cart = env.add(&cart.id, MUG, 1).await; // 57.00 >= 50.00
         assert_eq!(cart.totals.shipping_total, 0, "[{l}]");
         assert_eq!(cart.shipping_option.map(|s| s.amount), Some(0), "[{l}]");
-        let quotes = env.carts.shipping_options(&cart.id).await.must(l, "quotes");
+        let quotes = env
+            .carts
+            .shipping_options(&Shopper::Guest, &cart.id)
+            .await
+            .must(l, "quotes");
         assert_eq!((quotes[0].amount, quotes[1].amount), (0, 1495), "[{l}]");
     }
 }

@@ -16,6 +16,9 @@ pub enum CheckoutError {
     /// learns whether the order id exists.
     #[error("order not found")]
     OrderNotFound,
+    /// The cart belongs to another customer (answered as if it did not exist).
+    #[error("cart {cart_id} not found")]
+    CartNotFound { cart_id: String },
     /// The idempotency key breaks its rules.
     #[error("the Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)")]
     InvalidIdempotencyKey,

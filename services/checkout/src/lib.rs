@@ -39,7 +39,12 @@ mod store;
 
 use std::{fmt, future::Future, sync::Arc, time::Duration};
 
-use emporium_kernel::{clock::now_ms, db::Database, events::EventBus, id::OrderId};
+use emporium_kernel::{
+    clock::now_ms,
+    db::Database,
+    events::EventBus,
+    id::{CustomerId, OrderId},
+};
 use subtle::ConstantTimeEq;
 
 pub use consumer::PaymentEventsConsumer;
@@ -206,6 +211,31 @@ impl Checkout {
         } else {
             Err(CheckoutError::OrderNotFound)
         }
+    }
+
+    /// One of `customer`'s orders; another's, or a guest order, is `OrderNotFound` (ids
+    /// are not confirmed).
+    pub async fn customer_order(&self, customer: &CustomerId, id: &OrderId) -> Result<Order> {
+        let order = self.order(id).await?;
+        if order.customer_id.as_ref() == Some(customer) {
+            Ok(order)
+        } else {
+            Err(CheckoutError::OrderNotFound)
+        }
+    }
+
+    /// Gives the guest orders placed with `email` to `customer`, whose account has
+    /// verified that address (the caller checks that). Returns how many were attached.
+    pub async fn attach_guest_orders(&self, customer: &CustomerId, email: &Email) -> Result<u64> {
+        let (owner, email) = (customer.to_string(), email.to_string());
+        let attached = self
+            .db
+            .write(async move |conn| store::attach_guest_orders(conn, &owner, &email).await)
+            .await?;
+        if attached > 0 {
+            tracing::info!(%customer, attached, "guest orders attached to the customer");
+        }
+        Ok(attached)
     }
 
     /// Orders newest first, filtered by status and by `q` (an order number exactly, or

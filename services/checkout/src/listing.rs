@@ -26,7 +26,17 @@ pub(crate) async fn list(co: &Checkout, query: OrderQuery) -> Result<OrderPage> 
     // One row more than asked tells whether another page follows.
     let mut items = co
         .db
-        .read(async |conn| store::list_orders(conn, query.status, q, after, query.limit + 1).await)
+        .read(async |conn| {
+            store::list_orders(
+                conn,
+                query.customer_id.as_ref().map(|c| c.as_str()),
+                query.status,
+                q,
+                after,
+                query.limit + 1,
+            )
+            .await
+        })
         .await?;
     let next_cursor = if items.len() as i64 > query.limit {
         items.truncate(query.limit as usize);

@@ -5,7 +5,7 @@ use std::fmt;
 
 use emporium_kernel::{
     clock::rfc3339,
-    id::{CartId, OrderId, ProductId, VariantId},
+    id::{CartId, CustomerId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 use serde::{Serialize, Serializer};
@@ -78,6 +78,8 @@ pub struct Order {
     /// Human-friendly: `1001`, `1002`, …
     pub number: String,
     pub cart_id: CartId,
+    /// Whose order it is; `None` for a guest's.
+    pub customer_id: Option<CustomerId>,
     pub status: OrderStatus,
     pub email: Email,
     #[serde(serialize_with = "currency_code")]
@@ -173,6 +175,9 @@ pub struct Fulfilment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceOrder {
     pub cart_id: CartId,
+    /// The signed-in customer placing it (`None`: a guest). A customer's cart is placed
+    /// only by that customer; the order belongs to the cart's owner.
+    pub customer_id: Option<CustomerId>,
     /// The `Idempotency-Key` header.
     pub idempotency_key: String,
     /// A hash of the request body, made by the HTTP layer: the same key with another
@@ -196,6 +201,8 @@ pub struct PlacedOrder {
 /// Filters and page of [`crate::Checkout::list_orders`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderQuery {
+    /// Only this customer's orders.
+    pub customer_id: Option<CustomerId>,
     pub status: Option<OrderStatus>,
     /// An order number (exactly, `#` optional) or part of an email (any case).
     pub q: Option<String>,
@@ -207,6 +214,7 @@ pub struct OrderQuery {
 impl Default for OrderQuery {
     fn default() -> Self {
         OrderQuery {
+            customer_id: None,
             status: None,
             q: None,
             limit: 20,

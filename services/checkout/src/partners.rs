@@ -11,7 +11,7 @@ pub use emporium_kernel::{
 };
 use emporium_kernel::{
     db::Conn,
-    id::{CartId, OrderId, ProductId, VariantId},
+    id::{CartId, CustomerId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,13 @@ pub trait CartSource: Send + Sync + 'static {
     /// Everything an order needs, validated by the cart service (lines, totals, contact,
     /// addresses, shipping, payment method). A cart that is already completed is an
     /// error of the cart service.
-    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError>;
+    /// `customer`: who is placing it (`None`: a guest); another customer's cart is not
+    /// found.
+    async fn checkout_snapshot(
+        &self,
+        cart_id: &CartId,
+        customer: Option<&CustomerId>,
+    ) -> Result<CartSnapshot, SourceError>;
     /// Closes the cart for `order_id` and redeems its discount code. Must be idempotent:
     /// a replayed placement calls it again when the first call failed.
     async fn mark_completed(&self, cart_id: &CartId, order_id: &OrderId)
@@ -106,6 +112,8 @@ pub trait PaymentSessions: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartSnapshot {
     pub cart_id: CartId,
+    /// The cart's owner; the order is theirs. `None` for a guest cart.
+    pub customer_id: Option<CustomerId>,
     pub currency: Currency,
     pub region_id: String,
     pub email: Email,

@@ -73,6 +73,9 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
                 Ok::<_, CheckoutError>((record, live))
             })
             .await?;
+        if let Some((_, owner)) = &live {
+            ensure_placer(&input, owner.as_deref())?;
+        }
         if let Some(record) = record {
             if record.request_hash != input.request_hash {
                 return Err(CheckoutError::IdempotencyKeyReused);
@@ -82,12 +85,12 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
                 None => continue,
             }
         }
-        if let Some(order_id) = live {
+        if let Some((order_id, _)) = live {
             return Err(CheckoutError::CartAlreadyCompleted { order_id });
         }
         let snapshot = co
             .carts
-            .checkout_snapshot(&input.cart_id)
+            .checkout_snapshot(&input.cart_id, input.customer_id.as_ref())
             .await
             .map_err(CheckoutError::Cart)?;
         validate_snapshot(&input.cart_id, &snapshot)?;
@@ -109,6 +112,18 @@ pub(crate) async fn place(co: &Checkout, input: PlaceOrder) -> Result<PlacedOrde
         }
     }
     Err(CheckoutError::PlacementInProgress)
+}
+
+/// A customer's cart (and so its order) is placed and replayed only by that customer;
+/// to anyone else it does not exist.
+fn ensure_placer(input: &PlaceOrder, owner: Option<&str>) -> Result<()> {
+    match (owner, input.customer_id.as_ref()) {
+        (None, _) => Ok(()),
+        (Some(owner), Some(placer)) if owner == placer.as_str() => Ok(()),
+        _ => Err(CheckoutError::CartNotFound {
+            cart_id: input.cart_id.to_string(),
+        }),
+    }
 }
 
 /// The snapshot is validated by the cart service; these checks only keep a broken adapter
@@ -518,6 +533,7 @@ async fn replay(
     let deadline = tokio::time::Instant::now() + REPLAY_WAIT;
     loop {
         let order = co.load(&record.order_id).await?;
+        ensure_placer(input, order.customer_id.as_ref().map(|c| c.as_str()))?;
         if order.cancel_reason.as_deref() == Some("out_of_stock") {
             let detail = co
                 .db

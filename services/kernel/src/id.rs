@@ -197,6 +197,11 @@ typed_id!(
     ImageId, "img", "image"
 );
 typed_id!(
+    /// A customer account (`cus_…`). Defined here, not in the accounts service, because
+    /// carts and orders record whose they are.
+    CustomerId, "cus", "customer"
+);
+typed_id!(
     /// The payment of an order (`pay_…`).
     PaymentId, "pay", "payment"
 );

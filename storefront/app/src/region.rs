@@ -274,7 +274,8 @@ mod moving {
     fn reason(code: &str, detail: &str, currency: &str) -> String {
         match code {
             "currency_mismatch" => format!("not sold in {currency}"),
-            "discount_currency_mismatch" => format!("not valid in {currency}"),
+            // The code applied to the cart in the old currency, so the currency is why.
+            "discount_invalid" => format!("not valid in {currency}"),
             _ => detail.to_owned(),
         }
     }

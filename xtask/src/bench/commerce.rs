@@ -191,7 +191,11 @@ fn run_database(
     let serve = || -> Result<Command> {
         let mut cmd = server_command(built, dir, &addr)?;
         cmd.env("EMPORIUM_SEED_DEMO", "false")
-            .env("EMPORIUM_ADMIN_TOKEN", &token);
+            .env("EMPORIUM_ADMIN_TOKEN", &token)
+            // Each order comes from its own shopper, as in a shop: the per-client rate
+            // limits on cart creation and order placement then count one shopper's
+            // requests, not the whole bench's.
+            .env("EMPORIUM_TRUSTED_PROXY_HEADER", SHOPPER_HEADER);
         if let Some(url) = database_url {
             cmd.env("DATABASE_URL", url);
         }
@@ -318,8 +322,29 @@ fn excerpt(body: &str) -> String {
     out
 }
 
+/// The header that names the shopper (trusted by the bench's servers as the client
+/// address the rate limits count).
+const SHOPPER_HEADER: &str = "x-bench-shopper";
+
+/// A shopper name no other request of this run uses.
+fn new_shopper() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "shopper-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 fn create_cart(conn: &mut Conn) -> Result<String> {
-    let response = request_expecting(conn, "POST", "/store/carts", &[], Some("{}"), 201)?;
+    let shopper = new_shopper();
+    let response = request_expecting(
+        conn,
+        "POST",
+        "/store/carts",
+        &[(SHOPPER_HEADER, &shopper)],
+        Some("{}"),
+        201,
+    )?;
     super::first_string_field(&response.body, "id").context("no cart id in the new cart")
 }
 
@@ -512,7 +537,15 @@ fn place_order(conn: &mut Conn, variant_id: &str, key: &str) -> Result<Duration,
             }),
         }
     };
-    let cart = call(conn, "create cart", "/store/carts", &[], "{}", 201)?;
+    let shopper = new_shopper();
+    let cart = call(
+        conn,
+        "create cart",
+        "/store/carts",
+        &[(SHOPPER_HEADER, &shopper)],
+        "{}",
+        201,
+    )?;
     let cart_id = super::first_string_field(&cart.body, "id").ok_or_else(|| OrderFailure {
         kind: "create cart: no id".into(),
         detail: excerpt(&cart.body),
@@ -539,7 +572,7 @@ fn place_order(conn: &mut Conn, variant_id: &str, key: &str) -> Result<Duration,
         conn,
         "complete",
         &format!("{base}/complete"),
-        &[("Idempotency-Key", key)],
+        &[("Idempotency-Key", key), (SHOPPER_HEADER, &shopper)],
         "",
         201,
     )?;

@@ -4,31 +4,36 @@
 //! what may be revealed) lives in the accounts service.
 //!
 //! Every answer is per customer, so none may be cached (`private, no-store`). The `/me`
-//! routes act for the customer [`CurrentCustomer`] signs in; an address id of another
-//! customer is a 404 like one that never existed.
+//! routes act for the customer [`CurrentCustomer`] signs in; an address or order id of
+//! another customer is a 404 like one that never existed.
 
 use axum::{
-    extract::State,
+    extract::{RawQuery, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use emporium_accounts::{
     AccountError, AddressId, ProfileUpdate, Registered, Registration, VerificationRequest,
 };
+use emporium_checkout::OrderQuery;
 use emporium_client::{
     accounts::{
         AddressInput, AddressPatch, ChangeEmail, ChangePassword, CheckYourInbox,
         ConfirmPasswordReset, Customer, Login, ProfilePatch, RegisterCustomer,
         RequestPasswordReset, SavedAddress, SessionToken, VerificationStatus, VerifyEmail,
     },
+    commerce::Order,
     types::Page,
 };
-use emporium_kernel::clock::rfc3339;
+use emporium_kernel::{
+    clock::rfc3339,
+    id::{CartId, OrderId},
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{auth::CurrentCustomer, store_routes::private, wire};
 use crate::{
-    extract::{path_id, JsonBody, Path},
+    extract::{body_id, path_id, JsonBody, Path, QueryParams},
     limits::{email_key, Client, Limit},
     problem::{ApiError, ApiResult},
     AppState,
@@ -51,6 +56,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_email))
         .routes(routes!(list_addresses, add_address))
         .routes(routes!(get_address, update_address, delete_address))
+        .routes(routes!(list_my_orders))
+        .routes(routes!(get_my_order))
 }
 
 /// `204 No Content`, not to be cached either.
@@ -101,9 +108,12 @@ pub async fn register(
 }
 
 /// Sign in with email and password: a session token to send as `Authorization: Bearer
-/// <token>`. A wrong password and an unknown email get the same 401.
+/// <token>`. A wrong password and an unknown email get the same 401. The guest cart
+/// named by `cart_id` comes along: it becomes the customer's, or its lines are added to
+/// their open cart; `cart_id` in the answer is the cart to continue with.
 #[utoipa::path(post, path = "/store/auth/login", tag = "accounts", request_body = Login,
     responses((status = 200, description = "Signed in", body = SessionToken),
+              (status = 400, description = "A malformed `cart_id` (`invalid_parameter`)"),
               (status = 401, description = "The email and password do not match an account (`invalid_credentials`)"),
               (status = 429, description = "Too many attempts (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn login(
@@ -116,13 +126,25 @@ pub async fn login(
     state
         .limits
         .check(Limit::LoginByEmail, &email_key(&input.email))?;
+    let guest_cart = input
+        .cart_id
+        .as_deref()
+        .map(|id| body_id("cart_id", id, CartId::parse))
+        .transpose()?;
     let logged_in = state
         .commerce
         .accounts
         .login(&input.email, &input.password)
         .await?;
     let session = &logged_in.session;
+    attach_verified_guest_orders(&state, logged_in.customer.clone()).await?;
+    let cart = state
+        .commerce
+        .carts
+        .sign_in(&session.customer_id, guest_cart.as_ref())
+        .await?;
     let body = SessionToken {
+        cart_id: cart.cart_id().map(ToString::to_string),
         token: logged_in.token.expose().to_owned(),
         expires_at: rfc3339(session.expires_at),
         absolute_expires_at: rfc3339(session.absolute_expires_at),
@@ -222,7 +244,9 @@ pub async fn verify_email(
     JsonBody(input): JsonBody<VerifyEmail>,
 ) -> ApiResult<Response> {
     state.limits.check_client(Limit::TokenByClient, &client)?;
-    state.commerce.accounts.verify_email(&input.token).await?;
+    let customer_id = state.commerce.accounts.verify_email(&input.token).await?;
+    let customer = state.commerce.accounts.customer(&customer_id).await?;
+    attach_verified_guest_orders(&state, customer).await?;
     Ok(no_content())
 }
 
@@ -255,6 +279,73 @@ pub async fn resend_verification(
         },
     };
     Ok(private(StatusCode::ACCEPTED, body))
+}
+
+/// Guest orders placed with the customer's email become theirs once the address is
+/// verified (the customer proved it is theirs); until then they stay a guest's. Done when
+/// the email is verified and at each sign-in (for guest orders placed since).
+async fn attach_verified_guest_orders(
+    state: &AppState,
+    customer: emporium_accounts::Customer,
+) -> ApiResult<()> {
+    if customer.email_verified() {
+        state
+            .commerce
+            .checkout
+            .attach_guest_orders(&customer.id, &customer.email)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The customer's orders, newest first: those placed while signed in, and guest orders
+/// placed with their email once it is verified.
+#[utoipa::path(get, path = "/store/customers/me/orders", tag = "accounts",
+    security(("customer_token" = [])),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, description = "A page of the customer's orders", body = Page<Order>),
+              (status = 400, description = "A malformed `limit` or `cursor` (`invalid_parameter`)")))]
+pub async fn list_my_orders(
+    State(state): State<AppState>,
+    me: CurrentCustomer,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q = QueryParams::parse(raw.as_deref());
+    let query = OrderQuery {
+        customer_id: Some(me.customer_id().clone()),
+        limit: q.integer("limit", 1, 100)?.unwrap_or(20),
+        cursor: q.text("cursor").map(str::to_owned),
+        ..OrderQuery::default()
+    };
+    let page = state.commerce.checkout.list_orders(query).await?;
+    Ok(private(
+        StatusCode::OK,
+        Page {
+            items: page.items.into_iter().map(wire::order).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+/// One of the customer's orders; another's is a 404 like one that does not exist.
+#[utoipa::path(get, path = "/store/customers/me/orders/{id}", tag = "accounts",
+    security(("customer_token" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The order", body = Order),
+              (status = 404, description = "No such order of this customer (`not_found`)")))]
+pub async fn get_my_order(
+    State(state): State<AppState>,
+    me: CurrentCustomer,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = path_id(&id, OrderId::parse)?;
+    let order = state
+        .commerce
+        .checkout
+        .customer_order(me.customer_id(), &id)
+        .await?;
+    Ok(private(StatusCode::OK, wire::order(order)))
 }
 
 /// The signed-in customer's account.

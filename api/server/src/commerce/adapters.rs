@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use emporium_cart::{Carts, Freshness, LookupError, StockCheck, VariantLookup, VariantSnapshot};
+use emporium_cart::{
+    Carts, Freshness, LookupError, Shopper, StockCheck, VariantLookup, VariantSnapshot,
+};
 use emporium_catalog::Catalog;
 use emporium_checkout::{
     CartSnapshot, CartSource, PaymentInfo, PaymentRequest, PaymentSessions, RefundInfo,
@@ -14,7 +16,7 @@ use emporium_checkout::{
 use emporium_inventory::{Inventory, InventoryError, ReserveLine};
 use emporium_kernel::{
     db::{Conn, DbError},
-    id::{CartId, OrderId, ReservationId, VariantId},
+    id::{CartId, CustomerId, OrderId, ReservationId, VariantId},
     money::Currency,
 };
 use emporium_payments::{NewPayment, Payments};
@@ -96,10 +98,16 @@ impl CartsForCheckout {
 
 #[async_trait]
 impl CartSource for CartsForCheckout {
-    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError> {
-        let s = self.carts.checkout_snapshot(cart_id).await?;
+    async fn checkout_snapshot(
+        &self,
+        cart_id: &CartId,
+        customer: Option<&CustomerId>,
+    ) -> Result<CartSnapshot, SourceError> {
+        let shopper = customer.map_or(Shopper::Guest, |c| Shopper::Customer(c.clone()));
+        let s = self.carts.checkout_snapshot(&shopper, cart_id).await?;
         Ok(CartSnapshot {
             cart_id: s.cart_id,
+            customer_id: s.customer_id,
             currency: s.currency,
             region_id: s.region_id,
             email: s.email,

@@ -83,6 +83,7 @@ pub async fn list_orders(
         .commerce
         .checkout
         .list_orders(OrderQuery {
+            customer_id: None,
             status,
             q: q.text("q").map(str::to_owned),
             limit: q.integer("limit", 1, 100)?.unwrap_or(20),

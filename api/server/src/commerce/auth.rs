@@ -10,6 +10,7 @@ use axum::{
     http::{header, request::Parts, HeaderMap},
 };
 use emporium_accounts::{CustomerId, Session, SessionId};
+use emporium_cart::Shopper;
 
 use crate::{
     problem::{ApiError, ProblemCode},
@@ -81,6 +82,23 @@ impl FromRequestParts<AppState> for CurrentCustomer {
                 "this session has ended or the token is not valid: sign in again",
             )),
         }
+    }
+}
+
+/// Who a cart or checkout request comes from: a guest (no `Authorization` header) or
+/// the signed-in customer. A header whose session is not valid is the same 401 as for
+/// [`CurrentCustomer`], not a silent guest: the caller believes it is signed in.
+pub struct AsShopper(pub Shopper);
+
+impl FromRequestParts<AppState> for AsShopper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(AsShopper(Shopper::Guest));
+        }
+        let me = CurrentCustomer::from_request_parts(parts, state).await?;
+        Ok(AsShopper(Shopper::Customer(me.session.customer_id)))
     }
 }
 

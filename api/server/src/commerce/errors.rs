@@ -143,7 +143,9 @@ impl From<CheckoutError> for ApiError {
     fn from(err: CheckoutError) -> Self {
         let detail = err.to_string();
         match err {
-            CheckoutError::OrderNotFound => problem(P::NotFound, None, detail),
+            CheckoutError::OrderNotFound | CheckoutError::CartNotFound { .. } => {
+                problem(P::NotFound, None, detail)
+            }
             CheckoutError::InvalidIdempotencyKey => {
                 problem(P::InvalidParameter, Some("Idempotency-Key"), detail)
             }

@@ -24,7 +24,7 @@ use emporium_kernel::{
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::wire;
+use super::{auth::AsShopper, wire};
 use crate::limits::{Client, Limit};
 use crate::{
     extract::{body_id, path_id, JsonBody, OptionalJsonBody, Path, QueryParams},
@@ -129,16 +129,24 @@ pub async fn list_payment_methods(State(state): State<AppState>) -> Json<Page<Pa
     })
 }
 
-/// Create a guest cart. Keep its id (the storefront keeps it in an HttpOnly cookie).
+/// Create a cart. Keep its id (the storefront keeps it in an HttpOnly cookie). Signed
+/// in (`Authorization: Bearer`), the cart is the customer's and answers only to their
+/// session; without, it is a guest cart that answers to whoever holds its id. Every
+/// cart route answers 404 for another customer's cart.
 #[utoipa::path(post, path = "/store/carts", tag = "cart",
+    security((), ("customer_token" = [])),
     request_body(content = Option<CreateCart>, description = "optional: an empty body creates a cart in the default region"),
     responses((status = 201, description = "The new cart", body = Cart),
               (status = 400, description = "A field is malformed (`invalid_parameter`, `invalid_body`), or no region sells in the currency (`currency_mismatch`)"),
-              (status = 404, description = "No such region (`not_found`)")))]
+              (status = 404, description = "No such region (`not_found`)"),
+              (status = 429, description = "Too many carts from this client (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn create_cart(
     State(state): State<AppState>,
+    client: Client,
+    AsShopper(shopper): AsShopper,
     OptionalJsonBody(input): OptionalJsonBody<CreateCart>,
 ) -> ApiResult<Response> {
+    state.limits.check_client(Limit::CartByClient, &client)?;
     // No body means "all defaults", so other frontends can POST without one.
     let input = input.unwrap_or_default();
     let currency = input
@@ -150,27 +158,30 @@ pub async fn create_cart(
     let cart = state
         .commerce
         .carts
-        .create_cart(input.region_id.as_deref(), currency)
+        .create_cart(&shopper, input.region_id.as_deref(), currency)
         .await?;
     Ok(private(StatusCode::CREATED, wire::cart(cart)))
 }
 
 /// A cart with its lines and totals.
-#[utoipa::path(get, path = "/store/carts/{id}", tag = "cart", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/store/carts/{id}", tag = "cart",
+    security((), ("customer_token" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "The cart", body = Cart),
               (status = 404, description = "No such cart (`not_found`)")))]
 pub async fn get_cart(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = path_id(&id, CartId::parse)?;
-    let cart = state.commerce.carts.cart(&id).await?;
+    let cart = state.commerce.carts.cart(&shopper, &id).await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
 /// Add a variant; a second add of the same variant raises the line's quantity. Stock
 /// is checked now and again at checkout.
-#[utoipa::path(post, path = "/store/carts/{id}/line-items", tag = "cart", request_body = AddLine,
+#[utoipa::path(post, path = "/store/carts/{id}/line-items", tag = "cart",
+    security((), ("customer_token" = [])), request_body = AddLine,
     params(("id" = String, Path)),
     responses((status = 200, description = "The cart with the line", body = Cart),
               (status = 400, description = "A malformed quantity (`invalid_parameter`), no price in the cart's currency (`currency_mismatch`), too many lines (`too_many_lines`), or an amount too large (`amount_too_large`)"),
@@ -178,6 +189,7 @@ pub async fn get_cart(
               (status = 409, description = "Not enough stock (`out_of_stock`), or the cart is an order already (`cart_completed`)")))]
 pub async fn add_line(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<AddLine>,
 ) -> ApiResult<Response> {
@@ -186,13 +198,14 @@ pub async fn add_line(
     let cart = state
         .commerce
         .carts
-        .add_line(&id, &variant_id, input.quantity)
+        .add_line(&shopper, &id, &variant_id, input.quantity)
         .await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
 /// Change a line's quantity (1..=99; remove the line to drop it).
-#[utoipa::path(patch, path = "/store/carts/{id}/line-items/{line_id}", tag = "cart", request_body = UpdateLine,
+#[utoipa::path(patch, path = "/store/carts/{id}/line-items/{line_id}", tag = "cart",
+    security((), ("customer_token" = [])), request_body = UpdateLine,
     params(("id" = String, Path), ("line_id" = String, Path)),
     responses((status = 200, description = "The cart with the line changed", body = Cart),
               (status = 400, description = "A malformed quantity (`invalid_parameter`), or an amount too large (`amount_too_large`)"),
@@ -200,6 +213,7 @@ pub async fn add_line(
               (status = 409, description = "Not enough stock (`out_of_stock`), or the cart is an order already (`cart_completed`)")))]
 pub async fn update_line(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path((id, line_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<UpdateLine>,
 ) -> ApiResult<Response> {
@@ -208,38 +222,49 @@ pub async fn update_line(
     let cart = state
         .commerce
         .carts
-        .update_line(&id, &line_id, input.quantity)
+        .update_line(&shopper, &id, &line_id, input.quantity)
         .await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
 /// Remove a line.
 #[utoipa::path(delete, path = "/store/carts/{id}/line-items/{line_id}", tag = "cart",
+    security((), ("customer_token" = [])),
     params(("id" = String, Path), ("line_id" = String, Path)),
     responses((status = 200, description = "The cart without the line", body = Cart),
               (status = 404, description = "No such cart or line (`not_found`)"),
               (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn remove_line(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path((id, line_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let id = path_id(&id, CartId::parse)?;
     let line_id = path_id(&line_id, LineId::parse)?;
-    let cart = state.commerce.carts.remove_line(&id, &line_id).await?;
+    let cart = state
+        .commerce
+        .carts
+        .remove_line(&shopper, &id, &line_id)
+        .await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
-/// Apply a discount code; a code that cannot apply is a 400 saying why.
-#[utoipa::path(post, path = "/store/carts/{id}/discounts", tag = "cart", request_body = ApplyDiscount,
+/// Apply a discount code. A code that cannot apply is one 400 (`discount_invalid`),
+/// the same whether it does not exist, has expired, is used up or its conditions are
+/// not met: the answer never tells a guesser which codes exist. Once a code is on the
+/// cart, the cart's `discount.note` says why it stopped applying.
+#[utoipa::path(post, path = "/store/carts/{id}/discounts", tag = "cart",
+    security((), ("customer_token" = [])), request_body = ApplyDiscount,
     params(("id" = String, Path)),
     responses((status = 200, description = "The cart with the discount", body = Cart),
-              (status = 400, description = "The code cannot apply: `discount_not_found`, `discount_expired`, `discount_not_started`, `discount_minimum_not_met`, `discount_used_up`, `discount_currency_mismatch`; or it is malformed (`invalid_parameter`)"),
+              (status = 400, description = "The code cannot be used on this cart (`discount_invalid`, whatever the reason), or it is malformed (`invalid_parameter`)"),
               (status = 404, description = "No such cart (`not_found`)"),
               (status = 409, description = "The cart is an order already (`cart_completed`)"),
               (status = 429, description = "Too many codes tried (`rate_limited`); `Retry-After` says when to try again")))]
 pub async fn apply_discount(
     State(state): State<AppState>,
     client: Client,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ApplyDiscount>,
 ) -> ApiResult<Response> {
@@ -251,37 +276,58 @@ pub async fn apply_discount(
     let cart = state
         .commerce
         .carts
-        .apply_discount(&id, &input.code)
-        .await?;
+        .apply_discount(&shopper, &id, &input.code)
+        .await
+        .map_err(|e| match e {
+            CartError::DiscountNotFound { .. }
+            | CartError::DiscountExpired { .. }
+            | CartError::DiscountNotStarted { .. }
+            | CartError::DiscountUsedUp { .. }
+            | CartError::DiscountMinimumNotMet { .. }
+            | CartError::DiscountCurrencyMismatch { .. } => ApiError::new(
+                ProblemCode::DiscountInvalid,
+                format!(
+                    "the code `{}` cannot be used on this cart: check its spelling, and any \
+                     minimum order, currency or dates it came with",
+                    input.code.trim()
+                ),
+            )
+            .param("code"),
+            other => other.into(),
+        })?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
 /// Remove the discount code.
 #[utoipa::path(delete, path = "/store/carts/{id}/discounts", tag = "cart",
+    security((), ("customer_token" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "The cart without a discount", body = Cart),
               (status = 404, description = "No such cart (`not_found`)"),
               (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn remove_discount(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = path_id(&id, CartId::parse)?;
-    let cart = state.commerce.carts.remove_discount(&id).await?;
+    let cart = state.commerce.carts.remove_discount(&shopper, &id).await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
 
 /// Shipping options for the cart's region, priced for the cart as it is.
 #[utoipa::path(get, path = "/store/carts/{id}/shipping-options", tag = "cart",
+    security((), ("customer_token" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "Shipping options, priced", body = Page<ShippingOption>),
               (status = 404, description = "No such cart (`not_found`)")))]
 pub async fn shipping_options(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = path_id(&id, CartId::parse)?;
-    let options = state.commerce.carts.shipping_options(&id).await?;
+    let options = state.commerce.carts.shipping_options(&shopper, &id).await?;
     Ok(private(
         StatusCode::OK,
         Page {
@@ -317,7 +363,8 @@ fn cart_details(state: &AppState, input: CheckoutDetails) -> ApiResult<CartCheck
 
 /// Contact, addresses, shipping option and payment method. Each field is validated and
 /// named when wrong.
-#[utoipa::path(post, path = "/store/carts/{id}/checkout", tag = "checkout", request_body = CheckoutDetails,
+#[utoipa::path(post, path = "/store/carts/{id}/checkout", tag = "checkout",
+    security((), ("customer_token" = [])), request_body = CheckoutDetails,
     params(("id" = String, Path)),
     responses((status = 200, description = "The cart with its checkout details", body = Cart),
               (status = 400, description = "A field is malformed (`invalid_parameter`, with `param` naming it)"),
@@ -325,6 +372,7 @@ fn cart_details(state: &AppState, input: CheckoutDetails) -> ApiResult<CartCheck
               (status = 409, description = "The cart is an order already (`cart_completed`)")))]
 pub async fn set_checkout_details(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<CheckoutDetails>,
 ) -> ApiResult<Response> {
@@ -333,7 +381,7 @@ pub async fn set_checkout_details(
     let cart = state
         .commerce
         .carts
-        .set_checkout_details(&id, details)
+        .set_checkout_details(&shopper, &id, details)
         .await?;
     Ok(private(StatusCode::OK, wire::cart(cart)))
 }
@@ -344,6 +392,7 @@ pub async fn set_checkout_details(
 /// applied first (one-call checkout for other frontends). Out of stock is a 409 that
 /// names the variant.
 #[utoipa::path(post, path = "/store/carts/{id}/complete", tag = "checkout",
+    security((), ("customer_token" = [])),
     request_body(content = Option<CheckoutDetails>, description = "optional checkout details"),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "unique per order attempt, 1–255 printable ASCII characters")),
     responses((status = 201, description = "The order placed (or replayed: header `Idempotent-Replayed: true`)", body = PlacedOrder),
@@ -351,13 +400,17 @@ pub async fn set_checkout_details(
               (status = 404, description = "No such cart (`not_found`)"),
               (status = 409, description = "Out of stock (`out_of_stock`), checked out already (`cart_completed`), or the same key is still being placed (`placement_in_progress`)"),
               (status = 422, description = "The key was used for a different request (`idempotency_key_reused`)"),
+              (status = 429, description = "Too many placements from this client (`rate_limited`); `Retry-After` says when to try again"),
               (status = 502, description = "The payment provider did not answer (`payment_provider_unavailable`, `payment_provider_error`)")))]
 pub async fn complete_cart(
     State(state): State<AppState>,
+    client: Client,
+    AsShopper(shopper): AsShopper,
     Path(id): Path<String>,
     headers: HeaderMap,
     OptionalJsonBody(details): OptionalJsonBody<CheckoutDetails>,
 ) -> ApiResult<Response> {
+    state.limits.check_client(Limit::OrderByClient, &client)?;
     let key = headers
         .get("idempotency-key")
         .map(|v| {
@@ -393,7 +446,7 @@ pub async fn complete_cart(
         match state
             .commerce
             .carts
-            .set_checkout_details(&id, details)
+            .set_checkout_details(&shopper, &id, details)
             .await
         {
             // Already an order: the saga below replays it or rejects the key.
@@ -410,6 +463,7 @@ pub async fn complete_cart(
         .checkout
         .place_order(PlaceOrder {
             cart_id: id,
+            customer_id: shopper.customer_id().cloned(),
             idempotency_key: key,
             request_hash,
             request_id,

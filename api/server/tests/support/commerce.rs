@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use emporium_api::commerce::StripeSettings;
 use emporium_test_support::fake_stripe::FakeStripe;
 
-use super::TestApp;
+use super::{new_shopper, TestApp, CLIENT_HEADER};
 
 pub const STRIPE_KEY: &str = "sk_test_emporium";
 pub const WEBHOOK_SECRET: &str = "whsec_emporium_test";
@@ -68,6 +68,7 @@ pub async fn new_cart(app: &TestApp) -> Cart {
     let r = app
         .http
         .post(app.url("/store/carts"))
+        .header(CLIENT_HEADER, new_shopper())
         .json(&json!({}))
         .send()
         .await
@@ -93,6 +94,7 @@ pub async fn add(
 pub async fn complete(app: &TestApp, cart_id: &str, key: &str, body: &Value) -> reqwest::Response {
     app.http
         .post(app.url(&format!("/store/carts/{cart_id}/complete")))
+        .header(CLIENT_HEADER, new_shopper())
         .header("idempotency-key", key)
         .json(body)
         .send()

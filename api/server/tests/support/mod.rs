@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod commerce;
 
 use std::path::PathBuf;
@@ -20,6 +21,15 @@ pub const TOKEN: &str = "test-admin-token";
 /// The header the test server trusts for the client's address (as a deployment trusts
 /// its proxy's), so a test can speak as many clients; without it the peer counts.
 pub const CLIENT_HEADER: &str = "x-test-client";
+
+/// A client address no other request of this test run uses: the helpers that create
+/// carts and place orders speak as a new shopper each time, so the per-client rate
+/// limits count one shopper's requests, as in a shop.
+pub fn new_shopper() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
 
 pub struct TestApp {
     pub label: &'static str,

@@ -28,6 +28,8 @@ pub(crate) struct CartRow {
     pub expires_at: i64,
     /// Changes so far (see migration 3001).
     pub version: i64,
+    /// The owner; `None` for a guest cart (see migration 3003).
+    pub customer_id: Option<String>,
 }
 
 impl CartRow {
@@ -55,16 +57,17 @@ impl CartRow {
             updated_at: now,
             expires_at,
             version: 0,
+            customer_id: None,
         }
     }
 }
 
 const CART_COLUMNS: &str = "id, region_id, currency, email, shipping_address, billing_address, \
      shipping_option_id, payment_method, discount_code, completed_at, order_id, created_at, \
-     updated_at, expires_at, version";
+     updated_at, expires_at, version, customer_id";
 
 /// Columns in [`CART_COLUMNS`]: where [`FIND_WITH_LINES`] puts the line's.
-const CART_WIDTH: usize = 15;
+const CART_WIDTH: usize = 16;
 
 /// A [`CartRow`] from a row whose columns from `at` on are [`CART_COLUMNS`]. By index,
 /// not by name: a lookup by name compares the wanted name with every column's.
@@ -85,6 +88,7 @@ fn cart_row(r: &Row, at: usize) -> Result<CartRow> {
         updated_at: r.get(at + 12)?,
         expires_at: r.get(at + 13)?,
         version: r.get(at + 14)?,
+        customer_id: r.get(at + 15)?,
     })
 }
 
@@ -110,14 +114,15 @@ fn line_row(r: &Row, at: usize) -> Result<LineRow> {
 
 pub(crate) async fn insert(conn: &mut Conn<'_>, c: &CartRow) -> Result<()> {
     conn.execute(&sql!(
-        "INSERT INTO carts (id, region_id, currency, created_at, updated_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO carts (id, region_id, currency, created_at, updated_at, expires_at, \
+         customer_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &c.id,
         &c.region_id,
         &c.currency,
         c.created_at,
         c.updated_at,
-        c.expires_at
+        c.expires_at,
+        &c.customer_id
     ))
     .await?;
     Ok(())
@@ -265,6 +270,53 @@ pub(crate) async fn set_details(conn: &mut Conn<'_>, id: &str, d: &DetailsRow<'_
     ))
     .await?;
     Ok(())
+}
+
+/// The customer's open cart changed last, if any.
+static OPEN_OF_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {CART_COLUMNS} FROM carts WHERE customer_id = $1 AND completed_at IS NULL \
+         ORDER BY updated_at DESC, id DESC LIMIT 1"
+    )
+});
+
+pub(crate) async fn open_of_customer(
+    conn: &mut Conn<'_>,
+    customer_id: &str,
+) -> Result<Option<CartRow>> {
+    let row = conn
+        .fetch_optional(&sql!(&*OPEN_OF_CUSTOMER, customer_id))
+        .await?;
+    row.map(|r| cart_row(&r, 0)).transpose()
+}
+
+/// Gives an open guest cart to a customer; false when it is no longer an open guest cart.
+pub(crate) async fn adopt(conn: &mut Conn<'_>, id: &str, customer_id: &str) -> Result<bool> {
+    let adopted = conn
+        .execute(&sql!(
+            "UPDATE carts SET customer_id = $1, version = version + 1 \
+             WHERE id = $2 AND customer_id IS NULL AND completed_at IS NULL",
+            customer_id,
+            id
+        ))
+        .await?;
+    Ok(adopted > 0)
+}
+
+/// Deletes an open guest cart and its lines (merged into another); false when it is no
+/// longer an open guest cart.
+pub(crate) async fn delete_open(conn: &mut Conn<'_>, id: &str) -> Result<bool> {
+    let deleted = conn
+        .execute(&sql!(
+            "DELETE FROM carts WHERE id = $1 AND completed_at IS NULL AND customer_id IS NULL",
+            id
+        ))
+        .await?;
+    if deleted > 0 {
+        conn.execute(&sql!("DELETE FROM cart_lines WHERE cart_id = $1", id))
+            .await?;
+    }
+    Ok(deleted > 0)
 }
 
 /// Deletes open carts (and their lines) whose expiry passed before `now`. Completed carts

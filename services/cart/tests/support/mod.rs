@@ -12,6 +12,7 @@ use std::{
 };
 
 use async_trait::async_trait;
+pub use emporium_cart::Shopper;
 use emporium_cart::{
     Address, Cart, CartError, Carts, CheckoutDetails, DiscountKind, Email, Freshness, LookupError,
     NewDiscount, StockCheck, VariantLookup, VariantSnapshot,
@@ -237,21 +238,21 @@ pub fn failure<T: std::fmt::Debug>(
 impl Env {
     pub async fn eu_cart(&self) -> Cart {
         self.carts
-            .create_cart(None, None)
+            .create_cart(&Shopper::Guest, None, None)
             .await
             .must(self.label, "create EU cart")
     }
 
     pub async fn us_cart(&self) -> Cart {
         self.carts
-            .create_cart(Some("reg_us"), None)
+            .create_cart(&Shopper::Guest, Some("reg_us"), None)
             .await
             .must(self.label, "create US cart")
     }
 
     pub async fn add(&self, cart_id: &CartId, variant: &str, quantity: i64) -> Cart {
         self.carts
-            .add_line(cart_id, &variant_id(variant), quantity)
+            .add_line(&Shopper::Guest, cart_id, &variant_id(variant), quantity)
             .await
             .must(self.label, &format!("add {quantity} × {variant}"))
     }

@@ -21,7 +21,7 @@ use crate::{
 };
 use emporium_kernel::{
     contact::Email,
-    id::{CartId, OrderId, ProductId, VariantId},
+    id::{CartId, CustomerId, OrderId, ProductId, VariantId},
 };
 
 /// The columns [`order_from_row`] reads, in its order. A macro so that the statements
@@ -33,7 +33,7 @@ macro_rules! order_columns {
          refunded_total, shipping_address, billing_address, shipping_option_id, \
          shipping_method, payment_provider, payment_id, reservation_id, discount_code, \
          cancel_reason, cancelled_by, needs_attention, attention_note, access_token, \
-         created_at, updated_at, paid_at, cancelled_at, confirmed_at, payment_error"
+         created_at, updated_at, paid_at, cancelled_at, confirmed_at, payment_error, customer_id"
     };
 }
 
@@ -70,6 +70,7 @@ impl NewOrder {
             id: self.id.clone(),
             number,
             cart_id: s.cart_id.clone(),
+            customer_id: s.customer_id.clone(),
             status: OrderStatus::PendingPayment,
             email: s.email.clone(),
             currency: s.currency,
@@ -130,9 +131,10 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
         "INSERT INTO orders (id, number, cart_id, status, email, currency, region_id, \
            subtotal, discount_total, shipping_total, tax_total, total, tax_inclusive, \
            shipping_address, billing_address, shipping_option_id, shipping_method, \
-           payment_provider, discount_code, access_token, request_id, created_at, updated_at) \
+           payment_provider, discount_code, access_token, request_id, created_at, updated_at, \
+           customer_id) \
          VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-           $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+           $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)",
         &new.id,
         &number,
         &s.cart_id,
@@ -154,6 +156,7 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
         &new.access_token,
         new.request_id.as_ref(),
         new.now,
+        s.customer_id.as_ref().map(|c| c.as_str()),
     ))
     .await?;
     let lines = s
@@ -208,18 +211,36 @@ pub(crate) async fn insert_order(conn: &mut Conn<'_>, new: &NewOrder) -> Result<
     Ok(new.order(number))
 }
 
-/// The id of the cart's live order (one whose placement did not fail), if any.
+/// The id and the customer of the cart's live order (one whose placement did not fail),
+/// if any.
 pub(crate) async fn live_order_for_cart(
     conn: &mut Conn<'_>,
     cart_id: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, Option<String>)>> {
     let row = conn
         .fetch_optional(&sql!(
-            "SELECT id FROM orders WHERE cart_id = $1 AND cart_released = 0",
+            "SELECT id, customer_id FROM orders WHERE cart_id = $1 AND cart_released = 0",
             cart_id
         ))
         .await?;
-    Ok(row.map(|r| r.text(0)).transpose()?)
+    Ok(row
+        .map(|r| Ok::<_, DbError>((r.text(0)?, r.opt_text(1)?)))
+        .transpose()?)
+}
+
+/// Gives the guest orders placed with `email` to `customer_id`; how many.
+pub(crate) async fn attach_guest_orders(
+    conn: &mut Conn<'_>,
+    customer_id: &str,
+    email: &str,
+) -> Result<u64> {
+    Ok(conn
+        .execute(&sql!(
+            "UPDATE orders SET customer_id = $1 WHERE customer_id IS NULL AND email = $2",
+            customer_id,
+            email
+        ))
+        .await?)
 }
 
 /// What an idempotency key remembers.
@@ -335,6 +356,7 @@ pub(crate) async fn order_id_for_reservation(
 /// A page of orders, newest first, after `after` (created_at, id) when given.
 pub(crate) async fn list_orders(
     conn: &mut Conn<'_>,
+    customer_id: Option<&str>,
     status: Option<OrderStatus>,
     q: Option<&str>,
     after: Option<(i64, &str)>,
@@ -345,6 +367,9 @@ pub(crate) async fn list_orders(
         order_columns!(),
         " FROM orders WHERE 1 = 1"
     ));
+    if let Some(customer_id) = customer_id {
+        sql.push(" AND customer_id = ").bind(customer_id);
+    }
     if let Some(status) = status {
         sql.push(" AND status = ").bind(status.as_str());
     }
@@ -492,6 +517,10 @@ fn order_from_row(row: &Row) -> Result<Order> {
         cancelled_at: row.opt_int(30)?,
         confirmed_at: row.opt_int(31)?,
         payment_error: row.opt_text(32)?,
+        customer_id: row
+            .opt_text(33)?
+            .map(|c| CustomerId::parse(&c).map_err(|_| corrupt("orders.customer_id", &c)))
+            .transpose()?,
     })
 }
 
@@ -885,6 +914,7 @@ mod tests {
         };
         CartSnapshot {
             cart_id,
+            customer_id: None,
             currency: Currency::parse("EUR").unwrap_or_else(|e| panic!("{e:?}")),
             region_id: "reg_eu".into(),
             email: Email::parse("email", "ada@example.com").unwrap_or_else(|e| panic!("{e}")),

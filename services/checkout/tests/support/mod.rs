@@ -25,7 +25,7 @@ use emporium_kernel::{
         Conn, Database,
     },
     events::{self, Dispatcher, EventBus},
-    id::{id_from_parts, CartId, OrderId, ProductId, VariantId},
+    id::{id_from_parts, CartId, CustomerId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 use serde_json::Value;
@@ -44,14 +44,20 @@ pub struct FakeCarts {
 
 #[async_trait]
 impl CartSource for FakeCarts {
-    async fn checkout_snapshot(&self, cart_id: &CartId) -> Result<CartSnapshot, SourceError> {
+    async fn checkout_snapshot(
+        &self,
+        cart_id: &CartId,
+        customer: Option<&CustomerId>,
+    ) -> Result<CartSnapshot, SourceError> {
         if let Some(order) = self.completed.lock().expect("lock").get(cart_id.as_str()) {
             return Err(format!("cart {cart_id} is completed (order {order})").into());
         }
+        // Like the cart service: a customer's cart is not found by anyone else.
         self.carts
             .lock()
             .expect("lock")
             .get(cart_id.as_str())
+            .filter(|s| s.customer_id.is_none() || s.customer_id.as_ref() == customer)
             .cloned()
             .ok_or_else(|| format!("no cart {cart_id}").into())
     }
@@ -446,6 +452,7 @@ impl Env {
         ];
         let snapshot = CartSnapshot {
             cart_id: cart_id.clone(),
+            customer_id: None,
             currency: Currency::EUR,
             region_id: "reg_eu".into(),
             email: Email::parse("email", email).unwrap_or_else(|e| panic!("{e}")),
@@ -473,9 +480,23 @@ impl Env {
         name.to_owned()
     }
 
+    /// Makes the cart `name` (see [`Env::cart`]) `customer`'s.
+    pub fn own_cart(&self, name: &str, customer: &CustomerId) {
+        if let Some(snapshot) = self
+            .carts
+            .carts
+            .lock()
+            .expect("lock")
+            .get_mut(cart_id(name).as_str())
+        {
+            snapshot.customer_id = Some(customer.clone());
+        }
+    }
+
     pub fn request(&self, name: &str, key: &str) -> PlaceOrder {
         PlaceOrder {
             cart_id: cart_id(name),
+            customer_id: None,
             idempotency_key: key.into(),
             request_hash: "hash-of-empty-body".into(),
             request_id: Some("req_test".into()),
