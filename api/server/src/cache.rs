@@ -1,10 +1,13 @@
 //! Catalog reads are cacheable at three levels:
 //! - clients and CDNs: a weak ETag over the body, `Cache-Control` with `s-maxage` and
 //!   `stale-while-revalidate`, and `304 Not Modified` on a matching `If-None-Match`;
-//! - this process: rendered JSON bodies are kept by request URI, so a hot product list
-//!   costs a map lookup instead of five queries. Every admin write in this process
-//!   drops the whole map; entries also expire after [`LOCAL_TTL`], which bounds how long
-//!   another instance's write can go unseen when several instances share a database.
+//! - this process: rendered JSON bodies are kept by what they answer (the path and the
+//!   parsed query, see `store::cached`), so a hot product list costs a map lookup
+//!   instead of five queries. Every admin write in this process drops the whole map;
+//!   entries also expire after [`LOCAL_TTL`], which bounds how long another instance's
+//!   write can go unseen when several instances share a database. The map is bounded in
+//!   bytes (keys and bodies), so requests for many large pages cannot grow it without
+//!   end.
 
 use std::{
     collections::HashMap,
@@ -21,8 +24,9 @@ use axum::{
 
 /// How long a locally cached body may be served without asking the database.
 pub const LOCAL_TTL: Duration = Duration::from_secs(5);
-/// Bound on cached bodies; past it the map is cleared (cheap, and rare in practice).
-const MAX_ENTRIES: usize = 20_000;
+/// Bound on the bytes of cached keys and bodies; past it the map is cleared (cheap, and
+/// rare in practice: the catalog's distinct reads are few).
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// What shared caches may do with catalog reads.
 const CATALOG_CACHE_CONTROL: &str = "public, max-age=0, s-maxage=60, stale-while-revalidate=300";
 
@@ -83,34 +87,70 @@ fn etag_matches(if_none_match: &str, etag: &HeaderValue) -> bool {
         .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
 }
 
-/// Rendered catalog bodies by request URI.
-#[derive(Default)]
+/// Rendered catalog bodies by what they answer.
 pub struct ReadCache {
-    entries: RwLock<HashMap<String, CachedBody>>,
+    entries: RwLock<Entries>,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, CachedBody>,
+    /// Σ key and body lengths in `map`.
+    bytes: usize,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        ReadCache::with_max_bytes(MAX_BYTES)
+    }
 }
 
 impl ReadCache {
+    pub fn with_max_bytes(max_bytes: usize) -> Self {
+        ReadCache {
+            entries: RwLock::default(),
+            max_bytes,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<CachedBody> {
         let entries = self.entries.read().ok()?;
         entries
+            .map
             .get(key)
             .filter(|e| e.stored_at.elapsed() < LOCAL_TTL)
             .cloned()
     }
 
     pub fn put(&self, key: String, body: CachedBody) {
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, body);
+        let size = key.len() + body.body.len();
+        if size > self.max_bytes {
+            return;
         }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.bytes + size > self.max_bytes {
+                entries.map.clear();
+                entries.bytes = 0;
+            }
+            let replaced = entries
+                .map
+                .insert(key.clone(), body)
+                .map_or(0, |old| key.len() + old.body.len());
+            entries.bytes = entries.bytes + size - replaced;
+        }
+    }
+
+    /// Bytes held (keys and bodies).
+    pub fn bytes(&self) -> usize {
+        self.entries.read().map_or(0, |e| e.bytes)
     }
 
     /// Forgets everything: called after every catalog write.
     pub fn invalidate(&self) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
+            entries.map.clear();
+            entries.bytes = 0;
         }
     }
 }
@@ -128,6 +168,30 @@ mod tests {
         assert!(etag_matches(tag.trim_start_matches("W/"), &body.etag));
         assert!(etag_matches("*", &body.etag));
         assert!(!etag_matches("W/\"other\"", &body.etag));
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_bytes_than_its_bound() {
+        let cache = ReadCache::with_max_bytes(1_000);
+        let body = |n: usize| CachedBody::new(Bytes::from(vec![b'x'; n]));
+        cache.put("/a".into(), body(400));
+        cache.put("/a".into(), body(300));
+        assert_eq!(cache.bytes(), 302, "a replaced entry counts once");
+        cache.put("/b".into(), body(500));
+        assert_eq!(cache.bytes(), 804);
+        assert!(cache.get("/a").is_some() && cache.get("/b").is_some());
+        cache.put("/c".into(), body(400));
+        assert!(cache.bytes() <= 1_000, "{}", cache.bytes());
+        assert!(cache.get("/c").is_some(), "the newest entry is kept");
+        cache.put("/huge".into(), body(2_000));
+        assert!(
+            cache.get("/huge").is_none(),
+            "larger than the bound: not kept"
+        );
+        for i in 0..1_000 {
+            cache.put(format!("/p{i}"), body(90));
+            assert!(cache.bytes() <= 1_000);
+        }
     }
 
     #[test]

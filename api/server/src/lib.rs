@@ -54,6 +54,9 @@ pub struct ApiConfig {
     /// The header a trusted proxy puts the client's address in (e.g. `fly-client-ip`);
     /// `None`: the peer's address keys the rate limits.
     pub trusted_proxy_header: Option<axum::http::HeaderName>,
+    /// Origins of other frontends whose browser scripts may call the API (CORS); empty:
+    /// none (the storefront is same-origin and needs no CORS).
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .field("bench_routes", &self.bench_routes)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -113,9 +117,45 @@ pub fn router(state: AppState) -> Router {
     if state.config.bench_routes {
         router = router.route("/bench/static", get(|| async { "ok" }));
     }
-    router
+    let cors = cors(&state.config.cors_origins);
+    let router = router
         .with_state(state)
-        .merge(openapi::routes(openapi::finish(doc)))
+        .merge(openapi::routes(openapi::finish(doc)));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for the configured origins only. Credentials are not allowed: other frontends
+/// authenticate with `Authorization: Bearer`, which a page of another origin cannot
+/// borrow from the shopper's cookies.
+fn cors(origins: &[axum::http::HeaderValue]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("idempotent-replayed"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Every documented route: each is registered with its OpenAPI operation (utoipa-axum's

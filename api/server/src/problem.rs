@@ -125,6 +125,10 @@ problems! {
     /// Another request with this idempotency key is still placing the order.
     PlacementInProgress = (CONFLICT, "placement_in_progress", "Placement in progress"),
     /// A JSON body was sent without `Content-Type: application/json`.
+    /// A cookie-authenticated form post from another site's page (CSRF).
+    CrossSiteRequest = (FORBIDDEN, "cross_site_request", "Cross-site request refused"),
+    /// A request body larger than the app accepts.
+    PayloadTooLarge = (PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large"),
     UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
     /// The idempotency key was used before for a different request.
     IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused"),

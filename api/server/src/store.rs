@@ -31,10 +31,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_collection))
 }
 
-/// Serves `uri` from the local cache, or renders it with `load` and caches it.
+/// Serves the read named by `key` from the local cache, or renders it with `load` and
+/// caches it. The key is what the answer depends on, never the raw query string: the
+/// path, plus the parsed filter for a list, so parameters in another order, unknown
+/// ones or random ones meant to fill the cache all share one entry per real query.
 async fn cached<T, F>(
     state: &AppState,
-    uri: &Uri,
+    key: String,
     headers: &HeaderMap,
     load: F,
 ) -> ApiResult<Response>
@@ -42,7 +45,6 @@ where
     T: Serialize,
     F: std::future::Future<Output = ApiResult<T>>,
 {
-    let key = uri.to_string();
     if let Some(hit) = state.cache.get(&key) {
         return Ok(hit.respond(headers));
     }
@@ -118,7 +120,8 @@ pub async fn list_products(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let filter = product_filter(raw.as_deref(), false)?;
-    cached(&state, &uri, &headers, async {
+    let key = format!("{}?{filter:?}", uri.path());
+    cached(&state, key, &headers, async {
         let page = state.catalog.list_products(&filter).await?;
         Ok(Page {
             items: page.items.into_iter().map(wire::product_summary).collect(),
@@ -144,7 +147,7 @@ pub async fn get_product(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    cached(&state, &uri, &headers, async {
+    cached(&state, uri.path().to_owned(), &headers, async {
         let product = state.catalog.get_product(&id_or_handle, false).await?;
         Ok(wire::product(product))
     })
@@ -164,7 +167,7 @@ pub async fn list_categories(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    cached(&state, &uri, &headers, async {
+    cached(&state, uri.path().to_owned(), &headers, async {
         let tree = state.catalog.category_tree().await?;
         Ok(Page {
             items: tree.into_iter().map(wire::category).collect::<Vec<_>>(),
@@ -187,7 +190,7 @@ pub async fn list_collections(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    cached(&state, &uri, &headers, async {
+    cached(&state, uri.path().to_owned(), &headers, async {
         let all = state.catalog.list_collections(false).await?;
         Ok(Page {
             items: all.into_iter().map(wire::collection).collect::<Vec<_>>(),
@@ -213,7 +216,7 @@ pub async fn get_collection(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    cached(&state, &uri, &headers, async {
+    cached(&state, uri.path().to_owned(), &headers, async {
         Ok(wire::collection(
             state.catalog.get_collection(&handle, false).await?,
         ))

@@ -602,3 +602,93 @@ async fn the_typed_client_speaks_the_api_over_http() {
         assert_eq!(err.status(), Some(404));
     }
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_problem_and_cors_answers_only_the_configured_origin() {
+    let test_db = emporium_kernel::db::testing::sqlite().await;
+    let app = TestApp::spawn(test_db, None).await;
+    let big = vec![b' '; emporium_api::middleware::MAX_BODY_BYTES + 1];
+    let r = app
+        .http
+        .post(app.url("/store/carts"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let p: serde_json::Value = r.json().await.expect("problem");
+    assert_eq!(p["code"], "payload_too_large");
+
+    // A preflight from the configured origin is answered; from another, it is not.
+    for (origin, allowed) in [
+        (support::CORS_ORIGIN, true),
+        ("https://evil.example", false),
+    ] {
+        let r = app
+            .http
+            .request(reqwest::Method::OPTIONS, app.url("/store/carts"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .expect("preflight");
+        let allow = r
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(
+            allow.as_deref() == Some(origin),
+            allowed,
+            "{origin}: {allow:?}"
+        );
+        assert!(
+            r.headers()
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "no credentials"
+        );
+    }
+    let r = app
+        .http
+        .get(app.url("/store/products"))
+        .header("origin", support::CORS_ORIGIN)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        r.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(support::CORS_ORIGIN)
+    );
+}
+
+#[tokio::test]
+async fn random_query_parameters_share_one_cached_product_list() {
+    let test_db = emporium_kernel::db::testing::sqlite().await;
+    let app = TestApp::spawn(test_db, None).await;
+    let first = app.get("/store/products?limit=5&sort=newest").await;
+    assert_eq!(first.status(), reqwest::StatusCode::OK);
+    let tag = first.headers().get("etag").cloned();
+    let filled = app.state_cache_bytes();
+    for i in 0..50 {
+        let r = app
+            .get(&format!("/store/products?sort=newest&junk{i}=x&limit=5"))
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        assert_eq!(r.headers().get("etag").cloned(), tag, "same answer");
+    }
+    assert_eq!(app.state_cache_bytes(), filled, "no new cache entries");
+}

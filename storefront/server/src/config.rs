@@ -110,6 +110,11 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_TRUSTED_PROXY_HEADER")]
     pub trusted_proxy_header: Option<String>,
 
+    /// Origins (`https://shop.example`, comma-separated) of other frontends whose
+    /// browser scripts may call the API; unset: none.
+    #[arg(long, env = "EMPORIUM_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+
     /// Minutes an unpaid order holds its stock.
     #[arg(long, env = "EMPORIUM_RESERVATION_MINUTES", default_value_t = 15)]
     pub reservation_minutes: u64,
@@ -207,6 +212,35 @@ impl Config {
             .transpose()
     }
 
+    /// [`Config::cors_origins`], each an origin without a path.
+    pub fn cors_origins(&self) -> anyhow::Result<Vec<axum::http::HeaderValue>> {
+        let Some(list) = self.cors_origins.as_deref() else {
+            return Ok(Vec::new());
+        };
+        list.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|origin| {
+                let url = url::Url::parse(origin).map_err(|e| {
+                    anyhow::anyhow!("EMPORIUM_CORS_ORIGINS: `{origin}` is not an origin: {e}")
+                })?;
+                if !matches!(url.scheme(), "http" | "https")
+                    || url.host_str().is_none()
+                    || url.path() != "/"
+                    || origin.ends_with('/')
+                    || url.query().is_some()
+                {
+                    anyhow::bail!(
+                        "EMPORIUM_CORS_ORIGINS: `{origin}` must be scheme://host[:port], \
+                         without a path or a trailing slash"
+                    );
+                }
+                axum::http::HeaderValue::from_str(origin)
+                    .map_err(|e| anyhow::anyhow!("EMPORIUM_CORS_ORIGINS: `{origin}`: {e}"))
+            })
+            .collect()
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
@@ -246,6 +280,7 @@ impl std::fmt::Debug for Config {
             .field("stripe_api_base", &self.stripe_api_base)
             .field("manual_payments", &self.manual_payments)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("cors_origins", &self.cors_origins)
             .field("event_retention_days", &self.event_retention_days)
             .field(
                 "idempotency_retention_days",
@@ -299,6 +334,26 @@ mod tests {
             .expect("set");
         assert_eq!(set.accounts.session_idle_timeout, 7 * DAY);
         assert_eq!(set.accounts.session_max_lifetime, DAY);
+    }
+
+    #[test]
+    fn cors_origins_are_bare_origins() {
+        assert!(config(&[]).cors_origins().expect("unset").is_empty());
+        let set = config(&["--cors-origins", "https://a.example, http://localhost:3000"])
+            .cors_origins()
+            .expect("two origins");
+        assert_eq!(set, ["https://a.example", "http://localhost:3000"]);
+        for bad in [
+            "https://a.example/",
+            "https://a.example/app",
+            "a.example",
+            "ftp://a.example",
+        ] {
+            assert!(
+                config(&["--cors-origins", bad]).cors_origins().is_err(),
+                "{bad} accepted"
+            );
+        }
     }
 
     /// The shipped deployment is a real shop: no demo catalog or demo code, links in

@@ -213,6 +213,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_token: Some(admin_token(&config)?),
         bench_routes: config.bench_routes,
         trusted_proxy_header: config.trusted_proxy_header()?,
+        cors_origins: config.cors_origins()?,
     };
     let storefront_config = emporium_storefront::StorefrontConfig {
         page_cache_ttl: std::time::Duration::from_secs(config.page_cache_ttl),
@@ -230,7 +231,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .site_addr(config.addr)
         .build();
-    let site = emporium_storefront::router_with_config(client, leptos_options, storefront_config);
+    // The storefront's forms act with the shopper's cookies: only its own pages may post
+    // them.
+    let site = emporium_storefront::router_with_config(client, leptos_options, storefront_config)
+        .layer(axum::middleware::from_fn(
+            emporium_api::middleware::same_origin_forms,
+        ));
     let app = with_http_layers(api.merge(site));
 
     let listener = tokio::net::TcpListener::bind(config.addr)

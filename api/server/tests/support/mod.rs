@@ -22,6 +22,9 @@ pub const TOKEN: &str = "test-admin-token";
 /// its proxy's), so a test can speak as many clients; without it the peer counts.
 pub const CLIENT_HEADER: &str = "x-test-client";
 
+/// The one origin the test server allows cross-origin calls from.
+pub const CORS_ORIGIN: &str = "https://frontend.example";
+
 /// A client address no other request of this test run uses: the helpers that create
 /// carts and place orders speak as a new shopper each time, so the per-client rate
 /// limits count one shopper's requests, as in a shop.
@@ -36,6 +39,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub commerce: Commerce,
+    pub state: AppState,
     pub email_dir: PathBuf,
     _dir: tempfile::TempDir,
     _db: TestDatabase,
@@ -71,12 +75,10 @@ impl TestApp {
             admin_token: Some(TOKEN.to_owned()),
             bench_routes: false,
             trusted_proxy_header: Some(axum::http::HeaderName::from_static(CLIENT_HEADER)),
+            cors_origins: vec![axum::http::HeaderValue::from_static(CORS_ORIGIN)],
         };
-        let app = with_http_layers(emporium_api::router(AppState::new(
-            catalog,
-            commerce.clone(),
-            api_config,
-        )));
+        let state = AppState::new(catalog, commerce.clone(), api_config);
+        let app = with_http_layers(emporium_api::router(state.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -93,10 +95,16 @@ impl TestApp {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             commerce,
+            state,
             email_dir,
             _dir: dir,
             _db: test_db,
         }
+    }
+
+    /// Bytes the API's read cache holds.
+    pub fn state_cache_bytes(&self) -> usize {
+        self.state.cache.bytes()
     }
 
     pub fn url(&self, path: &str) -> String {
