@@ -285,6 +285,51 @@ pub struct SavedAddress {
     pub updated_at: String,
 }
 
+/// Wire types of the merchant's customer endpoints (Admin API).
+pub mod admin {
+    use super::*;
+    use crate::commerce::Order;
+
+    /// A group of customers that price lists can target.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct CustomerGroup {
+        /// `cgrp_…`
+        pub id: String,
+        pub name: String,
+        pub member_count: i64,
+        /// RFC 3339.
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    /// `POST /admin/customer-groups`, `PATCH /admin/customer-groups/{id}`
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct CustomerGroupInput {
+        pub name: String,
+    }
+
+    /// `POST /admin/customer-groups/{id}/customers`
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct GroupMember {
+        /// `cus_…`
+        pub customer_id: String,
+    }
+
+    /// `GET /admin/customers/{id}`: the account with what the merchant needs beside it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct CustomerDetail {
+        pub customer: Customer,
+        pub addresses: Vec<SavedAddress>,
+        pub groups: Vec<CustomerGroup>,
+        /// The newest orders (up to 10); `GET /admin/orders?q=<email>` finds the rest.
+        pub recent_orders: Vec<Order>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

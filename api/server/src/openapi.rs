@@ -64,12 +64,13 @@ use emporium_client::commerce as commerce_wire;
     tags(
         (name = "store", description = "Public catalog reads (cacheable)"),
         (name = "admin", description = "Catalog management; `Authorization: Bearer <admin token>`"),
-        (name = "cart", description = "Guest carts: lines, discount codes, shipping options"),
+        (name = "cart", description = "Carts (a guest's, or a signed-in customer's): lines, discount codes, shipping options"),
         (name = "checkout", description = "Checkout details, order placement (Idempotency-Key) and guest order reads"),
         (name = "accounts", description = "Customer accounts: registration, login (`Authorization: Bearer <session token>`), email verification, password reset, profile, address book"),
         (name = "admin-orders", description = "Orders: list, fulfil, cancel, refund, mark paid"),
         (name = "admin-inventory", description = "Stock levels and adjustments with a movement log"),
         (name = "admin-discounts", description = "Discount codes"),
+        (name = "admin-customers", description = "Customers and customer groups"),
         (name = "webhooks", description = "Signed provider callbacks (Stripe)"),
         (name = "health", description = "Liveness and readiness probes"),
     )

@@ -9,6 +9,11 @@
 pub use emporium_kernel::id::CustomerId;
 
 emporium_kernel::typed_id!(
+    /// A customer group (`cgrp_…`), which price lists target.
+    GroupId, "cgrp", "customer group"
+);
+
+emporium_kernel::typed_id!(
     /// An address in a customer's address book (`addr_…`).
     AddressId, "addr", "address"
 );

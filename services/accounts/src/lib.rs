@@ -12,7 +12,8 @@
 //! - [`token`]: [`SecretToken`], the random tokens handed out (sessions, links).
 //! - [`clock`]: the [`Clock`] sessions and tokens expire by.
 //! - [`events`]: the topics this service appends.
-//! - `registration`, `sessions`, `recovery`, `profile`, `address_book` (private): the
+//! - `registration`, `sessions`, `recovery`, `profile`, `address_book`, `groups`
+//!   (customer groups and the merchant's customer list) (private): the
 //!   rules of each part; `store` (private): all SQL, portable between SQLite and
 //!   PostgreSQL.
 //!
@@ -93,6 +94,7 @@ pub mod password;
 pub mod token;
 
 mod address_book;
+mod groups;
 mod profile;
 mod recovery;
 mod registration;
@@ -106,7 +108,7 @@ use emporium_kernel::{db::Database, events::EventBus};
 pub use clock::{Clock, SystemClock};
 pub use emporium_kernel::contact::{Address, Email};
 pub use error::{AccountError, Result};
-pub use ids::{AddressId, CustomerId, SessionId};
+pub use ids::{AddressId, CustomerId, GroupId, SessionId};
 pub use model::*;
 pub use password::{InvalidHashingParams, PasswordHashing};
 pub use token::SecretToken;
@@ -382,6 +384,59 @@ impl Accounts {
         address_id: &AddressId,
     ) -> Result<()> {
         address_book::delete(self, customer_id, address_id).await
+    }
+
+    // ----- the merchant's view: customers and groups -----
+
+    /// Customers newest first, filtered by `q` (part of the email or a name, any case)
+    /// and by group. Errors: `InvalidField` (`limit` outside 1..=100, `q`, `cursor`).
+    pub async fn customers(&self, query: CustomerQuery) -> Result<CustomerPage> {
+        groups::list_customers(self, query).await
+    }
+
+    /// The groups a customer is in (price lists for these groups apply to them).
+    pub async fn groups_of(&self, customer_id: &CustomerId) -> Result<Vec<GroupId>> {
+        self.db
+            .read(async |conn| store::groups::of_customer(conn, customer_id).await)
+            .await
+    }
+
+    /// All groups by name, with their member counts.
+    pub async fn customer_groups(&self) -> Result<Vec<CustomerGroup>> {
+        self.db
+            .read(async |conn| store::groups::all(conn).await)
+            .await
+    }
+
+    /// Errors: `NotFound`.
+    pub async fn customer_group(&self, id: &GroupId) -> Result<CustomerGroup> {
+        groups::get(self, id).await
+    }
+
+    /// Errors: `InvalidField { field: "name" }` (blank, too long, or taken in any case).
+    pub async fn create_customer_group(&self, name: &str) -> Result<CustomerGroup> {
+        groups::create(self, name).await
+    }
+
+    /// Errors: as [`Accounts::create_customer_group`], and `NotFound`.
+    pub async fn rename_customer_group(&self, id: &GroupId, name: &str) -> Result<CustomerGroup> {
+        groups::rename(self, id, name).await
+    }
+
+    /// Deletes the group and its memberships. Errors: `NotFound`.
+    pub async fn delete_customer_group(&self, id: &GroupId) -> Result<()> {
+        groups::delete(self, id).await
+    }
+
+    /// Makes the customer a member (nothing when they are one). Errors: `NotFound` (the
+    /// group or the customer).
+    pub async fn add_to_group(&self, group: &GroupId, customer: &CustomerId) -> Result<()> {
+        groups::set_member(self, group, customer, true).await
+    }
+
+    /// Errors: `NotFound` (the group, the customer, or not a member).
+    pub async fn remove_from_group(&self, group: &GroupId, customer: &CustomerId) -> Result<()> {
+        groups::set_member(self, group, customer, false).await
     }
 
     // ----- housekeeping -----

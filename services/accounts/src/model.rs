@@ -9,9 +9,50 @@ use std::fmt;
 use emporium_kernel::contact::{Address, Email};
 
 use crate::{
-    ids::{AddressId, CustomerId, SessionId},
+    ids::{AddressId, CustomerId, GroupId, SessionId},
     token::SecretToken,
 };
+
+/// A group of customers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerGroup {
+    pub id: GroupId,
+    pub name: String,
+    pub member_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters and page of [`crate::Accounts::customers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Part of the email or of a name, in any case.
+    pub q: Option<String>,
+    /// Only members of this group.
+    pub group_id: Option<GroupId>,
+    /// 1..=100.
+    pub limit: i64,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Default for CustomerQuery {
+    fn default() -> Self {
+        CustomerQuery {
+            q: None,
+            group_id: None,
+            limit: 20,
+            cursor: None,
+        }
+    }
+}
+
+/// Newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerPage {
+    pub items: Vec<Customer>,
+    pub next_cursor: Option<String>,
+}
 
 /// A customer account as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ pub mod account_routes;
 pub mod adapters;
 pub mod admin_routes;
 pub mod auth;
+pub mod customer_admin_routes;
 pub mod errors;
 pub mod store_routes;
 pub mod webhooks;

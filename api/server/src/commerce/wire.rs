@@ -239,6 +239,18 @@ pub fn customer(c: emporium_accounts::Customer) -> emporium_client::accounts::Cu
     }
 }
 
+pub fn customer_group(
+    g: emporium_accounts::CustomerGroup,
+) -> emporium_client::accounts::admin::CustomerGroup {
+    emporium_client::accounts::admin::CustomerGroup {
+        id: g.id.into(),
+        name: g.name,
+        member_count: g.member_count,
+        created_at: rfc3339(g.created_at),
+        updated_at: rfc3339(g.updated_at),
+    }
+}
+
 pub fn saved_address(
     a: emporium_accounts::SavedAddress,
 ) -> emporium_client::accounts::SavedAddress {

@@ -15,11 +15,11 @@ use emporium_kernel::{
 use super::corrupt;
 use crate::{error::AccountError, ids::CustomerId, Customer, ProfileUpdate, Result};
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, email, email_verified_at, first_name, last_name, phone, created_at, updated_at";
 
 /// A [`Customer`] from a row whose columns from `at` on are [`COLUMNS`].
-fn customer(r: &Row, at: usize) -> Result<Customer> {
+pub(crate) fn customer(r: &Row, at: usize) -> Result<Customer> {
     let id: String = r.get(at)?;
     let email: String = r.get(at + 1)?;
     Ok(Customer {

@@ -5,6 +5,7 @@
 
 pub(crate) mod addresses;
 pub(crate) mod customers;
+pub(crate) mod groups;
 pub(crate) mod sessions;
 pub(crate) mod tokens;
 

@@ -375,12 +375,11 @@ pub(crate) async fn list_orders(
     }
     if let Some(q) = q {
         let number = q.strip_prefix('#').unwrap_or(q);
-        let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         sql.push(" AND (number = ")
             .bind(number)
             .push(" OR LOWER(email) LIKE ")
-            .bind(pattern)
-            .push(" ESCAPE '\\')");
+            .bind_contains(&q.to_lowercase())
+            .push(")");
     }
     if let Some((created_at, id)) = after {
         sql.push(" AND (created_at < ")
@@ -400,18 +399,6 @@ pub(crate) async fn list_orders(
         .collect::<Result<Vec<_>>>()?;
     attach_children(conn, &mut orders).await?;
     Ok(orders)
-}
-
-/// `%`, `_` and the escape character itself match literally.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Loads the lines and fulfillments of `orders` with one query each.

@@ -169,6 +169,22 @@ impl<'a> Sql<'a> {
         self
     }
 
+    /// Appends a placeholder for a `LIKE` pattern that matches `text` anywhere, and the
+    /// `ESCAPE` clause under which `%`, `_` and `\` in `text` match themselves (a
+    /// search for "50%" must not match every price). Use after `… LIKE `.
+    pub fn bind_contains(&mut self, text: &str) -> &mut Self {
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.bind(pattern).push(" ESCAPE '\\'")
+    }
+
     /// Adds `arg` without writing its placeholder and returns the placeholder (`$n`), for
     /// a value the text refers to more than once (a constant column of a multi-row insert).
     pub fn param(&mut self, arg: impl Into<Arg<'a>>) -> String {
