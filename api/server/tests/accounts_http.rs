@@ -24,7 +24,11 @@ use emporium_kernel::{clock::now_ms, db::testing::databases};
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::{accounts::*, commerce::drain_events, TestApp};
+use support::{
+    accounts::*,
+    commerce::{details, drain_events, product_with_stock},
+    TestApp,
+};
 
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {
     as_customer(app, Method::GET, "/store/customers/me", token)
@@ -1336,6 +1340,46 @@ async fn no_password_or_token_reaches_a_log_line() {
         .expect("change");
         assert_eq!(r.status(), StatusCode::NO_CONTENT, "[{label}]");
         secrets.push("a third good passphrase".to_owned());
+
+        // Checkout as the signed-in customer: the session on every cart call, and the
+        // order's access token in the answer.
+        let variant = product_with_stock(&app, "LOG-SCAN-1", 5).await;
+        let cart: Value = as_customer(&app, Method::POST, "/store/carts", &fresh.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("cart")
+            .json()
+            .await
+            .expect("cart json");
+        let cart_id = cart["id"].as_str().expect("cart id").to_owned();
+        let r = as_customer(
+            &app,
+            Method::POST,
+            &format!("/store/carts/{cart_id}/line-items"),
+            &fresh.token,
+        )
+        .json(&json!({"variant_id": variant, "quantity": 1}))
+        .send()
+        .await
+        .expect("add");
+        assert_eq!(r.status(), StatusCode::OK, "[{label}]");
+        let r = as_customer(
+            &app,
+            Method::POST,
+            &format!("/store/carts/{cart_id}/complete"),
+            &fresh.token,
+        )
+        .header("idempotency-key", "log-scan")
+        .json(&details("manual"))
+        .send()
+        .await
+        .expect("complete");
+        assert_eq!(r.status(), StatusCode::CREATED, "[{label}]");
+        let placed: Value = r.json().await.expect("placed");
+        let access_token = placed["access_token"].as_str().expect("access token");
+        secrets.push(access_token.to_owned());
+
         let r = as_customer(&app, Method::POST, "/store/auth/logout", &fresh.token)
             .send()
             .await
@@ -1352,7 +1396,12 @@ async fn no_password_or_token_reaches_a_log_line() {
         let tokens: Vec<String> = secrets.iter().filter(|s| s.len() == 43).cloned().collect();
         secrets.extend(tokens.iter().map(|t| sha256_hex(t)));
         let logs = captured.text();
-        for expected in ["customer registered", "email queued", "email sent"] {
+        for expected in [
+            "customer registered",
+            "email queued",
+            "email sent",
+            "order placed",
+        ] {
             assert!(
                 logs.contains(expected),
                 "[{label}] the capture works: no `{expected}`"
