@@ -288,6 +288,53 @@ pub struct ProductQuery {
 pub mod admin {
     use super::*;
 
+    /// One price of a price list.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct ListPrice {
+        pub variant_id: String,
+        /// ISO 4217 code.
+        pub currency: String,
+        /// Minor units.
+        pub amount: i64,
+    }
+
+    /// Per-currency prices for some variants, for everyone or one customer group, in an
+    /// optional date window. Carts and product pages use the lowest applicable price.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct PriceList {
+        /// `plist_…`
+        pub id: String,
+        pub name: String,
+        pub description: Option<String>,
+        /// `cgrp_…`; `None`: every shopper.
+        pub customer_group_id: Option<String>,
+        /// RFC 3339; `None`: open.
+        pub starts_at: Option<String>,
+        pub ends_at: Option<String>,
+        pub prices: Vec<ListPrice>,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    /// `POST /admin/price-lists`, `PUT /admin/price-lists/{id}` (replaces every field).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(ToSchema))]
+    pub struct PriceListInput {
+        pub name: String,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        pub customer_group_id: Option<String>,
+        #[serde(default)]
+        pub starts_at: Option<String>,
+        #[serde(default)]
+        pub ends_at: Option<String>,
+        #[serde(default)]
+        pub prices: Vec<ListPrice>,
+    }
+
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(ToSchema))]
     pub struct OptionInput {

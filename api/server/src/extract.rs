@@ -210,3 +210,22 @@ pub fn body_id<T>(
 ) -> Result<T, ApiError> {
     parse(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
 }
+
+/// An optional RFC 3339 time of a body field, as Unix milliseconds; a malformed one is a
+/// 400 naming the field.
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+    value
+        .map(|text| {
+            OffsetDateTime::parse(text, &Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|_| {
+                    ApiError::invalid(
+                        field,
+                        format!("`{field}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}

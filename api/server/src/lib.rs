@@ -21,6 +21,7 @@ pub mod extract;
 pub mod limits;
 pub mod middleware;
 pub mod openapi;
+pub mod price_lists;
 pub mod problem;
 pub mod store;
 pub mod transport;
@@ -165,6 +166,7 @@ fn documented_routes(state: AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
         .merge(store::routes())
         .merge(admin::routes(state.clone()))
+        .merge(price_lists::routes(state.clone()))
         .merge(commerce::store_routes::routes())
         .merge(commerce::account_routes::routes())
         .merge(commerce::admin_routes::routes(state.clone()))

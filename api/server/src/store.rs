@@ -1,5 +1,7 @@
 //! Store API: public catalog reads. Each handler parses, calls one catalog method and
-//! maps the result; bodies are cached (see `cache`).
+//! maps the result; bodies are cached (see `cache`). A product is priced with the price
+//! lists for everyone, and for a signed-in customer with their groups' lists too (that
+//! answer is private).
 
 use axum::{
     body::Bytes,
@@ -9,12 +11,13 @@ use axum::{
 };
 use emporium_catalog::{ProductFilter, ProductSort};
 use emporium_client::types::{Category, Collection, Page, Product, ProductQuery, ProductSummary};
-use emporium_kernel::money::Currency;
+use emporium_kernel::{cache::Freshness, clock::now_ms, money::Currency};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     cache::CachedBody,
+    commerce::auth::AsShopper,
     extract::{Path, QueryParams},
     problem::{ApiError, ApiResult},
     wire, AppState,
@@ -131,9 +134,12 @@ pub async fn list_products(
     .await
 }
 
-/// One published product by id or handle.
+/// One published product by id or handle, priced for the shopper: each variant's price
+/// is the lowest of its regular price and the price lists that apply now (everyone's;
+/// signed in, also the customer's groups').
 #[utoipa::path(
     get, path = "/store/products/{id_or_handle}", tag = "store",
+    security((), ("customer_token" = [])),
     params(("id_or_handle" = String, Path, description = "`prod_…` id or URL handle")),
     responses(
         (status = 200, description = "The product", body = Product),
@@ -143,15 +149,40 @@ pub async fn list_products(
 )]
 pub async fn get_product(
     State(state): State<AppState>,
+    AsShopper(shopper): AsShopper,
     Path(id_or_handle): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    cached(&state, uri.path().to_owned(), &headers, async {
-        let product = state.catalog.get_product(&id_or_handle, false).await?;
+    let groups: Vec<String> = match shopper.customer_id() {
+        Some(customer) => state
+            .commerce
+            .accounts
+            .groups_of(customer)
+            .await?
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        None => Vec::new(),
+    };
+    let priced = async |groups: &[String]| -> ApiResult<Product> {
+        let mut product = state.catalog.get_product(&id_or_handle, false).await?;
+        state
+            .catalog
+            .apply_price_lists(&mut product, groups, now_ms(), Freshness::Recent)
+            .await?;
         Ok(wire::product(product))
-    })
-    .await
+    };
+    if groups.is_empty() {
+        // Everyone's price lists: the same for every shopper, so shared and cached (a
+        // list's window opens or closes within the cache's few seconds).
+        return cached(&state, uri.path().to_owned(), &headers, priced(&[])).await;
+    }
+    // A customer group's prices are theirs alone: never cached or shared.
+    Ok(crate::commerce::store_routes::private(
+        axum::http::StatusCode::OK,
+        priced(&groups).await?,
+    ))
 }
 
 /// The category tree.

@@ -389,9 +389,11 @@ struct Addition {
 
 impl Addition {
     /// `quantity` of a variant as the catalog and inventory recently knew it, for a cart
-    /// in `currency`. Errors: `VariantNotFound`, `PriceMissing`, `Lookup`.
+    /// in `currency`, priced for `shopper`. Errors: `VariantNotFound`, `PriceMissing`,
+    /// `Lookup`.
     async fn look_up(
         carts: &Carts,
+        shopper: &Shopper,
         cart_id: &str,
         variant_id: &VariantId,
         quantity: i64,
@@ -399,7 +401,12 @@ impl Addition {
     ) -> Result<Self> {
         let variant = carts
             .variants
-            .variant(variant_id, currency, Freshness::Recent)
+            .variant(
+                variant_id,
+                currency,
+                Freshness::Recent,
+                shopper.customer_id(),
+            )
             .await?
             .ok_or_else(|| CartError::VariantNotFound {
                 variant_id: variant_id.to_string(),
@@ -503,7 +510,8 @@ pub(crate) async fn add_line(
             (currency, (row.version, lines))
         }
     };
-    let addition = Addition::look_up(carts, cart_id, variant_id, quantity, currency).await?;
+    let addition =
+        Addition::look_up(carts, shopper, cart_id, variant_id, quantity, currency).await?;
     let id = cart_id.to_owned();
     let asking = shopper.clone();
     let (row, lines, quantity) = carts

@@ -178,7 +178,12 @@ pub(crate) async fn snapshot(
             .map_err(|_| store::corrupt("cart_lines.variant_id", &line.variant_id))?;
         let variant = carts
             .variants
-            .variant(&variant_id, currency, Freshness::Current)
+            .variant(
+                &variant_id,
+                currency,
+                Freshness::Current,
+                shopper.customer_id(),
+            )
             .await?
             .ok_or_else(|| CartError::VariantNotFound {
                 variant_id: line.variant_id.clone(),

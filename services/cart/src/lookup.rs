@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use emporium_kernel::{
-    id::{ProductId, VariantId},
+    id::{CustomerId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -19,7 +19,9 @@ pub struct VariantSnapshot {
     pub product_title: String,
     pub variant_title: String,
     pub sku: String,
-    /// The price in the requested currency; `None` when the variant has none in it.
+    /// The price in the requested currency for the shopper asking (the lowest of the
+    /// regular price and the price lists that apply to them); `None` when the variant
+    /// has none in it.
     pub unit_price: Option<i64>,
     pub image_url: Option<String>,
 }
@@ -34,12 +36,14 @@ pub struct LookupError(pub String);
 pub trait VariantLookup: Send + Sync + 'static {
     /// None when the variant does not exist or its product is not published. Adding to
     /// a cart asks for a [`Freshness::Recent`] answer; checkout, which prices the order,
-    /// for a [`Freshness::Current`] one.
+    /// for a [`Freshness::Current`] one. `customer`: the cart's owner, whose customer
+    /// groups may have their own prices (`None`: a guest cart, everyone's prices).
     async fn variant(
         &self,
         variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
+        customer: Option<&CustomerId>,
     ) -> Result<Option<VariantSnapshot>, LookupError>;
 }
 

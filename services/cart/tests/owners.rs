@@ -241,3 +241,44 @@ async fn signing_in_merges_a_guest_cart_into_the_customers_capped_by_stock() {
         assert_eq!(quantities(&after), quantities(&merged), "[{l}]");
     }
 }
+
+#[tokio::test]
+async fn a_customers_cart_is_priced_at_their_price_and_a_guests_at_everyones() {
+    for env in envs().await {
+        let l = env.label;
+        let ada = CustomerId::new();
+        env.catalog.set_customer_price(SHIRT, &ada, 3_900);
+        let shopper = Shopper::Customer(ada.clone());
+        let own = env
+            .carts
+            .create_cart(&shopper, None, None)
+            .await
+            .must(l, "own cart");
+        let priced = env
+            .carts
+            .add_line(&shopper, &own.id, &variant_id(SHIRT), 1)
+            .await
+            .must(l, "add");
+        assert_eq!(priced.lines[0].unit_price, 3_900, "[{l}] her price");
+        env.carts
+            .set_checkout_details(&shopper, &own.id, details("DE", "ship_eu_standard"))
+            .await
+            .must(l, "details");
+        let snapshot = env
+            .carts
+            .checkout_snapshot(&shopper, &own.id)
+            .await
+            .must(l, "snapshot");
+        assert_eq!(
+            (
+                snapshot.lines[0].unit_price,
+                snapshot.lines[0].price_changed
+            ),
+            (3_900, false),
+            "[{l}] the order keeps her price"
+        );
+        let guest = env.eu_cart().await;
+        let regular = env.add(&guest.id, SHIRT, 1).await;
+        assert_eq!(regular.lines[0].unit_price, 4_500, "[{l}] everyone's price");
+    }
+}

@@ -1,5 +1,6 @@
 //! Catalog service: products with options, variants and per-currency prices, images,
-//! a category tree and collections. No HTTP here: the API crate calls [`Catalog`].
+//! a category tree, collections and price lists. No HTTP here: the API crate calls
+//! [`Catalog`].
 //!
 //! Layout:
 //! - [`model`]: domain types and validated inputs.
@@ -10,6 +11,10 @@
 //! - `store` (private): all SQL of this service, portable between SQLite and PostgreSQL.
 //! - [`import`]: bulk import of products, categories and collections made elsewhere
 //!   (the demo catalog in `emporium-demo`), one transaction per batch.
+//! - [`pricing`]: price lists (per-currency prices of some variants for one customer
+//!   group or everyone, within an optional window) and resolution of the lowest
+//!   applicable list price, for carts ([`Catalog::best_prices`]) and product pages
+//!   ([`Catalog::apply_price_lists`]).
 //!
 //! Every write runs in one transaction. `product_prices` (lowest and highest variant
 //! price per product and currency) is rewritten in the transaction of every variant or
@@ -25,13 +30,17 @@ mod fields;
 pub mod import;
 mod listing;
 pub mod model;
+pub mod pricing;
 mod product;
 mod store;
 
 pub use error::{CatalogError, Result};
 pub use model::*;
+pub use pricing::{
+    ListPrice, NewListPrice, NewPriceList, PriceList, PriceListChanges, PriceListId,
+};
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use emporium_kernel::{
     cache::{Forget, Freshness, Memo},
@@ -44,28 +53,55 @@ use emporium_kernel::{
 const FOR_CART_CAPACITY: usize = 20_000;
 /// How long a remembered snapshot may miss another process's catalog write.
 const FOR_CART_TTL: Duration = Duration::from_secs(10);
+/// (variant, currency) pairs whose list prices are remembered for [`Freshness::Recent`]
+/// lookups; most hold no list price at all, an empty set.
+const LIST_PRICES_CAPACITY: usize = 20_000;
+/// How long remembered list prices may miss another process's write (as snapshots).
+const LIST_PRICES_TTL: Duration = FOR_CART_TTL;
 
 /// The catalog service. Cheap to clone: it holds a database handle, and its clones share
-/// one memo of cart snapshots. Build one per database and process (clone it to share),
-/// so that its own writes keep that memo exact.
+/// one memo of cart snapshots and one of list prices. Build one per database and process
+/// (clone it to share), so that its own writes keep those memos exact.
 #[derive(Clone, Debug)]
 pub struct Catalog {
     db: Database,
     for_cart: Arc<Memo<(VariantId, Currency), Option<CartVariant>>>,
+    list_prices: Arc<pricing::ListPriceMemo>,
 }
+
+/// What a product write forgets when dropped (see [`Catalog::forget_snapshots`]).
+type ForgetProducts<'a> = (
+    Forget<'a, (VariantId, Currency), Option<CartVariant>>,
+    Forget<'a, (VariantId, Currency), Arc<[pricing::Candidate]>>,
+);
 
 impl Catalog {
     pub fn new(db: Database) -> Self {
         Catalog {
             db,
             for_cart: Arc::new(Memo::new(FOR_CART_CAPACITY, FOR_CART_TTL)),
+            list_prices: Arc::new(Memo::new(LIST_PRICES_CAPACITY, LIST_PRICES_TTL)),
         }
     }
 
-    /// Forgets every remembered cart snapshot when dropped: when a product write
-    /// returns, or when its future is dropped after the write may have committed.
-    fn forget_snapshots(&self) -> Forget<'_, (VariantId, Currency), Option<CartVariant>> {
-        self.for_cart.forget_on_drop(None)
+    /// Forgets every remembered cart snapshot and list price when dropped: when a
+    /// product write returns, or when its future is dropped after the write may have
+    /// committed. List prices too because deleting a variant or product deletes its
+    /// list prices (ON DELETE CASCADE); one guard for every product write keeps a new
+    /// write path from forgetting either.
+    fn forget_snapshots(&self) -> ForgetProducts<'_> {
+        (
+            self.for_cart.forget_on_drop(None),
+            self.list_prices.forget_on_drop(None),
+        )
+    }
+
+    /// Forgets every remembered list price when dropped, as [`Catalog::forget_snapshots`].
+    /// Everything, not the keys a write touched: the old prices of a replaced or deleted
+    /// list are only known inside its transaction, and price list writes are rare admin
+    /// edits. Cart snapshots stay: they carry the regular price, which lists do not change.
+    fn forget_list_prices(&self) -> Forget<'_, (VariantId, Currency), Arc<[pricing::Candidate]>> {
+        self.list_prices.forget_on_drop(None)
     }
 
     pub fn database(&self) -> &Database {
@@ -306,5 +342,113 @@ impl Catalog {
     /// Whether the catalog has no products (the binary seeds the demo catalog then).
     pub async fn is_empty(&self) -> Result<bool> {
         product::is_empty(&self.db).await
+    }
+
+    // ----- price lists -----
+    //
+    // Writes are admin edits in one transaction each, with the errors of the other
+    // writes: `Invalid { field }` names the input field (`name`, `customer_group_id`,
+    // `starts_at`, `ends_at`, `prices`, `prices[i]` for a second price of one variant
+    // and currency, `prices[i].amount`, `prices[i].variant_id` for an unknown variant);
+    // `NotFound` (entity `price list`) an unknown id. Every write forgets the memo of
+    // list prices, so this process's next `Recent` resolution sees it.
+
+    /// Creates a price list with its prices. A window needs `ends_at` after `starts_at`
+    /// (`Invalid { field: "ends_at" }`); either end may be open.
+    pub async fn create_price_list(&self, input: NewPriceList) -> Result<PriceList> {
+        let _forget = self.forget_list_prices();
+        pricing::create(&self.db, input).await
+    }
+
+    /// Every price list with its prices, newest first.
+    pub async fn price_lists(&self) -> Result<Vec<PriceList>> {
+        pricing::list(&self.db).await
+    }
+
+    /// One price list with its prices. Errors: `NotFound` (entity `price list`).
+    pub async fn price_list(&self, id: &PriceListId) -> Result<PriceList> {
+        pricing::get(&self.db, id).await
+    }
+
+    /// Changes the given fields (`Some(None)` clears an optional one); `prices` replaces
+    /// every price of the list. A window that would end before it starts names the end
+    /// when the change moved it, else the start.
+    pub async fn update_price_list(
+        &self,
+        id: &PriceListId,
+        changes: PriceListChanges,
+    ) -> Result<PriceList> {
+        let _forget = self.forget_list_prices();
+        pricing::update(&self.db, id, changes).await
+    }
+
+    /// Deletes a price list with its prices. Errors: `NotFound` (entity `price list`).
+    pub async fn delete_price_list(&self, id: &PriceListId) -> Result<()> {
+        let _forget = self.forget_list_prices();
+        pricing::delete(&self.db, id).await
+    }
+
+    /// For each of `variant_ids` that has an applicable list price in `currency`, the
+    /// lowest one: among the lists for every shopper or for one of `groups` (the
+    /// shopper's customer group ids) whose window holds `now_ms` (`starts_at <= now_ms
+    /// < ends_at`, open ends allowed). Variants without one are absent. The caller
+    /// compares with the variant's regular price and takes the lower.
+    ///
+    /// One query for all the variants (one per 249, the kernel's limit on parameters
+    /// per statement less the currency's).
+    /// [`Freshness::Recent`] may answer from memory: exact for this process's own
+    /// writes, at most 10 s behind other processes'; [`Freshness::Current`] reads the
+    /// database, for pricing an order.
+    pub async fn best_prices(
+        &self,
+        variant_ids: &[VariantId],
+        currency: Currency,
+        groups: &[String],
+        now_ms: i64,
+        freshness: Freshness,
+    ) -> Result<HashMap<VariantId, i64>> {
+        let candidates = pricing::candidates(
+            &self.db,
+            &self.list_prices,
+            variant_ids,
+            &[currency],
+            freshness,
+        )
+        .await?;
+        Ok(candidates
+            .into_iter()
+            .filter_map(|((variant_id, _), set)| {
+                pricing::best(&set, groups, now_ms).map(|amount| (variant_id, amount))
+            })
+            .collect())
+    }
+
+    /// Prices a product view for a shopper in `groups` at `now_ms`: each variant price
+    /// that an applicable list price undercuts (the rules of [`Catalog::best_prices`],
+    /// only lists for every shopper when `groups` is empty) drops to it, and the regular
+    /// price goes to [`Variant::compare_at_prices`]. Prices in currencies the variant
+    /// has none in are not added. Applying again, for another shopper, starts from the
+    /// regular prices. One query for all variants and currencies.
+    pub async fn apply_price_lists(
+        &self,
+        product: &mut Product,
+        groups: &[String],
+        now_ms: i64,
+        freshness: Freshness,
+    ) -> Result<()> {
+        let ids: Vec<VariantId> = product.variants.iter().map(|v| v.id.clone()).collect();
+        let mut currencies: Vec<Currency> = product
+            .variants
+            .iter()
+            .flat_map(|v| v.prices.iter().map(|p| p.currency))
+            .collect();
+        currencies.sort_unstable();
+        currencies.dedup();
+        let candidates =
+            pricing::candidates(&self.db, &self.list_prices, &ids, &currencies, freshness).await?;
+        for variant in &mut product.variants {
+            pricing::lower(variant, &candidates, groups, now_ms);
+        }
+        Ok(())
     }
 }

@@ -69,9 +69,25 @@ pub struct Variant {
     /// In the order of the product's options.
     pub options: Vec<OptionValue>,
     pub weight_grams: Option<i64>,
-    /// Sorted by currency code.
+    /// Sorted by currency code. What the shopper pays: the regular prices, or lower ones
+    /// from price lists after [`crate::Catalog::apply_price_lists`].
     pub prices: Vec<Price>,
     pub position: i64,
+    /// The regular price of each currency in which a price list lowered `prices`, for a
+    /// page to show struck through ("was €X"); sorted by currency code. Empty unless
+    /// [`crate::Catalog::apply_price_lists`] lowered a price.
+    pub compare_at_prices: Vec<Price>,
+}
+
+impl Variant {
+    /// The regular price in `currency` when a price list lowered it (see
+    /// [`Variant::compare_at_prices`]).
+    pub fn compare_at_amount(&self, currency: Currency) -> Option<i64> {
+        self.compare_at_prices
+            .iter()
+            .find(|p| p.currency == currency)
+            .map(|p| p.amount)
+    }
 }
 
 /// A category or collection a product belongs to (`I`: its kind of id).

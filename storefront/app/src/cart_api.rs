@@ -15,10 +15,17 @@
 //! when the first line is added. A cookie naming a cart the API no longer knows, or one
 //! that already became an order, counts as no cart. A new cart is created in the
 //! shopper's region (see [`crate::region`]).
+//!
+//! A signed-in shopper (the HttpOnly cookie `emporium_session`, see
+//! [`crate::account_api`]) makes every call with their session: a cart made while signed
+//! in, or brought along at sign-in, is the customer's, and the API does not show it to
+//! anyone else. When the API says the session ended, its cookie and the cart's are
+//! dropped and the request goes on as a guest's.
 
 use std::fmt;
 
 use emporium_client::{
+    accounts::SavedAddress,
     commerce::{Cart, Order, PaymentSession, ShippingOption},
     ClientError,
 };
@@ -47,6 +54,12 @@ pub const CHECKOUT_KEY_COOKIE: &str = "emporium_checkout_key";
 /// Name of the cookie that holds the id of the region the shopper chose in the header,
 /// when it is not the default one (see [`crate::region`]).
 pub const REGION_COOKIE: &str = "emporium_region";
+/// Name of the cookie that holds the signed-in customer's session token.
+pub const SESSION_COOKIE: &str = "emporium_session";
+/// Name of the cookie that keeps what the shopper typed into a sign-in, registration or
+/// forgotten-password form the API refused (never the password), for the form's next
+/// render.
+pub const ACCOUNT_FORM_COOKIE: &str = "emporium_account_form";
 
 /// Server-side settings of the storefront. Optional in context.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,6 +67,12 @@ pub struct StorefrontConfig {
     /// How long anonymous catalog pages are kept rendered (see `page_cache`); zero
     /// (the default) renders every request.
     pub page_cache_ttl: std::time::Duration,
+    /// The header in which the proxy in front of the storefront names the shopper's
+    /// address (e.g. `fly-client-ip`). The Store API rate-limits sign-ins and the like
+    /// per shopper address, so the storefront passes it on: this header's first address
+    /// when set, else the connection's peer address. Only for a proxy that sets the
+    /// header itself: a shopper could write any address into it otherwise.
+    pub trusted_proxy_header: Option<http::HeaderName>,
 }
 
 /// Why a cart, checkout or order step did not happen, as the shopper should read it.
@@ -168,6 +187,12 @@ pub struct CheckoutData {
     pub idempotency_key: String,
     /// What the shopper typed last time, when the API rejected it.
     pub saved: Option<CheckoutForm>,
+    /// The signed-in customer's email, which the form starts with; `None` for a guest.
+    #[serde(default)]
+    pub customer_email: Option<String>,
+    /// The signed-in customer's address book, offered to fill the shipping address.
+    #[serde(default)]
+    pub saved_addresses: Vec<SavedAddress>,
 }
 
 /// The fields of the checkout form. Every field is text and optional on the wire, so a
@@ -241,12 +266,14 @@ pub async fn add_to_cart(
             return Err(ShopError::invalid("variant_id", "Choose a variant first."));
         }
         let client = session::client()?;
-        let cart = match session::live_cart(&client).await? {
-            Some(cart) => cart,
+        let (client, cart) = match session::live_cart(&client).await? {
+            Some(cart) => (client, cart),
             None => {
+                // Asked again: a session that just ended leaves this request a guest.
+                let client = session::client()?;
                 let cart = session::create_cart(&client).await?;
                 session::remember_cart(&cart.id);
-                cart
+                (client, cart)
             }
         };
         let input = AddLine {
@@ -349,6 +376,7 @@ pub async fn load_checkout() -> Result<Option<CheckoutData>, ShopError> {
     let offered = |id: &str| methods.iter().any(|m| m.id == id);
     let (stripe, manual) = (offered("stripe"), offered("manual"));
     let idempotency_key = session::checkout_key(&cart.id);
+    let (customer_email, saved_addresses) = session::customer_details(&client).await;
     Ok(Some(CheckoutData {
         cart,
         shipping_options,
@@ -356,6 +384,8 @@ pub async fn load_checkout() -> Result<Option<CheckoutData>, ShopError> {
         manual,
         idempotency_key,
         saved: session::saved_checkout_form(),
+        customer_email,
+        saved_addresses,
     }))
 }
 
@@ -397,8 +427,9 @@ pub async fn place_order(#[server(flatten)] form: CheckoutForm) -> Result<(), Sh
 /// One order, readable with its access token; 404 for a wrong token.
 #[server(endpoint = "orders/get")]
 pub async fn order_detail(id: String, token: String) -> Result<OrderView, AppError> {
-    let client = use_context::<emporium_client::Client>()
-        .ok_or_else(|| AppError::Unavailable("no Store API client in context".to_owned()))?;
+    // As a guest with the shopper's address: the token is the key, and the API limits
+    // guesses per shopper.
+    let client = session::guest_client().map_err(|e| AppError::Unavailable(e.to_string()))?;
     if id.is_empty() || token.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -432,6 +463,11 @@ pub fn parse_quantity(text: &str, min: i64) -> Result<i64, ShopError> {
 
 /// Adds `error` (and `field`) to a path, replacing earlier ones.
 pub fn with_error(path: &str, error: &ShopError) -> String {
+    with_message(path, &error.message(), error.param())
+}
+
+/// Adds `error=message` (and `field=param`) to a path, replacing earlier ones.
+pub fn with_message(path: &str, message: &str, param: Option<&str>) -> String {
     let (base, query) = path.split_once('?').unwrap_or((path, ""));
     let mut pairs: Vec<(String, String)> = query
         .split('&')
@@ -441,8 +477,8 @@ pub fn with_error(path: &str, error: &ShopError) -> String {
             (k != "error" && k != "field").then(|| (k.to_owned(), v.to_owned()))
         })
         .collect();
-    pairs.push(("error".to_owned(), crate::query::encode(&error.message())));
-    if let Some(param) = error.param() {
+    pairs.push(("error".to_owned(), crate::query::encode(message)));
+    if let Some(param) = param {
         pairs.push(("field".to_owned(), crate::query::encode(param)));
     }
     let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -470,6 +506,7 @@ pub fn safe_path<'a>(path: Option<&'a str>, fallback: &'a str) -> &'a str {
 #[cfg(feature = "ssr")]
 pub(crate) mod session {
     use emporium_client::{
+        accounts::SavedAddress,
         commerce::{Address, Cart, CheckoutDetails, CreateCart, PaymentSession, PlacedOrder},
         Client, ClientError,
     };
@@ -481,9 +518,14 @@ pub(crate) mod session {
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
 
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+
     use super::{
-        safe_path, with_error, CheckoutForm, ShopError, CART_COOKIE, CHECKOUT_COOKIE,
-        CHECKOUT_KEY_COOKIE, PAYMENT_COOKIE, REGION_COOKIE,
+        safe_path, with_error, CheckoutForm, ShopError, StorefrontConfig, CART_COOKIE,
+        CHECKOUT_COOKIE, CHECKOUT_KEY_COOKIE, PAYMENT_COOKIE, REGION_COOKIE, SESSION_COOKIE,
     };
 
     /// Thirty days: a cart outlives a browser restart.
@@ -496,14 +538,207 @@ pub(crate) mod session {
     /// A year: where the shopper ships to is a preference, not a session, so it outlives
     /// any one cart.
     const REGION_MAX_AGE: u32 = 60 * 60 * 24 * 365;
+    /// Ninety days: the longest a session cookie lives, also when the session's own end
+    /// cannot be read.
+    pub const SESSION_MAX_AGE: u32 = 60 * 60 * 24 * 90;
 
+    /// The Store API client for this request: acting for the shopper's session when the
+    /// request carries one (which the customer's carts and the `/me` routes need), and
+    /// naming the shopper's address (the API's rate limits are per shopper).
     pub fn client() -> Result<Client, ShopError> {
-        use_context::<Client>()
-            .ok_or_else(|| ShopError::Unavailable("no Store API client in context".to_owned()))
+        let client = guest_client()?;
+        Ok(match session_token() {
+            Some(token) => client.signed_in(&token),
+            None => client,
+        })
+    }
+
+    /// [`client`] without the session: for signing in, registering and the emailed
+    /// links, which act for whoever holds the password or the link.
+    pub fn guest_client() -> Result<Client, ShopError> {
+        let client = use_context::<Client>()
+            .ok_or_else(|| ShopError::Unavailable("no Store API client in context".to_owned()))?;
+        Ok(match shopper_address() {
+            Some(address) => client.for_shopper(&address),
+            None => client,
+        })
     }
 
     fn parts() -> Option<Parts> {
         use_context::<Parts>()
+    }
+
+    /// Where the request comes from: the first address of the trusted proxy's header
+    /// when the storefront is configured with one, else the connection's peer. `None`
+    /// without a connection (an in-process request, e.g. in tests).
+    pub fn shopper_address() -> Option<String> {
+        let parts = parts()?;
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(addr)| addr.ip().to_string());
+        let header = use_context::<StorefrontConfig>().and_then(|c| c.trusted_proxy_header);
+        header
+            .and_then(|name| first_address(&parts.headers, &name))
+            .or(peer)
+    }
+
+    /// The first address of a header such as `x-forwarded-for: client, proxy1, proxy2`,
+    /// when it is one.
+    pub fn first_address(headers: &http::HeaderMap, name: &http::HeaderName) -> Option<String> {
+        let value = headers.get(name)?.to_str().ok()?;
+        let first = value.split(',').next()?.trim();
+        first
+            .parse::<std::net::IpAddr>()
+            .or_else(|_| first.parse::<std::net::SocketAddr>().map(|a| a.ip()))
+            .ok()
+            .map(|ip| ip.to_string())
+    }
+
+    /// Set, for one request, once the API said that request's session ended: the rest
+    /// of the request goes on as a guest instead of meeting the same 401 again. The
+    /// router provides a fresh one per request (see [`provide_request_state`]).
+    #[derive(Clone, Default)]
+    pub struct EndedSession(Arc<AtomicBool>);
+
+    /// Puts the per-request state of the session into context.
+    pub fn provide_request_state() {
+        provide_context(EndedSession::default());
+    }
+
+    fn session_ended() -> bool {
+        use_context::<EndedSession>().is_some_and(|e| e.0.load(Ordering::Acquire))
+    }
+
+    /// The session token of the request's cookie, unless the API said it ended.
+    pub fn session_token() -> Option<String> {
+        if session_ended() {
+            return None;
+        }
+        cookie(SESSION_COOKIE)
+    }
+
+    /// Whether the request carries a session (not known to have ended).
+    pub fn signed_in() -> bool {
+        session_token().is_some()
+    }
+
+    /// Whether `error` is the API saying that the session this request carried ended
+    /// (401 `unauthenticated`). If so the shopper is signed out here too (see
+    /// [`end_session`]). Asks the request's cookie, not whether the session is still
+    /// taken as open: calls made at once (the header's and the page's) may each meet
+    /// the 401 after the first one ended the session.
+    pub fn session_ended_by(error: &ClientError) -> bool {
+        let unauthenticated = match error {
+            ClientError::Api(problem) => problem.status == 401 && problem.code == "unauthenticated",
+            _ => false,
+        };
+        let ended = unauthenticated && cookie(SESSION_COOKIE).is_some();
+        if ended {
+            end_session();
+        }
+        ended
+    }
+
+    /// Signs the shopper out of this browser: drops the session cookie and what belongs
+    /// to the customer with it (their cart, which a guest cannot open, and the checkout
+    /// cookies, which may hold their address). Later calls of this request go as a guest.
+    pub fn end_session() {
+        if let Some(ended) = use_context::<EndedSession>() {
+            ended.0.store(true, Ordering::Release);
+        }
+        forget_session();
+        forget_cart();
+        forget_checkout_key();
+        forget_checkout_form();
+    }
+
+    /// Keeps a new session's token until the session's absolute end (RFC 3339), and
+    /// never longer than [`SESSION_MAX_AGE`].
+    pub fn remember_session(token: &str, absolute_expires_at: &str) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        set_cookie(
+            SESSION_COOKIE,
+            token,
+            "/",
+            session_max_age(absolute_expires_at, now),
+        );
+    }
+
+    pub fn forget_session() {
+        set_cookie(SESSION_COOKIE, "", "/", 0);
+    }
+
+    /// Seconds from `now` (Unix time) until `absolute_expires_at`, within
+    /// `0..=SESSION_MAX_AGE`; [`SESSION_MAX_AGE`] when the time cannot be read.
+    pub fn session_max_age(absolute_expires_at: &str, now: i64) -> u32 {
+        match unix_seconds(absolute_expires_at) {
+            Some(end) => u32::try_from((end - now).clamp(0, i64::from(SESSION_MAX_AGE)))
+                .unwrap_or(SESSION_MAX_AGE),
+            None => SESSION_MAX_AGE,
+        }
+    }
+
+    /// Unix seconds of an RFC 3339 time such as `2030-01-02T03:04:05.123Z` or
+    /// `2030-01-02T05:04:05+02:00`.
+    pub fn unix_seconds(text: &str) -> Option<i64> {
+        let text = text.trim();
+        let number = |range: std::ops::Range<usize>| -> Option<i64> {
+            let digits = text.get(range)?;
+            digits
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| digits.parse().ok())?
+        };
+        let bytes = text.as_bytes();
+        let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+        if bytes.len() < 20
+            || separators.iter().any(|&(i, c)| bytes[i] != c)
+            || !matches!(bytes[10], b'T' | b't' | b' ')
+        {
+            return None;
+        }
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+            return None;
+        }
+        // Fractions of a second do not matter for a cookie's lifetime.
+        let mut rest = &text[19..];
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let end = fraction
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(fraction.len());
+            rest = &fraction[end..];
+        }
+        let offset = match rest {
+            "Z" | "z" => 0,
+            _ => {
+                let sign = match rest.as_bytes().first() {
+                    Some(b'+') => 1,
+                    Some(b'-') => -1,
+                    _ => return None,
+                };
+                let (h, m) = rest.get(1..)?.split_once(':')?;
+                if h.len() != 2 || m.len() != 2 {
+                    return None;
+                }
+                sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+            }
+        };
+        // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+        // `days_from_civil`).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
     }
 
     /// A request from a plain HTML form (or a link) rather than the server-function
@@ -551,7 +786,7 @@ pub(crate) mod session {
         })
     }
 
-    fn set_cookie(name: &str, value: &str, path: &str, max_age: u32) {
+    pub fn set_cookie(name: &str, value: &str, path: &str, max_age: u32) {
         let Some(response) = use_context::<ResponseOptions>() else {
             return;
         };
@@ -559,9 +794,28 @@ pub(crate) mod session {
         let text = format!(
             "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
         );
-        if let Ok(value) = HeaderValue::from_str(&text) {
-            response.append_header(SET_COOKIE, value);
+        let Ok(value) = HeaderValue::from_str(&text) else {
+            return;
+        };
+        // One Set-Cookie per cookie (RFC 6265 section 4.1.1): a later decision of the
+        // same request (a session found ended, then a new guest cart) replaces the
+        // earlier one instead of relying on the browser to apply them in order.
+        let Ok(mut parts) = response.0.write() else {
+            return;
+        };
+        let prefix = format!("{name}=");
+        let others: Vec<HeaderValue> = parts
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter(|v| !v.as_bytes().starts_with(prefix.as_bytes()))
+            .cloned()
+            .collect();
+        parts.headers.remove(SET_COOKIE);
+        for other in others {
+            parts.headers.append(SET_COOKIE, other);
         }
+        parts.headers.append(SET_COOKIE, value);
     }
 
     pub fn remember_cart(id: &str) {
@@ -631,8 +885,35 @@ pub(crate) mod session {
                 forget_cart();
                 Ok(None)
             }
+            // The session ended: its cart went with it (see `end_session`).
+            Err(error) if session_ended_by(&error) => Ok(None),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// The signed-in customer's email and address book for the checkout form; nothing
+    /// for a guest. Checking out does not need them, so a failure only logs.
+    pub async fn customer_details(client: &Client) -> (Option<String>, Vec<SavedAddress>) {
+        if !signed_in() {
+            return (None, Vec::new());
+        }
+        let email = match client.me().await {
+            Ok(customer) => Some(customer.email),
+            Err(error) => {
+                if !session_ended_by(&error) {
+                    leptos::logging::warn!("storefront: the customer could not be read: {error}");
+                }
+                return (None, Vec::new());
+            }
+        };
+        let addresses = match client.addresses().await {
+            Ok(page) => page.items,
+            Err(error) => {
+                leptos::logging::warn!("storefront: the address book could not be read: {error}");
+                Vec::new()
+            }
+        };
+        (email, addresses)
     }
 
     /// Finishes a form step: a plain form is redirected (to `next` on success, back to
@@ -776,16 +1057,18 @@ pub(crate) mod session {
                 forget_cart();
                 return Err(ShopError::NoCart);
             }
+            // The cart was the customer's, and the session that could open it ended.
+            Err(error) if session_ended_by(&error) => return Err(ShopError::NoCart),
             Err(error) => return Err(error.into()),
         }
         Ok(client.complete_cart(&id, key).await?)
     }
 
-    fn hex(bytes: &[u8]) -> String {
+    pub fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn unhex(text: &str) -> Option<Vec<u8>> {
+    pub fn unhex(text: &str) -> Option<Vec<u8>> {
         if !text.len().is_multiple_of(2) {
             return None;
         }
@@ -859,6 +1142,75 @@ mod tests {
             with_error("/products/tee?variant=v1", &ShopError::NoCart),
             "/products/tee?variant=v1&error=Your%20cart%20is%20empty%20or%20has%20expired."
         );
+    }
+
+    #[test]
+    fn rfc3339_times_are_read_with_their_offset() {
+        use session::unix_seconds;
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(
+            unix_seconds("2030-01-02T03:04:05.123456Z"),
+            Some(1_893_553_445)
+        );
+        assert_eq!(
+            unix_seconds("2030-01-02T05:04:05+02:00"),
+            unix_seconds("2030-01-02T03:04:05Z")
+        );
+        assert_eq!(
+            unix_seconds("2030-01-01T22:04:05-05:00"),
+            unix_seconds("2030-01-02T03:04:05Z")
+        );
+        for bad in [
+            "",
+            "tomorrow",
+            "2030-13-01T00:00:00Z",
+            "2030-01-01T00:00:00",
+            "2030-01-01",
+        ] {
+            assert_eq!(unix_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_session_cookie_lives_until_the_session_ends_and_never_past_the_cap() {
+        use session::{session_max_age, SESSION_MAX_AGE};
+        let now = session::unix_seconds("2030-01-02T03:04:05Z").unwrap_or_default();
+        assert_eq!(session_max_age("2030-01-03T03:04:05Z", now), 86_400);
+        assert_eq!(
+            session_max_age("2099-01-01T00:00:00Z", now),
+            SESSION_MAX_AGE
+        );
+        assert_eq!(session_max_age("2020-01-01T00:00:00Z", now), 0);
+        assert_eq!(session_max_age("not a time", now), SESSION_MAX_AGE);
+    }
+
+    #[test]
+    fn the_shopper_address_is_the_first_of_the_proxy_header() {
+        let name = http::HeaderName::from_static("fly-client-ip");
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(session::first_address(&headers, &name), None);
+        headers.insert(
+            name.clone(),
+            http::HeaderValue::from_static("203.0.113.7, 10.0.0.1"),
+        );
+        assert_eq!(
+            session::first_address(&headers, &name).as_deref(),
+            Some("203.0.113.7")
+        );
+        headers.insert(
+            name.clone(),
+            http::HeaderValue::from_static("[2001:db8::1]:443"),
+        );
+        assert_eq!(
+            session::first_address(&headers, &name).as_deref(),
+            Some("2001:db8::1")
+        );
+        headers.insert(
+            name.clone(),
+            http::HeaderValue::from_static("not an address"),
+        );
+        assert_eq!(session::first_address(&headers, &name), None);
     }
 
     #[test]

@@ -7,8 +7,13 @@
 //! form simply stays as typed; without JavaScript the server function sends the
 //! browser back to `/checkout?error=…&field=…` and keeps the values in a short-lived
 //! cookie that this page reads back.
+//!
+//! A signed-in shopper's form starts with their email and default shipping address
+//! (while the cart has none), and lists their saved addresses as links
+//! (`/checkout?address=<id>`) that render the form again with that address filled in.
 
 use emporium_client::{
+    accounts::SavedAddress,
     commerce::{Address, Cart},
     types::format_money,
 };
@@ -19,6 +24,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     cart::{CartContext, Shipping, TotalsList},
     cart_api::{load_checkout, CheckoutData, CheckoutForm},
+    form::{error_id, field_error_id, input_id, FieldError, FormError, TextField},
     layout::{Loading, ServiceError},
     response,
 };
@@ -27,46 +33,79 @@ use crate::{
 pub fn CheckoutPage() -> impl IntoView {
     response::private_page();
     let data = Resource::new(|| (), |_| load_checkout());
+    let query = use_query_map();
     view! {
         <Title text="Checkout"/>
         <Meta name="robots" content="noindex"/>
         <section class="checkout-page">
             <h1>"Checkout"</h1>
             <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Err(_) => view! { <ServiceError/> }.into_any(),
-                        Ok(None) => {
-                            view! {
-                                <div class="empty-cart" data-testid="cart-empty">
-                                    <p>"Your cart is empty, so there is nothing to check out yet."</p>
-                                    <p><a class="button" href="/">"Continue shopping"</a></p>
-                                </div>
+                {move || {
+                    // Read outside the future so that choosing another saved address
+                    // (a link to this page) renders the form again with it.
+                    let address = query.read().get("address");
+                    Suspend::new(async move {
+                        match data.await {
+                            Err(_) => view! { <ServiceError/> }.into_any(),
+                            Ok(None) => {
+                                view! {
+                                    <div class="empty-cart" data-testid="cart-empty">
+                                        <p>"Your cart is empty, so there is nothing to check out yet."</p>
+                                        <p><a class="button" href="/">"Continue shopping"</a></p>
+                                    </div>
+                                }
+                                    .into_any()
                             }
-                                .into_any()
+                            Ok(Some(data)) => view! { <CheckoutView data address/> }.into_any(),
                         }
-                        Ok(Some(data)) => view! { <CheckoutView data/> }.into_any(),
-                    }
-                })}
+                    })
+                }}
             </Suspense>
         </section>
     }
 }
 
 /// The values the form starts with: what the shopper typed last (a rejected plain
-/// form), else what the cart already holds, else defaults.
-fn initial_form(data: &CheckoutData) -> CheckoutForm {
-    if let Some(saved) = &data.saved {
-        return saved.clone();
+/// form), else what the cart already holds, else the signed-in customer's email and
+/// default shipping address, else defaults; with the saved address `chosen` (its id)
+/// as the shipping address when the shopper picked one.
+fn initial_form(data: &CheckoutData, chosen: Option<&str>) -> CheckoutForm {
+    let mut form = data.saved.clone().unwrap_or_else(|| cart_form(data));
+    let chosen = chosen.and_then(|id| data.saved_addresses.iter().find(|a| a.id == id));
+    if let Some(saved) = chosen {
+        let ship = saved.address.clone();
+        form.shipping_name = ship.name;
+        form.shipping_line1 = ship.line1;
+        form.shipping_line2 = ship.line2.unwrap_or_default();
+        form.shipping_city = ship.city;
+        form.shipping_postal_code = ship.postal_code;
+        form.shipping_country = ship.country;
     }
+    form
+}
+
+fn cart_form(data: &CheckoutData) -> CheckoutForm {
     let cart = &data.cart;
-    let ship = cart.shipping_address.clone().unwrap_or_default();
+    let default_shipping = data
+        .saved_addresses
+        .iter()
+        .find(|a| a.default_shipping)
+        .map(|a| a.address.clone());
+    let ship = cart
+        .shipping_address
+        .clone()
+        .or(default_shipping)
+        .unwrap_or_default();
     let bill = cart.billing_address.clone();
     let same = bill.as_ref().is_none_or(|b| *b == ship);
     let bill = bill.unwrap_or_default();
     CheckoutForm {
         idempotency_key: String::new(),
-        email: cart.email.clone().unwrap_or_default(),
+        email: cart
+            .email
+            .clone()
+            .or_else(|| data.customer_email.clone())
+            .unwrap_or_default(),
         shipping_name: ship.name,
         shipping_line1: ship.line1,
         shipping_line2: ship.line2.unwrap_or_default(),
@@ -89,16 +128,12 @@ fn initial_form(data: &CheckoutData) -> CheckoutForm {
     }
 }
 
-/// The error to show and the field it belongs to (the API's `param`, e.g.
-/// `shipping_address.postal_code`).
-#[derive(Debug, Clone, PartialEq)]
-struct FormError {
-    message: String,
-    field: Option<String>,
-}
-
 #[component]
-fn CheckoutView(data: CheckoutData) -> impl IntoView {
+fn CheckoutView(
+    data: CheckoutData,
+    /// The saved address the shopper picked (`?address=`), by id.
+    address: Option<String>,
+) -> impl IntoView {
     let place = CartContext::get().place;
     let query = use_query_map();
     let result = place.value();
@@ -117,7 +152,10 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
             })
         }
     });
-    let form = initial_form(&data);
+    let form = initial_form(&data, address.as_deref());
+    let saved_addresses = (!data.saved_addresses.is_empty()).then(|| {
+        view! { <SavedAddressLinks addresses=data.saved_addresses.clone() chosen=address.clone()/> }
+    });
     let cart = data.cart.clone();
     let countries = cart.region.countries.clone();
     let default_country = countries.first().cloned().unwrap_or_default();
@@ -232,6 +270,7 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
                     </fieldset>
                     <fieldset>
                         <legend>"Shipping address"</legend>
+                        {saved_addresses}
                         <AddressFields prefix="shipping" param_prefix="shipping_address"
                             section="shipping" form=form.clone() countries=countries.clone()
                             default_country=default_country.clone() error/>
@@ -279,89 +318,43 @@ fn CheckoutView(data: CheckoutData) -> impl IntoView {
     }
 }
 
-/// The id of the error text of `param`, when the error belongs to it.
-fn field_error_id(error: &Option<FormError>, param: &str) -> Option<String> {
-    error
-        .as_ref()
-        .filter(|e| e.field.as_deref() == Some(param))
-        .map(|_| error_id(param))
-}
-
-fn error_id(param: &str) -> String {
-    format!("error-{}", param.replace(['.', '_'], "-"))
-}
-
-fn input_id(param: &str) -> String {
-    format!("field-{}", param.replace(['.', '_'], "-"))
-}
-
-/// The error text under a field, linked from the field with `aria-describedby`.
+/// The customer's saved addresses, each a link that fills the shipping address with it
+/// (a plain link: it works without JavaScript).
 #[component]
-fn FieldError(param: &'static str, error: Memo<Option<FormError>>) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .filter(|e| e.field.as_deref() == Some(param))
-            .map(|e| {
-                view! { <p class="field-error" id=error_id(param)>{e.message}</p> }
-            })
+fn SavedAddressLinks(addresses: Vec<SavedAddress>, chosen: Option<String>) -> impl IntoView {
+    let links = addresses
+        .into_iter()
+        .map(|saved| {
+            let href = crate::query::href("/checkout", &[("address", saved.id.as_str())]);
+            let current = (chosen.as_deref() == Some(saved.id.as_str())).then_some("true");
+            let label = saved_address_label(&saved);
+            view! {
+                <li>
+                    <a href=href aria-current=current data-testid="saved-address">{label}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="saved-addresses">
+            <p id="saved-addresses-title">"Ship to a saved address:"</p>
+            <ul aria-labelledby="saved-addresses-title">{links}</ul>
+        </div>
     }
 }
 
-#[component]
-fn TextField(
-    /// The API's name of the field, e.g. `shipping_address.city`.
-    #[prop(into)]
-    param: String,
-    #[prop(into)] name: String,
-    label: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-    autocomplete: &'static str,
-    value: String,
-    #[prop(default = false)] required: bool,
-    error: Memo<Option<FormError>>,
-) -> impl IntoView {
-    let id = input_id(&param);
-    let invalid = {
-        let param = param.clone();
-        move || {
-            error
-                .get()
-                .is_some_and(|e| e.field.as_deref() == Some(param.as_str()))
-                .then_some("true")
-        }
-    };
-    let described = {
-        let param = param.clone();
-        move || field_error_id(&error.get(), &param)
-    };
-    let message = {
-        let param = param.clone();
-        move || {
-            error
-                .get()
-                .filter(|e| e.field.as_deref() == Some(param.as_str()))
-                .map(|e| view! { <p class="field-error" id=error_id(&param)>{e.message}</p> })
-        }
-    };
-    view! {
-        <div class="field">
-            <label for=id.clone()>
-                {label}
-                {(!required).then(|| view! { <span class="optional">" (optional)"</span> })}
-            </label>
-            <input
-                id=id
-                type=kind
-                name=name
-                value=value
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=invalid
-                aria-describedby=described
-            />
-            {message}
-        </div>
+/// "Home: Ada Lovelace, 1 Main St, Berlin" (the label only when there is one).
+pub fn saved_address_label(saved: &SavedAddress) -> String {
+    let address = &saved.address;
+    let text = format!("{}, {}, {}", address.name, address.line1, address.city);
+    match saved
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(label) => format!("{label}: {text}"),
+        None => text,
     }
 }
 

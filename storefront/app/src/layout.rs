@@ -5,13 +5,15 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::{
+    account::AccountLink,
     cart::MiniCart,
     categories::{category_href, CategoryTree},
     region::RegionForm,
     response,
 };
 
-/// Skip link, shop name, the top-level categories, the region choice and the mini-cart.
+/// Skip link, shop name, the top-level categories, the region choice, the account link
+/// and the mini-cart.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let tree = CategoryTree::resource();
@@ -42,7 +44,10 @@ pub fn SiteHeader() -> impl IntoView {
                     </Suspense>
                 </nav>
                 <RegionForm/>
-                <MiniCart/>
+                <div class="header-actions">
+                    <AccountLink/>
+                    <MiniCart/>
+                </div>
             </div>
         </header>
     }

@@ -10,8 +10,12 @@
 //! Layout:
 //! - [`App`] (routes, header, footer) and [`shell`] (the HTML document);
 //! - pages: [`home`], [`category`], [`collection`], [`product`], [`cart`], [`checkout`],
-//!   [`order`] (confirmation), and the 404 in [`layout`];
-//! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`);
+//!   [`order`] (confirmation), [`sign_in`] (sign in, register, confirm the email, reset
+//!   the password), [`account`] (the customer's profile, addresses and orders), and the
+//!   404 in [`layout`];
+//! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`),
+//!   and the session every call carries (cookie `emporium_session`);
+//! - [`account_api`]: the account server functions; [`form`]: what the forms share;
 //! - [`region`]: the shopper's region (the header's "Ship to / currency" form, cookie
 //!   `emporium_region`), which sets the currency of prices and of new carts;
 //! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
@@ -22,6 +26,8 @@
 // Leptos views are deeply nested types; the order and checkout pages exceed the default.
 #![recursion_limit = "256"]
 
+pub mod account;
+pub mod account_api;
 pub mod cart;
 pub mod cart_api;
 pub mod categories;
@@ -29,6 +35,7 @@ pub mod category;
 pub mod checkout;
 pub mod collection;
 pub mod error;
+pub mod form;
 pub mod home;
 pub mod layout;
 pub mod listing;
@@ -40,6 +47,7 @@ pub mod query;
 pub mod region;
 pub mod response;
 pub mod seo;
+pub mod sign_in;
 pub mod store_api;
 
 use leptos::{config::LeptosOptions, prelude::*};
@@ -50,6 +58,7 @@ use leptos_router::{
 };
 
 use crate::{
+    account::{AccountContext, AccountOrderPage, AccountPage},
     cart::{CartContext, CartPage},
     categories::CategoryTree,
     category::CategoryPage,
@@ -60,6 +69,7 @@ use crate::{
     order::OrderPage,
     product::ProductPage,
     region::Regions,
+    sign_in::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage},
 };
 
 pub use crate::cart_api::StorefrontConfig;
@@ -92,6 +102,7 @@ pub fn App() -> impl IntoView {
     CategoryTree::provide();
     Regions::provide();
     CartContext::provide();
+    AccountContext::provide();
     // Browser tests wait for this before relying on client-side behaviour. Effects run
     // only in the browser, after hydration.
     Effect::new(move |_| {
@@ -119,6 +130,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/verify") view=VerifyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/forgot") view=ForgotPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/reset") view=ResetPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/orders/:id") view=AccountOrderPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>
@@ -128,7 +146,7 @@ pub fn App() -> impl IntoView {
 
 /// The storefront's axum router: every page (server-rendered with the `client` in
 /// context), the server functions at `/api/catalog/*`, `/api/cart/*`,
-/// `/api/checkout/*`, `/api/orders/*` and `/api/region/*`, the files under
+/// `/api/checkout/*`, `/api/orders/*`, `/api/region/*` and `/api/account/*`, the files under
 /// `options.site_root` (the `/pkg` bundle, `/favicon.svg`) and, as the fallback, the 404
 /// page. It has no state, so the binary can merge it with the API router. Stripe is not
 /// offered; see [`router_with_config`].
@@ -148,9 +166,11 @@ pub fn router_with_config(
     use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 
     let page_cache = std::sync::Arc::new(page_cache::PageCache::new(config.page_cache_ttl));
+    // Called once per request, in the request's reactive owner.
     let provide_client = move || {
         provide_context(client.clone());
         provide_context(config.clone());
+        cart_api::session::provide_request_state();
     };
     // The route list is generated once per process. Generating it runs the app with a
     // process-wide "suppress resource loads" flag set, and a resource first polled by a

@@ -47,7 +47,8 @@ pub fn OrderPage() -> impl IntoView {
     }
 }
 
-fn status_text(status: &str) -> &'static str {
+/// An order's status as the shopper reads it.
+pub fn status_text(status: &str) -> &'static str {
     match status {
         "pending_payment" => "Awaiting payment",
         "paid" => "Paid",
@@ -63,6 +64,32 @@ fn status_text(status: &str) -> &'static str {
 #[component]
 fn OrderView(view: OrderView) -> impl IntoView {
     let OrderView { order, payment } = view;
+    let pending = order.status == "pending_payment";
+    let payment_view = pending.then(|| payment_section(&order, payment));
+    view! {
+        <Title text=format!("Order {}", order.number)/>
+        <section class="order-page">
+            <header class="order-header">
+                <h1>"Thank you for your order"</h1>
+                <p class="lead">
+                    "Order number "
+                    <strong data-testid="order-number">{order.number.clone()}</strong>
+                    " · "
+                    <span data-testid="order-status">{status_text(&order.status)}</span>
+                </p>
+                <p>{format!("We sent a confirmation to {}.", order.email)}</p>
+            </header>
+            {payment_view}
+            <OrderDetails order/>
+            <p><a class="button secondary" href="/">"Continue shopping"</a></p>
+        </section>
+    }
+}
+
+/// An order's lines, totals and addresses (the confirmation page and the account's
+/// order page).
+#[component]
+pub fn OrderDetails(order: Order) -> impl IntoView {
     let currency = order.currency.clone();
     let lines = order
         .lines
@@ -82,58 +109,41 @@ fn OrderView(view: OrderView) -> impl IntoView {
             }
         })
         .collect_view();
-    let pending = order.status == "pending_payment";
-    let payment_view = pending.then(|| payment_section(&order, payment));
     view! {
-        <Title text=format!("Order {}", order.number)/>
-        <section class="order-page">
-            <header class="order-header">
-                <h1>"Thank you for your order"</h1>
-                <p class="lead">
-                    "Order number "
-                    <strong data-testid="order-number">{order.number.clone()}</strong>
-                    " · "
-                    <span data-testid="order-status">{status_text(&order.status)}</span>
-                </p>
-                <p>{format!("We sent a confirmation to {}.", order.email)}</p>
-            </header>
-            {payment_view}
-            <div class="order-layout">
-                <section aria-labelledby="order-items-title">
-                    <h2 id="order-items-title">"Items"</h2>
-                    <table class="order-lines">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Item"</th>
-                                <th scope="col">"Qty"</th>
-                                <th scope="col">"Price"</th>
-                                <th scope="col">"Total"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{lines}</tbody>
-                    </table>
-                    <TotalsList
-                        totals=order.totals
-                        currency=order.currency.clone()
-                        tax_inclusive=order.tax_inclusive
-                        shipping=Shipping::Chosen(order.shipping_method.clone())
-                        discount_code=order.discount_code.clone()
-                        total_testid="order-total"
-                    />
+        <div class="order-layout">
+            <section aria-labelledby="order-items-title">
+                <h2 id="order-items-title">"Items"</h2>
+                <table class="order-lines">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Item"</th>
+                            <th scope="col">"Qty"</th>
+                            <th scope="col">"Price"</th>
+                            <th scope="col">"Total"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{lines}</tbody>
+                </table>
+                <TotalsList
+                    totals=order.totals
+                    currency=order.currency.clone()
+                    tax_inclusive=order.tax_inclusive
+                    shipping=Shipping::Chosen(order.shipping_method.clone())
+                    discount_code=order.discount_code.clone()
+                    total_testid="order-total"
+                />
+            </section>
+            <aside class="order-addresses">
+                <section aria-labelledby="ship-to-title">
+                    <h2 id="ship-to-title">"Shipping to"</h2>
+                    <AddressBlock address=order.shipping_address.clone()/>
                 </section>
-                <aside class="order-addresses">
-                    <section aria-labelledby="ship-to-title">
-                        <h2 id="ship-to-title">"Shipping to"</h2>
-                        <AddressBlock address=order.shipping_address.clone()/>
-                    </section>
-                    <section aria-labelledby="bill-to-title">
-                        <h2 id="bill-to-title">"Billing address"</h2>
-                        <AddressBlock address=order.billing_address.clone()/>
-                    </section>
-                </aside>
-            </div>
-            <p><a class="button secondary" href="/">"Continue shopping"</a></p>
-        </section>
+                <section aria-labelledby="bill-to-title">
+                    <h2 id="bill-to-title">"Billing address"</h2>
+                    <AddressBlock address=order.billing_address.clone()/>
+                </section>
+            </aside>
+        </div>
     }
 }
 
@@ -191,7 +201,7 @@ fn payment_section(order: &Order, payment: Option<PaymentSession>) -> AnyView {
 const STRIPE_SCRIPT: &str = r#"(function(){var f=document.getElementById('stripe-payment');if(!f||!window.Stripe)return;var s=Stripe(f.dataset.publishableKey);var e=s.elements({clientSecret:f.dataset.clientSecret});e.create('payment').mount('#payment-element');f.addEventListener('submit',function(ev){ev.preventDefault();s.confirmPayment({elements:e,confirmParams:{return_url:window.location.href}}).then(function(r){if(r.error){document.getElementById('payment-message').textContent=r.error.message;}});});})();"#;
 
 #[component]
-fn AddressBlock(address: Address) -> impl IntoView {
+pub fn AddressBlock(address: Address) -> impl IntoView {
     view! {
         <address>
             {address.name}<br/>

@@ -7,9 +7,10 @@
 //! This layer keeps exactly those responses, by URI, for a few seconds (`ttl`, far below
 //! `s-maxage`), so a burst of traffic on one page renders it once per `ttl` instead of
 //! once per request. What it never keeps or serves:
-//! - requests other than GET, and requests with the cart cookie, the region cookie or an
-//!   `Authorization` header (their pages are personal: the header shows the cart count,
-//!   prices are in the chosen region's currency);
+//! - requests other than GET, and requests with the cart cookie, the region cookie, the
+//!   session cookie or an `Authorization` header (their pages are personal: the header
+//!   shows the cart count or the customer's name, prices are in the chosen region's
+//!   currency);
 //! - responses that are not `200`, not `public`, or that set a cookie.
 //!
 //! A request with `Cache-Control: no-cache` (or `Pragma: no-cache`) is rendered afresh

@@ -14,12 +14,13 @@ pub const ERROR_CACHE_CONTROL: &str = "no-store";
 pub const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
 
 /// A catalog page rendered for a shopper with a cart shows their cart count in the
-/// header, and one rendered for a shopper who chose a region shows its currency, so a
-/// shared cache must not keep it (browsers still may, revalidating).
+/// header, one rendered for a shopper who chose a region shows its currency, and one
+/// rendered for a signed-in shopper names them, so a shared cache must not keep it
+/// (browsers still may, revalidating).
 pub const PERSONAL_CATALOG_CACHE_CONTROL: &str = "private, no-cache";
 
 /// Marks the page being rendered as a cacheable catalog page (personal when the
-/// request carries a cart or a region cookie).
+/// request carries a cart, a region or a session cookie).
 pub fn cache_catalog_page() {
     if has_personal_cookie() {
         set(None, PERSONAL_CATALOG_CACHE_CONTROL);
@@ -28,7 +29,7 @@ pub fn cache_catalog_page() {
     }
 }
 
-/// Marks the page being rendered as one shopper's (cart, checkout, order).
+/// Marks the page being rendered as one shopper's (cart, checkout, order, account).
 pub fn private_page() {
     set(None, PRIVATE_CACHE_CONTROL);
 }
@@ -66,11 +67,13 @@ fn has_personal_cookie() -> bool {
 }
 
 /// Whether these request headers carry a cookie that changes what a catalog page
-/// shows: the cart's (the header's count) or the region's (prices, the region form).
+/// shows: the cart's (the header's count), the region's (prices, the region form) or
+/// the session's (the header names the customer).
 #[cfg(feature = "ssr")]
 pub(crate) fn is_personal(headers: &http::HeaderMap) -> bool {
     has_cookie(headers, crate::cart_api::CART_COOKIE)
         || has_cookie(headers, crate::cart_api::REGION_COOKIE)
+        || has_cookie(headers, crate::cart_api::SESSION_COOKIE)
 }
 
 /// Whether the request carries a non-empty cookie `name`.

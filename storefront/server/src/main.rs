@@ -217,6 +217,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let storefront_config = emporium_storefront::StorefrontConfig {
         page_cache_ttl: std::time::Duration::from_secs(config.page_cache_ttl),
+        trusted_proxy_header: config.trusted_proxy_header()?,
     };
     let api = emporium_api::router(AppState::new(catalog.clone(), commerce, api_config));
 

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use emporium_accounts::Accounts;
 use emporium_cart::{
     Carts, Freshness, LookupError, Shopper, StockCheck, VariantLookup, VariantSnapshot,
 };
@@ -15,21 +16,63 @@ use emporium_checkout::{
 };
 use emporium_inventory::{Inventory, InventoryError, ReserveLine};
 use emporium_kernel::{
+    cache::Memo,
+    clock::now_ms,
     db::{Conn, DbError},
     id::{CartId, CustomerId, OrderId, ReservationId, VariantId},
     money::Currency,
 };
 use emporium_payments::{NewPayment, Payments};
 
+/// Customers whose groups are remembered (a few dozen bytes each).
+const GROUPS_CAPACITY: usize = 100_000;
+/// How long a customer's groups are trusted: a membership change reaches their next
+/// add to cart within this, and the order's pricing (which reads them again) at once.
+const GROUPS_TTL: Duration = Duration::from_secs(10);
+
 /// Catalog variants as the cart sees them: published products only, price in the
-/// cart's currency.
+/// cart's currency, the lowest of the regular price and the price lists that apply to
+/// the shopper (everyone's, and their customer groups').
 pub struct CatalogVariants {
     catalog: Catalog,
+    accounts: Accounts,
+    groups: Memo<CustomerId, Vec<String>>,
 }
 
 impl CatalogVariants {
-    pub fn new(catalog: Catalog) -> Self {
-        CatalogVariants { catalog }
+    pub fn new(catalog: Catalog, accounts: Accounts) -> Self {
+        CatalogVariants {
+            catalog,
+            accounts,
+            groups: Memo::new(GROUPS_CAPACITY, GROUPS_TTL),
+        }
+    }
+
+    /// The customer's groups as price lists name them.
+    async fn groups(
+        &self,
+        customer: Option<&CustomerId>,
+        freshness: Freshness,
+    ) -> Result<Vec<String>, LookupError> {
+        let Some(customer) = customer else {
+            return Ok(Vec::new());
+        };
+        if freshness == Freshness::Recent {
+            if let Some(groups) = self.groups.get(customer) {
+                return Ok(groups);
+            }
+        }
+        let stamp = self.groups.stamp();
+        let groups: Vec<String> = self
+            .accounts
+            .groups_of(customer)
+            .await
+            .map_err(|e| LookupError(e.to_string()))?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        self.groups.put(stamp, customer.clone(), groups.clone());
+        Ok(groups)
     }
 }
 
@@ -40,6 +83,7 @@ impl VariantLookup for CatalogVariants {
         variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
+        customer: Option<&CustomerId>,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
         let found = self
             .catalog
@@ -49,6 +93,25 @@ impl VariantLookup for CatalogVariants {
         let Some(v) = found else {
             return Ok(None);
         };
+        let groups = self.groups(customer, freshness).await?;
+        let listed = self
+            .catalog
+            .best_prices(
+                std::slice::from_ref(variant_id),
+                currency,
+                &groups,
+                now_ms(),
+                freshness,
+            )
+            .await
+            .map_err(|e| LookupError(e.to_string()))?
+            .get(variant_id)
+            .copied();
+        // A list price never invents a price where the variant has none in the currency.
+        let unit_price = match (v.unit_price, listed) {
+            (Some(regular), Some(listed)) => Some(regular.min(listed)),
+            (regular, _) => regular,
+        };
         Ok(Some(VariantSnapshot {
             variant_id: v.variant_id,
             product_id: v.product_id,
@@ -56,7 +119,7 @@ impl VariantLookup for CatalogVariants {
             product_title: v.product_title,
             variant_title: v.variant_title,
             sku: v.sku,
-            unit_price: v.unit_price,
+            unit_price,
             image_url: v.image_url,
         }))
     }

@@ -25,13 +25,12 @@ use emporium_kernel::{
     money::Currency,
 };
 use serde::Serialize;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::wire;
 use crate::{
     admin::require_admin,
-    extract::{path_id, JsonBody, Path, QueryParams},
+    extract::{parse_time, path_id, JsonBody, Path, QueryParams},
     problem::{ApiError, ApiResult, ProblemCode},
     AppState,
 };
@@ -294,21 +293,6 @@ pub async fn list_discounts(State(state): State<AppState>) -> ApiResult<Json<Pag
         items: discounts.into_iter().map(wire::discount).collect(),
         next_cursor: None,
     }))
-}
-
-fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
-    value
-        .map(|text| {
-            OffsetDateTime::parse(text, &Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| {
-                    ApiError::invalid(
-                        field,
-                        format!("`{field}` must be an RFC 3339 time such as 2026-12-01T00:00:00Z"),
-                    )
-                })
-        })
-        .transpose()
 }
 
 /// Create a discount code: `percentage` (basis points) or `fixed` (minor units in one

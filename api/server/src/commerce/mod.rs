@@ -201,10 +201,11 @@ impl Commerce {
     ) -> Result<Self, CommerceSetupError> {
         let bus = EventBus::new();
         let inventory = Inventory::new(db.clone(), bus.clone());
+        let accounts = Accounts::new(db.clone(), bus.clone(), config.accounts.clone());
         let carts = Carts::new(
             db.clone(),
             bus.clone(),
-            Arc::new(adapters::CatalogVariants::new(catalog)),
+            Arc::new(adapters::CatalogVariants::new(catalog, accounts.clone())),
             Arc::new(adapters::InventoryStock::new(inventory.clone())),
         );
         let mut payments = Payments::new(db.clone(), bus.clone());
@@ -233,7 +234,6 @@ impl Commerce {
                     .collect(),
             },
         );
-        let accounts = Accounts::new(db.clone(), bus.clone(), config.accounts.clone());
         let transport = match &config.smtp_url {
             Some(url) => TransportConfig::Smtp { url: url.clone() },
             None => TransportConfig::File {

@@ -20,7 +20,7 @@ use emporium_cart::{
 use emporium_kernel::{
     db::testing::{self, TestDatabase},
     events::EventBus,
-    id::{id_from_parts, CartId, OrderId, ProductId, VariantId},
+    id::{id_from_parts, CartId, CustomerId, OrderId, ProductId, VariantId},
     money::Currency,
 };
 
@@ -42,6 +42,8 @@ struct FakeVariant {
 pub struct FakeCatalog {
     variants: Mutex<HashMap<String, FakeVariant>>,
     memo: Mutex<HashMap<(String, Currency), Option<VariantSnapshot>>>,
+    /// A customer's own price of a variant (as a price list for their group gives it).
+    customer_prices: Mutex<HashMap<(String, String), i64>>,
 }
 
 impl FakeCatalog {
@@ -76,6 +78,15 @@ impl FakeCatalog {
         if let Some(v) = self.lock().get_mut(id) {
             v.prices.insert(currency, amount);
         }
+    }
+
+    /// `customer` pays `amount` (in any currency) for variant `id`, as a price list for
+    /// their group would make it.
+    pub fn set_customer_price(&self, id: &str, customer: &CustomerId, amount: i64) {
+        self.customer_prices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((id.to_owned(), customer.to_string()), amount);
     }
 
     pub fn unpublish(&self, id: &str) {
@@ -117,15 +128,29 @@ impl VariantLookup for FakeCatalog {
         variant_id: &VariantId,
         currency: Currency,
         freshness: Freshness,
+        customer: Option<&CustomerId>,
     ) -> Result<Option<VariantSnapshot>, LookupError> {
-        if freshness == Freshness::Current {
-            return Ok(self.snapshot(variant_id, currency));
-        }
-        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(memo
-            .entry((variant_id.to_string(), currency))
-            .or_insert_with(|| self.snapshot(variant_id, currency))
-            .clone())
+        let found = if freshness == Freshness::Current {
+            self.snapshot(variant_id, currency)
+        } else {
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            memo.entry((variant_id.to_string(), currency))
+                .or_insert_with(|| self.snapshot(variant_id, currency))
+                .clone()
+        };
+        let own = customer.and_then(|c| {
+            self.customer_prices
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(variant_id.to_string(), c.to_string()))
+                .copied()
+        });
+        Ok(found.map(|mut v| {
+            if let (Some(own), Some(regular)) = (own, v.unit_price) {
+                v.unit_price = Some(own.min(regular));
+            }
+            v
+        }))
     }
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod category;
 pub(crate) mod collection;
 pub(crate) mod listing;
+pub(crate) mod pricing;
 pub(crate) mod product;
 
 pub(crate) use emporium_kernel::db::{Arg, Sql};

@@ -791,6 +791,7 @@ pub(crate) fn variant(v: VariantRow, options: &[OptionRow]) -> Result<Variant> {
         weight_grams: v.weight_grams,
         prices: v.prices,
         position: v.position,
+        compare_at_prices: Vec::new(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the server-rendering tests (`catalog_pages`, `product_page`,
-//! `cart_pages`, `checkout_pages`, `page_cache`, `endpoints`): one runtime, a site on
+//! `cart_pages`, `checkout_pages`, `page_cache`, `endpoints`, `region`,
+//! `account_pages`): one runtime, a site on
 //! the fixture Store API, and requests as a browser or the hydrated app sends them.
 //! Each test crate uses only some of them.
 
@@ -134,6 +135,7 @@ pub fn testid_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
 pub fn cached_site() -> Site {
     site_with(emporium_storefront::StorefrontConfig {
         page_cache_ttl: std::time::Duration::from_secs(60),
+        ..Default::default()
     })
 }
 
@@ -177,6 +179,15 @@ pub async fn post_form(
             .unwrap_or_default(),
     )
     .await
+}
+
+/// The whole Set-Cookie line for `name`.
+pub fn set_cookie_line(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .cloned()
 }
 
 /// `name=value` of the Set-Cookie for `name`.
