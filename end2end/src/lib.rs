@@ -40,6 +40,16 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits until it is ready. Blocks the calling thread.
     pub fn start() -> Result<Server> {
+        Server::launch(None)
+    }
+
+    /// [`Server::start`] sending its emails through the SMTP server at `smtp_url`, with
+    /// links in them that point at this server.
+    pub fn start_with_smtp(smtp_url: &str) -> Result<Server> {
+        Server::launch(Some(smtp_url))
+    }
+
+    fn launch(smtp_url: Option<&str>) -> Result<Server> {
         let bin = std::env::var("EMPORIUM_BIN").unwrap_or_else(|_| {
             panic!(
                 "EMPORIUM_BIN is not set: build the server (`cargo xtask build`) and run \
@@ -70,6 +80,12 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
+        if let Some(url) = smtp_url {
+            command
+                .env("SMTP_URL", url)
+                .env("EMPORIUM_EMAIL_TRANSPORT", "smtp")
+                .env("EMPORIUM_PUBLIC_URL", format!("http://{addr}"));
+        }
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }
@@ -467,7 +483,7 @@ fn stop_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
