@@ -76,6 +76,8 @@ pub use crate::cart_api::StorefrontConfig;
 
 /// The HTML document around [`App`]: what the server sends for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -168,6 +170,7 @@ pub fn router_with_config(
     let page_cache = std::sync::Arc::new(page_cache::PageCache::new(config.page_cache_ttl));
     // Called once per request, in the request's reactive owner.
     let provide_client = move || {
+        leptos::nonce::provide_nonce();
         provide_context(client.clone());
         provide_context(config.clone());
         cart_api::session::provide_request_state();
@@ -199,17 +202,37 @@ pub fn router_with_config(
         .layer(axum::middleware::from_fn(security_headers))
 }
 
-/// What storefront pages may load and run: scripts from this origin and Stripe.js (the
-/// order page's Payment Element), the WASM bundle (`wasm-unsafe-eval`), and the inline
-/// hydration and Stripe bootstrap scripts the pages carry (`unsafe-inline`; nonces are
-/// the stricter step); frames only Stripe's; no page may be framed (clickjacking).
+/// What storefront responses may load and run: scripts from this origin and Stripe.js
+/// (the order page's Payment Element) and the WASM bundle (`wasm-unsafe-eval`); frames
+/// only Stripe's; no page may be framed (clickjacking). No inline script runs unless it
+/// carries the page's nonce (see [`content_security_policy`]). Inline styles stay
+/// allowed: style attributes cannot carry a nonce, and they run no code.
 #[cfg(feature = "ssr")]
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-     script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' https://js.stripe.com; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
-     connect-src 'self' https://api.stripe.com; \
-     frame-src https://js.stripe.com https://hooks.stripe.com; \
-     frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+fn content_security_policy(nonce: Option<&str>) -> String {
+    let inline = nonce.map_or(String::new(), |n| format!(" 'nonce-{n}'"));
+    format!(
+        "default-src 'self'; \
+         script-src 'self'{inline} 'wasm-unsafe-eval' https://js.stripe.com; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
+         connect-src 'self' https://api.stripe.com; \
+         frame-src https://js.stripe.com https://hooks.stripe.com; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+}
+
+/// A rendered page's policy names its nonce: the hydration scripts, and any inline
+/// script a page adds (`nonce=use_nonce()`), carry it, and nothing else inline runs.
+#[cfg(feature = "ssr")]
+fn set_page_policy() {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
 
 /// Security headers on every storefront response (pages, server functions, files).
 /// HSTS only when the request reached us over HTTPS (directly or through the proxy's
@@ -228,10 +251,12 @@ async fn security_headers(
             .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A page set its own, naming its nonce; everything else gets the policy without one.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(value) = HeaderValue::from_str(&content_security_policy(None)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

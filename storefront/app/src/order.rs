@@ -174,7 +174,7 @@ fn payment_section(order: &Order, payment: Option<PaymentSession>) -> AnyView {
                     <p id="payment-message" role="alert"></p>
                 </form>
                 <script src="https://js.stripe.com/v3/"></script>
-                <script inner_html=STRIPE_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=STRIPE_SCRIPT></script>
             </section>
         }
         .into_any(),

@@ -11,7 +11,7 @@ use axum::body::Body;
 use emporium_client::types::Product;
 use fixture::tee;
 use http::{header, Request, StatusCode};
-use support::{get, runtime, send, site};
+use support::{get, runtime, send, site, Answer};
 
 #[test]
 fn server_functions_answer_over_http_with_typed_errors() {
@@ -76,6 +76,30 @@ fn pages_carry_a_content_security_policy_and_the_other_security_headers() {
             assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
             assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
             assert!(csp.contains("https://js.stripe.com"), "{path}: {csp}");
+            let script_src = csp
+                .split(';')
+                .find(|d| d.trim_start().starts_with("script-src"))
+                .unwrap_or_default();
+            assert!(
+                !script_src.contains("unsafe-inline"),
+                "{path}: {script_src}"
+            );
+            // Every inline script of the page carries the nonce the policy names.
+            let nonce = script_src
+                .split_whitespace()
+                .find_map(|s| s.strip_prefix("'nonce-")?.strip_suffix('\''))
+                .unwrap_or_else(|| panic!("{path}: no nonce in {script_src}"))
+                .to_owned();
+            for (i, script) in page.body.split("<script").skip(1).enumerate() {
+                let tag = script.split('>').next().unwrap_or_default();
+                if tag.contains("src=") || tag.contains("application/ld+json") {
+                    continue;
+                }
+                assert!(
+                    tag.contains(&format!("nonce=\"{nonce}\"")),
+                    "{path}: inline script {i} has no nonce: <script{tag}>"
+                );
+            }
             assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
             assert_eq!(
                 header("referrer-policy"),
@@ -103,5 +127,16 @@ fn pages_carry_a_content_security_policy_and_the_other_security_headers() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         assert!(hsts.starts_with("max-age="), "over HTTPS: {hsts}");
+        // Two renders, two nonces.
+        let nonce_of = |page: &Answer| {
+            page.headers
+                .get("content-security-policy")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|csp| csp.split("'nonce-").nth(1))
+                .map(|rest| rest.split('\'').next().unwrap_or_default().to_owned())
+        };
+        let (a, b) = (get(&site, "/checkout").await, get(&site, "/checkout").await);
+        assert!(nonce_of(&a).is_some());
+        assert_ne!(nonce_of(&a), nonce_of(&b), "a nonce is used once");
     })
 }
