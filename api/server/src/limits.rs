@@ -42,6 +42,8 @@ pub enum Limit {
     LoginByEmail,
     /// Registrations per client address.
     RegisterByClient,
+    /// Registrations per email address (each mails the address's owner).
+    RegisterByEmail,
     /// Reset-link requests per client address.
     ResetByClient,
     /// Reset-link requests per email address.
@@ -57,10 +59,11 @@ pub enum Limit {
 }
 
 impl Limit {
-    const ALL: [Limit; 9] = [
+    const ALL: [Limit; 10] = [
         Limit::LoginByClient,
         Limit::LoginByEmail,
         Limit::RegisterByClient,
+        Limit::RegisterByEmail,
         Limit::ResetByClient,
         Limit::ResetByEmail,
         Limit::TokenByClient,
@@ -76,6 +79,7 @@ impl Limit {
             Limit::LoginByClient => (10, 6 * SECOND),
             Limit::LoginByEmail => (5, 60 * SECOND),
             Limit::RegisterByClient => (5, 60 * SECOND),
+            Limit::RegisterByEmail => (3, 600 * SECOND),
             Limit::ResetByClient => (5, 60 * SECOND),
             Limit::ResetByEmail => (3, 300 * SECOND),
             Limit::TokenByClient => (10, 6 * SECOND),

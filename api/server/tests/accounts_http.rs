@@ -1482,3 +1482,30 @@ async fn one_account_is_guessed_at_most_five_times_a_minute_whatever_the_address
         );
     }
 }
+
+#[tokio::test]
+async fn one_email_is_registered_at_most_three_times_in_ten_minutes_whatever_the_address() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let mut statuses = Vec::new();
+        for n in 0..5 {
+            // Each attempt from another address: the email's own bucket stops them, so
+            // nobody can flood an address with "someone tried to register" notices.
+            let r = app
+                .http
+                .post(app.url("/store/customers"))
+                .header(support::CLIENT_HEADER, format!("203.0.113.{n}"))
+                .json(&serde_json::json!({"email": "ADA@example.com", "password": PASSWORD}))
+                .send()
+                .await
+                .expect("register");
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(
+            statuses,
+            [202, 202, 202, 429, 429],
+            "[{label}] the fourth registration of one email is refused"
+        );
+    }
+}

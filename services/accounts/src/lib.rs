@@ -219,6 +219,13 @@ impl Accounts {
 
     // ----- registration -----
 
+    /// Checks a registration against every input rule without touching the database
+    /// (what [`Accounts::register`] refuses first), so a caller can count only
+    /// well-formed attempts, e.g. against a per-email rate limit. Errors: `InvalidField`.
+    pub fn check_registration(&self, registration: &Registration) -> Result<()> {
+        registration::validate(registration).map(drop)
+    }
+
     /// Opens an account (unverified) and mails a verification link, or, when the email
     /// (in any case) has an account, changes nothing and tells its owner (see the crate
     /// docs for why both answer alike). Errors: `InvalidField` on `email`, `password`,

@@ -25,11 +25,17 @@ enum Outcome {
     },
 }
 
-pub(crate) async fn register(a: &Accounts, input: Registration) -> Result<Registered> {
+/// The registration's fields as they would be stored, or the first rule it breaks.
+pub(crate) fn validate(input: &Registration) -> Result<(Email, Option<String>, Option<String>)> {
     let email = Email::parse("email", &input.email)?;
     let first_name = profile::name("first_name", input.first_name.as_deref())?;
     let last_name = profile::name("last_name", input.last_name.as_deref())?;
     password::check_new("password", &input.password, &email)?;
+    Ok((email, first_name, last_name))
+}
+
+pub(crate) async fn register(a: &Accounts, input: Registration) -> Result<Registered> {
+    let (email, first_name, last_name) = validate(&input)?;
     // Hashed before we know whether the email has an account, so that both answers
     // cost the same; and before the write, which must only run statements.
     let password_hash = a.hasher.hash(&input.password).await?;

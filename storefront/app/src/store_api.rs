@@ -36,9 +36,20 @@ pub async fn product_list(query: ProductQuery) -> Result<Page<ProductSummary>, A
     Ok(client()?.list_products(&query).await?)
 }
 
-/// One product with its variants, by handle.
+/// One product with its variants, by handle, priced for the shopper: signed in, the
+/// API applies the price lists of the customer's groups too (such pages are private).
+/// A session the API says has ended signs the shopper out and the guest's price shows.
 #[server(endpoint = "catalog/product")]
 pub async fn product_detail(handle: String) -> Result<Product, AppError> {
+    use crate::cart_api::session;
+
+    if session::signed_in() {
+        let shopper = session::client().map_err(|e| AppError::Unavailable(e.to_string()))?;
+        match shopper.get_product(&handle).await {
+            Err(error) if session::session_ended_by(&error) => {}
+            answer => return Ok(answer?),
+        }
+    }
     Ok(client()?.get_product(&handle).await?)
 }
 

@@ -100,6 +100,12 @@ pub async fn register(
         first_name: input.first_name,
         last_name: input.last_name,
     };
+    // Only a well-formed registration counts against the email's limit: a shopper
+    // fumbling the password rules is not locked out.
+    state.commerce.accounts.check_registration(&registration)?;
+    state
+        .limits
+        .check(Limit::RegisterByEmail, &email_key(&registration.email))?;
     match state.commerce.accounts.register(registration).await? {
         // One answer for both: see above.
         Registered::Created(_) | Registered::Existing => {}
