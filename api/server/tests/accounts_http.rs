@@ -1344,26 +1344,7 @@ async fn no_password_or_token_reaches_a_log_line() {
         // Checkout as the signed-in customer: the session on every cart call, and the
         // order's access token in the answer.
         let variant = product_with_stock(&app, "LOG-SCAN-1", 5).await;
-        let cart: Value = as_customer(&app, Method::POST, "/store/carts", &fresh.token)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("cart")
-            .json()
-            .await
-            .expect("cart json");
-        let cart_id = cart["id"].as_str().expect("cart id").to_owned();
-        let r = as_customer(
-            &app,
-            Method::POST,
-            &format!("/store/carts/{cart_id}/line-items"),
-            &fresh.token,
-        )
-        .json(&json!({"variant_id": variant, "quantity": 1}))
-        .send()
-        .await
-        .expect("add");
-        assert_eq!(r.status(), StatusCode::OK, "[{label}]");
+        let cart_id = customer_cart(&app, &fresh.token, &variant, 1).await;
         let r = as_customer(
             &app,
             Method::POST,

@@ -15,9 +15,9 @@ use emporium_kernel::db::testing::databases;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::{
-    accounts::{as_customer, customer},
+    accounts::{as_customer, customer, customer_cart},
     commerce::{details, problem_of, product_with_stock},
-    new_shopper, TestApp, CLIENT_HEADER,
+    TestApp,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,27 +125,7 @@ async fn the_merchant_lists_finds_and_groups_customers() {
         .expect("address");
         assert_eq!(r.status(), StatusCode::CREATED, "[{label}]");
         let variant = product_with_stock(&app, "ADMIN-CUS-1", 5).await;
-        let cart: serde_json::Value = as_customer(&app, Method::POST, "/store/carts", &ada.token)
-            .header(CLIENT_HEADER, new_shopper())
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("cart")
-            .json()
-            .await
-            .expect("cart json");
-        let cart_id = cart["id"].as_str().expect("cart id").to_owned();
-        let r = as_customer(
-            &app,
-            Method::POST,
-            &format!("/store/carts/{cart_id}/line-items"),
-            &ada.token,
-        )
-        .json(&json!({"variant_id": variant, "quantity": 1}))
-        .send()
-        .await
-        .expect("add");
-        assert_eq!(r.status(), StatusCode::OK, "[{label}]");
+        let cart_id = customer_cart(&app, &ada.token, &variant, 1).await;
         // The cart is Ada's: only her session reads its shipping options.
         let body = details("manual");
         let r = as_customer(

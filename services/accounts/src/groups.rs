@@ -1,6 +1,6 @@
 //! Customer groups (which price lists target) and the merchant's customer list.
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use emporium_kernel::keyset;
 
 use crate::{
     error::AccountError,
@@ -135,7 +135,18 @@ pub(crate) async fn list_customers(
     if q.is_some_and(|q| q.chars().count() > 200) {
         return Err(AccountError::invalid("q", "must be at most 200 characters"));
     }
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            keyset::decode(c, "cus").ok_or_else(|| {
+                AccountError::invalid(
+                    "cursor",
+                    "not a cursor of this list: pass the `next_cursor` of the previous page unchanged",
+                )
+            })
+        })
+        .transpose()?;
     let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
     // One row more than asked tells whether another page follows.
     let mut items = accounts
@@ -145,60 +156,7 @@ pub(crate) async fn list_customers(
                 .await
         })
         .await?;
-    let next_cursor = if items.len() as i64 > query.limit {
-        items.truncate(query.limit as usize);
-        items
-            .last()
-            .map(|c| encode_cursor(c.created_at, c.id.as_str()))
-    } else {
-        None
-    };
+    let next_cursor =
+        keyset::next_cursor(&mut items, query.limit, |c| (c.created_at, c.id.as_str()));
     Ok(CustomerPage { items, next_cursor })
-}
-
-fn encode_cursor(created_at: i64, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{created_at}.{id}"))
-}
-
-fn decode_cursor(text: &str) -> Result<(i64, String)> {
-    let invalid = || {
-        AccountError::invalid(
-            "cursor",
-            "not a cursor of this list: pass the `next_cursor` of the previous page unchanged",
-        )
-    };
-    if text.len() > 256 {
-        return Err(invalid());
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (at, id) = text.split_once('.').ok_or_else(invalid)?;
-    let at = at.parse::<i64>().map_err(|_| invalid())?;
-    CustomerId::parse(id).map_err(|_| invalid())?;
-    Ok((at, id.to_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let id = CustomerId::new();
-        let text = encode_cursor(1_700_000_000_000, id.as_str());
-        assert_eq!(
-            decode_cursor(&text).ok(),
-            Some((1_700_000_000_000, id.to_string()))
-        );
-        let not_a_customer = URL_SAFE_NO_PAD.encode("5.ord_01hzzzzzzzzzzzzzzzzzzzzzzz");
-        for garbage in [
-            "",
-            "!!!",
-            "bm90IGEgY3Vyc29y",
-            &not_a_customer,
-            &"a".repeat(300),
-        ] {
-            assert!(decode_cursor(garbage).is_err(), "{garbage:?}");
-        }
-    }
 }

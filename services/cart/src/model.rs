@@ -10,26 +10,7 @@ use serde::Serialize;
 
 use crate::totals::Totals;
 
-/// Serde helpers for the wire shape of kernel types.
-pub(crate) mod wire {
-    use emporium_kernel::{clock::rfc3339, money::Currency};
-    use serde::Serializer;
-
-    pub fn currency<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(c.as_str())
-    }
-
-    pub fn time<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&rfc3339(*ms))
-    }
-
-    pub fn opt_time<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-        match ms {
-            Some(ms) => s.serialize_str(&rfc3339(*ms)),
-            None => s.serialize_none(),
-        }
-    }
-}
+pub(crate) use emporium_kernel::wire;
 
 /// Who asks for a cart. A guest cart answers to whoever holds its id; a customer's cart
 /// (one made while signed in, or a guest cart adopted at sign-in) only to that customer,

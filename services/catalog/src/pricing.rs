@@ -23,6 +23,7 @@ use emporium_kernel::{
     db::{Conn, Database},
     id::{has_prefix, VariantId},
     money::Currency,
+    wire,
 };
 use serde::Serialize;
 
@@ -46,28 +47,6 @@ pub(crate) const MAX_LIST_PRICES: usize = 10_000;
 /// Latest time a window may name: 9999-12-31T23:59:59.999Z, the last instant RFC 3339
 /// can write with four-digit years.
 const MAX_TIME: i64 = 253_402_300_799_999;
-
-/// Serde helpers for the wire shape of kernel types: currencies as ISO codes, times as
-/// RFC 3339 (as the cart's views).
-mod wire {
-    use emporium_kernel::{clock::rfc3339, money::Currency};
-    use serde::Serializer;
-
-    pub fn currency<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(c.as_str())
-    }
-
-    pub fn time<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&rfc3339(*ms))
-    }
-
-    pub fn opt_time<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-        match ms {
-            Some(ms) => s.serialize_str(&rfc3339(*ms)),
-            None => s.serialize_none(),
-        }
-    }
-}
 
 /// One price of a price list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,11 +4,11 @@
 use std::fmt;
 
 use emporium_kernel::{
-    clock::rfc3339,
     id::{CartId, CustomerId, OrderId, ProductId, VariantId},
     money::Currency,
+    wire,
 };
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::partners::{Address, Email, PaymentInfo};
 
@@ -82,7 +82,7 @@ pub struct Order {
     pub customer_id: Option<CustomerId>,
     pub status: OrderStatus,
     pub email: Email,
-    #[serde(serialize_with = "currency_code")]
+    #[serde(serialize_with = "wire::currency")]
     pub currency: Currency,
     pub region_id: String,
     pub lines: Vec<OrderLine>,
@@ -115,17 +115,17 @@ pub struct Order {
     /// Lets a guest read the order; returned once by the HTTP layer on placement.
     #[serde(skip_serializing)]
     pub access_token: String,
-    #[serde(serialize_with = "timestamp")]
+    #[serde(serialize_with = "wire::time")]
     pub created_at: i64,
-    #[serde(serialize_with = "timestamp")]
+    #[serde(serialize_with = "wire::time")]
     pub updated_at: i64,
-    #[serde(serialize_with = "optional_timestamp")]
+    #[serde(serialize_with = "wire::opt_time")]
     pub paid_at: Option<i64>,
-    #[serde(serialize_with = "optional_timestamp")]
+    #[serde(serialize_with = "wire::opt_time")]
     pub cancelled_at: Option<i64>,
     /// When the shopper was told the order is theirs: stock secured and paid, or awaiting
     /// an offline (manual) payment. A placement that failed is never confirmed.
-    #[serde(serialize_with = "optional_timestamp")]
+    #[serde(serialize_with = "wire::opt_time")]
     pub confirmed_at: Option<i64>,
     /// Why the last payment attempt failed (`card_declined`, …) while the order still
     /// waits for payment: the shopper may try another card.
@@ -159,7 +159,7 @@ pub struct Fulfillment {
     pub carrier: String,
     pub tracking_number: String,
     pub tracking_url: Option<String>,
-    #[serde(serialize_with = "timestamp")]
+    #[serde(serialize_with = "wire::time")]
     pub created_at: i64,
 }
 
@@ -228,19 +228,4 @@ impl Default for OrderQuery {
 pub struct OrderPage {
     pub items: Vec<Order>,
     pub next_cursor: Option<String>,
-}
-
-fn currency_code<S: Serializer>(c: &Currency, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(c.as_str())
-}
-
-fn timestamp<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*ms))
-}
-
-fn optional_timestamp<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match ms {
-        Some(ms) => s.serialize_str(&rfc3339(*ms)),
-        None => s.serialize_none(),
-    }
 }

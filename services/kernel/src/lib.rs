@@ -20,4 +20,6 @@ pub mod contact;
 pub mod db;
 pub mod events;
 pub mod id;
+pub mod keyset;
 pub mod money;
+pub mod wire;

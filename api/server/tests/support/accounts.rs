@@ -105,3 +105,35 @@ pub fn token_in(text: &str, path: &str) -> String {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
 }
+
+/// A new cart of the customer whose session `token` is, holding `quantity` of
+/// `variant`; its id.
+pub async fn customer_cart(app: &TestApp, token: &str, variant: &str, quantity: i64) -> String {
+    let cart: Value = as_customer(app, Method::POST, "/store/carts", token)
+        .header(super::CLIENT_HEADER, super::new_shopper())
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("cart")
+        .json()
+        .await
+        .expect("cart json");
+    let cart_id = cart["id"].as_str().expect("cart id").to_owned();
+    let r = as_customer(
+        app,
+        Method::POST,
+        &format!("/store/carts/{cart_id}/line-items"),
+        token,
+    )
+    .json(&json!({"variant_id": variant, "quantity": quantity}))
+    .send()
+    .await
+    .expect("add");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "[{}] add to the customer's cart",
+        app.label
+    );
+    cart_id
+}
