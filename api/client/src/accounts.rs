@@ -310,6 +310,23 @@ pub mod admin {
         pub name: String,
     }
 
+    /// The query of `GET /admin/customers`.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+    pub struct CustomerListQuery {
+        /// Part of the email or a name, any case.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub q: Option<String>,
+        /// `cgrp_…`: only its members.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub group_id: Option<String>,
+        /// 1..=100 (default 20).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub limit: Option<i64>,
+        /// `next_cursor` of the previous page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cursor: Option<String>,
+    }
+
     /// `POST /admin/customer-groups/{id}/customers`
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -5,6 +5,9 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     accounts::{
+        admin::{
+            CustomerDetail, CustomerGroup, CustomerGroupInput, CustomerListQuery, GroupMember,
+        },
         AddressInput, AddressPatch, ChangeEmail, ChangePassword, CheckYourInbox,
         ConfirmPasswordReset, Customer, Login, ProfilePatch, RegisterCustomer,
         RequestPasswordReset, SavedAddress, SessionToken, VerificationStatus, VerifyEmail,
@@ -14,7 +17,10 @@ use crate::{
         PlacedOrder, Region, ShippingOption, UpdateLine, VariantAvailability,
     },
     transport::{Transport, TransportError},
-    types::{Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary},
+    types::{
+        admin::{PriceList, PriceListInput},
+        Category, Collection, Page, Problem, Product, ProductQuery, ProductSummary,
+    },
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -456,6 +462,139 @@ impl Client {
         .await
     }
 
+    // ----- Admin API: customers, customer groups, price lists -----
+    //
+    // For a client made with `signed_in(<admin token>)`: the Admin API takes its token
+    // as `Authorization: Bearer` too.
+
+    /// `GET /admin/customers`: newest first, searched and filtered by `query`.
+    pub async fn admin_customers(
+        &self,
+        query: &CustomerListQuery,
+    ) -> Result<Page<Customer>, ClientError> {
+        self.get("/admin/customers", Some(query)).await
+    }
+
+    /// `GET /admin/customers/{id}`
+    pub async fn admin_customer(&self, customer_id: &str) -> Result<CustomerDetail, ClientError> {
+        self.get::<_, ()>(
+            &format!("/admin/customers/{}", encode_segment(customer_id)),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /admin/customer-groups`
+    pub async fn customer_groups(&self) -> Result<Page<CustomerGroup>, ClientError> {
+        self.get::<_, ()>("/admin/customer-groups", None).await
+    }
+
+    /// `POST /admin/customer-groups`
+    pub async fn create_customer_group(
+        &self,
+        input: &CustomerGroupInput,
+    ) -> Result<CustomerGroup, ClientError> {
+        self.send(
+            Method::POST,
+            "/admin/customer-groups".to_owned(),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `PATCH /admin/customer-groups/{id}`
+    pub async fn rename_customer_group(
+        &self,
+        group_id: &str,
+        input: &CustomerGroupInput,
+    ) -> Result<CustomerGroup, ClientError> {
+        self.send(Method::PATCH, group_path(group_id, ""), Some(input), &[])
+            .await
+    }
+
+    /// `DELETE /admin/customer-groups/{id}`
+    pub async fn delete_customer_group(&self, group_id: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::DELETE, &group_path(group_id, ""), None)
+            .await
+    }
+
+    /// `POST /admin/customer-groups/{id}/customers`
+    pub async fn add_to_customer_group(
+        &self,
+        group_id: &str,
+        customer_id: &str,
+    ) -> Result<(), ClientError> {
+        let member = GroupMember {
+            customer_id: customer_id.to_owned(),
+        };
+        self.send_empty(
+            Method::POST,
+            &group_path(group_id, "/customers"),
+            Some(&member),
+        )
+        .await
+    }
+
+    /// `DELETE /admin/customer-groups/{id}/customers/{customer_id}`
+    pub async fn remove_from_customer_group(
+        &self,
+        group_id: &str,
+        customer_id: &str,
+    ) -> Result<(), ClientError> {
+        let path = group_path(
+            group_id,
+            &format!("/customers/{}", encode_segment(customer_id)),
+        );
+        self.send_empty::<()>(Method::DELETE, &path, None).await
+    }
+
+    /// `GET /admin/price-lists`
+    pub async fn price_lists(&self) -> Result<Page<PriceList>, ClientError> {
+        self.get::<_, ()>("/admin/price-lists", None).await
+    }
+
+    /// `GET /admin/price-lists/{id}`
+    pub async fn price_list(&self, price_list_id: &str) -> Result<PriceList, ClientError> {
+        self.get::<_, ()>(&price_list_path(price_list_id), None)
+            .await
+    }
+
+    /// `POST /admin/price-lists`
+    pub async fn create_price_list(
+        &self,
+        input: &PriceListInput,
+    ) -> Result<PriceList, ClientError> {
+        self.send(
+            Method::POST,
+            "/admin/price-lists".to_owned(),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `PUT /admin/price-lists/{id}`: replaces every field.
+    pub async fn replace_price_list(
+        &self,
+        price_list_id: &str,
+        input: &PriceListInput,
+    ) -> Result<PriceList, ClientError> {
+        self.send(
+            Method::PUT,
+            price_list_path(price_list_id),
+            Some(input),
+            &[],
+        )
+        .await
+    }
+
+    /// `DELETE /admin/price-lists/{id}`
+    pub async fn delete_price_list(&self, price_list_id: &str) -> Result<(), ClientError> {
+        self.send_empty::<()>(Method::DELETE, &price_list_path(price_list_id), None)
+            .await
+    }
+
     async fn get<T: DeserializeOwned, Q: Serialize>(
         &self,
         path: &str,
@@ -544,6 +683,14 @@ fn address_path(address_id: &str) -> String {
         "/store/customers/me/addresses/{}",
         encode_segment(address_id)
     )
+}
+
+fn group_path(group_id: &str, rest: &str) -> String {
+    format!("/admin/customer-groups/{}{rest}", encode_segment(group_id))
+}
+
+fn price_list_path(price_list_id: &str) -> String {
+    format!("/admin/price-lists/{}", encode_segment(price_list_id))
 }
 
 fn cart_path(cart_id: &str, rest: &str) -> String {

@@ -238,3 +238,113 @@ async fn the_merchant_lists_finds_and_groups_customers() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "[{label}]");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_speaks_every_customer_group_and_price_list_route() {
+    use emporium_client::{
+        accounts::admin::{CustomerGroupInput, CustomerListQuery},
+        types::admin::{ListPrice, PriceListInput},
+        Client, HttpTransport,
+    };
+
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let label = app.label;
+        let admin = Client::new(HttpTransport::new(app.base.clone())).signed_in(support::TOKEN);
+        let ada = customer(&app, "ada@example.com").await;
+        let variant = product_with_stock(&app, "TYPED-1", 3).await;
+
+        let page = admin
+            .admin_customers(&CustomerListQuery {
+                q: Some("ada".into()),
+                ..CustomerListQuery::default()
+            })
+            .await
+            .expect("customers");
+        assert_eq!(page.items.len(), 1, "[{label}]");
+        let group = admin
+            .create_customer_group(&CustomerGroupInput { name: "VIP".into() })
+            .await
+            .expect("group");
+        admin
+            .add_to_customer_group(&group.id, &ada.customer.id)
+            .await
+            .expect("member");
+        let detail = admin
+            .admin_customer(&ada.customer.id)
+            .await
+            .expect("detail");
+        assert_eq!(detail.groups.len(), 1, "[{label}]");
+        let renamed = admin
+            .rename_customer_group(
+                &group.id,
+                &CustomerGroupInput {
+                    name: "Gold".into(),
+                },
+            )
+            .await
+            .expect("rename");
+        assert_eq!(renamed.member_count, 1, "[{label}]");
+        assert_eq!(
+            admin.customer_groups().await.expect("groups").items.len(),
+            1
+        );
+
+        let input = PriceListInput {
+            name: "Gold prices".into(),
+            customer_group_id: Some(group.id.clone()),
+            prices: vec![ListPrice {
+                variant_id: variant.clone(),
+                currency: "EUR".into(),
+                amount: 1_000,
+            }],
+            ..PriceListInput::default()
+        };
+        let list = admin.create_price_list(&input).await.expect("price list");
+        assert_eq!(
+            admin.price_list(&list.id).await.expect("read"),
+            list,
+            "[{label}]"
+        );
+        let replaced = admin
+            .replace_price_list(
+                &list.id,
+                &PriceListInput {
+                    name: "Gold".into(),
+                    ..input.clone()
+                },
+            )
+            .await
+            .expect("replace");
+        assert_eq!(replaced.name, "Gold", "[{label}]");
+        assert_eq!(admin.price_lists().await.expect("lists").items.len(), 1);
+        admin
+            .delete_price_list(&list.id)
+            .await
+            .expect("delete list");
+        admin
+            .remove_from_customer_group(&group.id, &ada.customer.id)
+            .await
+            .expect("remove");
+        admin
+            .delete_customer_group(&group.id)
+            .await
+            .expect("delete group");
+        assert_eq!(
+            admin.price_list(&list.id).await.expect_err("gone").status(),
+            Some(404),
+            "[{label}]"
+        );
+        // Without the token, the same client is refused.
+        let anonymous = Client::new(HttpTransport::new(app.base.clone()));
+        assert_eq!(
+            anonymous
+                .customer_groups()
+                .await
+                .expect_err("no token")
+                .status(),
+            Some(401),
+            "[{label}]"
+        );
+    }
+}
