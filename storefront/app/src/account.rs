@@ -1,6 +1,7 @@
 //! The signed-in customer's pages: `/account` (profile, address book, recent orders,
-//! sign out) and `/account/orders/{id}`; and the header's account link, with the
-//! account resource it shares through context.
+//! sign out), `/account/orders` (every order, a page at a time), `/account/orders/{id}`
+//! and `/account/addresses/{id}` (edit a saved address); and the header's account link,
+//! with the account resource it shares through context.
 //!
 //! A guest who opens one of these pages is sent to sign in, and comes back here after.
 //! Every form is a plain HTML form posting to [`crate::account_api`], which redirects
@@ -20,8 +21,10 @@ use leptos_router::{
 
 use crate::{
     account_api::{
-        account_order, current_account, load_account, sign_in_href, AccountBadge, AccountError,
-        AccountOverview, AddAddress, DeleteAddress, ResendVerification, SignOut, UpdateProfile,
+        account_address, account_order, account_orders, current_account, load_account,
+        sign_in_href, AccountBadge, AccountError, AccountOverview, AddAddress, AddressEdit,
+        AddressForm, DeleteAddress, OrdersPage, ResendVerification, SignOut, UpdateAddress,
+        UpdateProfile,
     },
     checkout::country_name,
     form::{
@@ -91,11 +94,23 @@ const ACCOUNT_FIELDS: &[&str] = &[
     "address.country",
 ];
 
+/// The fields of an address form, by the API's names.
+const ADDRESS_FIELDS: &[&str] = &[
+    "label",
+    "address.name",
+    "address.line1",
+    "address.line2",
+    "address.city",
+    "address.postal_code",
+    "address.country",
+];
+
 /// What a notice code in the account page's URL says.
 fn account_notice(code: &str) -> Option<&'static str> {
     match code {
         "profile-saved" => Some("Your name is saved."),
         "address-added" => Some("The address is saved."),
+        "address-updated" => Some("Your changes to the address are saved."),
         "address-deleted" => Some("The address is deleted."),
         "verification-sent" => Some("We sent you a new link to confirm your email."),
         "verification-too-soon" => {
@@ -247,35 +262,17 @@ fn RecentOrders(orders: Vec<Order>, more_orders: bool) -> impl IntoView {
     let body = if orders.is_empty() {
         view! { <p data-testid="no-orders">"You have not ordered anything yet."</p> }.into_any()
     } else {
-        let rows = orders
-            .into_iter()
-            .map(|order| {
-                let href = format!("/account/orders/{}", crate::query::encode(&order.id));
-                view! {
-                    <tr data-testid="account-order">
-                        <th scope="row">
-                            <a href=href>{format!("Order {}", order.number)}</a>
-                        </th>
-                        <td>{format_date(&order.created_at)}</td>
-                        <td>{status_text(&order.status)}</td>
-                        <td class="amount">{format_money(order.totals.total, &order.currency)}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
         view! {
-            <table class="order-lines account-orders">
-                <thead>
-                    <tr>
-                        <th scope="col">"Order"</th>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Total"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-            {more_orders.then(|| view! { <p class="muted">"Your most recent orders are shown."</p> })}
+            <OrdersTable orders/>
+            {more_orders
+                .then(|| {
+                    view! {
+                        <p class="muted">
+                            "Your most recent orders are shown. "
+                            <a href="/account/orders" data-testid="all-orders">"All orders"</a>
+                        </p>
+                    }
+                })}
         }
         .into_any()
     };
@@ -284,6 +281,40 @@ fn RecentOrders(orders: Vec<Order>, more_orders: bool) -> impl IntoView {
             <h2 id="orders-title">"Recent orders"</h2>
             {body}
         </section>
+    }
+}
+
+/// Orders as rows of number (linking to the order), date, status and total.
+#[component]
+fn OrdersTable(orders: Vec<Order>) -> impl IntoView {
+    let rows = orders
+        .into_iter()
+        .map(|order| {
+            let href = format!("/account/orders/{}", crate::query::encode(&order.id));
+            view! {
+                <tr data-testid="account-order">
+                    <th scope="row">
+                        <a href=href>{format!("Order {}", order.number)}</a>
+                    </th>
+                    <td>{format_date(&order.created_at)}</td>
+                    <td>{status_text(&order.status)}</td>
+                    <td class="amount">{format_money(order.totals.total, &order.currency)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="order-lines account-orders">
+            <thead>
+                <tr>
+                    <th scope="col">"Order"</th>
+                    <th scope="col">"Date"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Total"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }
 
@@ -310,29 +341,7 @@ fn AddressBook(
                 data-testid="address-form">
                 <fieldset>
                     <legend>"Add an address"</legend>
-                    <TextField param="label" name="label" label="Label, e.g. Home or Office"
-                        autocomplete="off" value="" error alert=true/>
-                    <TextField param="address.name" name="name" label="Full name"
-                        autocomplete="name" value="" required=true error alert=true/>
-                    <TextField param="address.line1" name="line1" label="Address"
-                        autocomplete="address-line1" value="" required=true error alert=true/>
-                    <TextField param="address.line2" name="line2" label="Apartment, suite, etc."
-                        autocomplete="address-line2" value="" error alert=true/>
-                    <div class="field-row">
-                        <TextField param="address.postal_code" name="postal_code" label="Postal code"
-                            autocomplete="postal-code" value="" required=true error alert=true/>
-                        <TextField param="address.city" name="city" label="City"
-                            autocomplete="address-level2" value="" required=true error alert=true/>
-                    </div>
-                    <CountryField countries error/>
-                    <div class="field checkbox-field">
-                        <input type="checkbox" id="default-shipping" name="default_shipping" value="on"/>
-                        <label for="default-shipping">"Use as my default shipping address"</label>
-                    </div>
-                    <div class="field checkbox-field">
-                        <input type="checkbox" id="default-billing" name="default_billing" value="on"/>
-                        <label for="default-billing">"Use as my default billing address"</label>
-                    </div>
+                    <AddressFields values=AddressForm::default() countries error/>
                     <button type="submit" class="button secondary">"Save address"</button>
                 </fieldset>
             </form>
@@ -340,13 +349,22 @@ fn AddressBook(
     }
 }
 
-#[component]
-fn AddressCard(saved: SavedAddress) -> impl IntoView {
-    let title = saved
+/// What an address is called: its label, else its first line.
+fn address_title(saved: &SavedAddress) -> String {
+    saved
         .label
         .clone()
         .filter(|l| !l.trim().is_empty())
-        .unwrap_or_else(|| saved.address.line1.clone());
+        .unwrap_or_else(|| saved.address.line1.clone())
+}
+
+fn address_href(id: &str) -> String {
+    format!("/account/addresses/{}", crate::query::encode(id))
+}
+
+#[component]
+fn AddressCard(saved: SavedAddress) -> impl IntoView {
+    let title = address_title(&saved);
     let tags: Vec<&str> = [
         saved.default_shipping.then_some("Default shipping"),
         saved.default_billing.then_some("Default billing"),
@@ -361,35 +379,98 @@ fn AddressCard(saved: SavedAddress) -> impl IntoView {
             .collect_view();
         view! { <ul class="tags">{items}</ul> }
     });
+    let edit_label = format!("Edit the address {title}");
     let delete_label = format!("Delete the address {title}");
     view! {
         <li class="address-card" data-testid="saved-address">
             <h3>{title}</h3>
             {tags}
             <AddressBlock address=saved.address.clone()/>
-            <form method="post" action=DeleteAddress::PATH>
-                <input type="hidden" name="id" value=saved.id.clone()/>
-                <button type="submit" class="link-button" aria-label=delete_label>"Delete"</button>
-            </form>
+            <div class="address-actions">
+                <a href=address_href(&saved.id) aria-label=edit_label>"Edit"</a>
+                <form method="post" action=DeleteAddress::PATH>
+                    <input type="hidden" name="id" value=saved.id.clone()/>
+                    <button type="submit" class="link-button" aria-label=delete_label>"Delete"</button>
+                </form>
+            </div>
         </li>
     }
 }
 
-/// The country of the address form: a list of the countries the shop ships to, or a
-/// two-letter code when the regions could not be read.
+/// The fields of an address form (add or edit), filled with `values`.
 #[component]
-fn CountryField(countries: Vec<String>, error: Memo<Option<FormError>>) -> impl IntoView {
+fn AddressFields(
+    values: AddressForm,
+    countries: Vec<String>,
+    error: Memo<Option<FormError>>,
+) -> impl IntoView {
+    let AddressForm {
+        label,
+        name,
+        line1,
+        line2,
+        city,
+        postal_code,
+        country,
+        default_shipping,
+        default_billing,
+    } = values;
+    view! {
+        <TextField param="label" name="label" label="Label, e.g. Home or Office"
+            autocomplete="off" value=label error alert=true/>
+        <TextField param="address.name" name="name" label="Full name"
+            autocomplete="name" value=name required=true error alert=true/>
+        <TextField param="address.line1" name="line1" label="Address"
+            autocomplete="address-line1" value=line1 required=true error alert=true/>
+        <TextField param="address.line2" name="line2" label="Apartment, suite, etc."
+            autocomplete="address-line2" value=line2 error alert=true/>
+        <div class="field-row">
+            <TextField param="address.postal_code" name="postal_code" label="Postal code"
+                autocomplete="postal-code" value=postal_code required=true error alert=true/>
+            <TextField param="address.city" name="city" label="City"
+                autocomplete="address-level2" value=city required=true error alert=true/>
+        </div>
+        <CountryField countries value=country error/>
+        <div class="field checkbox-field">
+            <input type="checkbox" id="default-shipping" name="default_shipping" value="on"
+                checked=default_shipping.is_some()/>
+            <label for="default-shipping">"Use as my default shipping address"</label>
+        </div>
+        <div class="field checkbox-field">
+            <input type="checkbox" id="default-billing" name="default_billing" value="on"
+                checked=default_billing.is_some()/>
+            <label for="default-billing">"Use as my default billing address"</label>
+        </div>
+    }
+}
+
+/// The country of the address form: a list of the countries the shop ships to, or a
+/// two-letter code when the regions could not be read. `value` is the country chosen.
+#[component]
+fn CountryField(
+    mut countries: Vec<String>,
+    value: String,
+    error: Memo<Option<FormError>>,
+) -> impl IntoView {
     const PARAM: &str = "address.country";
     if countries.is_empty() {
         return view! {
             <TextField param=PARAM name="country" label="Country (two-letter code, e.g. DE)"
-                autocomplete="country" value="" required=true error alert=true/>
+                autocomplete="country" value=value required=true error alert=true/>
         }
         .into_any();
     }
+    // A saved country the shop no longer ships to stays on offer: otherwise the browser
+    // would pick the first country, and saving any other change would move the address.
+    if !value.is_empty() && !countries.contains(&value) {
+        countries.push(value.clone());
+    }
     let options = countries
         .into_iter()
-        .map(|code| view! { <option value=code.clone()>{country_name(&code)}</option> })
+        .map(|code| {
+            let selected = code == value;
+            view! { <option value=code.clone() selected=selected>{country_name(&code)}</option> }
+        })
         .collect_view();
     view! {
         <div class="field">
@@ -487,6 +568,161 @@ fn AccountOrderView(order: Order) -> impl IntoView {
     }
 }
 
+/// `/account/orders?cursor=…`: the customer's orders, newest first, a page at a time.
+#[component]
+pub fn AccountOrdersPage() -> impl IntoView {
+    response::private_page();
+    let query = use_query_map();
+    let page = Resource::new(
+        move || query.read().get("cursor").filter(|c| !c.is_empty()),
+        account_orders,
+    );
+    view! {
+        <Meta name="robots" content="noindex"/>
+        <section class="account-page">
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <OrdersPageView page/> }.into_any(),
+                        Err(AccountError::SignedOut) => {
+                            view! { <Redirect path=sign_in_href("/account/orders")/> }.into_any()
+                        }
+                        Err(_) => view! { <ServiceError/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn OrdersPageView(page: OrdersPage) -> impl IntoView {
+    let OrdersPage {
+        orders,
+        next_cursor,
+        later_page,
+    } = page;
+    let body = match (orders.is_empty(), later_page) {
+        (false, _) => view! { <OrdersTable orders/> }.into_any(),
+        // The orders after a cursor may have gone (e.g. erased): the way back is below.
+        (true, true) => {
+            view! { <p data-testid="no-orders">"There are no older orders."</p> }.into_any()
+        }
+        (true, false) => {
+            view! { <p data-testid="no-orders">"You have not ordered anything yet."</p> }.into_any()
+        }
+    };
+    // Cursors only go forward, so there is no "newer": the browser's back button, or the
+    // first page, does that.
+    let first = later_page.then(|| {
+        view! {
+            <a class="button secondary" href="/account/orders" data-testid="newest-orders">
+                "Newest orders"
+            </a>
+        }
+    });
+    let older = next_cursor.map(|cursor| {
+        let href = crate::query::href("/account/orders", &[("cursor", cursor.as_str())]);
+        view! {
+            <a class="button" href=href rel="next" data-testid="older-orders">"Older orders"</a>
+        }
+    });
+    let pages = (first.is_some() || older.is_some()).then(|| {
+        view! { <nav class="pagination" aria-label="Pages of your orders">{first}{older}</nav> }
+    });
+    view! {
+        <Title text="Your orders"/>
+        <Breadcrumb crumbs=vec![Crumb::link("Your account", "/account"), Crumb::here("Your orders")]/>
+        <h1>"Your orders"</h1>
+        <div class="account-section">{body}</div>
+        {pages}
+    }
+}
+
+/// `/account/addresses/{id}`: the form to change a saved address.
+#[component]
+pub fn AccountAddressPage() -> impl IntoView {
+    response::private_page();
+    let params = use_params_map();
+    let address = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        account_address,
+    );
+    let error = url_error();
+    view! {
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=Loading>
+            {move || {
+                let id = params.read().get("id").unwrap_or_default();
+                // What the shopper typed comes back only with the refusal it met; opened
+                // afresh, the form shows the address as saved.
+                let refused = error.read().is_some();
+                Suspend::new(async move {
+                    match address.await {
+                        Ok(edit) => view! { <AddressEditView edit refused error/> }.into_any(),
+                        Err(AccountError::SignedOut) => {
+                            view! { <Redirect path=sign_in_href(&address_href(&id))/> }.into_any()
+                        }
+                        Err(AccountError::NotFound) => view! { <NotFound/> }.into_any(),
+                        Err(_) => view! { <ServiceError/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The edit form's values for an address as saved.
+fn form_of(saved: &SavedAddress) -> AddressForm {
+    let address = &saved.address;
+    AddressForm {
+        label: saved.label.clone().unwrap_or_default(),
+        name: address.name.clone(),
+        line1: address.line1.clone(),
+        line2: address.line2.clone().unwrap_or_default(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        country: address.country.clone(),
+        default_shipping: saved.default_shipping.then(|| "on".to_owned()),
+        default_billing: saved.default_billing.then(|| "on".to_owned()),
+    }
+}
+
+#[component]
+fn AddressEditView(
+    edit: AddressEdit,
+    refused: bool,
+    error: Memo<Option<FormError>>,
+) -> impl IntoView {
+    let AddressEdit {
+        saved,
+        kept,
+        countries,
+    } = edit;
+    let title = address_title(&saved);
+    let values = kept.filter(|_| refused).unwrap_or_else(|| form_of(&saved));
+    view! {
+        <Title text="Edit address"/>
+        <section class="account-page address-page">
+            <Breadcrumb crumbs=vec![Crumb::link("Your account", "/account"), Crumb::here("Edit address")]/>
+            <h1>"Edit address"</h1>
+            <FormBanner error fields=ADDRESS_FIELDS/>
+            <form method="post" action=UpdateAddress::PATH class="account-form"
+                data-testid="edit-address-form">
+                <input type="hidden" name="id" value=saved.id.clone()/>
+                <fieldset>
+                    <legend>{title}</legend>
+                    <AddressFields values countries error/>
+                    <div class="form-actions">
+                        <button type="submit" class="button">"Save changes"</button>
+                        <a class="button secondary" href="/account#addresses">"Cancel"</a>
+                    </div>
+                </fieldset>
+            </form>
+        </section>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,6 +738,7 @@ mod tests {
     #[test]
     fn only_known_notices_are_shown() {
         assert_eq!(account_notice("profile-saved"), Some("Your name is saved."));
+        assert!(account_notice("address-updated").is_some());
         assert_eq!(account_notice("anything else"), None);
     }
 }

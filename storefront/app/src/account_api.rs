@@ -33,6 +33,9 @@ use crate::cart_api::ShopError;
 /// How many of the customer's orders the account page lists, newest first.
 pub const RECENT_ORDERS: i64 = 10;
 
+/// How many orders a page of `/account/orders` lists, newest first.
+pub const ORDERS_PER_PAGE: i64 = 20;
+
 /// Why an account step did not happen, as the shopper should read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccountError {
@@ -212,8 +215,31 @@ pub struct AccountOverview {
     pub countries: Vec<String>,
 }
 
-/// What a sign-in, registration or forgotten-password form keeps of what the shopper
-/// typed when the API refused it. Never the password.
+/// A page of `/account/orders`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersPage {
+    /// Newest first, at most [`ORDERS_PER_PAGE`].
+    pub orders: Vec<Order>,
+    /// The cursor of the next (older) page, when there is one.
+    pub next_cursor: Option<String>,
+    /// Whether this is a later page than the first (a cursor the API refused shows the
+    /// first page, so this is not simply "the URL had a cursor").
+    pub later_page: bool,
+}
+
+/// `/account/addresses/{id}`: the saved address, what the shopper typed into its form
+/// when the API last refused it, and the countries for the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressEdit {
+    pub saved: SavedAddress,
+    /// The refused form of this address, if the shopper's last try was one.
+    pub kept: Option<AddressForm>,
+    /// As in [`AccountOverview::countries`].
+    pub countries: Vec<String>,
+}
+
+/// What a sign-in, registration, forgotten-password or address form keeps of what the
+/// shopper typed when the API refused it. Never the password.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptFields {
     #[serde(default)]
@@ -222,6 +248,9 @@ pub struct KeptFields {
     pub first_name: String,
     #[serde(default)]
     pub last_name: String,
+    /// The edit form of a saved address: the address's id and the form.
+    #[serde(default)]
+    pub address: Option<(String, AddressForm)>,
 }
 
 /// The address form of the account page. Every field is text and optional on the wire,
@@ -356,6 +385,7 @@ pub async fn register(
         email: email.trim().to_owned(),
         first_name: first_name.trim().to_owned(),
         last_name: last_name.trim().to_owned(),
+        address: None,
     };
     let result = async {
         if kept_fields.email.is_empty() {
@@ -612,6 +642,110 @@ pub async fn delete_address(#[server(default)] id: String) -> Result<(), Account
     )
 }
 
+/// Changes a saved address: label, address and default flags, as the edit form shows
+/// them. Back to the address book when saved, or to the form (with what was typed) when
+/// the API refused it.
+#[server(endpoint = "account/addresses/update")]
+pub async fn update_address(
+    #[server(default)] id: String,
+    #[server(flatten)] form: AddressForm,
+) -> Result<(), AccountError> {
+    use emporium_client::{accounts::AddressPatch, commerce::Address};
+
+    let id = id.trim().to_owned();
+    let result = async {
+        let client = signed_in_client()?;
+        if id.is_empty() {
+            return Err(AccountError::NotFound);
+        }
+        // The patch replaces the whole address and the form has no phone field: the
+        // saved phone (e.g. from an admin) is carried over rather than wiped.
+        let current = checked(client.address(&id).await)?;
+        let line2 = form.line2.trim();
+        let patch = AddressPatch {
+            // An empty label clears it.
+            label: Some(form.label.trim().to_owned()),
+            address: Some(Address {
+                name: form.name.trim().to_owned(),
+                line1: form.line1.trim().to_owned(),
+                line2: (!line2.is_empty()).then(|| line2.to_owned()),
+                city: form.city.trim().to_owned(),
+                postal_code: form.postal_code.trim().to_owned(),
+                country: form.country.trim().to_uppercase(),
+                phone: current.address.phone,
+            }),
+            default_shipping: Some(form.default_shipping.is_some()),
+            default_billing: Some(form.default_billing.is_some()),
+        };
+        checked(client.update_address(&id, &patch).await)?;
+        Ok(())
+    }
+    .await;
+    keep_fields(
+        &result,
+        KeptFields {
+            address: Some((id.clone(), form)),
+            ..KeptFields::default()
+        },
+    );
+    let back = match &result {
+        // Deleted meanwhile (or never there): the form would be a 404, so the address
+        // book says so instead.
+        Err(AccountError::NotFound) => "/account#addresses".to_owned(),
+        _ => format!("/account/addresses/{}", crate::query::encode(&id)),
+    };
+    answer(result, "/account?notice=address-updated#addresses", &back)
+}
+
+/// A saved address for its edit form.
+#[server(endpoint = "account/address")]
+pub async fn account_address(id: String) -> Result<AddressEdit, AccountError> {
+    let client = signed_in_client()?;
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(AccountError::NotFound);
+    }
+    let saved = checked(client.address(id).await)?;
+    let kept = kept::read()
+        .and_then(|kept| kept.address)
+        .filter(|(kept_id, _)| kept_id == id)
+        .map(|(_, form)| form);
+    Ok(AddressEdit {
+        saved,
+        kept,
+        countries: shipping_countries(&client).await,
+    })
+}
+
+/// A page of the customer's orders, newest first: the first page, or the one `cursor`
+/// (the previous page's `next_cursor`) starts.
+#[server(endpoint = "account/orders")]
+pub async fn account_orders(
+    #[server(default)] cursor: Option<String>,
+) -> Result<OrdersPage, AccountError> {
+    let client = signed_in_client()?;
+    let cursor = cursor
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    let (page, later_page) = match client
+        .my_orders(Some(ORDERS_PER_PAGE), cursor.as_deref())
+        .await
+    {
+        // A cursor the API does not take (stale, or edited by hand): the first page
+        // rather than an error the shopper cannot act on.
+        Err(ClientError::Api(problem)) if problem.status == 400 && cursor.is_some() => (
+            checked(client.my_orders(Some(ORDERS_PER_PAGE), None).await)?,
+            false,
+        ),
+        other => (checked(other)?, cursor.is_some()),
+    };
+    Ok(OrdersPage {
+        orders: page.items,
+        next_cursor: page.next_cursor,
+        later_page,
+    })
+}
+
 /// The account page's data.
 #[server(endpoint = "account/overview")]
 pub async fn load_account() -> Result<AccountOverview, AccountError> {
@@ -619,21 +753,7 @@ pub async fn load_account() -> Result<AccountOverview, AccountError> {
     let customer = checked(client.me().await)?;
     let addresses = checked(client.addresses().await)?.items;
     let orders = checked(client.my_orders(Some(RECENT_ORDERS), None).await)?;
-    let countries = match client.list_regions().await {
-        Ok(regions) => {
-            let mut countries: Vec<String> = Vec::new();
-            for country in regions.items.into_iter().flat_map(|r| r.countries) {
-                if !countries.contains(&country) {
-                    countries.push(country);
-                }
-            }
-            countries
-        }
-        Err(error) => {
-            leptos::logging::warn!("storefront: the regions could not be read: {error}");
-            Vec::new()
-        }
-    };
+    let countries = shipping_countries(&client).await;
     Ok(AccountOverview {
         customer,
         addresses,
@@ -655,6 +775,27 @@ pub async fn account_order(id: String) -> Result<Order, AccountError> {
         // A malformed id names no order either.
         Err(AccountError::Rejected { .. }) => Err(AccountError::NotFound),
         other => other,
+    }
+}
+
+/// The countries the shop ships to (every region's, once each), for the address forms;
+/// none when the regions could not be read (the forms then ask for a code).
+#[cfg(feature = "ssr")]
+async fn shipping_countries(client: &emporium_client::Client) -> Vec<String> {
+    match client.list_regions().await {
+        Ok(regions) => {
+            let mut countries: Vec<String> = Vec::new();
+            for country in regions.items.into_iter().flat_map(|r| r.countries) {
+                if !countries.contains(&country) {
+                    countries.push(country);
+                }
+            }
+            countries
+        }
+        Err(error) => {
+            leptos::logging::warn!("storefront: the regions could not be read: {error}");
+            Vec::new()
+        }
     }
 }
 

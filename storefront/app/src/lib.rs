@@ -58,7 +58,9 @@ use leptos_router::{
 };
 
 use crate::{
-    account::{AccountContext, AccountOrderPage, AccountPage},
+    account::{
+        AccountAddressPage, AccountContext, AccountOrderPage, AccountOrdersPage, AccountPage,
+    },
     cart::{CartContext, CartPage},
     categories::CategoryTree,
     category::CategoryPage,
@@ -138,7 +140,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/verify") view=VerifyPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/forgot") view=ForgotPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/reset") view=ResetPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/orders") view=AccountOrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders/:id") view=AccountOrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/addresses/:id") view=AccountAddressPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

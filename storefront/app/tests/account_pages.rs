@@ -4,8 +4,9 @@
 //!
 //! Customer accounts: signing in and out as plain form POSTs, the session cookie and the
 //! cart it brings along, registration, the emailed links, the account and account
-//! order pages, the header's account link, caching of signed-in pages, and the checkout
-//! of a signed-in shopper.
+//! order pages, the order history a page at a time, editing a saved address, the
+//! header's account link, caching of signed-in pages, and the checkout of a signed-in
+//! shopper.
 
 mod fixture;
 mod support;
@@ -13,6 +14,7 @@ mod support;
 use std::net::SocketAddr;
 
 use axum::{body::Body, extract::ConnectInfo};
+use emporium_client::{accounts::AddressPatch, commerce::Address};
 use emporium_storefront::query::encode;
 use fixture::{ADA_EMAIL, ADA_PASSWORD, GRACE_EMAIL, GRACE_PASSWORD, LIMITED_EMAIL};
 use http::{header, HeaderName, Request, StatusCode};
@@ -697,6 +699,370 @@ fn an_account_order_page_shows_the_customers_order_only() {
         let other = get_with_cookie(&site, "/account/orders/ord_900", &grace).await;
         assert_eq!(other.status, StatusCode::NOT_FOUND);
         assert!(!other.body.contains("1 Main St"));
+    })
+}
+
+/// The page's `<main>`: what the shopper sees, without the data sent for hydration.
+fn main_of(html: &str) -> &str {
+    let start = html.find("<main").unwrap_or(0);
+    let end = html.find("</main>").unwrap_or(html.len());
+    html.get(start..end).unwrap_or(html)
+}
+
+/// How many order rows a page lists.
+fn order_rows(html: &str) -> usize {
+    html.matches("data-testid=\"account-order\"").count()
+}
+
+/// The query of the storefront's last call for a page of the customer's orders.
+fn last_orders_query(site: &Site) -> String {
+    site.api
+        .calls_to("GET", "/store/customers/me/orders?")
+        .pop()
+        .and_then(|c| c.uri.split_once('?').map(|(_, q)| q.to_owned()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_order_history_pages_through_every_order_with_the_api_cursor() {
+    runtime().block_on(async {
+        let site = site();
+        let session = session_of(&site, ADA_EMAIL, ADA_PASSWORD).await;
+        // One order: the account page shows it all, with no link to more.
+        let overview = get_with_cookie(&site, "/account", &session).await;
+        assert_eq!(order_rows(&overview.body), 1);
+        assert!(!overview.body.contains("data-testid=\"all-orders\""));
+
+        // 25 orders: ord_900 (4 March), then ord_824 (24 February) down to ord_801.
+        site.api.seed_orders(ADA_EMAIL, 24);
+        let overview = get_with_cookie(&site, "/account", &session).await;
+        assert_eq!(order_rows(&overview.body), 10);
+        assert!(
+            overview
+                .body
+                .contains("href=\"/account/orders\" data-testid=\"all-orders\">All orders</a>"),
+            "{}",
+            overview.body
+        );
+
+        let first = get_with_cookie(&site, "/account/orders", &session).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_eq!(first.cache_control, PRIVATE);
+        let html = &first.body;
+        assert_eq!(last_orders_query(&site), "limit=20");
+        assert!(html.contains("<h1>Your orders</h1>"), "{html}");
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\""));
+        assert_eq!(order_rows(html), 20);
+        let newest = html.find(">Order 900</a>");
+        let next = html.find(">Order 824</a>");
+        assert!(newest.is_some() && newest < next, "newest first: {html}");
+        assert!(html.contains("href=\"/account/orders/ord_806\">Order 806</a>"));
+        assert!(!html.contains(">Order 805</a>"));
+        assert!(html.contains("24 February 2025"));
+        assert!(html.contains("€24.95"));
+        assert!(html.contains(">Paid<"));
+        assert!(
+            html.contains(
+                "href=\"/account/orders?cursor=after%3A20%2Fv1\" rel=\"next\" \
+                 data-testid=\"older-orders\""
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("data-testid=\"newest-orders\""));
+
+        // The older page, from the link: the API gets its cursor back, decoded.
+        let last = get_with_cookie(&site, "/account/orders?cursor=after%3A20%2Fv1", &session).await;
+        assert_eq!(last.status, StatusCode::OK, "{}", last.body);
+        let query = last_orders_query(&site);
+        assert!(query.starts_with("limit=20&cursor=after"), "{query}");
+        let html = &last.body;
+        assert_eq!(order_rows(html), 5);
+        assert!(html.contains("href=\"/account/orders/ord_805\">Order 805</a>"));
+        assert!(html.contains("href=\"/account/orders/ord_801\">Order 801</a>"));
+        assert!(!html.contains(">Order 806</a>"));
+        assert!(!html.contains(">Order 900</a>"));
+        assert!(!html.contains("data-testid=\"older-orders\""), "{html}");
+        assert!(
+            html.contains("href=\"/account/orders\" data-testid=\"newest-orders\""),
+            "{html}"
+        );
+    })
+}
+
+#[test]
+fn a_cursor_the_api_refuses_shows_the_first_page_of_orders() {
+    runtime().block_on(async {
+        let site = site();
+        site.api.seed_orders(ADA_EMAIL, 24);
+        let session = session_of(&site, ADA_EMAIL, ADA_PASSWORD).await;
+        let page = get_with_cookie(&site, "/account/orders?cursor=forged", &session).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let asked: Vec<String> = site
+            .api
+            .calls_to("GET", "/store/customers/me/orders?")
+            .into_iter()
+            .map(|c| c.uri)
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "/store/customers/me/orders?limit=20&cursor=forged",
+                "/store/customers/me/orders?limit=20"
+            ],
+        );
+        let html = &page.body;
+        assert_eq!(order_rows(html), 20);
+        assert!(html.contains(">Order 900</a>"));
+        assert!(html.contains("data-testid=\"older-orders\""));
+        assert!(!html.contains("data-testid=\"newest-orders\""), "{html}");
+    })
+}
+
+#[test]
+fn a_guest_is_sent_to_sign_in_from_the_order_history_and_the_address_form() {
+    runtime().block_on(async {
+        let site = site();
+        let orders = get(&site, "/account/orders").await;
+        assert_eq!(orders.status, StatusCode::FOUND, "{}", orders.body);
+        assert_eq!(orders.location, "/account/login?next=%2Faccount%2Forders");
+        let address = get(&site, "/account/addresses/addr_home").await;
+        assert_eq!(address.status, StatusCode::FOUND, "{}", address.body);
+        assert_eq!(
+            address.location,
+            "/account/login?next=%2Faccount%2Faddresses%2Faddr_home"
+        );
+        assert!(site.api.calls_to("GET", "/store/customers/me").is_empty());
+
+        // A form posted without a session changes nothing and asks to sign in.
+        let posted = post_form(
+            &site,
+            "/api/account/addresses/update",
+            "id=addr_home&name=X&line1=X&city=X&postal_code=1&country=DE",
+            None,
+            true,
+        )
+        .await;
+        assert_eq!(posted.location, "/account/login?next=%2Faccount");
+        assert!(site.api.calls_to("PATCH", "/store").is_empty());
+    })
+}
+
+#[test]
+fn editing_a_saved_address_sends_the_patch_and_returns_to_the_address_book() {
+    runtime().block_on(async {
+        let site = site();
+        let session = session_of(&site, ADA_EMAIL, ADA_PASSWORD).await;
+        let account = get_with_cookie(&site, "/account", &session).await;
+        assert!(
+            account.body.contains(
+                "href=\"/account/addresses/addr_office\" aria-label=\"Edit the address Office\">Edit</a>"
+            ),
+            "{}",
+            account.body
+        );
+
+        let form = get_with_cookie(&site, "/account/addresses/addr_office", &session).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert_eq!(form.cache_control, PRIVATE);
+        let html = &form.body;
+        for needle in [
+            "action=\"/api/account/addresses/update\"",
+            "name=\"id\" value=\"addr_office\"",
+            "<legend>Office</legend>",
+            "name=\"label\" value=\"Office\"",
+            "name=\"name\" value=\"Ada Lovelace\"",
+            "name=\"line1\" value=\"5 Rue de la Paix\"",
+            "name=\"line2\" value=\"Floor 3\"",
+            "name=\"city\" value=\"Paris\"",
+            "name=\"postal_code\" value=\"75002\"",
+            "<option value=\"FR\" selected",
+            "<label for=\"field-address-postal-code\">Postal code",
+            "<label for=\"default-shipping\">",
+            "href=\"/account#addresses\"",
+            "<meta name=\"robots\" content=\"noindex\"",
+        ] {
+            assert!(html.contains(needle), "{needle}: {html}");
+        }
+        assert!(!html.contains("<option value=\"DE\" selected"));
+        // The office is no default: both boxes start unticked.
+        assert!(html.contains("name=\"default_shipping\" value=\"on\">"), "{html}");
+        assert!(html.contains("name=\"default_billing\" value=\"on\">"));
+
+        let saved = post_form(
+            &site,
+            "/api/account/addresses/update",
+            "id=addr_office&label=Atelier&name=Ada+King&line1=7+Rue+du+Bac&line2=\
+             &city=Paris&postal_code=75007&country=fr&default_shipping=on",
+            Some(&session),
+            true,
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::FOUND, "{}", saved.body);
+        assert_eq!(saved.location, "/account?notice=address-updated#addresses");
+        let call = site
+            .api
+            .calls_to("PATCH", "/store/customers/me/addresses/addr_office")
+            .pop();
+        assert_eq!(
+            call.as_ref().and_then(|c| c.authorization.clone()),
+            Some(format!("Bearer {}", value(&session)))
+        );
+        let patch: Option<AddressPatch> = call.and_then(|c| serde_json::from_str(&c.body).ok());
+        assert_eq!(
+            patch,
+            Some(AddressPatch {
+                label: Some("Atelier".into()),
+                address: Some(Address {
+                    name: "Ada King".into(),
+                    line1: "7 Rue du Bac".into(),
+                    line2: None,
+                    city: "Paris".into(),
+                    postal_code: "75007".into(),
+                    country: "FR".into(),
+                    phone: None,
+                }),
+                default_shipping: Some(true),
+                default_billing: Some(false),
+            })
+        );
+        assert!(site
+            .api
+            .address_of(ADA_EMAIL, "addr_home")
+            .is_some_and(|home| !home.default_shipping && home.default_billing));
+
+        let page = get_with_cookie(&site, path_of(&saved.location), &session).await;
+        assert_eq!(
+            testid_text(&page.body, "notice"),
+            Some("Your changes to the address are saved.")
+        );
+        assert!(page.body.contains("7 Rue du Bac"));
+        assert!(!page.body.contains("5 Rue de la Paix"));
+        assert!(page.body.contains("aria-label=\"Edit the address Atelier\""));
+        assert_eq!(page.body.matches("Default shipping").count(), 1);
+    })
+}
+
+#[test]
+fn a_refused_address_comes_back_with_the_error_at_its_field_and_the_typed_values() {
+    runtime().block_on(async {
+        let site = site();
+        let session = session_of(&site, ADA_EMAIL, ADA_PASSWORD).await;
+        let before = get_with_cookie(&site, "/account/addresses/addr_home", &session).await;
+        // Home is the default for both: the boxes start ticked.
+        let ticked = before.body.matches("value=\"on\" checked").count();
+        assert_eq!(ticked, 2, "{}", before.body);
+
+        let refused = post_form(
+            &site,
+            "/api/account/addresses/update",
+            "id=addr_home&label=Flat&name=Ada+L&line1=2+New+Road&line2=Top+floor\
+             &city=Hamburg&postal_code=20%2A99&country=DE",
+            Some(&session),
+            true,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FOUND, "{}", refused.body);
+        assert!(
+            refused
+                .location
+                .starts_with("/account/addresses/addr_home?error=A%20postal%20code"),
+            "{}",
+            refused.location
+        );
+        assert!(
+            refused.location.ends_with("&field=address.postal_code"),
+            "{}",
+            refused.location
+        );
+        assert!(site
+            .api
+            .address_of(ADA_EMAIL, "addr_home")
+            .is_some_and(|home| home.address.line1 == "1 Main St"));
+        let line = set_cookie_line(&refused, "emporium_account_form").unwrap_or_default();
+        assert!(line.contains("Path=/account;"), "{line}");
+        let kept = cookie_pair(&refused, "emporium_account_form").unwrap_or_default();
+
+        let cookies = format!("{session}; {kept}");
+        let page = get_with_cookie(&site, &refused.location, &cookies).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let html = main_of(&page.body);
+        assert!(
+            html.contains("id=\"error-address-postal-code\" role=\"alert\""),
+            "{html}"
+        );
+        assert!(html.contains(">A postal code has only letters, digits, spaces and hyphens.</p>"));
+        assert!(
+            html.contains(
+                "name=\"postal_code\" value=\"20*99\" autocomplete=\"postal-code\" required \
+             aria-invalid=\"true\" aria-describedby=\"error-address-postal-code\""
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("aria-invalid=\"true\"").count(), 1);
+        assert!(
+            !html.contains("data-testid=\"form-error\""),
+            "no banner for a field's error"
+        );
+        for typed in [
+            "name=\"label\" value=\"Flat\"",
+            "name=\"name\" value=\"Ada L\"",
+            "name=\"line1\" value=\"2 New Road\"",
+            "name=\"line2\" value=\"Top floor\"",
+            "name=\"city\" value=\"Hamburg\"",
+        ] {
+            assert!(html.contains(typed), "{typed}: {html}");
+        }
+        assert!(!html.contains("1 Main St"));
+        // The boxes as sent: unticked.
+        assert_eq!(html.matches("value=\"on\" checked").count(), 0, "{html}");
+
+        // Opened afresh (no error in the URL), the form shows the address as saved.
+        let fresh = get_with_cookie(&site, "/account/addresses/addr_home", &cookies).await;
+        let html = main_of(&fresh.body);
+        assert!(
+            html.contains("name=\"line1\" value=\"1 Main St\""),
+            "{html}"
+        );
+        assert!(!html.contains("2 New Road"));
+    })
+}
+
+#[test]
+fn an_address_not_in_the_customers_book_is_not_found() {
+    runtime().block_on(async {
+        let site = site();
+        let session = session_of(&site, ADA_EMAIL, ADA_PASSWORD).await;
+        let missing = get_with_cookie(&site, "/account/addresses/addr_nope", &session).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+        assert!(missing.body.contains("Page not found"));
+        assert!(!missing
+            .body
+            .contains("action=\"/api/account/addresses/update\""));
+        let grace = session_of(&site, GRACE_EMAIL, GRACE_PASSWORD).await;
+        let other = get_with_cookie(&site, "/account/addresses/addr_home", &grace).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND);
+        assert!(!other.body.contains("1 Main St"));
+
+        // Saving one (say it was deleted in another tab) says so in the address book.
+        let gone = post_form(
+            &site,
+            "/api/account/addresses/update",
+            "id=addr_nope&name=Ada&line1=1+Way&city=Lyon&postal_code=69001&country=FR",
+            Some(&session),
+            true,
+        )
+        .await;
+        assert!(
+            gone.location.starts_with("/account?error=") && gone.location.ends_with("#addresses"),
+            "{}",
+            gone.location
+        );
+        assert!(site.api.calls_to("PATCH", "/store").is_empty());
+        let page = get_with_cookie(&site, path_of(&gone.location), &session).await;
+        assert_eq!(
+            testid_text(&page.body, "form-error"),
+            Some("We could not find that in your account.")
+        );
     })
 }
 
