@@ -1,46 +1,42 @@
-//! Search index abstraction. The catalog publishes product documents; the storefront
-//! queries through the Store API. Two engines will implement [`SearchIndex`]: an embedded
-//! one on disk (tantivy, the default) and Meilisearch (meilisearch-sdk) at scale.
-//! Only the contract exists so far; the engines arrive with the search issue.
+//! Product search behind one trait, [`SearchIndex`], with engines that answer alike:
+//! [`embedded::EmbeddedIndex`] (tantivy, on disk under the data dir: the default, no
+//! server) and, at scale, Meilisearch (to come). The catalog's products become
+//! [`ProductDocument`]s; a [`SearchQuery`] asks for the matching published products
+//! with typo tolerance (1 typo from 5 letters, 2 from 9, as Meilisearch's defaults),
+//! the last word as a prefix (search as you type), filters, facet counts, a sort and a
+//! page.
+//!
+//! Layout: [`document`] (what is indexed), [`query`] (what is asked and answered),
+//! [`embedded`] (the tantivy engine).
 
-use std::{future::Future, pin::Pin};
+pub mod document;
+pub mod embedded;
+pub mod query;
 
-/// A product as the index sees it: text to match, facets to filter on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProductDocument {
-    pub id: String,
-    pub handle: String,
-    pub title: String,
-    pub description: String,
-    pub category_handles: Vec<String>,
-    /// Lowest price per currency, minor units: `("EUR", 1999)`.
-    pub min_prices: Vec<(String, i64)>,
-    pub published: bool,
-}
+pub use document::ProductDocument;
+pub use query::{FacetCount, Facets, Hit, SearchQuery, SearchResults, Sort};
 
-/// One page of hits, best first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchHits {
-    pub ids: Vec<String>,
-    pub total: u64,
-}
-
+/// Why a search or an index change failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
+    /// The query cannot be run as given (`field` names what to fix).
+    #[error("{field}: {message}")]
+    InvalidQuery { field: String, message: String },
+    /// The engine failed or could not be reached.
     #[error("search engine unavailable: {0}")]
     Unavailable(String),
-    #[error("invalid query: {0}")]
-    InvalidQuery(String),
 }
 
-pub type SearchFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SearchError>> + Send + 'a>>;
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
 
-/// What every search engine adapter provides.
+/// What every search engine provides. Changes are visible to the next search once the
+/// call returns.
+#[async_trait::async_trait]
 pub trait SearchIndex: Send + Sync {
     /// Adds or replaces documents by id.
-    fn upsert(&self, documents: Vec<ProductDocument>) -> SearchFuture<'_, ()>;
+    async fn upsert(&self, documents: Vec<ProductDocument>) -> Result<()>;
     /// Removes documents by id; unknown ids are ignored.
-    fn remove(&self, ids: Vec<String>) -> SearchFuture<'_, ()>;
-    /// Published products matching `query`, `limit` hits from `offset`.
-    fn search(&self, query: &str, limit: usize, offset: usize) -> SearchFuture<'_, SearchHits>;
+    async fn remove(&self, ids: Vec<String>) -> Result<()>;
+    /// The products matching `query`.
+    async fn search(&self, query: &SearchQuery) -> Result<SearchResults>;
 }

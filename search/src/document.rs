@@ -1,0 +1,27 @@
+//! A product as the index sees it: the text to match, what to filter and facet on, and
+//! what to sort by.
+
+/// One published product.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProductDocument {
+    /// `prod_…`
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub description: String,
+    pub skus: Vec<String>,
+    /// The product's categories, each as its path of handles from the root
+    /// (`["apparel", "jackets"]`): a filter on a category matches its descendants too.
+    pub categories: Vec<Vec<String>>,
+    /// Collection handles.
+    pub collections: Vec<String>,
+    /// Option values of the variants, as (option name, value): `("Size", "M")`.
+    pub options: Vec<(String, String)>,
+    /// Lowest variant price per currency, minor units: `("EUR", 1999)`.
+    pub prices: Vec<(String, i64)>,
+    pub in_stock: bool,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Units sold, or any measure where more is more popular.
+    pub popularity: i64,
+}
