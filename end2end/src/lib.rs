@@ -28,6 +28,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long a page may take to show what a test waits for.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a page may take to hydrate: the tests of a binary run at once, each in its
+/// own Chromium, and all of them compile the development WASM bundle (over 10 MB) on
+/// the same two cores.
+const HYDRATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A running `emporium serve`, killed on drop.
 pub struct Server {
@@ -420,7 +424,7 @@ impl Browser {
 
     /// Waits until the app has hydrated (it sets `data-hydrated` on `<html>`).
     pub async fn wait_for_hydration(&self) -> Result<()> {
-        let deadline = Instant::now() + UI_TIMEOUT;
+        let deadline = Instant::now() + HYDRATION_TIMEOUT;
         loop {
             let hydrated = self
                 .client
@@ -433,7 +437,7 @@ impl Browser {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("the page did not hydrate within {UI_TIMEOUT:?} (is LEPTOS_SITE_ROOT/pkg built?)");
+                bail!("the page did not hydrate within {HYDRATION_TIMEOUT:?} (is LEPTOS_SITE_ROOT/pkg built?)");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
