@@ -25,3 +25,23 @@ pub struct ProductDocument {
     /// Units sold, or any measure where more is more popular.
     pub popularity: i64,
 }
+
+/// A handle, option name or option value as filters compare it: trimmed, lower case,
+/// `/` replaced (tantivy's facet separator, and the Meilisearch engine's edge separator).
+pub(crate) fn facet_segment(text: &str) -> String {
+    text.trim().to_lowercase().replace('/', "-")
+}
+
+/// The upper-case ISO codes of `currencies`, each once. Codes that are not letters and
+/// digits are left out: they become field names (`price_eur`) in both engines.
+pub(crate) fn currency_codes(currencies: &[&str]) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for code in currencies {
+        let code = code.trim().to_ascii_uppercase();
+        let usable = !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric());
+        if usable && !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
+}

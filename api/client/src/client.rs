@@ -112,6 +112,21 @@ impl Client {
         .await
     }
 
+    /// `GET /store/search`: products matching words (typos forgiven), filters and
+    /// facet counts.
+    pub async fn search(
+        &self,
+        params: &crate::search::SearchParams,
+    ) -> Result<crate::search::SearchPage, ClientError> {
+        let uri = format!("/store/search?{}", params.to_query_string());
+        self.send::<_, ()>(Method::GET, uri, None, &[]).await
+    }
+
+    /// `GET /store/search/suggest`: a few products and categories for what was typed.
+    pub async fn suggest(&self, q: &str) -> Result<crate::search::Suggestions, ClientError> {
+        self.get("/store/search/suggest", Some(&[("q", q)])).await
+    }
+
     /// `GET /store/categories`: the whole tree, roots first.
     pub async fn list_categories(&self) -> Result<Page<Category>, ClientError> {
         self.get::<_, ()>("/store/categories", None).await

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod commerce;
+pub mod search;
 pub mod types;
 
 mod client;

@@ -172,6 +172,11 @@ impl QueryParams {
         QueryParams(map)
     }
 
+    /// Every parameter as (name, value).
+    pub fn pairs(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter()
+    }
+
     /// A text parameter; empty counts as absent (an HTML form's empty field).
     pub fn text(&self, name: &str) -> Option<&str> {
         self.0

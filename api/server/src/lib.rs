@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod price_lists;
 pub mod problem;
+pub mod search;
 pub mod store;
 pub mod transport;
 mod wire;
@@ -172,6 +173,7 @@ fn documented_routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(commerce::admin_routes::routes(state.clone()))
         .merge(commerce::customer_admin_routes::routes(state))
         .merge(commerce::webhooks::routes())
+        .merge(search::routes::routes())
         .routes(routes!(live))
         .routes(routes!(ready))
 }

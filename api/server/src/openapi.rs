@@ -63,6 +63,7 @@ use emporium_client::commerce as commerce_wire;
     modifiers(&BearerSchemes),
     tags(
         (name = "store", description = "Public catalog reads (cacheable)"),
+        (name = "search", description = "Product search with typo tolerance, facets and suggestions"),
         (name = "admin", description = "Catalog management; `Authorization: Bearer <admin token>`"),
         (name = "cart", description = "Carts (a guest's, or a signed-in customer's): lines, discount codes, shipping options"),
         (name = "checkout", description = "Checkout details, order placement (Idempotency-Key) and guest order reads"),

@@ -281,6 +281,34 @@ impl From<CatalogError> for ApiError {
     }
 }
 
+impl From<emporium_search::SearchError> for ApiError {
+    fn from(err: emporium_search::SearchError) -> Self {
+        match err {
+            emporium_search::SearchError::InvalidQuery { field, message } => {
+                ApiError::invalid(field, message)
+            }
+            emporium_search::SearchError::Unavailable(cause) => {
+                // The cause may name hosts; it is logged, not sent.
+                tracing::error!(error = %cause, "search engine unavailable");
+                ApiError::new(
+                    ProblemCode::Unavailable,
+                    "search is unavailable for a moment; try again shortly",
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::search::IndexingError> for ApiError {
+    fn from(err: crate::search::IndexingError) -> Self {
+        match err {
+            crate::search::IndexingError::Search(e) => e.into(),
+            crate::search::IndexingError::Catalog(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.code == ProblemCode::Internal {

@@ -21,6 +21,7 @@ use emporium_cart::{totals::TotalsOverflow, CartError};
 use emporium_catalog::CatalogError;
 use emporium_checkout::{CheckoutError, OrderStatus};
 use emporium_inventory::InventoryError;
+use emporium_search::SearchError;
 use emporium_kernel::{
     db::DbError,
     id::{ReservationId, VariantId},
@@ -224,6 +225,23 @@ fn catalog_variant(e: &CatalogError) -> (usize, &'static str) {
         CatalogError::Conflict { .. } => (2, "Conflict"),
         CatalogError::Database(_) => (3, "Database"),
     }
+}
+
+fn search_variant(e: &SearchError) -> (usize, &'static str) {
+    match e {
+        SearchError::InvalidQuery { .. } => (0, "InvalidQuery"),
+        SearchError::Unavailable(_) => (1, "Unavailable"),
+    }
+}
+
+fn search_errors() -> Vec<SearchError> {
+    vec![
+        SearchError::InvalidQuery {
+            field: text("limit"),
+            message: text("must be between 1 and 100"),
+        },
+        SearchError::Unavailable(text("Meilisearch at http://10.0.0.5:7700 is unreachable")),
+    ]
 }
 
 fn inventory_variant(e: &InventoryError) -> (usize, &'static str) {
@@ -578,6 +596,12 @@ fn every_domain_error_variant_maps_to_one_status_and_code() {
         accounts.add(account_variant(&e), e.into());
     }
     accounts.finish(&mut text);
+
+    let mut search = Variants::new("SearchError", 2);
+    for e in search_errors() {
+        search.add(search_variant(&e), e.into());
+    }
+    search.finish(&mut text);
 
     assert_snapshot("domain_errors.txt", &text);
 }

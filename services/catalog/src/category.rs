@@ -7,6 +7,7 @@ use emporium_kernel::{clock::now_ms, db::Database, id::CategoryId};
 
 use crate::{
     error::CatalogError,
+    events,
     fields::{self, MAX_DESCRIPTION, MAX_TITLE},
     product::{choose_handle, explicit_handle},
     store::{self, category::CategoryRow, corrupt, HandleTable},
@@ -242,6 +243,12 @@ pub(crate) async fn update(
             }
             row.updated_at = now_ms().max(row.updated_at);
             store::category::update(conn, &row).await?;
+            // The handle and the place are part of every product path below it.
+            if row.handle != rows[at].handle || row.parent_id != rows[at].parent_id {
+                let subtree = with_descendants(&rows, id);
+                let products = store::product::ids_in_categories(conn, &subtree).await?;
+                events::products_changed(conn, products).await?;
+            }
             rows[at] = row;
             Ok(rows)
         })
@@ -257,7 +264,11 @@ pub(crate) async fn delete(db: &Database, id: &CategoryId) -> Result<()> {
             .iter()
             .find(|r| r.id == id)
             .ok_or_else(|| CatalogError::not_found("category", &id))?;
-        store::category::delete_and_reparent(conn, &id, row.parent_id.as_deref(), now_ms()).await
+        let products =
+            store::product::ids_in_categories(conn, &with_descendants(&rows, &id)).await?;
+        store::category::delete_and_reparent(conn, &id, row.parent_id.as_deref(), now_ms())
+            .await?;
+        events::products_changed(conn, products).await
     })
     .await
 }

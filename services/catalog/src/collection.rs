@@ -8,6 +8,7 @@ use emporium_kernel::{
 
 use crate::{
     error::CatalogError,
+    events,
     fields::{self, MAX_DESCRIPTION, MAX_TITLE},
     product::{check_references, choose_handle, explicit_handle},
     store::{self, collection::CollectionRow, product::IdTable, HandleTable},
@@ -63,6 +64,7 @@ pub(crate) async fn create(db: &Database, input: NewCollection) -> Result<Collec
             };
             store::collection::insert(conn, std::slice::from_ref(&row)).await?;
             store::collection::insert_members(conn, &row.id, &product_ids).await?;
+            events::products_changed(conn, product_ids).await?;
             let created = store::collection::load(conn, Some((&row.id, true)), true)
                 .await?
                 .into_iter()
@@ -85,6 +87,8 @@ pub(crate) async fn update(
             let mut row = store::collection::find_row(conn, id)
                 .await?
                 .ok_or_else(|| CatalogError::not_found("collection", id))?;
+            let old_handle = row.handle.clone();
+            let mut changed = Vec::new();
             if let Some(title) = &changes.title {
                 row.title = fields::required_text("title", title, MAX_TITLE)?;
             }
@@ -108,10 +112,16 @@ pub(crate) async fn update(
             if let Some(ids) = &changes.product_ids {
                 let ids = fields::distinct_ids("product_ids", ids)?;
                 check_references(conn, IdTable::Products, "product_ids", &ids).await?;
+                changed = store::collection::member_ids(conn, id).await?;
+                changed.extend(ids.iter().cloned());
                 store::collection::replace_products(conn, id, &ids).await?;
             }
             row.updated_at = now_ms().max(row.updated_at);
             store::collection::update(conn, &row).await?;
+            if row.handle != old_handle {
+                changed.extend(store::collection::member_ids(conn, id).await?);
+            }
+            events::products_changed(conn, changed).await?;
             Ok(store::collection::load(conn, Some((id, true)), true)
                 .await?
                 .into_iter()
@@ -124,10 +134,11 @@ pub(crate) async fn update(
 pub(crate) async fn delete(db: &Database, id: &CollectionId) -> Result<()> {
     let id = id.to_string();
     db.write(async move |conn| {
+        let members = store::collection::member_ids(conn, &id).await?;
         if !store::collection::delete(conn, &id).await? {
             return Err(CatalogError::not_found("collection", id));
         }
-        Ok(())
+        events::products_changed(conn, members).await
     })
     .await
 }

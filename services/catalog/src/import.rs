@@ -29,6 +29,7 @@ use emporium_kernel::{
 pub use crate::fields::{first_free_handle, slugify};
 use crate::{
     error::CatalogError,
+    events,
     fields::{self, under, MAX_DESCRIPTION, MAX_TITLE},
     product::{
         check_combination_is_new, check_option, check_option_values, check_sku, check_weight,
@@ -195,7 +196,9 @@ pub(crate) async fn run(db: &Database, batch: ImportBatch) -> Result<()> {
         for (collection_id, product_ids) in &rows.members {
             store::collection::insert_members(conn, collection_id, product_ids).await?;
         }
-        Ok(())
+        let mut imported: Vec<String> = rows.products.iter().map(|p| p.id.clone()).collect();
+        imported.extend(rows.members.iter().flat_map(|(_, ids)| ids.iter().cloned()));
+        events::products_changed(conn, imported).await
     })
     .await
 }

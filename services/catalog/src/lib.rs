@@ -26,6 +26,7 @@ mod category;
 mod collection;
 mod cursor;
 pub mod error;
+pub mod events;
 mod fields;
 pub mod import;
 mod listing;
@@ -110,6 +111,8 @@ impl Catalog {
 
     /// Creates or upgrades the catalog's tables.
     pub async fn migrate(&self) -> Result<()> {
+        // Every product write appends to the kernel's outbox.
+        emporium_kernel::events::migrate(&self.db).await?;
         store::migrate(&self.db).await
     }
 
@@ -126,6 +129,37 @@ impl Catalog {
     /// `collection`) for an unknown category or collection handle.
     pub async fn list_products(&self, filter: &ProductFilter) -> Result<ProductPage> {
         listing::list(&self.db, filter).await
+    }
+
+    /// Summaries of the published products among `ids`, in the order of `ids` (for
+    /// search hits); drafts and unknown ids are left out.
+    pub async fn published_summaries(&self, ids: &[ProductId]) -> Result<Vec<ProductSummary>> {
+        listing::published_summaries(&self.db, ids).await
+    }
+
+    /// Up to `limit` ids of published products after `after` (`""` to start), in id
+    /// order: a walk over the whole catalog for the search index.
+    pub async fn published_product_ids(&self, after: &str, limit: i64) -> Result<Vec<ProductId>> {
+        let ids = self
+            .db
+            .read(async |conn| store::listing::published_ids_after(conn, after, limit).await)
+            .await?;
+        ids.iter()
+            .map(|id| ProductId::parse(id).map_err(|_| store::corrupt("products.id", id)))
+            .collect()
+    }
+
+    /// The products the variants belong to (for events about stock); unknown variants
+    /// are left out.
+    pub async fn product_ids_of_variants(&self, variant_ids: &[VariantId]) -> Result<Vec<ProductId>> {
+        let variant_ids: Vec<String> = variant_ids.iter().map(|v| v.to_string()).collect();
+        let ids = self
+            .db
+            .read(async |conn| store::product::ids_of_variants(conn, &variant_ids).await)
+            .await?;
+        ids.iter()
+            .map(|id| ProductId::parse(id).map_err(|_| store::corrupt("products.id", id)))
+            .collect()
     }
 
     /// One product by id (`prod_…`) or handle. Drafts only when `include_drafts`.

@@ -1,12 +1,18 @@
 //! Product lists for the storefront and the admin: filters, sorts and keyset pages.
 
-use emporium_kernel::{db::Database, id::ProductId};
+use emporium_kernel::{
+    db::{Conn, Database},
+    id::ProductId,
+};
 
 use crate::{
     category,
     cursor::{self, Cursor, SortKey},
     error::CatalogError,
-    store::{self, corrupt, listing::PageQuery},
+    store::{
+        self, corrupt,
+        listing::{ListedRow, PageQuery},
+    },
     ProductFilter, ProductPage, ProductSort, ProductSummary, Result,
 };
 
@@ -105,28 +111,48 @@ pub(crate) async fn list(db: &Database, filter: &ProductFilter) -> Result<Produc
             _ => None,
         };
 
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let mut extras = store::listing::extras(conn, &ids).await?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ProductSummary {
-                    thumbnail: extras
-                        .thumbnails
-                        .remove(&r.id)
-                        .map(|i| i.into_image())
-                        .transpose()?,
-                    prices: extras.prices.remove(&r.id).unwrap_or_default(),
-                    variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
-                    id: ProductId::parse(&r.id).map_err(|_| corrupt("products.id", &r.id))?,
-                    handle: r.handle,
-                    title: r.title,
-                    status: r.status,
-                    created_at: r.created_at,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let items = summaries(conn, rows).await?;
         Ok(ProductPage { items, next_cursor })
+    })
+    .await
+}
+
+/// Summaries of `rows`, in their order: one query each for thumbnails, prices and
+/// variant counts.
+async fn summaries(conn: &mut Conn<'_>, rows: Vec<ListedRow>) -> Result<Vec<ProductSummary>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut extras = store::listing::extras(conn, &ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ProductSummary {
+                thumbnail: extras
+                    .thumbnails
+                    .remove(&r.id)
+                    .map(|i| i.into_image())
+                    .transpose()?,
+                prices: extras.prices.remove(&r.id).unwrap_or_default(),
+                variant_count: extras.variant_counts.get(&r.id).copied().unwrap_or(0),
+                id: ProductId::parse(&r.id).map_err(|_| corrupt("products.id", &r.id))?,
+                handle: r.handle,
+                title: r.title,
+                status: r.status,
+                created_at: r.created_at,
+            })
+        })
+        .collect()
+}
+
+/// Summaries of the published products among `ids`, in the order of `ids` (search hits
+/// come back as ids); drafts and unknown ids are left out.
+pub(crate) async fn published_summaries(
+    db: &Database,
+    ids: &[ProductId],
+) -> Result<Vec<ProductSummary>> {
+    let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    db.read(async |conn| {
+        let mut rows = store::listing::published_rows(conn, &ids).await?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        summaries(conn, rows).await
     })
     .await
 }

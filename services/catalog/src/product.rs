@@ -9,6 +9,7 @@ use emporium_kernel::{
 
 use crate::{
     error::CatalogError,
+    events,
     fields::{self, MAX_DESCRIPTION, MAX_TITLE},
     store::{
         self,
@@ -151,6 +152,7 @@ pub(crate) async fn create(db: &Database, input: NewProduct) -> Result<Product> 
         store::product::replace_categories(conn, &product_id, &category_ids).await?;
         store::product::replace_collections(conn, &product_id, &collection_ids).await?;
         store::product::refresh_prices(conn, std::slice::from_ref(&product_id)).await?;
+        events::products_changed(conn, vec![product_id.clone()]).await?;
         store::product::load_full(conn, row).await
     })
     .await
@@ -206,6 +208,7 @@ pub(crate) async fn update(
         }
         row.updated_at = now_ms().max(row.updated_at);
         store::product::update(conn, &row).await?;
+        events::products_changed(conn, vec![row.id.clone()]).await?;
         store::product::load_full(conn, row).await
     })
     .await
@@ -222,6 +225,7 @@ pub(crate) async fn set_status(
         row.status = status;
         row.updated_at = now_ms().max(row.updated_at);
         store::product::update(conn, &row).await?;
+        events::products_changed(conn, vec![row.id.clone()]).await?;
         store::product::load_full(conn, row).await
     })
     .await
@@ -233,7 +237,7 @@ pub(crate) async fn delete(db: &Database, id: &ProductId) -> Result<()> {
         if !store::product::delete(conn, &id).await? {
             return Err(CatalogError::not_found("product", id));
         }
-        Ok(())
+        events::products_changed(conn, vec![id]).await
     })
     .await
 }
@@ -270,6 +274,7 @@ pub(crate) async fn add_variant(
         store::product::insert_variants(conn, std::slice::from_ref(&variant)).await?;
         store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
         store::product::touch(conn, &product.id, now).await?;
+        events::products_changed(conn, vec![product.id.clone()]).await?;
         store::product::variant(variant, &options)
     })
     .await
@@ -325,6 +330,7 @@ pub(crate) async fn update_variant(
         store::product::update_variant(conn, &variant).await?;
         store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
         store::product::touch(conn, &product.id, now).await?;
+        events::products_changed(conn, vec![product.id.clone()]).await?;
         store::product::variant(variant, &options)
     })
     .await
@@ -343,6 +349,7 @@ pub(crate) async fn delete_variant(
         }
         store::product::refresh_prices(conn, std::slice::from_ref(&product.id)).await?;
         store::product::touch(conn, &product.id, now_ms()).await?;
+        events::products_changed(conn, vec![product.id.clone()]).await?;
         Ok(())
     })
     .await

@@ -120,6 +120,19 @@ impl Inventory {
         stock::levels(self, variant_ids).await
     }
 
+    /// Units sold per variant (committed reservations), for ranking by popularity;
+    /// variants that never sold are absent.
+    pub async fn units_sold(&self, variant_ids: &[VariantId]) -> Result<HashMap<VariantId, i64>> {
+        let rows = self
+            .db
+            .read(async |conn| store::movement::units_sold(conn, variant_ids).await)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, units)| VariantId::parse(&id).ok().map(|id| (id, units)))
+            .collect())
+    }
+
     /// Adds (`delta > 0`) or removes (`delta < 0`) units on hand, creating the level if
     /// missing; logs a movement and emits `inventory.adjusted`.
     ///

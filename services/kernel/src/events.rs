@@ -276,56 +276,13 @@ impl Dispatcher {
         }
     }
 
-    /// Gives committed events without a position the next positions, oldest seq first,
-    /// in one write. The `outbox_sequence` row is updated first: its lock makes two
-    /// dispatchers (two processes on PostgreSQL) take turns, and the second then reads
-    /// the first's positions. An event whose transaction commits later is positioned by
-    /// a later pass, above everything positioned before: no watermark can have passed it.
+    /// Gives committed events without a position the next positions, oldest seq first
+    /// (see [`position_pending`]).
     async fn position_new_events(&self) -> Result<(), DbError> {
-        let waiting = crate::sql!("SELECT seq FROM outbox_events WHERE position IS NULL LIMIT 1");
-        let any = self
-            .db
-            .read(async |conn| conn.fetch_optional(&waiting).await)
-            .await?;
-        if any.is_none() {
-            return Ok(());
+        let positioned = position_pending(&self.db, self.batch * 5).await?.0;
+        if positioned > 0 {
+            tracing::debug!(positioned, "outbox events positioned");
         }
-        let batch = self.batch * 5;
-        let positioned = self
-            .db
-            .write(async move |conn| {
-                let last: i64 = conn
-                    .fetch_one(&crate::sql!(
-                        "UPDATE outbox_sequence SET last = last WHERE name = 'outbox' RETURNING last"
-                    ))
-                    .await?
-                    .get(0)?;
-                let rows = conn
-                    .fetch_all(&crate::sql!(
-                        "SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT $1",
-                        batch
-                    ))
-                    .await?;
-                let mut next = last;
-                for row in &rows {
-                    next += 1;
-                    let seq: i64 = row.get(0)?;
-                    conn.execute(&crate::sql!(
-                        "UPDATE outbox_events SET position = $1 WHERE seq = $2",
-                        next,
-                        seq
-                    ))
-                    .await?;
-                }
-                conn.execute(&crate::sql!(
-                    "UPDATE outbox_sequence SET last = $1 WHERE name = 'outbox'",
-                    next
-                ))
-                .await?;
-                Ok::<_, DbError>(rows.len())
-            })
-            .await?;
-        tracing::debug!(positioned, "outbox events positioned");
         Ok(())
     }
 
@@ -663,6 +620,126 @@ pub async fn purge_settled(db: &Database, before_ms: i64) -> Result<u64, DbError
             PURGE_BATCH
         ))
         .await
+    })
+    .await
+}
+
+/// Gives up to `batch` committed events without a position the next positions, in one
+/// write (see [`Dispatcher`]); returns how many it positioned and the last position.
+/// The `outbox_sequence` row is updated first: its lock makes two dispatchers (two
+/// processes on PostgreSQL) take turns, and the second then reads the first's positions.
+/// An event whose transaction commits later is positioned by a later call, above
+/// everything positioned before: no watermark can have passed it.
+async fn position_pending(db: &Database, batch: i64) -> Result<(usize, i64), DbError> {
+    let waiting = crate::sql!("SELECT seq FROM outbox_events WHERE position IS NULL LIMIT 1");
+    let any = db
+        .read(async |conn| conn.fetch_optional(&waiting).await)
+        .await?;
+    if any.is_none() {
+        let last = crate::sql!("SELECT last FROM outbox_sequence WHERE name = 'outbox'");
+        let last: Option<i64> = db
+            .read(async |conn| conn.fetch_optional(&last).await)
+            .await?
+            .map(|row| row.get(0))
+            .transpose()?;
+        return Ok((0, last.unwrap_or(0)));
+    }
+    db.write(async move |conn| {
+        let last: i64 = conn
+            .fetch_one(&crate::sql!(
+                "UPDATE outbox_sequence SET last = last WHERE name = 'outbox' RETURNING last"
+            ))
+            .await?
+            .get(0)?;
+        let rows = conn
+            .fetch_all(&crate::sql!(
+                "SELECT seq FROM outbox_events WHERE position IS NULL ORDER BY seq LIMIT $1",
+                batch
+            ))
+            .await?;
+        let mut next = last;
+        for row in &rows {
+            next += 1;
+            let seq: i64 = row.get(0)?;
+            conn.execute(&crate::sql!(
+                "UPDATE outbox_events SET position = $1 WHERE seq = $2",
+                next,
+                seq
+            ))
+            .await?;
+        }
+        conn.execute(&crate::sql!(
+            "UPDATE outbox_sequence SET last = $1 WHERE name = 'outbox'",
+            next
+        ))
+        .await?;
+        Ok::<_, DbError>((rows.len(), next))
+    })
+    .await
+}
+
+/// A mark in the outbox: every event committed before the call is positioned at or
+/// below it (the pending ones are positioned now), every later one above. A reader that
+/// rebuilds a copy of some state from the database after taking the mark asks
+/// [`events_after`] it for what changed meanwhile.
+pub async fn mark(db: &Database) -> Result<i64, DbError> {
+    loop {
+        let (positioned, last) = position_pending(db, 1_000).await?;
+        if positioned == 0 {
+            return Ok(last);
+        }
+    }
+}
+
+/// Up to `limit` events of `topics` positioned after `position`, or committed but not
+/// yet positioned (the dispatcher has not seen them yet), in position order then
+/// insertion order. Events purged by retention are gone.
+pub async fn events_after(
+    db: &Database,
+    position: i64,
+    topics: &[&str],
+    limit: i64,
+) -> Result<Vec<Event>, DbError> {
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE (position > "
+    ));
+    sql.bind(position)
+        .push(" OR position IS NULL) AND topic IN (")
+        .bind_list(topics.iter().copied())
+        .push(") ORDER BY COALESCE(position, ")
+        .bind(i64::MAX)
+        .push("), seq LIMIT ")
+        .bind(limit);
+    db.read(async |conn| {
+        conn.fetch_all(&sql)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    })
+    .await
+}
+
+/// Marks every event positioned at or below `position` settled for `consumer` without
+/// handing them over (the watermark only moves up): for a consumer whose state was
+/// rebuilt from the database after those events committed, as the search index is by a
+/// rebuild, so it does not apply them all again.
+pub async fn settle_through(db: &Database, consumer: &str, position: i64) -> Result<(), DbError> {
+    let consumer = consumer.to_owned();
+    db.write(async move |conn| {
+        conn.execute(&crate::sql!(
+            "INSERT INTO event_consumers (consumer, settled_position) VALUES ($1, $2) \
+             ON CONFLICT (consumer) DO UPDATE \
+             SET settled_position = excluded.settled_position \
+             WHERE event_consumers.settled_position < excluded.settled_position",
+            &consumer,
+            position
+        ))
+        .await?;
+        Ok(())
     })
     .await
 }

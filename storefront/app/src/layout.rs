@@ -10,10 +10,11 @@ use crate::{
     categories::{category_href, CategoryTree},
     region::RegionForm,
     response,
+    search_box::SearchBox,
 };
 
-/// Skip link, shop name, the top-level categories, the region choice, the account link
-/// and the mini-cart.
+/// Skip link, shop name, the top-level categories, the search box, the region choice,
+/// the account link and the mini-cart.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let tree = CategoryTree::resource();
@@ -43,6 +44,7 @@ pub fn SiteHeader() -> impl IntoView {
                         })}
                     </Suspense>
                 </nav>
+                <SearchBox/>
                 <RegionForm/>
                 <div class="header-actions">
                     <AccountLink/>

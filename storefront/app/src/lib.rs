@@ -9,8 +9,8 @@
 //!
 //! Layout:
 //! - [`App`] (routes, header, footer) and [`shell`] (the HTML document);
-//! - pages: [`home`], [`category`], [`collection`], [`product`], [`cart`], [`checkout`],
-//!   [`order`] (confirmation), [`sign_in`] (sign in, register, confirm the email, reset
+//! - pages: [`home`], [`category`], [`collection`], [`product`], [`search`] (results
+//!   with filters), [`cart`], [`checkout`], [`order`] (confirmation), [`sign_in`] (sign in, register, confirm the email, reset
 //!   the password), [`account`] (the customer's profile, addresses and orders), and the
 //!   404 in [`layout`];
 //! - [`cart_api`]: the cart, checkout and order server functions (cookie `emporium_cart`),
@@ -18,6 +18,7 @@
 //! - [`account_api`]: the account server functions; [`form`]: what the forms share;
 //! - [`region`]: the shopper's region (the header's "Ship to / currency" form, cookie
 //!   `emporium_region`), which sets the currency of prices and of new carts;
+//! - [`search_box`]: the header's search box (suggestions as the shopper types);
 //! - [`listing`] (product grid, sort, pagination), [`categories`] (the shared tree),
 //!   [`query`] (URL parameters), [`seo`] (head tags), [`response`] (status and caching);
 //! - `router` (ssr only): the axum router the `emporium` binary mounts, with
@@ -46,6 +47,8 @@ pub mod product;
 pub mod query;
 pub mod region;
 pub mod response;
+pub mod search;
+pub mod search_box;
 pub mod seo;
 pub mod sign_in;
 pub mod store_api;
@@ -71,6 +74,7 @@ use crate::{
     order::OrderPage,
     product::ProductPage,
     region::Regions,
+    search::SearchPage,
     sign_in::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage},
 };
 
@@ -131,6 +135,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/categories/:handle") view=CategoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/collections/:handle") view=CollectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:handle") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
@@ -151,7 +156,7 @@ pub fn App() -> impl IntoView {
 }
 
 /// The storefront's axum router: every page (server-rendered with the `client` in
-/// context), the server functions at `/api/catalog/*`, `/api/cart/*`,
+/// context), the server functions at `/api/catalog/*`, `/api/search/*`, `/api/cart/*`,
 /// `/api/checkout/*`, `/api/orders/*`, `/api/region/*` and `/api/account/*`, the files under
 /// `options.site_root` (the `/pkg` bundle, `/favicon.svg`) and, as the fallback, the 404
 /// page. It has no state, so the binary can merge it with the API router. Stripe is not

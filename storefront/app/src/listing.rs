@@ -1,7 +1,10 @@
 //! Product lists: the card grid, the sort menu and cursor pagination shared by the
-//! home, category and collection pages.
+//! home, category and collection pages (the search page shows the same cards).
 
-use emporium_client::types::{format_money, PriceRange, ProductSummary};
+use emporium_client::{
+    search::TextSpan,
+    types::{format_money, PriceRange, ProductSummary},
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -52,11 +55,16 @@ pub fn ProductGrid(
     .into_any()
 }
 
+/// One product card: image, title, price, linking to the product page.
 #[component]
-fn ProductCard(
+pub fn ProductCard(
     product: ProductSummary,
     currency: String,
     currency_param: Option<String>,
+    /// The title with the words a search matched marked (search results); empty: the
+    /// plain title.
+    #[prop(optional)]
+    highlight: Vec<TextSpan>,
 ) -> impl IntoView {
     let href = with_currency(
         &format!("/products/{}", product.handle),
@@ -78,11 +86,16 @@ fn ProductCard(
         }
         None => view! { <div class="image-placeholder" aria-hidden="true"></div> }.into_any(),
     };
+    let title = if highlight.is_empty() {
+        product.title.into_any()
+    } else {
+        crate::search::highlighted(highlight).into_any()
+    };
     view! {
         <li class="product-card" data-testid="product-card">
             <a class="product-card-link" href=href>
                 <div class="product-card-image">{image}</div>
-                <h3 class="product-card-title">{product.title}</h3>
+                <h3 class="product-card-title">{title}</h3>
                 <p class="product-card-price">{price}</p>
             </a>
         </li>

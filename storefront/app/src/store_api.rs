@@ -4,12 +4,19 @@
 //! During server rendering, resources call these functions directly (no HTTP), and
 //! their results are serialized into the page for hydration. After hydration, client-side
 //! navigation calls them over HTTP at `/api/catalog/*` (stable endpoints, no hash, so
-//! the browser bundle and the server agree whatever their build).
+//! the browser bundle and the server agree whatever their build). Search answers at
+//! `/api/search/*`.
 
-use emporium_client::types::{Category, Collection, Page, Product, ProductQuery, ProductSummary};
-use leptos::prelude::*;
+use emporium_client::{
+    search::Suggestions,
+    types::{Category, Collection, Page, Product, ProductQuery, ProductSummary},
+};
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    search::{SearchAnswer, SearchRequest},
+};
 
 /// The client the server provided with `provide_context` (see [`crate::router`]).
 #[cfg(feature = "ssr")]
@@ -71,4 +78,67 @@ pub async fn product_availability(
 #[server(endpoint = "catalog/collection")]
 pub async fn collection_detail(handle: String) -> Result<Collection, AppError> {
     Ok(client()?.get_collection(&handle).await?)
+}
+
+/// One page of search results. A filter the API refuses (an unknown category or
+/// option, a lowest price above the highest, a stale cursor: a 400 naming the
+/// parameter) is left out and the search asked again, so the page can show results
+/// and say what was left out; only an API that fails is an error. When nothing
+/// matches, the answer carries the top-level categories to browse instead.
+#[server(endpoint = "search/products")]
+pub async fn search_products(request: SearchRequest) -> Result<SearchAnswer, AppError> {
+    use emporium_client::{search::SearchParams, ClientError};
+
+    use crate::search::browse_suggestions;
+
+    let client = client()?;
+    let mut request = request;
+    let mut refusal = None;
+    let page = match client.search(&request.params()).await {
+        Ok(page) => Some(page),
+        Err(ClientError::Api(problem)) if problem.status == 400 => {
+            let param = problem.param.unwrap_or_default();
+            refusal = Some(request.refusal(&param));
+            match request.without(&param) {
+                Some(retry) => {
+                    request = retry;
+                    match client.search(&request.params()).await {
+                        Ok(page) => Some(page),
+                        Err(error) if error.status() == Some(400) => None,
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+                None => None,
+            }
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let browse = if page.as_ref().is_none_or(|p| p.total == 0) {
+        // A nicety: without it the empty page still says what to try.
+        let everything = SearchParams {
+            currency: Some(request.currency.clone()),
+            limit: Some(1),
+            ..SearchParams::default()
+        };
+        client
+            .search(&everything)
+            .await
+            .map(|p| browse_suggestions(p.facets.categories))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(SearchAnswer {
+        page,
+        currency: request.currency,
+        refusal,
+        browse,
+    })
+}
+
+/// Products and categories for what is being typed into the header's search box. A
+/// GET (`/api/search/suggest?q=…`): it changes nothing.
+#[server(endpoint = "search/suggest", input = GetUrl)]
+pub async fn search_suggestions(q: String) -> Result<Suggestions, AppError> {
+    Ok(client()?.suggest(q.trim()).await?)
 }

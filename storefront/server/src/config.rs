@@ -128,6 +128,19 @@ pub struct Config {
     #[arg(long, env = "EMPORIUM_SESSION_MAX_DAYS", default_value_t = 90)]
     pub session_max_days: u64,
 
+    /// A Meilisearch server (`http://host:7700`) for product search; default: the
+    /// embedded engine in `<data dir>/search`.
+    #[arg(long, env = "MEILI_URL")]
+    pub meili_url: Option<String>,
+
+    /// The Meilisearch API key (a key allowed to manage the index, or the master key).
+    #[arg(long, env = "MEILI_API_KEY", hide_env_values = true)]
+    pub meili_api_key: Option<String>,
+
+    /// The Meilisearch index holding the products.
+    #[arg(long, env = "MEILI_INDEX", default_value = "products")]
+    pub meili_index: String,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "EMPORIUM_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -278,6 +291,9 @@ impl std::fmt::Debug for Config {
                 &self.stripe_secret_key.as_ref().map(|_| "configured"),
             )
             .field("stripe_api_base", &self.stripe_api_base)
+            .field("meili_url", &self.meili_url)
+            .field("meili_api_key", &self.meili_api_key.as_ref().map(|_| "***"))
+            .field("meili_index", &self.meili_index)
             .field("manual_payments", &self.manual_payments)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
             .field("cors_origins", &self.cors_origins)

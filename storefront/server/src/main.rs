@@ -4,6 +4,7 @@
 //!   embedded defaults unless configured otherwise; `--role` is reserved for scale-out.
 //! - `migrate`: create or upgrade every service's tables.
 //! - `seed --demo`: write the deterministic demo catalog.
+//! - `search reindex`: rebuild the product search index from the database.
 
 mod config;
 
@@ -54,6 +55,18 @@ enum Command {
         #[arg(long, default_value_t = 1_200)]
         products: usize,
     },
+    /// Product search.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the index from the database; searches keep answering from the old one
+    /// until the new one is complete (also while `serve` runs).
+    Reindex,
 }
 
 #[tokio::main]
@@ -77,7 +90,104 @@ async fn main() -> anyhow::Result<()> {
             catalog.database().close().await;
             Ok(())
         }
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => {
+            let (catalog, commerce) = open_services(&config).await?;
+            let search = open_search(&config, &catalog, &commerce).await?;
+            reindex(&search).await?;
+            catalog.database().close().await;
+            Ok(())
+        }
     }
+}
+
+/// The search index the configuration names: Meilisearch with `MEILI_URL`, else the
+/// embedded engine under the data dir, pricing in the regions' currencies.
+async fn open_search(
+    config: &Config,
+    catalog: &Catalog,
+    commerce: &Commerce,
+) -> anyhow::Result<emporium_api::search::Search> {
+    use emporium_search::{embedded::EmbeddedIndex, meili::MeiliIndex, SearchIndex};
+
+    let mut currencies: Vec<emporium_kernel::money::Currency> = commerce
+        .carts
+        .regions()
+        .await
+        .context("cannot read the regions' currencies")?
+        .into_iter()
+        .map(|r| r.currency)
+        .collect();
+    currencies.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    currencies.dedup();
+    if currencies.is_empty() {
+        currencies.push(emporium_kernel::money::Currency::EUR);
+    }
+    let codes: Vec<&str> = currencies.iter().map(|c| c.as_str()).collect();
+    let index: Arc<dyn SearchIndex> = match &config.meili_url {
+        Some(url) => Arc::new(
+            MeiliIndex::connect(
+                url,
+                config.meili_api_key.as_deref(),
+                &config.meili_index,
+                &codes,
+            )
+            .await
+            .with_context(|| format!("cannot use Meilisearch at {url} (MEILI_URL)"))?,
+        ),
+        None => {
+            let dir = config.data_dir.join("search");
+            match EmbeddedIndex::open(&dir, &codes) {
+                Ok(index) => Arc::new(index),
+                Err(e) => {
+                    // The index is derived data: one that cannot be opened (built for
+                    // other currencies, or damaged) is replaced and rebuilt.
+                    tracing::warn!(dir = %dir.display(), error = %e, "replacing the search index");
+                    std::fs::remove_dir_all(&dir)
+                        .with_context(|| format!("cannot remove {}", dir.display()))?;
+                    Arc::new(
+                        EmbeddedIndex::open(&dir, &codes)
+                            .with_context(|| format!("cannot open {}", dir.display()))?,
+                    )
+                }
+            }
+        }
+    };
+    Ok(emporium_api::search::Search::new(
+        index,
+        catalog.clone(),
+        commerce.inventory.clone(),
+        currencies,
+    ))
+}
+
+async fn reindex(search: &emporium_api::search::Search) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "indexing products {bar:40} {pos}/{len} ({elapsed}, {per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let progress = move |done: u64, total: u64| {
+        progress_bar.set_length(total);
+        progress_bar.set_position(done);
+    };
+    let started = std::time::Instant::now();
+    let report = search
+        .rebuild(&progress)
+        .await
+        .context("rebuilding the search index failed")?;
+    bar.finish();
+    tracing::info!(
+        products = report.products,
+        replayed = report.replayed,
+        seconds = started.elapsed().as_secs_f64(),
+        "search index rebuilt and swapped in"
+    );
+    Ok(())
 }
 
 fn init_tracing(format: &str) {
@@ -203,6 +313,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.seed_demo && catalog.is_empty().await? {
         seed_demo(&catalog, &commerce, DemoOptions::default().products).await?;
     }
+    let search = open_search(&config, &catalog, &commerce).await?;
+    let commerce = commerce.with_search(search);
     // Events, reservation expiry and email delivery run beside the server and stop
     // with it.
     let (stop_workers, workers_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -190,6 +190,8 @@ pub struct Commerce {
     pub checkout: Checkout,
     pub accounts: Accounts,
     pub notifications: Notifications,
+    /// Product search, once [`Commerce::with_search`] set it up.
+    pub search: Option<crate::search::Search>,
     pub config: Arc<CommerceConfig>,
 }
 
@@ -260,8 +262,16 @@ impl Commerce {
             checkout,
             accounts,
             notifications,
+            search: None,
             config: Arc::new(config),
         })
+    }
+
+    /// Adds product search: its consumer follows the outbox, and the workers build the
+    /// index when it is empty.
+    pub fn with_search(mut self, search: crate::search::Search) -> Self {
+        self.search = Some(search);
+        self
     }
 
     /// Creates every commerce table and the default regions, shipping options and
@@ -367,9 +377,13 @@ impl Commerce {
 
     /// The dispatcher with every consumer registered.
     pub fn dispatcher(&self) -> Dispatcher {
-        Dispatcher::new(self.db.clone(), self.bus.clone())
+        let dispatcher = Dispatcher::new(self.db.clone(), self.bus.clone())
             .register(PaymentEventsConsumer::new(self.checkout.clone()))
-            .register(self.notifications.consumer())
+            .register(self.notifications.consumer());
+        match &self.search {
+            Some(search) => dispatcher.register(search.consumer()),
+            None => dispatcher,
+        }
     }
 
     /// Runs everything in the background until `shutdown` resolves: the event
@@ -392,7 +406,8 @@ impl Commerce {
         let notifications = self.notifications.clone();
         let housekeeper = self.clone();
         let mut housekeeping_stopped = Box::pin(stopped());
-        vec![
+        let search = self.search.clone();
+        let mut workers = vec![
             tokio::spawn(async move {
                 shutdown.await;
                 let _ = tx.send(true);
@@ -412,7 +427,25 @@ impl Commerce {
                     }
                 }
             }),
-        ]
+        ];
+        if let Some(search) = search {
+            // A new shop, a lost index or one built for other currencies starts empty:
+            // fill it from the database (searches answer from what is there meanwhile).
+            workers.push(tokio::spawn(async move {
+                match search.is_empty().await {
+                    Ok(false) => {}
+                    Ok(true) | Err(_) => match search.rebuild(&|_, _| {}).await {
+                        Ok(report) => tracing::info!(
+                            products = report.products,
+                            replayed = report.replayed,
+                            "search index built"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "building the search index failed"),
+                    },
+                }
+            }));
+        }
+        workers
     }
 }
 

@@ -14,7 +14,7 @@ use emporium_api::{
     ApiConfig, AppState,
 };
 use emporium_catalog::Catalog;
-use emporium_kernel::db::testing::TestDatabase;
+use emporium_kernel::{db::testing::TestDatabase, money::Currency};
 
 pub const TOKEN: &str = "test-admin-token";
 
@@ -71,6 +71,16 @@ impl TestApp {
         let commerce =
             Commerce::new(test_db.db.clone(), catalog.clone(), config).expect("commerce");
         commerce.migrate().await.expect("commerce migrate");
+        // Search on the embedded engine in memory, following the outbox like a shop's.
+        let index = emporium_search::embedded::EmbeddedIndex::in_memory(&["EUR", "USD"])
+            .expect("search index");
+        let search = emporium_api::search::Search::new(
+            std::sync::Arc::new(index),
+            catalog.clone(),
+            commerce.inventory.clone(),
+            vec![Currency::EUR, Currency::USD],
+        );
+        let commerce = commerce.with_search(search);
         let api_config = ApiConfig {
             admin_token: Some(TOKEN.to_owned()),
             bench_routes: false,

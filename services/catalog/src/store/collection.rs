@@ -137,6 +137,18 @@ pub(crate) async fn update(conn: &mut Conn<'_>, c: &CollectionRow) -> Result<()>
 }
 
 /// Makes the collection's products exactly `product_ids`, in that order.
+/// The products of a collection (for events when it changes).
+pub(crate) async fn member_ids(conn: &mut Conn<'_>, collection_id: &str) -> Result<Vec<String>> {
+    conn.fetch_all(&sql!(
+        "SELECT product_id FROM collection_products WHERE collection_id = $1",
+        collection_id
+    ))
+    .await?
+    .iter()
+    .map(|row| Ok(row.get::<String>(0)?))
+    .collect()
+}
+
 pub(crate) async fn replace_products(
     conn: &mut Conn<'_>,
     collection_id: &str,

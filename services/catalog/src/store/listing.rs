@@ -114,6 +114,49 @@ pub(crate) async fn page(conn: &mut Conn<'_>, q: &PageQuery<'_>) -> Result<Vec<L
         .collect()
 }
 
+/// The published products among `ids`, in no particular order.
+pub(crate) async fn published_rows(conn: &mut Conn<'_>, ids: &[String]) -> Result<Vec<ListedRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT id, handle, title, status, created_at FROM products \
+         WHERE status = 'published' AND id IN (",
+    );
+    sql.bind_list(ids).push(")").transient();
+    conn.fetch_all(&sql)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ListedRow {
+                id: r.get(0)?,
+                handle: r.get(1)?,
+                title: r.get(2)?,
+                status: parse_status(&r.get::<String>(3)?)?,
+                created_at: r.get(4)?,
+                min_price: None,
+            })
+        })
+        .collect()
+}
+
+/// Ids of published products after `after`, in id order (for walking the catalog).
+pub(crate) async fn published_ids_after(
+    conn: &mut Conn<'_>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>> {
+    conn.fetch_all(&emporium_kernel::sql!(
+        "SELECT id FROM products WHERE status = 'published' AND id > $1 ORDER BY id LIMIT $2",
+        after,
+        limit
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok(r.get(0)?))
+    .collect()
+}
+
 /// What a summary shows besides the product row, for a page of products.
 #[derive(Debug, Default)]
 pub(crate) struct PageExtras {

@@ -165,6 +165,35 @@ pub(crate) async fn touch(conn: &mut Conn<'_>, product_id: &str, now: i64) -> Re
     Ok(())
 }
 
+/// The products of `variant_ids` (for events about stock).
+pub(crate) async fn ids_of_variants(
+    conn: &mut Conn<'_>,
+    variant_ids: &[String],
+) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for chunk in variant_ids.chunks(500) {
+        let mut sql = Sql::new("SELECT DISTINCT product_id FROM variants WHERE id IN (");
+        sql.bind_list(chunk).push(")").transient();
+        ids.extend(strings(conn, &sql).await?);
+    }
+    Ok(ids)
+}
+
+/// The products linked to any of `category_ids` (for events when categories move).
+pub(crate) async fn ids_in_categories(
+    conn: &mut Conn<'_>,
+    category_ids: &[String],
+) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for chunk in category_ids.chunks(500) {
+        let mut sql =
+            Sql::new("SELECT DISTINCT product_id FROM product_categories WHERE category_id IN (");
+        sql.bind_list(chunk).push(")").transient();
+        ids.extend(strings(conn, &sql).await?);
+    }
+    Ok(ids)
+}
+
 /// Deletes a product; its variants, prices, images and links go with it (ON DELETE CASCADE).
 pub(crate) async fn delete(conn: &mut Conn<'_>, product_id: &str) -> Result<bool> {
     let deleted = conn

@@ -42,6 +42,28 @@ pub(crate) async fn insert_many(conn: &mut Conn<'_>, movements: &[Movement]) -> 
     Ok(())
 }
 
+/// Units sold (committed reservations) per variant, for the variants of `variant_ids`
+/// that sold any.
+pub(crate) async fn units_sold(
+    conn: &mut Conn<'_>,
+    variant_ids: &[VariantId],
+) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for chunk in variant_ids.chunks(500) {
+        let mut sql = emporium_kernel::db::Sql::new(
+            "SELECT variant_id, CAST(SUM(-delta) AS BIGINT) FROM stock_movements \
+             WHERE reason = 'sale' AND variant_id IN (",
+        );
+        sql.bind_list(chunk.iter().map(VariantId::as_str))
+            .push(") GROUP BY variant_id")
+            .transient();
+        for row in conn.fetch_all(&sql).await? {
+            out.push((row.get(0)?, row.get(1)?));
+        }
+    }
+    Ok(out)
+}
+
 /// The newest `limit` movements of a variant (all locations), newest first.
 pub(crate) async fn list(
     conn: &mut Conn<'_>,
