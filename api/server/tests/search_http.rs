@@ -373,3 +373,43 @@ async fn bad_search_input_is_a_400_naming_the_parameter_and_what_is_allowed() {
         assert_eq!(r.status(), StatusCode::OK, "[{l}]");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_workers_running_a_new_product_is_found_without_waiting_for_a_poll() {
+    for test_db in databases().await {
+        let app = TestApp::spawn(test_db, None).await;
+        let l = app.label;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let workers = app.commerce.spawn_workers(async move {
+            let _ = stopped.await;
+        });
+        let home = category(&app, "Home", None).await;
+        let started = std::time::Instant::now();
+        product(
+            &app,
+            "Enamel teapot",
+            &home,
+            &[("One size", "Red", 3_900)],
+            "published",
+        )
+        .await;
+        // The catalog's write wakes the dispatcher; the consumer indexes the product.
+        let mut found = false;
+        while started.elapsed() < std::time::Duration::from_secs(5) {
+            if search(&app, "q=teapto").await.total == 1 {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(found, "[{l}] the new product was not found within 5 s");
+        println!(
+            "[{l}] searchable {} ms after the create request began",
+            started.elapsed().as_millis()
+        );
+        let _ = stop.send(());
+        for w in workers {
+            let _ = w.await;
+        }
+    }
+}

@@ -46,6 +46,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use emporium_kernel::{
     cache::{Forget, Freshness, Memo},
     db::Database,
+    events::EventBus,
     id::{CategoryId, CollectionId, ImageId, ProductId, VariantId},
     money::Currency,
 };
@@ -66,6 +67,9 @@ const LIST_PRICES_TTL: Duration = FOR_CART_TTL;
 #[derive(Clone, Debug)]
 pub struct Catalog {
     db: Database,
+    /// Woken after writes that append events, so the dispatcher need not wait for its
+    /// next poll (see [`Catalog::with_bus`]).
+    bus: Option<EventBus>,
     for_cart: Arc<Memo<(VariantId, Currency), Option<CartVariant>>>,
     list_prices: Arc<pricing::ListPriceMemo>,
 }
@@ -80,6 +84,7 @@ impl Catalog {
     pub fn new(db: Database) -> Self {
         Catalog {
             db,
+            bus: None,
             for_cart: Arc::new(Memo::new(FOR_CART_CAPACITY, FOR_CART_TTL)),
             list_prices: Arc::new(Memo::new(LIST_PRICES_CAPACITY, LIST_PRICES_TTL)),
         }
@@ -103,6 +108,20 @@ impl Catalog {
     /// edits. Cart snapshots stay: they carry the regular price, which lists do not change.
     fn forget_list_prices(&self) -> Forget<'_, (VariantId, Currency), Arc<[pricing::Candidate]>> {
         self.list_prices.forget_on_drop(None)
+    }
+
+    /// This catalog waking `bus` after every write that appends an event, so the
+    /// event consumers (the search index) see it at once rather than at the
+    /// dispatcher's next poll.
+    pub fn with_bus(mut self, bus: EventBus) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// Wakes the dispatcher when dropped: after a write returns, or when its future is
+    /// dropped after the write may have committed (a spare wake-up costs one pass).
+    fn wake_on_drop(&self) -> WakeOnDrop<'_> {
+        WakeOnDrop(self.bus.as_ref())
     }
 
     pub fn database(&self) -> &Database {
@@ -259,6 +278,7 @@ impl Catalog {
     /// "variants[i].options" }`; unknown category/collection ids are `Invalid`.
     pub async fn create_product(&self, input: NewProduct) -> Result<Product> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::create(&self.db, input).await
     }
 
@@ -266,6 +286,7 @@ impl Catalog {
     /// current links. The handle changes only when given (titles may change freely).
     pub async fn update_product(&self, id: &ProductId, changes: ProductChanges) -> Result<Product> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::update(&self.db, id, changes).await
     }
 
@@ -275,12 +296,14 @@ impl Catalog {
         status: ProductStatus,
     ) -> Result<Product> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::set_status(&self.db, id, status).await
     }
 
     /// Deletes a product with its variants, prices, images and links.
     pub async fn delete_product(&self, id: &ProductId) -> Result<()> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::delete(&self.db, id).await
     }
 
@@ -289,6 +312,7 @@ impl Catalog {
     /// be new (`Conflict { field: "sku" / "options" }`). Fields are top-level here.
     pub async fn add_variant(&self, product_id: &ProductId, input: NewVariant) -> Result<Variant> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::add_variant(&self.db, product_id, input).await
     }
 
@@ -301,6 +325,7 @@ impl Catalog {
         changes: VariantChanges,
     ) -> Result<Variant> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::update_variant(&self.db, product_id, variant_id, changes).await
     }
 
@@ -310,6 +335,7 @@ impl Catalog {
         variant_id: &VariantId,
     ) -> Result<()> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         product::delete_variant(&self.db, product_id, variant_id).await
     }
 
@@ -337,18 +363,21 @@ impl Catalog {
         id: &CategoryId,
         changes: CategoryChanges,
     ) -> Result<Category> {
+        let _wake = self.wake_on_drop();
         category::update(&self.db, id, changes).await
     }
 
     /// Deletes a category; its children move up to its parent; products stay.
     /// Errors: `NotFound` (entity `category`).
     pub async fn delete_category(&self, id: &CategoryId) -> Result<()> {
+        let _wake = self.wake_on_drop();
         category::delete(&self.db, id).await
     }
 
     /// Creates a collection holding `product_ids` in that order (each must exist:
     /// `Invalid { field: "product_ids[i]" }`). `product_count` includes drafts.
     pub async fn create_collection(&self, input: NewCollection) -> Result<Collection> {
+        let _wake = self.wake_on_drop();
         collection::create(&self.db, input).await
     }
 
@@ -358,10 +387,12 @@ impl Catalog {
         id: &CollectionId,
         changes: CollectionChanges,
     ) -> Result<Collection> {
+        let _wake = self.wake_on_drop();
         collection::update(&self.db, id, changes).await
     }
 
     pub async fn delete_collection(&self, id: &CollectionId) -> Result<()> {
+        let _wake = self.wake_on_drop();
         collection::delete(&self.db, id).await
     }
 
@@ -370,6 +401,7 @@ impl Catalog {
     /// for the rules and the errors.
     pub async fn import(&self, batch: import::ImportBatch) -> Result<()> {
         let _forget = self.forget_snapshots();
+        let _wake = self.wake_on_drop();
         import::run(&self.db, batch).await
     }
 
@@ -484,5 +516,16 @@ impl Catalog {
             pricing::lower(variant, &candidates, groups, now_ms);
         }
         Ok(())
+    }
+}
+
+/// Wakes the event dispatcher when dropped (see [`Catalog::with_bus`]).
+struct WakeOnDrop<'a>(Option<&'a EventBus>);
+
+impl Drop for WakeOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(bus) = self.0 {
+            bus.wake();
+        }
     }
 }

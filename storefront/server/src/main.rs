@@ -220,6 +220,8 @@ async fn open_services(config: &Config) -> anyhow::Result<(Catalog, Commerce)> {
         .migrate()
         .await
         .context("commerce migrations failed")?;
+    // Catalog writes wake the dispatcher, so the search index follows them at once.
+    let catalog = catalog.with_bus(commerce.bus.clone());
     tracing::info!(database = %redact(&url), "database ready");
     Ok((catalog, commerce))
 }

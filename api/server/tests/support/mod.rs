@@ -81,6 +81,7 @@ impl TestApp {
             vec![Currency::EUR, Currency::USD],
         );
         let commerce = commerce.with_search(search);
+        let catalog = catalog.with_bus(commerce.bus.clone());
         let api_config = ApiConfig {
             admin_token: Some(TOKEN.to_owned()),
             bench_routes: false,
