@@ -53,7 +53,21 @@ impl Server {
         Server::launch(Some(smtp_url))
     }
 
+    /// [`Server::start`] searching with the Meilisearch server at `url` in its own index
+    /// `index` (deleted by the caller), instead of the embedded engine.
+    pub fn start_with_meilisearch(url: &str, api_key: Option<&str>, index: &str) -> Result<Server> {
+        let mut env = vec![("MEILI_URL", url), ("MEILI_INDEX", index)];
+        if let Some(key) = api_key {
+            env.push(("MEILI_API_KEY", key));
+        }
+        Server::launch_with(None, &env)
+    }
+
     fn launch(smtp_url: Option<&str>) -> Result<Server> {
+        Server::launch_with(smtp_url, &[])
+    }
+
+    fn launch_with(smtp_url: Option<&str>, env: &[(&str, &str)]) -> Result<Server> {
         let bin = std::env::var("EMPORIUM_BIN").unwrap_or_else(|_| {
             panic!(
                 "EMPORIUM_BIN is not set: build the server (`cargo xtask build`) and run \
@@ -80,6 +94,10 @@ impl Server {
             .env_remove("STRIPE_SECRET_KEY")
             .env_remove("STRIPE_PUBLISHABLE_KEY")
             .env_remove("STRIPE_WEBHOOK_SECRET")
+            // The embedded search engine unless the test asks for Meilisearch.
+            .env_remove("MEILI_URL")
+            .env_remove("MEILI_API_KEY")
+            .env_remove("MEILI_INDEX")
             .env("EMPORIUM_SEED_DEMO", "true")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
@@ -93,6 +111,7 @@ impl Server {
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }
+        command.envs(env.iter().copied());
         let child = command
             .spawn()
             .with_context(|| format!("cannot start EMPORIUM_BIN={bin}"))?;
@@ -231,6 +250,11 @@ impl Server {
                 bail!("{n} emails carry {subject:?}, expected exactly one: {names:?}")
             }
         }
+    }
+
+    /// Whether the server has logged a line containing `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        std::fs::read_to_string(&self.log).is_ok_and(|text| text.contains(needle))
     }
 
     /// The last lines the server logged (for failure messages).

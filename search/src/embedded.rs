@@ -464,7 +464,7 @@ fn change_writer(index: &Index) -> Result<IndexWriter> {
 /// Deletes the generations of `dir` numbered below `previous` (the one just replaced,
 /// kept: another process may read it until it notices the swap). Best effort: what
 /// cannot be deleted now is deleted after a later rebuild.
-fn delete_old_generations(dir: &Path, previous: &str) {
+fn delete_old_generations(dir: &Path, previous: &str, live: &str) {
     let Some(previous) = generation_number(previous) else {
         return;
     };
@@ -472,7 +472,9 @@ fn delete_old_generations(dir: &Path, previous: &str) {
         return;
     };
     for (name, n) in all {
-        if n < previous {
+        // `live` is older than `previous` when another process swapped in a newer
+        // rebuild while this one ran (the last swap wins): it stays.
+        if n < previous && name != live {
             let _ = std::fs::remove_dir_all(dir.join(name));
         }
     }
@@ -1069,6 +1071,9 @@ impl Rebuild for EmbeddedRebuild {
                             ))),
                         );
                     }
+                    if let Some(previous) = &previous {
+                        delete_old_generations(&disk.dir, previous, &name);
+                    }
                     let generation = open_generation(&disk.dir, &name, &shared.schema);
                     let opened = generation.as_ref().map(drop).map_err(unavailable);
                     *write(&disk.live) = Live {
@@ -1076,9 +1081,6 @@ impl Rebuild for EmbeddedRebuild {
                         generation,
                         checked: Instant::now(),
                     };
-                    if let Some(previous) = previous {
-                        delete_old_generations(&disk.dir, &previous);
-                    }
                     (true, opened)
                 }
                 (Storage::Disk(_), None) => {

@@ -298,11 +298,9 @@ impl MeiliIndex {
                  letters, digits, `-` and `_`"
             )));
         }
-        if !url.starts_with("http://") {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(unavailable(format!(
-                "Meilisearch at {url} is unreachable: give an http:// address (this build \
-                 speaks plain HTTP to Meilisearch; put TLS in front of both or keep it on \
-                 a private network)"
+                "Meilisearch at {url} is unreachable: give an http:// or https:// address"
             )));
         }
         let api_key = api_key.map(str::trim).filter(|k| !k.is_empty());
@@ -438,10 +436,14 @@ impl MeiliIndex {
     /// Waits for a task: `Err` when Meilisearch could not be asked, `Ok(Err)` when the
     /// task failed.
     async fn wait(&self, task: TaskInfo) -> Result<Result<(), MeilisearchError>> {
-        let done = self
-            .client
-            .wait_for_task(task, Some(TASK_POLL_INTERVAL), Some(TASK_TIMEOUT))
-            .await;
+        // The SDK's deadline is checked between polls; a poll that hangs is cut here.
+        let done = tokio::time::timeout(
+            TASK_TIMEOUT + REQUEST_TIMEOUT,
+            self.client
+                .wait_for_task(task, Some(TASK_POLL_INTERVAL), Some(TASK_TIMEOUT)),
+        )
+        .await
+        .unwrap_or(Err(MeiliError::Timeout));
         match done {
             Ok(Task::Succeeded { .. }) => Ok(Ok(())),
             Ok(Task::Failed { content }) => Ok(Err(content.error)),

@@ -5,6 +5,7 @@
 //! test on a fresh index of its own, deleted at the end.
 
 use std::{
+    io::Write,
     path::Path,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -185,12 +186,19 @@ fn meili_settings() -> Option<(String, Option<String>)> {
     match std::env::var("MEILI_URL") {
         Ok(url) if !url.trim().is_empty() => Some((url, std::env::var("MEILI_API_KEY").ok())),
         _ => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            eprintln!(
-                "MEILI_URL is not set: the Meilisearch engine is not in this run{} (set \
-                 MEILI_URL, and MEILI_API_KEY for a server with a master key, to include it)",
-                if ci { " (CI has no Meilisearch)" } else { "" }
-            );
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+                // Straight to stderr: the test harness would hide an eprintln! of a
+                // passing test.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nnote: MEILI_URL is not set: the Meilisearch engine is not in this \
+                     run{} (set MEILI_URL, and MEILI_API_KEY for a server with a master \
+                     key, to include it)\n",
+                    if ci { "; CI has no Meilisearch" } else { "" }
+                );
+            });
             None
         }
     }
