@@ -230,10 +230,25 @@ async fn wait_for_total(browser: &Browser, total: u64) -> Result<()> {
 /// A facet value on the results page: a category link or an option radio.
 struct Facet {
     element: fantoccini::elements::Element,
+    /// The option's collapsible group, for a radio.
+    group: Option<fantoccini::elements::Element>,
     /// The URL parameter it sets and its value.
     param: String,
     value: String,
     count: u64,
+}
+
+impl Facet {
+    /// Chooses it: opens its option group when that is collapsed, then clicks.
+    async fn choose(&self) -> Result<()> {
+        if let Some(group) = &self.group {
+            if group.prop("open").await?.as_deref() != Some("true") {
+                group.find(Locator::Css("summary")).await?.click().await?;
+            }
+        }
+        self.element.click().await?;
+        Ok(())
+    }
 }
 
 /// The first facet value on the page holding fewer than `total` hits (option values
@@ -248,7 +263,15 @@ async fn narrowing_facet(browser: &Browser, total: u64, options_first: bool) -> 
         let count = radio.attr("data-count").await?.unwrap_or_default();
         let param = radio.attr("name").await?.unwrap_or_default();
         let value = radio.attr("value").await?.unwrap_or_default();
-        options.push((radio, param, value, count));
+        let name = param
+            .strip_prefix("options[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or_default();
+        let group = c
+            .find(Locator::Css(&format!("[data-testid=\"facet-{name}\"]")))
+            .await
+            .ok();
+        options.push((radio, group, param, value, count));
     }
     let mut categories = Vec::new();
     for link in c
@@ -259,7 +282,7 @@ async fn narrowing_facet(browser: &Browser, total: u64, options_first: bool) -> 
         let href = link.attr("href").await?.unwrap_or_default();
         let url = url::Url::parse("http://x")?.join(&href)?;
         let value = query_param(&url, "category").unwrap_or_default();
-        categories.push((link, "category".to_owned(), value, count));
+        categories.push((link, None, "category".to_owned(), value, count));
     }
     ensure!(
         !options.is_empty() || !categories.is_empty(),
@@ -270,11 +293,12 @@ async fn narrowing_facet(browser: &Browser, total: u64, options_first: bool) -> 
     } else {
         categories.into_iter().chain(options).collect::<Vec<_>>()
     };
-    for (element, param, value, count) in all {
+    for (element, group, param, value, count) in all {
         let count: u64 = count.parse().unwrap_or(0);
         if (1..total).contains(&count) && !value.is_empty() {
             return Ok(Facet {
                 element,
+                group,
                 param,
                 value,
                 count,
@@ -413,7 +437,7 @@ async fn a_misspelt_word_is_suggested_then_its_results_narrow_by_a_facet() -> Re
 
     // A facet value narrows the hits, as a client-side navigation.
     let facet = narrowing_facet(&browser, total, true).await?;
-    facet.element.click().await?;
+    facet.choose().await?;
     let url = browser
         .wait_for_url(|url| query_param(url, &facet.param).as_deref() == Some(&facet.value))
         .await
@@ -477,7 +501,7 @@ async fn without_javascript_the_search_form_and_facet_links_work() -> Result<()>
 
     // Category facets are links; option values are radios applied with the button.
     let facet = narrowing_facet(&browser, total, false).await?;
-    facet.element.click().await?;
+    facet.choose().await?;
     if facet.param != "category" {
         browser
             .wait_for("[data-testid=apply-filters]")
@@ -523,7 +547,8 @@ async fn the_results_page_is_whole_html_and_a_refused_filter_is_a_message() -> R
     // The header's search form is the same on every page (pages are cached by URL) and
     // carries no suggestion list from the server.
     let header_form = |html: &str| -> Option<String> {
-        let start = html.find("<form class=\"search-form\"")?;
+        let marker = html.find("data-testid=\"search-form\"")?;
+        let start = html[..marker].rfind("<form")?;
         let end = html[start..].find("</form>")? + start;
         Some(html[start..end].to_owned())
     };

@@ -18,7 +18,10 @@ async fn settled_total(server: &Server) -> Result<u64> {
     // appended after its mark are applied.
     while !server.logged("search index built") {
         if started.elapsed() > Duration::from_secs(240) {
-            bail!("the index was not built at start; log:\n{}", server.log_tail());
+            bail!(
+                "the index was not built at start; log:\n{}",
+                server.log_tail()
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -56,8 +59,7 @@ async fn a_misspelt_title_word_finds_its_product(server: &Server) -> Result<()> 
             let title = p["title"].as_str()?.to_lowercase();
             let word = title
                 .split(|c: char| !c.is_alphabetic())
-                .filter(|w| w.chars().count() >= 6 && swapped(w) != *w)
-                .last()?
+                .rfind(|w| w.chars().count() >= 6 && swapped(w) != *w)?
                 .to_owned();
             Some((p["handle"].as_str()?.to_owned(), title, word))
         })
@@ -142,10 +144,9 @@ async fn meilisearch_finds_misspelt_titles_from_outside() -> Result<()> {
             .as_millis()
     );
     let (u, k, i) = (url.clone(), key.clone(), index.clone());
-    let server = tokio::task::spawn_blocking(move || {
-        Server::start_with_meilisearch(&u, k.as_deref(), &i)
-    })
-    .await??;
+    let server =
+        tokio::task::spawn_blocking(move || Server::start_with_meilisearch(&u, k.as_deref(), &i))
+            .await??;
     let outcome = a_misspelt_title_word_finds_its_product(&server).await;
     drop(server);
     delete_index(&url, key.as_deref(), &index).await?;

@@ -25,7 +25,10 @@ async fn a_reindex_beside_the_running_server_never_empties_search() -> Result<()
     // appended after its mark are applied.
     while !server.logged("search index built") {
         if started.elapsed() > Duration::from_secs(240) {
-            bail!("the index was not built at start; log:\n{}", server.log_tail());
+            bail!(
+                "the index was not built at start; log:\n{}",
+                server.log_tail()
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -38,7 +41,10 @@ async fn a_reindex_beside_the_running_server_never_empties_search() -> Result<()
         }
         last = n;
         if started.elapsed() > Duration::from_secs(180) {
-            bail!("the index did not settle at start; log:\n{}", server.log_tail());
+            bail!(
+                "the index did not settle at start; log:\n{}",
+                server.log_tail()
+            );
         }
     };
     let found = total(&server, "q=shrit").await?;

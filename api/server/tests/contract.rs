@@ -21,12 +21,12 @@ use emporium_cart::{totals::TotalsOverflow, CartError};
 use emporium_catalog::CatalogError;
 use emporium_checkout::{CheckoutError, OrderStatus};
 use emporium_inventory::InventoryError;
-use emporium_search::SearchError;
 use emporium_kernel::{
     db::DbError,
     id::{ReservationId, VariantId},
 };
 use emporium_payments::PaymentError;
+use emporium_search::SearchError;
 use serde_json::Value;
 
 mod support;

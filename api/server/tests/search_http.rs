@@ -161,7 +161,11 @@ async fn a_misspelt_query_finds_the_product_with_facets_filters_and_suggestions(
 
         // Two letters swapped.
         let page = search(&app, "q=jakcet").await;
-        assert_eq!(handles(&page), ["vintage-quilted-jacket"], "[{l}] drafts stay out");
+        assert_eq!(
+            handles(&page),
+            ["vintage-quilted-jacket"],
+            "[{l}] drafts stay out"
+        );
         assert_eq!(page.total, 1, "[{l}]");
         let hit = &page.hits[0];
         assert_eq!(hit.product.prices[0].currency, "EUR", "[{l}]");
@@ -173,10 +177,19 @@ async fn a_misspelt_query_finds_the_product_with_facets_filters_and_suggestions(
             .map(|s| s.text.as_str())
             .collect();
         assert_eq!(marked, ["jacket"], "[{l}] the matched word is marked");
-        let joined: String = hit.highlight.title.iter().map(|s| s.text.as_str()).collect();
+        let joined: String = hit
+            .highlight
+            .title
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
         assert_eq!(joined, "Vintage quilted jacket", "[{l}]");
         assert_eq!(
-            page.facets.categories.iter().map(|f| (f.value.as_str(), f.label.as_str(), f.count)).collect::<Vec<_>>(),
+            page.facets
+                .categories
+                .iter()
+                .map(|f| (f.value.as_str(), f.label.as_str(), f.count))
+                .collect::<Vec<_>>(),
             [("apparel", "Apparel", 1)],
             "[{l}] top-level categories of the matches, named"
         );
@@ -252,7 +265,11 @@ async fn a_misspelt_query_finds_the_product_with_facets_filters_and_suggestions(
         assert_eq!(r.status(), StatusCode::OK, "[{l}]");
         let s: Suggestions = r.json().await.expect("suggestions");
         assert_eq!(s.products[0].handle, "vintage-quilted-jacket", "[{l}]");
-        assert_eq!(s.categories[0].handle, "jackets", "[{l}] {:?}", s.categories);
+        assert_eq!(
+            s.categories[0].handle, "jackets",
+            "[{l}] {:?}",
+            s.categories
+        );
         assert_eq!(s.categories[0].name, "Jackets", "[{l}]");
         assert_eq!(s.categories[0].count, 2, "[{l}]");
         let s: Suggestions = app
@@ -325,10 +342,7 @@ async fn the_index_follows_product_and_stock_changes() {
 
         // A rebuild reads the database again and ends with the same answers.
         let search_service = app.commerce.search.clone().expect("search");
-        let report = search_service
-            .rebuild(&|_, _| {})
-            .await
-            .expect("rebuild");
+        let report = search_service.rebuild(&|_, _| {}).await.expect("rebuild");
         assert_eq!(report.products, 2, "[{l}]");
         assert_eq!(search(&app, "").await.total, 2, "[{l}]");
         assert_eq!(search(&app, "q=quilted").await.total, 1, "[{l}]");
@@ -350,7 +364,11 @@ async fn bad_search_input_is_a_400_naming_the_parameter_and_what_is_allowed() {
             ("limit=0", "limit", "1 to 100"),
             ("limit=101", "limit", "1 to 100"),
             ("price_min=-1", "price_min", "0 to"),
-            ("price_min=500&price_max=100", "price_min", "must not exceed"),
+            (
+                "price_min=500&price_max=100",
+                "price_min",
+                "must not exceed",
+            ),
             ("currency=JPY", "currency", "EUR, USD"),
             ("cursor=garbage", "cursor", "next_cursor"),
         ] {

@@ -13,8 +13,8 @@ use crate::{
     search_box::SearchBox,
 };
 
-/// Skip link, shop name, the top-level categories, the search box, the region choice,
-/// the account link and the mini-cart.
+/// Skip link, shop name, the search box, the region choice, the account link, the
+/// mini-cart and, on a row of their own, the top-level categories.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let tree = CategoryTree::resource();
@@ -23,6 +23,13 @@ pub fn SiteHeader() -> impl IntoView {
         <header class="site-header">
             <div class="site-header-inner">
                 <a class="brand" href="/">"Emporium"</a>
+                <SearchBox/>
+                <RegionForm/>
+                <div class="header-actions">
+                    <AccountLink/>
+                    <MiniCart/>
+                </div>
+                // Its own row under the others (see the search section of main.css).
                 <nav class="category-nav" aria-label="Categories">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -44,12 +51,6 @@ pub fn SiteHeader() -> impl IntoView {
                         })}
                     </Suspense>
                 </nav>
-                <SearchBox/>
-                <RegionForm/>
-                <div class="header-actions">
-                    <AccountLink/>
-                    <MiniCart/>
-                </div>
             </div>
         </header>
     }

@@ -377,8 +377,8 @@ pub struct SearchAnswer {
     pub page: Option<SearchPage>,
     /// The currency prices are in (the default one when the asked one was refused).
     pub currency: String,
-    /// The filter the API refused, left out of `page`.
-    pub refusal: Option<Refusal>,
+    /// The filters the API refused, left out of `page`.
+    pub refusals: Vec<Refusal>,
     /// When nothing matched: the top-level categories with the most products.
     pub browse: Vec<FacetValue>,
 }
@@ -451,7 +451,7 @@ pub fn SearchPage() -> impl IntoView {
                 };
                 response::cache_catalog_page();
                 let mut refusals = url.request(&answer.currency).1;
-                refusals.extend(answer.refusal.clone());
+                refusals.extend(answer.refusals.clone());
                 // The current category's name, from the tree the header already loaded.
                 let category_name = url
                     .category
@@ -688,7 +688,9 @@ fn FilterForm(
     let sort_error = refusal_for(&refusals, |p| p == "sort");
     let current_sort = url.sort.unwrap_or_default();
 
-    let current_category = url.category.clone().map(|handle| {
+    // A category the API refused is not applied: neither shown nor sent again.
+    let applied_category = url.category.clone().filter(|_| category_error.is_none());
+    let current_category = applied_category.map(|handle| {
         let name = category_name.unwrap_or_else(|| handle.clone());
         let remove = url.in_category(None).href();
         view! {
@@ -769,22 +771,31 @@ fn FilterForm(
                     }
                 })
                 .collect_view();
+            // Collapsed unless in use: a shop's options can run to dozens of values.
+            let open = chosen.is_some() || error.is_some();
+            let label = option.label;
             view! {
-                <fieldset class="facet" data-testid=format!("facet-{}", option.name)>
-                    <legend>{option.label}</legend>
-                    <div class="facet-choice">
-                        <input
-                            type="radio"
-                            id=any_id.clone()
-                            name=param.clone()
-                            value=""
-                            checked=chosen.is_none()
-                        />
-                        <label for=any_id>"Any"</label>
-                    </div>
-                    {values}
+                <details class="facet facet-option" open=open data-testid=format!("facet-{}", option.name)>
+                    <summary class="facet-title">
+                        {label.clone()}
+                        {chosen.clone().map(|v| view! { <span class="facet-chosen">{format!(": {v}")}</span> })}
+                    </summary>
+                    <fieldset>
+                        <legend class="visually-hidden">{label}</legend>
+                        <div class="facet-choice">
+                            <input
+                                type="radio"
+                                id=any_id.clone()
+                                name=param.clone()
+                                value=""
+                                checked=chosen.is_none()
+                            />
+                            <label for=any_id>"Any"</label>
+                        </div>
+                        {values}
+                    </fieldset>
                     <FilterError id=error_id message=error/>
-                </fieldset>
+                </details>
             }
         })
         .collect_view();

@@ -82,38 +82,43 @@ pub async fn collection_detail(handle: String) -> Result<Collection, AppError> {
 
 /// One page of search results. A filter the API refuses (an unknown category or
 /// option, a lowest price above the highest, a stale cursor: a 400 naming the
-/// parameter) is left out and the search asked again, so the page can show results
-/// and say what was left out; only an API that fails is an error. When nothing
-/// matches, the answer carries the top-level categories to browse instead.
+/// parameter) is left out and the search asked again, a few times at most, so the page
+/// can show results and say what was left out; only an API that fails is an error.
+/// When nothing matches, the answer carries the top-level categories to browse instead.
 #[server(endpoint = "search/products")]
 pub async fn search_products(request: SearchRequest) -> Result<SearchAnswer, AppError> {
-    use emporium_client::{search::SearchParams, ClientError};
+    use emporium_client::{
+        search::{SearchPage, SearchParams},
+        ClientError,
+    };
 
     use crate::search::browse_suggestions;
 
+    /// Searches asked at most: the first and the retries without a refused filter.
+    const ATTEMPTS: usize = 4;
+
     let client = client()?;
     let mut request = request;
-    let mut refusal = None;
-    let page = match client.search(&request.params()).await {
-        Ok(page) => Some(page),
-        Err(ClientError::Api(problem)) if problem.status == 400 => {
-            let param = problem.param.unwrap_or_default();
-            refusal = Some(request.refusal(&param));
-            match request.without(&param) {
-                Some(retry) => {
-                    request = retry;
-                    match client.search(&request.params()).await {
-                        Ok(page) => Some(page),
-                        Err(error) if error.status() == Some(400) => None,
-                        Err(error) => return Err(error.into()),
-                    }
-                }
-                None => None,
+    let mut refusals = Vec::new();
+    let mut page = None;
+    for _ in 0..ATTEMPTS {
+        match client.search(&request.params()).await {
+            Ok(found) => {
+                page = Some(found);
+                break;
             }
+            Err(ClientError::Api(problem)) if problem.status == 400 => {
+                let param = problem.param.unwrap_or_default();
+                refusals.push(request.refusal(&param));
+                match request.without(&param) {
+                    Some(retry) => request = retry,
+                    None => break,
+                }
+            }
+            Err(error) => return Err(error.into()),
         }
-        Err(error) => return Err(error.into()),
-    };
-    let browse = if page.as_ref().is_none_or(|p| p.total == 0) {
+    }
+    let browse = if page.as_ref().is_none_or(|p: &SearchPage| p.total == 0) {
         // A nicety: without it the empty page still says what to try.
         let everything = SearchParams {
             currency: Some(request.currency.clone()),
@@ -131,7 +136,7 @@ pub async fn search_products(request: SearchRequest) -> Result<SearchAnswer, App
     Ok(SearchAnswer {
         page,
         currency: request.currency,
-        refusal,
+        refusals,
         browse,
     })
 }

@@ -78,8 +78,31 @@ struct Inner {
     db: Database,
     /// The currencies prices are indexed in (the regions' currencies).
     currencies: Vec<Currency>,
-    categories: Mutex<Option<(Instant, Arc<CategoryTree>)>>,
-    option_names: Mutex<Option<(Instant, Arc<BTreeMap<String, String>>)>>,
+    categories: Recent<CategoryTree>,
+    /// Lower case → as shown.
+    option_names: Recent<BTreeMap<String, String>>,
+}
+
+/// A value read again once it is [`REFERENCE_TTL`] old.
+struct Recent<T>(Mutex<Option<(Instant, Arc<T>)>>);
+
+impl<T> Recent<T> {
+    fn new() -> Self {
+        Recent(Mutex::new(None))
+    }
+
+    /// The value, unless it is missing or too old.
+    fn get(&self) -> Option<Arc<T>> {
+        let guard = self.0.lock().ok()?;
+        let (at, value) = guard.as_ref()?;
+        (at.elapsed() < REFERENCE_TTL).then(|| Arc::clone(value))
+    }
+
+    fn put(&self, value: &Arc<T>) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((Instant::now(), Arc::clone(value)));
+        }
+    }
 }
 
 /// The category tree as search needs it: each category's path of handles, its name.
@@ -138,8 +161,8 @@ impl Search {
                 inventory,
                 db,
                 currencies,
-                categories: Mutex::new(None),
-                option_names: Mutex::new(None),
+                categories: Recent::new(),
+                option_names: Recent::new(),
             }),
         }
     }
@@ -161,29 +184,21 @@ impl Search {
 
     /// The category tree, read again at most every few seconds.
     pub async fn categories(&self) -> Result<Arc<CategoryTree>, CatalogError> {
-        if let Ok(guard) = self.inner.categories.lock() {
-            if let Some((at, tree)) = guard.as_ref() {
-                if at.elapsed() < REFERENCE_TTL {
-                    return Ok(Arc::clone(tree));
-                }
-            }
+        if let Some(tree) = self.inner.categories.get() {
+            return Ok(tree);
         }
-        let tree = Arc::new(CategoryTree::new(&self.inner.catalog.category_tree().await?));
-        if let Ok(mut guard) = self.inner.categories.lock() {
-            *guard = Some((Instant::now(), Arc::clone(&tree)));
-        }
+        let tree = Arc::new(CategoryTree::new(
+            &self.inner.catalog.category_tree().await?,
+        ));
+        self.inner.categories.put(&tree);
         Ok(tree)
     }
 
     /// Every option name in the index (lower case → as shown), for checking filters;
     /// read again at most every few seconds.
     pub async fn option_names(&self) -> Result<Arc<BTreeMap<String, String>>, SearchError> {
-        if let Ok(guard) = self.inner.option_names.lock() {
-            if let Some((at, names)) = guard.as_ref() {
-                if at.elapsed() < REFERENCE_TTL {
-                    return Ok(Arc::clone(names));
-                }
-            }
+        if let Some(names) = self.inner.option_names.get() {
+            return Ok(names);
         }
         let all = self
             .inner
@@ -200,9 +215,7 @@ impl Search {
             .map(|name| (name.to_lowercase(), name.clone()))
             .collect();
         let names = Arc::new(names);
-        if let Ok(mut guard) = self.inner.option_names.lock() {
-            *guard = Some((Instant::now(), Arc::clone(&names)));
-        }
+        self.inner.option_names.put(&names);
         Ok(names)
     }
 

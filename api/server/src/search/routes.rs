@@ -155,12 +155,11 @@ async fn parse(search: &Search, raw: Option<&str>) -> ApiResult<SearchQuery> {
             Some(SearchSort::PriceDesc) => Sort::PriceDesc,
             Some(SearchSort::Newest) => Sort::Newest,
             None => {
+                let allowed = "relevance, price_asc, price_desc, newest";
                 return Err(ApiError::invalid(
                     "sort",
-                    format!(
-                        "`sort` must be one of relevance, price_asc, price_desc, newest; got `{text}`"
-                    ),
-                ))
+                    format!("`sort` must be one of {allowed}; got `{text}`"),
+                ));
             }
         },
     };
@@ -361,7 +360,10 @@ pub async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> A
         (status = 503, description = "The search engine cannot be reached (`unavailable`)"),
     )
 )]
-pub async fn suggest(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let search = search_service(&state)?;
     let params = QueryParams::parse(raw.as_deref());
     let q = query_text(params.text("q"));
@@ -423,7 +425,7 @@ pub async fn suggest(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
     }
     // Then the top-level categories that hold the matching products.
     let mut holding = results.facets.categories;
-    holding.sort_by(|a, b| b.count.cmp(&a.count));
+    holding.sort_by_key(|f| std::cmp::Reverse(f.count));
     for facet in holding {
         if categories.len() >= SUGGESTED_CATEGORIES {
             break;
