@@ -266,8 +266,7 @@ pub(crate) async fn delete(db: &Database, id: &CategoryId) -> Result<()> {
             .ok_or_else(|| CatalogError::not_found("category", &id))?;
         let products =
             store::product::ids_in_categories(conn, &with_descendants(&rows, &id)).await?;
-        store::category::delete_and_reparent(conn, &id, row.parent_id.as_deref(), now_ms())
-            .await?;
+        store::category::delete_and_reparent(conn, &id, row.parent_id.as_deref(), now_ms()).await?;
         events::products_changed(conn, products).await
     })
     .await

@@ -22,7 +22,10 @@ pub struct ProductsChanged {
 
 /// Appends [`topics::PRODUCTS_CHANGED`] for `product_ids` (nothing when empty). The
 /// aggregate is the product when there is one, `products` for a batch.
-pub(crate) async fn products_changed(conn: &mut Conn<'_>, mut product_ids: Vec<String>) -> Result<()> {
+pub(crate) async fn products_changed(
+    conn: &mut Conn<'_>,
+    mut product_ids: Vec<String>,
+) -> Result<()> {
     product_ids.sort();
     product_ids.dedup();
     let aggregate = match product_ids.as_slice() {

@@ -170,7 +170,10 @@ impl Catalog {
 
     /// The products the variants belong to (for events about stock); unknown variants
     /// are left out.
-    pub async fn product_ids_of_variants(&self, variant_ids: &[VariantId]) -> Result<Vec<ProductId>> {
+    pub async fn product_ids_of_variants(
+        &self,
+        variant_ids: &[VariantId],
+    ) -> Result<Vec<ProductId>> {
         let variant_ids: Vec<String> = variant_ids.iter().map(|v| v.to_string()).collect();
         let ids = self
             .db
