@@ -32,6 +32,8 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
 /// own Chromium, and all of them compile the development WASM bundle (over 10 MB) on
 /// the same two cores.
 const HYDRATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a new shop's server may take to index its catalog.
+const SEARCH_INDEX_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// A running `emporium serve`, killed on drop.
 pub struct Server {
@@ -252,9 +254,47 @@ impl Server {
         }
     }
 
-    /// Whether the server has logged a line containing `needle`.
-    pub fn logged(&self, needle: &str) -> bool {
-        std::fs::read_to_string(&self.log).is_ok_and(|text| text.contains(needle))
+    /// Every product of the catalog, through the Store API.
+    pub async fn all_products(&self) -> Result<Vec<ProductSummary>> {
+        let mut products = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1_000 {
+            let mut path = "/store/products?limit=100".to_owned();
+            if let Some(c) = &cursor {
+                path.push_str("&cursor=");
+                path.push_str(&encode(c));
+            }
+            let page: Page<ProductSummary> = self.get_json(&path).await?;
+            products.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        anyhow::ensure!(!products.is_empty(), "the catalog has no products");
+        Ok(products)
+    }
+
+    /// Waits until the search index holds every published product (a new shop's
+    /// server builds its index in the background) and returns how many that is.
+    pub async fn wait_for_search_index(&self) -> Result<u64> {
+        let published = self.all_products().await?.len() as u64;
+        let deadline = Instant::now() + SEARCH_INDEX_TIMEOUT;
+        loop {
+            let page: Value = self.get_json("/store/search?q=&limit=1").await?;
+            let total = page["total"].as_u64().context("a search total")?;
+            if total >= published {
+                return Ok(total);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the search index holds {total} of {published} products after \
+                     {SEARCH_INDEX_TIMEOUT:?}; server log:\n{}",
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// The last lines the server logged (for failure messages).
@@ -792,7 +832,8 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn encode(value: &str) -> String {
+/// Percent-encodes `value` for a URL's query or path (unreserved characters stay).
+pub fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

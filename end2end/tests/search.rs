@@ -14,15 +14,11 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 use emporium_client::{
     search::{SearchPage, Suggestions},
-    types::{Page, ProductSummary},
+    types::ProductSummary,
 };
-use emporium_end2end::{query_param, shared_server, Browser, Server};
+use emporium_end2end::{encode, query_param, shared_server, Browser, Server};
 use fantoccini::{key::Key, Locator};
 use serde_json::Value;
-
-/// How long the search index may take to hold the seeded catalog after the server
-/// reports ready.
-const INDEX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A misspelt word of demo product titles and what the API answers for it.
 #[derive(Debug, Clone)]
@@ -44,8 +40,8 @@ impl Misspelt {
     /// and finds several hits with a facet value that holds only some of them (so a
     /// facet can narrow the results).
     async fn find(server: &Server) -> Result<Misspelt> {
-        let products = all_products(server).await?;
-        wait_for_index(server, products.len()).await?;
+        let products = server.all_products().await?;
+        server.wait_for_search_index().await?;
         let mut words: BTreeMap<String, usize> = BTreeMap::new();
         for product in &products {
             for word in title_words(&product.title) {
@@ -129,58 +125,6 @@ fn swap_letters(word: &str) -> Option<String> {
     let at = (1..chars.len().saturating_sub(2)).find(|&i| chars[i] != chars[i + 1])?;
     chars.swap(at, at + 1);
     Some(chars.into_iter().collect())
-}
-
-/// Every product of the catalog, through the Store API.
-async fn all_products(server: &Server) -> Result<Vec<ProductSummary>> {
-    let mut products = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..50 {
-        let mut path = "/store/products?limit=100".to_owned();
-        if let Some(c) = &cursor {
-            path.push_str("&cursor=");
-            path.push_str(&encode(c));
-        }
-        let page: Page<ProductSummary> = server.get_json(&path).await?;
-        products.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    ensure!(!products.is_empty(), "the demo catalog has no products");
-    Ok(products)
-}
-
-/// Waits until a browse of the search index finds `published` products.
-async fn wait_for_index(server: &Server, published: usize) -> Result<()> {
-    let deadline = Instant::now() + INDEX_TIMEOUT;
-    loop {
-        let page: SearchPage = server.get_json("/store/search?q=&limit=1").await?;
-        if page.total as usize >= published {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the search index holds {} of {published} products after {INDEX_TIMEOUT:?}; server log:\n{}",
-                page.total,
-                server.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Waits until the `textContent` of the element matching `css` is `expected` (for

@@ -4,41 +4,9 @@
 //! always; Meilisearch when `MEILI_URL` names a server (CI has none and says so). Needs
 //! `EMPORIUM_BIN` (see the crate docs).
 
-use std::time::{Duration, Instant};
-
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use emporium_end2end::Server;
 use serde_json::Value;
-
-/// Waits until the server's index holds every product it will (the server builds an
-/// empty index at start while its consumer applies the seed's events).
-async fn settled_total(server: &Server) -> Result<u64> {
-    let started = Instant::now();
-    // The start's rebuild swaps the whole index in at once; then the events the seed
-    // appended after its mark are applied.
-    while !server.logged("search index built") {
-        if started.elapsed() > Duration::from_secs(240) {
-            bail!(
-                "the index was not built at start; log:\n{}",
-                server.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let mut last = 0;
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let page: Value = server.get_json("/store/search?q=&limit=1").await?;
-        let n = page["total"].as_u64().context("a total")?;
-        if n > 0 && n == last {
-            return Ok(n);
-        }
-        last = n;
-        if started.elapsed() > Duration::from_secs(240) {
-            bail!("the index did not settle; log:\n{}", server.log_tail());
-        }
-    }
-}
 
 /// `word` with its third and fourth letters swapped (one typo for a word of 5+ letters).
 fn swapped(word: &str) -> String {
@@ -48,7 +16,7 @@ fn swapped(word: &str) -> String {
 }
 
 async fn a_misspelt_title_word_finds_its_product(server: &Server) -> Result<()> {
-    let products = settled_total(server).await?;
+    let products = server.wait_for_search_index().await?;
     let page: Value = server.get_json("/store/products?limit=50").await?;
     let items = page["items"].as_array().context("products")?;
     // A product whose title has a word of 6+ letters; the shopper types the title with

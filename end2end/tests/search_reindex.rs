@@ -2,9 +2,9 @@
 //! embedded engine): the server answers every search from a whole index while the other
 //! process rebuilds it, and follows the swap. Needs `EMPORIUM_BIN` (see the crate docs).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use emporium_end2end::Server;
 use serde_json::Value;
 
@@ -18,35 +18,7 @@ async fn total(server: &Server, query: &str) -> Result<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reindex_beside_the_running_server_never_empties_search() -> Result<()> {
     let server = tokio::task::spawn_blocking(Server::start).await??;
-    // The server builds the empty index of its new shop in the background (and its
-    // consumer applies the seed's events meanwhile): wait until the count settles.
-    let started = Instant::now();
-    // The start's rebuild swaps the whole index in at once; then the events the seed
-    // appended after its mark are applied.
-    while !server.logged("search index built") {
-        if started.elapsed() > Duration::from_secs(240) {
-            bail!(
-                "the index was not built at start; log:\n{}",
-                server.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let mut last = 0;
-    let all = loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let n = total(&server, "q=").await?;
-        if n > 0 && n == last {
-            break n;
-        }
-        last = n;
-        if started.elapsed() > Duration::from_secs(180) {
-            bail!(
-                "the index did not settle at start; log:\n{}",
-                server.log_tail()
-            );
-        }
-    };
+    let all = server.wait_for_search_index().await?;
     let found = total(&server, "q=shrit").await?;
     ensure!(found > 0, "a misspelt word finds the demo shirts");
 

@@ -101,8 +101,13 @@ pub async fn events_for(db: &Database, aggregate_id: &str) -> Result<Vec<Event>,
         format!("SELECT {EVENT_COLUMNS} FROM outbox_events WHERE aggregate_id = $1 ORDER BY seq"),
         aggregate_id
     );
+    read_events(db, &sql).await
+}
+
+/// The events `sql` selects ([`EVENT_COLUMNS`]).
+async fn read_events(db: &Database, sql: &Sql<'_>) -> Result<Vec<Event>, DbError> {
     db.read(async |conn| {
-        conn.fetch_all(&sql)
+        conn.fetch_all(sql)
             .await?
             .iter()
             .map(event_from_row)
@@ -713,14 +718,7 @@ pub async fn events_after(
         .bind(i64::MAX)
         .push("), seq LIMIT ")
         .bind(limit);
-    db.read(async |conn| {
-        conn.fetch_all(&sql)
-            .await?
-            .iter()
-            .map(event_from_row)
-            .collect()
-    })
-    .await
+    read_events(db, &sql).await
 }
 
 /// Marks every event positioned at or below `position` settled for `consumer` without

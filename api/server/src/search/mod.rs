@@ -200,14 +200,7 @@ impl Search {
         if let Some(names) = self.inner.option_names.get() {
             return Ok(names);
         }
-        let all = self
-            .inner
-            .index
-            .search(&SearchQuery {
-                limit: 1,
-                ..SearchQuery::default()
-            })
-            .await?;
+        let all = self.browse_one().await?;
         let names: BTreeMap<String, String> = all
             .facets
             .options
@@ -219,16 +212,20 @@ impl Search {
         Ok(names)
     }
 
-    /// Whether the index holds no product at all.
-    pub async fn is_empty(&self) -> Result<bool, SearchError> {
-        let all = self
-            .inner
+    /// The first product of a browse: its total and facets cover the whole index.
+    async fn browse_one(&self) -> Result<SearchResults, SearchError> {
+        self.inner
             .index
             .search(&SearchQuery {
                 limit: 1,
                 ..SearchQuery::default()
             })
-            .await?;
+            .await
+    }
+
+    /// Whether the index holds no product at all.
+    pub async fn is_empty(&self) -> Result<bool, SearchError> {
+        let all = self.browse_one().await?;
         Ok(all.total == 0)
     }
 

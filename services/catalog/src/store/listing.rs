@@ -98,7 +98,16 @@ pub(crate) async fn page(conn: &mut Conn<'_>, q: &PageQuery<'_>) -> Result<Vec<L
     }
     sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(q.fetch);
 
-    conn.fetch_all(&sql)
+    listed_rows(conn, &sql, by_price).await
+}
+
+/// Rows of `id, handle, title, status, created_at` and, `with_price`, the lowest price.
+async fn listed_rows(
+    conn: &mut Conn<'_>,
+    sql: &Sql<'_>,
+    with_price: bool,
+) -> Result<Vec<ListedRow>> {
+    conn.fetch_all(sql)
         .await?
         .iter()
         .map(|r| {
@@ -108,7 +117,7 @@ pub(crate) async fn page(conn: &mut Conn<'_>, q: &PageQuery<'_>) -> Result<Vec<L
                 title: r.get(2)?,
                 status: parse_status(&r.get::<String>(3)?)?,
                 created_at: r.get(4)?,
-                min_price: if by_price { Some(r.get(5)?) } else { None },
+                min_price: if with_price { Some(r.get(5)?) } else { None },
             })
         })
         .collect()
@@ -124,20 +133,7 @@ pub(crate) async fn published_rows(conn: &mut Conn<'_>, ids: &[String]) -> Resul
          WHERE status = 'published' AND id IN (",
     );
     sql.bind_list(ids).push(")").transient();
-    conn.fetch_all(&sql)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ListedRow {
-                id: r.get(0)?,
-                handle: r.get(1)?,
-                title: r.get(2)?,
-                status: parse_status(&r.get::<String>(3)?)?,
-                created_at: r.get(4)?,
-                min_price: None,
-            })
-        })
-        .collect()
+    listed_rows(conn, &sql, false).await
 }
 
 /// Ids of published products after `after`, in id order (for walking the catalog).
