@@ -647,35 +647,23 @@ impl Shared {
         Ok(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// The facet of category `handle`: the first indexed path that ends with it, so a
-    /// filter names a category by its handle alone. `None`: no such category.
+    /// The facet of category `handle`: the indexed path that ends with it (handles are
+    /// unique), so a filter names a category by its handle alone. `None`: no such
+    /// category. Read from the category field's term dictionary (a few terms per
+    /// category), not by counting facets over every document.
     fn category_facet(searcher: &Searcher, handle: &str) -> Option<Facet> {
-        let mut collector = FacetCollector::for_field(CATEGORY_FIELD);
-        collector.add_facet(Facet::root());
-        let counts = searcher.search(&AllQuery, &collector).ok()?;
-        let mut frontier: Vec<Facet> = counts.get(Facet::root()).map(|(f, _)| f.clone()).collect();
-        // Breadth first over the tree the counts reveal, a level per search.
-        while !frontier.is_empty() {
-            if let Some(hit) = frontier
-                .iter()
-                .find(|f| f.to_path().last() == Some(&handle))
-            {
-                return Some(hit.clone());
+        let field = searcher.schema().get_field(CATEGORY_FIELD).ok()?;
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field).ok()?;
+            let mut terms = inverted.terms().stream().ok()?;
+            while terms.advance() {
+                let Ok(facet) = Facet::from_encoded(terms.key().to_vec()) else {
+                    continue;
+                };
+                if facet.to_path().last() == Some(&handle) {
+                    return Some(facet);
+                }
             }
-            let mut next = FacetCollector::for_field(CATEGORY_FIELD);
-            for f in &frontier {
-                next.add_facet(f.clone());
-            }
-            let counts = searcher.search(&AllQuery, &next).ok()?;
-            frontier = frontier
-                .iter()
-                .flat_map(|f| {
-                    counts
-                        .get(f.clone())
-                        .map(|(c, _)| c.clone())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
         }
         None
     }

@@ -1,17 +1,23 @@
 //! `cargo xtask bench`: the release binary on a loopback port with a fresh data dir, driven
 //! by wrk; results as Markdown tables in `docs/BENCHMARKS.md`.
 //!
-//! Two groups of scenarios, each on its own server so neither disturbs the other:
+//! Three groups of scenarios, each on its own server so none disturbs another:
 //! - catalog reads (product list, one product, product page, static ceiling) against the
 //!   demo catalog the server seeds itself;
 //! - commerce (see [`commerce`]): add to cart with wrk and a Lua script, and placing orders
 //!   with a Rust driver, against `emporium seed --demo --products N`, on SQLite and (when it
-//!   answers) on PostgreSQL.
+//!   answers) on PostgreSQL;
+//! - search (see [`search`]): the index build of a large demo catalog, then wrk through a
+//!   mix of search and suggest queries at low concurrency.
+//!
+//! Catalog reads and commerce share one marked section of the document, search has its own:
+//! a run that skips a group leaves the other section as it was.
 
 mod commerce;
 pub(crate) mod http;
 mod lua;
 mod postgres;
+mod search;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -26,8 +32,23 @@ use crate::build::{self, Built};
 use crate::setup;
 use crate::util::{note, output, probe, step, Paths, TempDir};
 
-pub const BEGIN_MARKER: &str = "<!-- bench:begin -->";
-pub const END_MARKER: &str = "<!-- bench:end -->";
+/// Where a group of results goes in the document: between two HTML comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Markers {
+    pub begin: &'static str,
+    pub end: &'static str,
+}
+
+/// The catalog-read and commerce tables.
+pub const MAIN_MARKERS: Markers = Markers {
+    begin: "<!-- bench:begin -->",
+    end: "<!-- bench:end -->",
+};
+/// The search group.
+pub const SEARCH_MARKERS: Markers = Markers {
+    begin: "<!-- bench:search:begin -->",
+    end: "<!-- bench:search:end -->",
+};
 const READY_TIMEOUT: Duration = Duration::from_secs(180);
 
 #[derive(Debug, Clone)]
@@ -46,6 +67,10 @@ pub struct Options {
     /// The PostgreSQL server for the commerce scenarios (trust authentication); skipped
     /// with a note when it does not answer.
     pub postgres_url: String,
+    /// Run the search scenarios.
+    pub search: bool,
+    /// Catalog size for the search scenarios.
+    pub search_products: usize,
 }
 
 /// The smallest `--products`: the add-to-cart plan needs a few hundred variants.
@@ -121,7 +146,7 @@ impl Drop for Server {
     }
 }
 
-/// Everything the generated section reports.
+/// Everything the generated sections report.
 #[derive(Debug, Default)]
 pub struct Report {
     /// wrk scenarios: the catalog reads, then add to cart per database.
@@ -130,6 +155,8 @@ pub struct Report {
     pub orders: Vec<commerce::OrderRow>,
     /// Things a reader of the table must know (e.g. a database that was skipped).
     pub notes: Vec<String>,
+    /// The search group, when it ran (its own section).
+    pub search: Option<search::SearchReport>,
 }
 
 pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
@@ -144,6 +171,15 @@ pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
     }
     if opts.commerce && opts.products < MIN_PRODUCTS {
         bail!("--products must be at least {MIN_PRODUCTS}");
+    }
+    if opts.search && opts.search_products < search::MIN_PRODUCTS {
+        bail!(
+            "--search-products must be at least {}",
+            search::MIN_PRODUCTS
+        );
+    }
+    if !(opts.catalog || opts.commerce || opts.search) {
+        bail!("every group is skipped: nothing to measure");
     }
     // A binary built earlier (say, from another commit) instead of building this tree:
     // two builds compared back to back on the same machine state.
@@ -177,12 +213,28 @@ pub fn bench(paths: &Paths, opts: Options) -> Result<()> {
     } else {
         note("commerce scenarios skipped (--skip-commerce)");
     }
+    if opts.search {
+        report.search = Some(search::run(&built, &scratch.path().join("search"), &opts)?);
+    } else {
+        note("search scenarios skipped (--skip-search)");
+    }
 
-    let section = markdown(&report, &opts);
-    step("bench: results");
-    println!("{section}");
     let doc = paths.root.join("docs").join("BENCHMARKS.md");
-    write_results(&doc, &section)?;
+    let mut sections = Vec::new();
+    if opts.catalog || opts.commerce {
+        sections.push((MAIN_MARKERS, markdown(&report, &opts)));
+    } else {
+        note("the catalog and commerce tables in the document are left as they were");
+    }
+    match &report.search {
+        Some(found) => sections.push((SEARCH_MARKERS, search::markdown(found))),
+        None => note("the search section of the document is left as it was"),
+    }
+    step("bench: results");
+    for (markers, section) in &sections {
+        println!("{section}\n");
+        write_results(&doc, *markers, section)?;
+    }
     note(format!("wrote {}", doc.display()));
     drop(scratch);
     Ok(())
@@ -207,6 +259,10 @@ pub(crate) fn server_command(built: &Built, dir: &Path, addr: &str) -> Result<Co
         .env_remove("DATABASE_URL")
         .env_remove("EMPORIUM_API_URL")
         .env_remove("EMPORIUM_ADMIN_TOKEN")
+        // The embedded search engine under the data dir, never a Meilisearch server.
+        .env_remove("MEILI_URL")
+        .env_remove("MEILI_API_KEY")
+        .env_remove("MEILI_INDEX")
         .stdin(Stdio::null());
     if std::env::var_os("RUST_LOG").is_none() {
         cmd.env("RUST_LOG", "warn");
@@ -327,10 +383,34 @@ fn run_wrk(
     script: Option<(&Path, &Path)>,
     header: Option<&str>,
 ) -> Result<WrkStats> {
+    let load = Load {
+        threads: opts.threads,
+        connections: opts.connections,
+        duration: opts.duration,
+    };
+    run_wrk_with(load, url, script, header)
+}
+
+/// wrk's `-t`, `-c` and `-d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub threads: u32,
+    pub connections: u32,
+    /// Seconds.
+    pub duration: u32,
+}
+
+/// [`run_wrk`] with another load than the bench's.
+fn run_wrk_with(
+    load: Load,
+    url: &str,
+    script: Option<(&Path, &Path)>,
+    header: Option<&str>,
+) -> Result<WrkStats> {
     let mut cmd = Command::new("wrk");
-    cmd.arg(format!("-t{}", opts.threads))
-        .arg(format!("-c{}", opts.connections))
-        .arg(format!("-d{}s", opts.duration))
+    cmd.arg(format!("-t{}", load.threads))
+        .arg(format!("-c{}", load.connections))
+        .arg(format!("-d{}s", load.duration))
         .arg("--latency");
     if let Some((script, _)) = script {
         cmd.arg("-s").arg(script);
@@ -620,8 +700,8 @@ fn fmt_kib(kib: Option<u64>) -> String {
     }
 }
 
-/// The generated section: a line about the run and the table.
-pub fn markdown(report: &Report, opts: &Options) -> String {
+/// `Commit `abc1234`, 2026-12-07; 2 cores (CPU model)`: which build ran where.
+fn run_line() -> String {
     let commit = probe(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
         .unwrap_or_else(|| "unknown".into());
     let date = probe(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
@@ -634,12 +714,21 @@ pub fn markdown(report: &Report, opts: &Options) -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("Commit `{commit}`, {date}; {cores} cores ({cpu})")
+}
+
+/// The catalog-read and commerce section: a line about the run and the tables.
+pub fn markdown(report: &Report, opts: &Options) -> String {
     let mut out = format!(
-        "Commit `{commit}`, {date}; {cores} cores ({cpu}); \
-         `wrk -t{} -c{} -d{}s --latency`, server and wrk on the same machine.\n\n",
-        opts.threads, opts.connections, opts.duration
+        "{}; `wrk -t{} -c{} -d{}s --latency`, server and wrk on the same machine.\n\n",
+        run_line(),
+        opts.threads,
+        opts.connections,
+        opts.duration
     );
-    out.push_str(&table(&report.rows));
+    if !report.rows.is_empty() {
+        out.push_str(&table(&report.rows));
+    }
     if opts.commerce {
         out.push_str(&format!(
             "\nPlace order: {} shoppers for {}s, each order 4 calls (create cart, add a line, \
@@ -684,14 +773,18 @@ pub fn table(rows: &[Row]) -> String {
 const NEW_DOC: &str = "# Benchmarks\n\nProduced by `cargo xtask bench`.\n";
 
 /// Replaces what lies between the markers (or appends a marked section), keeping the rest.
-pub fn replace_between_markers(doc: &str, content: &str) -> Result<String> {
+pub fn replace_between_markers(doc: &str, markers: Markers, content: &str) -> Result<String> {
+    let Markers {
+        begin: begin_marker,
+        end: end_marker,
+    } = markers;
     let content = content.trim_end_matches('\n');
-    let section = format!("{BEGIN_MARKER}\n{content}\n{END_MARKER}");
-    match (doc.find(BEGIN_MARKER), doc.find(END_MARKER)) {
+    let section = format!("{begin_marker}\n{content}\n{end_marker}");
+    match (doc.find(begin_marker), doc.find(end_marker)) {
         (Some(begin), Some(end)) if begin < end => Ok(format!(
             "{}{section}{}",
             &doc[..begin],
-            &doc[end + END_MARKER.len()..]
+            &doc[end + end_marker.len()..]
         )),
         (None, None) => {
             let mut out = doc.trim_end_matches('\n').to_string();
@@ -702,17 +795,17 @@ pub fn replace_between_markers(doc: &str, content: &str) -> Result<String> {
             out.push('\n');
             Ok(out)
         }
-        _ => bail!("the markers {BEGIN_MARKER} / {END_MARKER} are incomplete or out of order"),
+        _ => bail!("the markers {begin_marker} / {end_marker} are incomplete or out of order"),
     }
 }
 
-fn write_results(doc: &Path, content: &str) -> Result<()> {
+fn write_results(doc: &Path, markers: Markers, content: &str) -> Result<()> {
     let existing = match std::fs::read_to_string(doc) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => NEW_DOC.to_string(),
         Err(err) => return Err(err).with_context(|| format!("reading {}", doc.display())),
     };
-    let updated = replace_between_markers(&existing, content)
+    let updated = replace_between_markers(&existing, markers, content)
         .with_context(|| format!("updating {}", doc.display()))?;
     if let Some(dir) = doc.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -834,28 +927,63 @@ Transfer/sec:     52.10MB
         assert_eq!(proc_field(status, "VmSwap:"), None);
     }
 
+    const BEGIN_MARKER: &str = MAIN_MARKERS.begin;
+    const END_MARKER: &str = MAIN_MARKERS.end;
+
     #[test]
     fn replaces_only_between_markers() -> Result<()> {
         let doc =
             format!("# Title\n\nintro\n\n{BEGIN_MARKER}\nold table\n{END_MARKER}\n\nnotes after\n");
-        let new = replace_between_markers(&doc, "new table\n")?;
+        let new = replace_between_markers(&doc, MAIN_MARKERS, "new table\n")?;
         assert_eq!(
             new,
             format!("# Title\n\nintro\n\n{BEGIN_MARKER}\nnew table\n{END_MARKER}\n\nnotes after\n")
         );
         // Idempotent.
-        assert_eq!(replace_between_markers(&new, "new table")?, new);
+        assert_eq!(
+            replace_between_markers(&new, MAIN_MARKERS, "new table")?,
+            new
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn keeps_the_other_section() -> Result<()> {
+        let (sb, se) = (SEARCH_MARKERS.begin, SEARCH_MARKERS.end);
+        let doc = format!(
+            "# B\n\n{BEGIN_MARKER}\nmain\n{END_MARKER}\n\n## Search\n\n{sb}\nold\n{se}\n\nend\n"
+        );
+        let new = replace_between_markers(&doc, SEARCH_MARKERS, "search table")?;
+        assert_eq!(
+            new,
+            format!(
+                "# B\n\n{BEGIN_MARKER}\nmain\n{END_MARKER}\n\n## Search\n\n{sb}\nsearch table\n{se}\n\nend\n"
+            )
+        );
+        let new = replace_between_markers(&new, MAIN_MARKERS, "catalog")?;
+        assert!(new.contains(&format!("{BEGIN_MARKER}\ncatalog\n{END_MARKER}")));
+        assert!(new.contains(&format!("{sb}\nsearch table\n{se}")));
+        // A document without the search markers gets them at its end.
+        let appended = replace_between_markers(
+            &doc[..doc.find("## Search").unwrap_or(0)],
+            SEARCH_MARKERS,
+            "s",
+        )?;
+        assert!(
+            appended.ends_with(&format!("{END_MARKER}\n\n{sb}\ns\n{se}\n")),
+            "{appended}"
+        );
         Ok(())
     }
 
     #[test]
     fn appends_markers_when_missing() -> Result<()> {
-        let new = replace_between_markers("# Benchmarks\n\nhand-written\n", "t")?;
+        let new = replace_between_markers("# Benchmarks\n\nhand-written\n", MAIN_MARKERS, "t")?;
         assert_eq!(
             new,
             format!("# Benchmarks\n\nhand-written\n\n{BEGIN_MARKER}\nt\n{END_MARKER}\n")
         );
-        let fresh = replace_between_markers(NEW_DOC, "t")?;
+        let fresh = replace_between_markers(NEW_DOC, MAIN_MARKERS, "t")?;
         assert!(fresh.starts_with("# Benchmarks\n"));
         assert!(fresh.ends_with(&format!("{BEGIN_MARKER}\nt\n{END_MARKER}\n")));
         Ok(())
@@ -863,8 +991,13 @@ Transfer/sec:     52.10MB
 
     #[test]
     fn rejects_broken_markers() {
-        assert!(replace_between_markers(&format!("{END_MARKER}\n{BEGIN_MARKER}\n"), "t").is_err());
-        assert!(replace_between_markers(&format!("{BEGIN_MARKER}\n"), "t").is_err());
+        assert!(replace_between_markers(
+            &format!("{END_MARKER}\n{BEGIN_MARKER}\n"),
+            MAIN_MARKERS,
+            "t"
+        )
+        .is_err());
+        assert!(replace_between_markers(&format!("{BEGIN_MARKER}\n"), MAIN_MARKERS, "t").is_err());
     }
 
     #[test]
@@ -885,8 +1018,8 @@ Transfer/sec:     52.10MB
             rss_kib: Some(20480),
             hwm_kib: Some(30720),
         }];
-        write_results(&doc, &table(&rows))?;
-        write_results(&doc, &table(&rows))?;
+        write_results(&doc, MAIN_MARKERS, &table(&rows))?;
+        write_results(&doc, MAIN_MARKERS, &table(&rows))?;
         let text = std::fs::read_to_string(&doc)?;
         assert_eq!(text.matches(BEGIN_MARKER).count(), 1);
         assert!(text.contains("| Static string (ceiling) | `/bench/static` | 50000 | 500 µs | 2.00 ms | 0 | 20.0 MiB | 30.0 MiB |"));

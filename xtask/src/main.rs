@@ -6,8 +6,8 @@
 //! - `test [--no-lint]`: setup, build, unit/service/API tests, browser tests, the API
 //!   contract (schemathesis), clippy, rustfmt.
 //! - `contract`: only the API contract stage of `test` (schemathesis).
-//! - `bench`: wrk (and an order driver) against the release binary; results into
-//!   `docs/BENCHMARKS.md`.
+//! - `bench`: wrk (and an order driver) against the release binary: catalog reads,
+//!   commerce, search; results into `docs/BENCHMARKS.md`.
 
 mod bench;
 mod build;
@@ -64,8 +64,8 @@ enum Cmd {
     /// Only the API contract stage of `test`: build the server (not the browser bundle) and
     /// run schemathesis against its /openapi.json (`XTASK_CONTRACT_SEED` picks the seed).
     Contract,
-    /// Benchmark the release binary (catalog reads, add to cart, place order) and record the
-    /// tables in docs/BENCHMARKS.md.
+    /// Benchmark the release binary (catalog reads, add to cart, place order, search) and
+    /// record the tables in docs/BENCHMARKS.md.
     Bench {
         /// Seconds per scenario.
         #[arg(long, default_value_t = 20, value_name = "SECS")]
@@ -93,6 +93,12 @@ enum Cmd {
             value_name = "URL"
         )]
         postgres_url: String,
+        /// No search scenarios (index build, search and suggest latency).
+        #[arg(long)]
+        skip_search: bool,
+        /// Demo products seeded and indexed for the search scenarios.
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        search_products: usize,
     },
 }
 
@@ -137,6 +143,8 @@ fn run(cli: Cli) -> Result<()> {
             skip_postgres,
             products,
             postgres_url,
+            skip_search,
+            search_products,
         } => bench::bench(
             &paths,
             bench::Options {
@@ -148,6 +156,8 @@ fn run(cli: Cli) -> Result<()> {
                 postgres: !skip_postgres,
                 products,
                 postgres_url,
+                search: !skip_search,
+                search_products,
             },
         )?,
     }
@@ -213,7 +223,34 @@ mod tests {
                 skip_postgres: false,
                 products: 10_000,
                 postgres_url,
+                skip_search: false,
+                search_products: 100_000,
             }) if postgres_url == "postgres://postgres@127.0.0.1:5432"
+        ));
+        assert!(matches!(
+            parse(&[
+                "bench",
+                "--skip-catalog",
+                "--skip-commerce",
+                "--search-products",
+                "5000"
+            ])
+            .map(|c| c.command)
+            .ok(),
+            Some(Cmd::Bench {
+                skip_catalog: true,
+                skip_commerce: true,
+                skip_search: false,
+                search_products: 5_000,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&["bench", "--skip-search"]).map(|c| c.command).ok(),
+            Some(Cmd::Bench {
+                skip_search: true,
+                ..
+            })
         ));
         assert!(matches!(
             parse(&["bench", "--skip-commerce", "--products", "2000"])

@@ -123,17 +123,19 @@ async fn listed_rows(
         .collect()
 }
 
-/// The published products among `ids`, in no particular order.
+/// The published products among `ids`, in no particular order. The status is checked
+/// here, not in SQL: with it in the WHERE clause SQLite walked the status index (every
+/// published product) instead of looking the ids up by primary key.
 pub(crate) async fn published_rows(conn: &mut Conn<'_>, ids: &[String]) -> Result<Vec<ListedRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(
-        "SELECT id, handle, title, status, created_at FROM products \
-         WHERE status = 'published' AND id IN (",
-    );
+    let mut sql =
+        Sql::new("SELECT id, handle, title, status, created_at FROM products WHERE id IN (");
     sql.bind_list(ids).push(")").transient();
-    listed_rows(conn, &sql, false).await
+    let mut rows = listed_rows(conn, &sql, false).await?;
+    rows.retain(|r| r.status == ProductStatus::Published);
+    Ok(rows)
 }
 
 /// Ids of published products after `after`, in id order (for walking the catalog).
