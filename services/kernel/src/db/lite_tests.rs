@@ -197,8 +197,11 @@ async fn the_checkpointer_starts_the_wal_over_while_writes_never_pause() {
     assert_eq!(count(&t), (WRITERS * WRITES_EACH) as i64);
     let written = (WRITERS * WRITES_EACH * BODY) as u64 / 4096;
     assert!(written > 28_000, "the test writes {written} pages");
+    // Never started over, the WAL would hold every page written (over 28,000 frames);
+    // the restart comes at 16,384, and a loaded machine may let a few thousand more in
+    // before the writer's next batch runs it.
     assert!(
-        largest < 24_000 * FRAME,
+        largest < 26_500 * FRAME,
         "the WAL grew to {} frames: it was not started over",
         largest / FRAME
     );
