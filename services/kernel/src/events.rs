@@ -464,20 +464,7 @@ impl Dispatcher {
         if target <= settled {
             return Ok(());
         }
-        let consumer = consumer.to_owned();
-        self.db
-            .write(async move |conn| {
-                conn.execute(&crate::sql!(
-                    "INSERT INTO event_consumers (consumer, settled_position) VALUES ($1, $2) \
-                     ON CONFLICT (consumer) DO UPDATE \
-                     SET settled_position = excluded.settled_position \
-                     WHERE event_consumers.settled_position < excluded.settled_position",
-                    &consumer,
-                    target
-                ))
-                .await
-            })
-            .await?;
+        settle_through(&self.db, consumer, target).await?;
         Ok(())
     }
 }
